@@ -1,0 +1,30 @@
+/* phasepinn — parsed YAML documents (private to the core and its tests).
+ *
+ * pp_config (include/phasepinn/config.h) is the read-only node API plugins
+ * see; this header is how the core creates documents and checks that every
+ * key of a section was understood. */
+#ifndef PHASEPINN_CORE_CONFIG_DOC_H
+#define PHASEPINN_CORE_CONFIG_DOC_H
+
+#include <stddef.h>
+#include <phasepinn/config.h>
+#include <phasepinn/error.h>
+
+typedef struct pp_config_doc pp_config_doc;
+
+/* Parse a YAML file.  Errors quote "path:line:col". */
+int pp_config_doc_load(const char *path, pp_config_doc **out, pp_error *err);
+/* Parse YAML text; @name stands in for the file name in messages. */
+int pp_config_doc_parse(const char *text, size_t len, const char *name,
+			pp_config_doc **out, pp_error *err);
+const pp_config *pp_config_doc_root(const pp_config_doc *doc);
+void pp_config_doc_destroy(pp_config_doc *doc);
+
+/* Fail with "file:line:col: unknown key 'k' in <section>; known keys: a, b"
+ * for the first key of @map that no getter looked up.  NULL map: OK. */
+int pp_config_check_unknown(const pp_config *map, const char *section,
+			    pp_error *err);
+/* Mark @key of @map as known without reading it (keys the core handles). */
+void pp_config_mark_known(const pp_config *map, const char *key);
+
+#endif

@@ -1,0 +1,51 @@
+/* phasepinn — analyzer plugins: quantities measured while training.
+ *
+ * An analyzer declares metric columns; every `every` steps (a YAML key the
+ * core reads, default 100) observe() fills one value per column, and the core
+ * writes them into the run's metrics.csv.  finish() may write the analyzer's
+ * own files into the run directory at the end.
+ *
+ * YAML:
+ *   analyzers:
+ *     - type: snr
+ *       every: 10
+ */
+#ifndef PHASEPINN_ANALYZER_H
+#define PHASEPINN_ANALYZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <phasepinn/config.h>
+#include <phasepinn/error.h>
+#include <phasepinn/problem.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pp_analyzer_ops {
+	uint32_t struct_size;
+	int (*create)(const pp_config *cfg, const pp_problem *problem, void **state,
+		      pp_error *err);
+	void (*destroy)(void *state);
+	/* PP_NEED_* flags (NULL: none). */
+	unsigned (*needs)(void *state);
+	/* Column names, fixed after create(); storage owned by the plugin. */
+	int (*columns)(void *state, const char *const **names, int *count);
+	/* values[count]; NAN where a value is undefined. */
+	int (*observe)(void *state, const pp_step_view *view, double *values,
+		       pp_error *err);
+	/* Optional: end of the run; write own files under problem->run_dir. */
+	int (*finish)(void *state, const pp_step_view *view, pp_error *err);
+	/* Optional (NULL): checkpoint hooks.  save() with buf == NULL stores the
+	 * size it needs in *size; otherwise it writes at most *size bytes and
+	 * stores the count.  load() restores exactly what save() wrote.  A run
+	 * refuses to resume when a plugin with state lacks them. */
+	int (*save)(void *state, void *buf, size_t *size, pp_error *err);
+	int (*load)(void *state, const void *buf, size_t size, pp_error *err);
+} pp_analyzer_ops;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,88 @@
+/* phasepinn — the network engine: an MLP that propagates derivative channels.
+ *
+ * A batch of n points is pushed through the MLP together with the derivative
+ * channels a loss term needs (u, u_x, u_xx, u_xy, ...).  The S channels are
+ * stacked as row blocks, so each dense layer is one gemm over S·n rows; the
+ * backward pass is exact (no finite differences) and costs two gemms per
+ * layer.  Parameters live in one contiguous slab owned by the network, laid
+ * out layer by layer as [W_l (fan_out × fan_in, row-major), b_l (fan_out)].
+ *
+ * YAML (the experiment's `network:` section):
+ *   network:
+ *     layers: [128, 128, 128, 128, 128, 128]  # hidden widths (or width: + depth:)
+ *     activation: tanh                        # tanh | sin | gelu
+ *     init: xavier_normal                     # xavier_normal | xavier_uniform
+ *     seed: 2341                              # default: the experiment seed
+ *     embedding:
+ *       periodic: {input: x, period: 2.0, harmonics: 1}   # exact periodicity
+ *       random_fourier: {features: 64, scale: 1.0}        # Gaussian B, [cos, sin](2πBx)
+ *
+ * Threading: matrix products use OpenBLAS's threads; results are identical
+ * for the same seed and thread count.
+ */
+#ifndef PHASEPINN_NETWORK_H
+#define PHASEPINN_NETWORK_H
+
+#include <stddef.h>
+#include <phasepinn/config.h>
+#include <phasepinn/error.h>
+#include <phasepinn/pde.h>
+#include <phasepinn/real.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pp_network pp_network;
+typedef struct pp_batch pp_batch;
+
+/* One dense layer's place in the parameter slab. */
+typedef struct pp_layer_view {
+	size_t weight_offset;  /* W: fan_out × fan_in, row-major */
+	size_t bias_offset;    /* b: fan_out */
+	int fan_in;
+	int fan_out;
+} pp_layer_view;
+
+/* Build from the `network:` node (may be NULL: defaults) for @pde's inputs.
+ * If pde->periodic_input >= 0 an exact periodic embedding of that input is
+ * added unless the YAML already declares one. */
+int pp_network_create(const pp_config *cfg, const pp_pde_info *pde,
+		      unsigned long seed, pp_network **out, pp_error *err);
+void pp_network_destroy(pp_network *net);
+
+size_t pp_network_param_count(const pp_network *net);
+pp_real *pp_network_params(pp_network *net);
+const pp_real *pp_network_params_const(const pp_network *net);
+int pp_network_input_count(const pp_network *net);
+/* Dense layers, the output layer included. */
+int pp_network_layer_count(const pp_network *net);
+int pp_network_layer(const pp_network *net, int layer, pp_layer_view *view);
+/* One-line description, e.g. "2-[50x4 tanh]-1, 7851 parameters". */
+const char *pp_network_describe(const pp_network *net);
+
+/* Workspace for batches of up to @max_points points with the given channels. */
+int pp_batch_create(const pp_network *net, size_t max_points, int n_channels,
+		    const pp_channel *channels, pp_batch **out, pp_error *err);
+void pp_batch_destroy(pp_batch *batch);
+
+/* Forward: x is n × n_inputs (row-major); out is [n_channels][n]. */
+int pp_network_forward(const pp_network *net, pp_batch *batch, size_t n,
+		       const pp_real *x, pp_real *out, pp_error *err);
+/* Backward of the last forward on @batch: seed is [n_channels][n] = ∂L/∂out;
+ * adds ∂L/∂θ into grad[param_count] (caller zeroes it when needed). */
+int pp_network_backward(const pp_network *net, pp_batch *batch,
+			const pp_real *seed, pp_real *grad, pp_error *err);
+/* Value rows (u itself, no derivative channels) of hidden layer @layer's
+ * activations after the last forward: n × width, row-major.  NULL if out of
+ * range. */
+const pp_real *pp_batch_hidden(const pp_batch *batch, int layer, int *width);
+
+/* u at n points (value channel only), chunked internally. */
+int pp_network_predict(const pp_network *net, size_t n, const pp_real *x,
+		       pp_real *u, pp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,92 @@
+/* phasepinn — what weighting schemes and analyzers see of a training run.
+ *
+ * Everything here is owned by the core.  Plugins read it during the call they
+ * receive it in, and write only the fields marked "written by".
+ */
+#ifndef PHASEPINN_PROBLEM_H
+#define PHASEPINN_PROBLEM_H
+
+#include <stddef.h>
+#include <phasepinn/network.h>
+#include <phasepinn/pde.h>
+#include <phasepinn/real.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct pp_pde_ops;
+
+/* The fixed parts of a run, handed to every plugin's create(). */
+typedef struct pp_problem {
+	const pp_pde_info *pde;
+	const struct pp_pde_ops *pde_ops; /* for reference() */
+	void *pde_state;
+	const pp_network *net;
+	size_t n_params;
+	unsigned long seed;
+	int n_terms;             /* enabled terms, in pp_term_state order */
+	const char *run_dir;     /* where plugins may write files; NULL when checking */
+} pp_problem;
+
+/* One enabled loss term.
+ * Loss of the term: term_weight · mean_i(w_i · r_i²). */
+typedef struct pp_term_state {
+	const char *name;
+	int pde_term;            /* index into pp_pde_info.terms */
+	int interior;
+	size_t n;                /* points */
+	int n_inputs;
+	const pp_real *x;        /* n × n_inputs */
+	const pp_real *r;        /* residuals at the current parameters */
+	pp_real *w;              /* per-point weight on r²; written by weighting (starts at 1) */
+	pp_real *lambda;         /* the scheme's own per-point multiplier, for analysis and
+				    output (RBA λ, SA λ); written by weighting (starts at 1) */
+	double term_weight;      /* written by weighting (starts at the YAML weight) */
+	double loss;             /* unweighted mean(r²) at the current parameters */
+	double weighted_loss;    /* term_weight · mean(w·r²) */
+	const pp_real *grad;     /* ∇θ of mean(w·r²), only when PP_NEED_TERM_GRADIENTS */
+} pp_term_state;
+
+/* Per-chunk gradient statistics of the interior term (design.md, "Gradient
+ * SNR"): the N interior points are cut into n_chunks chunks; chunk gradient
+ * g_k = ∇θ[mean over chunk k of w·r²] + ∇θ[all other terms].  Over all
+ * parameters (weights and biases; see pp_layer_view for where each lies):
+ *   sum[j] = Σ_k g_k[j],   sumsq[j] = Σ_k g_k[j]².  Mean of g_k = full gradient. */
+typedef struct pp_chunk_stats {
+	int n_chunks;
+	size_t n_params;
+	const double *sum;
+	const double *sumsq;
+} pp_chunk_stats;
+
+/* Bias-corrected first and second Adam moments into m_hat, v_hat [n_params]. */
+typedef int (*pp_moments_fn)(void *optimizer_state, pp_real *m_hat, pp_real *v_hat);
+
+typedef struct pp_step_view {
+	long step;               /* global, 0-based, counted across stages */
+	int stage;               /* index into the YAML `stages:` list */
+	const char *optimizer;   /* plugin name of the stage's optimizer */
+	double loss;             /* Σ weighted term losses */
+	int n_terms;
+	pp_term_state *terms;
+	const pp_network *net;
+	const pp_real *params;   /* [n_params] */
+	const pp_real *grad;     /* [n_params] full gradient at params */
+	size_t n_params;
+	const pp_chunk_stats *chunks;   /* NULL unless an analyzer asked */
+	pp_moments_fn moments;          /* NULL when the optimizer has none */
+	void *optimizer_state;
+	const pp_problem *problem;
+} pp_step_view;
+
+/* What a weighting scheme or analyzer needs computed for it. */
+enum {
+	PP_NEED_CHUNK_STATS = 1u << 0,
+	PP_NEED_TERM_GRADIENTS = 1u << 1
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif

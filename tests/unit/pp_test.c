@@ -1,0 +1,69 @@
+/* phasepinn tests — runner shared by every unit test executable. */
+#include "pp_test.h"
+
+#include <CUnit/Basic.h>
+
+int pp_test_run(const char *suite_name, const pp_test_case *tests)
+{
+	CU_pSuite suite;
+	unsigned failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	suite = CU_add_suite(suite_name, NULL, NULL);
+	if (!suite)
+		goto fail;
+	for (const pp_test_case *t = tests; t->name; t++)
+		if (!CU_add_test(suite, t->name, t->fn))
+			goto fail;
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	failed += CU_get_number_of_failure_records() ? 0 : 0;
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+fail:
+	CU_cleanup_registry();
+	return 1;
+}
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/registry.h"
+
+static pp_registry *test_registry;
+
+static void release_registry(void)
+{
+	pp_registry_destroy(test_registry);
+	test_registry = NULL;
+}
+
+const pp_plugin *pp_test_plugin(pp_kind kind, const char *name)
+{
+	pp_error err = {0};
+	const char *root = getenv("PP_TEST_BUILD_ROOT");
+	char dir[4096];
+	const pp_plugin *p;
+
+	if (!test_registry) {
+		if (!root) {
+			fprintf(stderr, "PP_TEST_BUILD_ROOT is not set: run through `meson test`\n");
+			abort();
+		}
+		snprintf(dir, sizeof dir, "%s/plugins", root);
+		if (pp_registry_create(&test_registry, &err) ||
+		    pp_registry_load_dir(test_registry, dir, 1, &err)) {
+			fprintf(stderr, "loading test plugins: %s\n", err.message);
+			abort();
+		}
+		atexit(release_registry);
+	}
+	p = pp_registry_find(test_registry, kind, name);
+	if (!p) {
+		fprintf(stderr, "plugin %s '%s' not built\n", pp_kind_name(kind), name);
+		abort();
+	}
+	return p;
+}

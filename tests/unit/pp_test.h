@@ -1,0 +1,29 @@
+/* phasepinn tests — a thin layer over CUnit shared by every unit test. */
+#ifndef PHASEPINN_TEST_H
+#define PHASEPINN_TEST_H
+
+#include <CUnit/CUnit.h>
+#include <math.h>
+
+typedef struct pp_test_case {
+	const char *name;
+	void (*fn)(void);
+} pp_test_case;
+
+/* Run one suite of tests (terminated by {NULL, NULL}) in CUnit's basic mode;
+ * returns 0 when all passed, 1 otherwise. */
+int pp_test_run(const char *suite, const pp_test_case *tests);
+
+/* |a - b| <= atol + rtol·|b| */
+#define PP_ASSERT_CLOSE(a, b, atol, rtol)                                          \
+	CU_ASSERT(fabs((double)(a) - (double)(b)) <=                               \
+		  (atol) + (rtol) * fabs((double)(b)))
+
+
+#include <phasepinn/plugin.h>
+
+/* The built-in plugin @name of @kind, loaded once from the build tree
+ * (PP_TEST_BUILD_ROOT/plugins); aborts the test program if it is missing. */
+const pp_plugin *pp_test_plugin(pp_kind kind, const char *name);
+
+#endif
