@@ -43,6 +43,10 @@ typedef struct pp_analyzer_ops {
 	 * refuses to resume when a plugin with state lacks them. */
 	int (*save)(void *state, void *buf, size_t *size, pp_error *err);
 	int (*load)(void *state, const void *buf, size_t size, pp_error *err);
+	/* Optional: with PP_NEED_CHUNK_STATS, how many chunks the interior term
+	 * is cut into (NULL: 100).  0 asks for one chunk per point (per-sample
+	 * statistics).  All analyzers of a run must agree. */
+	int (*chunk_count)(void *state);
 } pp_analyzer_ops;
 
 #ifdef __cplusplus
