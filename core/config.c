@@ -32,9 +32,12 @@ struct pp_config {
 	int *key_columns;
 	unsigned char *used;    /* maps: key looked up */
 	pp_config **items;      /* map values / sequence items */
-	/* Names any getter asked for (present or not), for error messages. */
+	/* Names any getter asked for (present or not), for error messages, and
+	 * the default each one took when absent (for the resolved config). */
 	char **asked;
+	char **asked_default;
 	size_t n_asked;
+	int implicit;           /* created by pp_config_section, not in the file */
 };
 
 struct pp_config_doc {
@@ -59,9 +62,12 @@ static void node_free(pp_config *node)
 	free(node->key_columns);
 	free(node->used);
 	free(node->items);
-	for (size_t i = 0; i < node->n_asked; i++)
+	for (size_t i = 0; i < node->n_asked; i++) {
 		free(node->asked[i]);
+		free(node->asked_default[i]);
+	}
 	free(node->asked);
+	free(node->asked_default);
 	free(node);
 }
 
@@ -311,7 +317,7 @@ const char *pp_config_key_at(const pp_config *map, size_t index)
 static void remember_asked(const pp_config *map, const char *key)
 {
 	pp_config *m = (pp_config *)map;
-	char **grown;
+	char **grown, **grown_default;
 
 	for (size_t i = 0; i < m->n_asked; i++)
 		if (strcmp(m->asked[i], key) == 0)
@@ -320,9 +326,36 @@ static void remember_asked(const pp_config *map, const char *key)
 	if (!grown)
 		return;  /* only costs a shorter "known keys" list */
 	m->asked = grown;
+	grown_default = realloc(m->asked_default, (m->n_asked + 1) * sizeof *grown_default);
+	if (!grown_default)
+		return;
+	m->asked_default = grown_default;
 	m->asked[m->n_asked] = strdup(key);
+	m->asked_default[m->n_asked] = NULL;
 	if (m->asked[m->n_asked])
 		m->n_asked++;
+}
+
+/* Record the default an absent key took, for pp_config_write_resolved(). */
+static void remember_default(const pp_config *map, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void remember_default(const pp_config *map, const char *key, const char *fmt, ...)
+{
+	pp_config *m = (pp_config *)map;
+	char text[256];
+	va_list ap;
+
+	if (!m || m->type != PP_CONFIG_MAP)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < m->n_asked; i++) {
+		if (strcmp(m->asked[i], key) == 0 && !m->asked_default[i]) {
+			m->asked_default[i] = strdup(text);
+			return;
+		}
+	}
 }
 
 const pp_config *pp_config_get(const pp_config *map, const char *key)
@@ -483,6 +516,8 @@ int pp_config_double(const pp_config *map, const char *key, double def,
 		if (v < min || v > max)
 			return pp_config_error(err, PP_ERR_CONFIG, node,
 					       "%s = %g is out of range [%g, %g]", key, v, min, max);
+	} else {
+		remember_default(map, key, "%.17g", def);
 	}
 	*out = v;
 	return PP_OK;
@@ -503,6 +538,8 @@ int pp_config_long(const pp_config *map, const char *key, long def, long min,
 		if (v < min || v > max)
 			return pp_config_error(err, PP_ERR_CONFIG, node,
 					       "%s = %ld is out of range [%ld, %ld]", key, v, min, max);
+	} else {
+		remember_default(map, key, "%ld", def);
 	}
 	*out = v;
 	return PP_OK;
@@ -517,6 +554,7 @@ int pp_config_bool(const pp_config *map, const char *key, int def, int *out,
 	int rc;
 
 	if (!node) {
+		remember_default(map, key, "%s", def ? "true" : "false");
 		*out = def;
 		return PP_OK;
 	}
@@ -544,6 +582,8 @@ int pp_config_string(const pp_config *map, const char *key, const char *def,
 	int rc;
 
 	if (!node) {
+		if (def)
+			remember_default(map, key, "%s", def);
 		*out = def;
 		return PP_OK;
 	}
@@ -571,6 +611,8 @@ int pp_config_choice(const pp_config *map, const char *key, const char *def,
 	}
 	for (int i = 0; choices[i]; i++) {
 		if (value && strcmp(value, choices[i]) == 0) {
+			if (!node)
+				remember_default(map, key, "%s", value);
 			*out = i;
 			return PP_OK;
 		}
@@ -587,4 +629,142 @@ int pp_config_choice(const pp_config *map, const char *key, const char *def,
 				    def ? def : "(null)", key, list);
 	return pp_config_error(err, PP_ERR_CONFIG, node,
 			       "unknown %s '%s'; choose one of: %s", key, value, list);
+}
+
+/* ---- sections and the resolved config ----------------------------------- */
+
+const pp_config *pp_config_section(const pp_config *map, const char *key)
+{
+	pp_config *m = (pp_config *)map;
+	const pp_config *found = pp_config_get(map, key);
+	pp_config *node;
+	size_t n;
+
+	if (found || !m || m->type != PP_CONFIG_MAP)
+		return found;
+	n = m->count + 1;
+	node = calloc(1, sizeof *node);
+	if (!node)
+		return NULL;
+	node->type = PP_CONFIG_MAP;
+	node->file = m->file;
+	node->line = m->line;
+	node->column = m->column;
+	node->implicit = 1;
+	{
+		char **keys = realloc(m->keys, n * sizeof *keys);
+		int *kl, *kc;
+		unsigned char *used;
+		pp_config **items;
+
+		if (keys)
+			m->keys = keys;
+		kl = realloc(m->key_lines, n * sizeof *kl);
+		if (kl)
+			m->key_lines = kl;
+		kc = realloc(m->key_columns, n * sizeof *kc);
+		if (kc)
+			m->key_columns = kc;
+		used = realloc(m->used, n);
+		if (used)
+			m->used = used;
+		items = realloc(m->items, n * sizeof *items);
+		if (items)
+			m->items = items;
+		if (!keys || !kl || !kc || !used || !items || !(m->keys[m->count] = strdup(key))) {
+			free(node);
+			return NULL;
+		}
+	}
+	m->key_lines[m->count] = m->line;
+	m->key_columns[m->count] = m->column;
+	m->used[m->count] = 1;
+	m->items[m->count] = node;
+	m->count++;
+	return node;
+}
+
+/* YAML needs quotes for text that would read as something else. */
+static void write_scalar(FILE *f, const char *text)
+{
+	int plain = *text != '\0';
+
+	for (const char *c = text; *c; c++)
+		if (strchr(":#{}[],&*!|>'\"%@`\n", *c))
+			plain = 0;
+	if (text[0] == ' ' || text[0] == '-' || text[0] == '?' ||
+	    (*text && text[strlen(text) - 1] == ' '))
+		plain = 0;
+	if (plain) {
+		fputs(text, f);
+		return;
+	}
+	fputc('"', f);
+	for (const char *c = text; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fputc('\\', f);
+		if (*c == '\n') {
+			fputs("\\n", f);
+			continue;
+		}
+		fputc(*c, f);
+	}
+	fputc('"', f);
+}
+
+static void write_node(FILE *f, const pp_config *node, int indent);
+
+static void write_value(FILE *f, const pp_config *value, int indent)
+{
+	if (value->type == PP_CONFIG_SCALAR) {
+		fputc(' ', f);
+		write_scalar(f, value->text);
+		fputc('\n', f);
+	} else if (value->count == 0 && value->n_asked == 0) {
+		fputs(value->type == PP_CONFIG_MAP ? " {}\n" : " []\n", f);
+	} else {
+		fputc('\n', f);
+		write_node(f, value, indent + 2);
+	}
+}
+
+static void write_node(FILE *f, const pp_config *node, int indent)
+{
+	if (node->type == PP_CONFIG_SEQUENCE) {
+		for (size_t i = 0; i < node->count; i++) {
+			const pp_config *item = node->items[i];
+			fprintf(f, "%*s-", indent, "");
+			if (item->type == PP_CONFIG_MAP && (item->count || item->n_asked)) {
+				/* first key on the dash line, the rest indented */
+				fputc('\n', f);
+				write_node(f, item, indent + 2);
+			} else {
+				write_value(f, item, indent);
+			}
+		}
+		return;
+	}
+	for (size_t i = 0; i < node->count; i++) {
+		fprintf(f, "%*s", indent, "");
+		write_scalar(f, node->keys[i]);
+		fputc(':', f);
+		write_value(f, node->items[i], indent);
+	}
+	for (size_t i = 0; i < node->n_asked; i++) {
+		if (!node->asked_default[i])
+			continue;
+		fprintf(f, "%*s", indent, "");
+		write_scalar(f, node->asked[i]);
+		fputs(": ", f);
+		write_scalar(f, node->asked_default[i]);
+		fputs("  # default\n", f);
+	}
+}
+
+int pp_config_write_resolved(const pp_config *root, FILE *f)
+{
+	if (!root)
+		return PP_ERR_STATE;
+	write_node(f, root, 0);
+	return ferror(f) ? PP_ERR_IO : PP_OK;
 }

@@ -7,6 +7,7 @@
 #define PHASEPINN_CORE_CONFIG_DOC_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <phasepinn/config.h>
 #include <phasepinn/error.h>
 
@@ -26,5 +27,14 @@ int pp_config_check_unknown(const pp_config *map, const char *section,
 			    pp_error *err);
 /* Mark @key of @map as known without reading it (keys the core handles). */
 void pp_config_mark_known(const pp_config *map, const char *key);
+
+/* The node @key of @map; when absent, an empty map is added under @key so
+ * that the defaults its readers take are recorded (pp_config_write_resolved).
+ * NULL only when @map is not a map or memory runs out. */
+const pp_config *pp_config_section(const pp_config *map, const char *key);
+
+/* Write the document as YAML with every default that a getter took for an
+ * absent key filled in (marked "# default"). */
+int pp_config_write_resolved(const pp_config *root, FILE *f);
 
 #endif
