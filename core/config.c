@@ -768,3 +768,35 @@ int pp_config_write_resolved(const pp_config *root, FILE *f)
 	write_node(f, root, 0);
 	return ferror(f) ? PP_ERR_IO : PP_OK;
 }
+
+static int check_tree(const pp_config *node, char *path, size_t size, pp_error *err)
+{
+	size_t len = strlen(path);
+	int rc;
+
+	if (!node)
+		return PP_OK;
+	if (node->type == PP_CONFIG_MAP) {
+		rc = pp_config_check_unknown(node, len ? path : "the experiment", err);
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; node->type != PP_CONFIG_SCALAR && i < node->count; i++) {
+		if (node->type == PP_CONFIG_MAP)
+			snprintf(path + len, size - len, "%s%s", len ? "." : "", node->keys[i]);
+		else
+			snprintf(path + len, size - len, "[%zu]", i);
+		rc = check_tree(node->items[i], path, size, err);
+		path[len] = '\0';
+		if (rc)
+			return rc;
+	}
+	return PP_OK;
+}
+
+int pp_config_check_unknown_tree(const pp_config *root, pp_error *err)
+{
+	char path[512] = "";
+
+	return check_tree(root, path, sizeof path, err);
+}

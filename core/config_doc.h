@@ -25,6 +25,9 @@ void pp_config_doc_destroy(pp_config_doc *doc);
  * for the first key of @map that no getter looked up.  NULL map: OK. */
 int pp_config_check_unknown(const pp_config *map, const char *section,
 			    pp_error *err);
+/* pp_config_check_unknown on every map of the tree, naming each by its path
+ * ("stages[1]", "network.embedding"). */
+int pp_config_check_unknown_tree(const pp_config *root, pp_error *err);
 /* Mark @key of @map as known without reading it (keys the core handles). */
 void pp_config_mark_known(const pp_config *map, const char *key);
 

@@ -1,0 +1,399 @@
+/* phasepinn — building an experiment from its YAML file (see experiment.h). */
+#include "core/experiment.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *file_stem(const char *path, char *buf, size_t size)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strcspn(base, ".");
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, base, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int read_top_level(pp_experiment *exp, pp_error *err)
+{
+	const pp_config *root = exp->root;
+	long seed, threads;
+	int rc;
+
+	if (pp_config_node_type(root) != PP_CONFIG_MAP)
+		return pp_config_error(err, PP_ERR_CONFIG, root,
+				       "an experiment is a map of sections (pde:, network:, stages:, ...)");
+	rc = pp_config_string(root, "name", exp->name, &exp->name, err);
+	if (rc)
+		return rc;
+	rc = pp_config_long(root, "seed", 1234, 0, LONG_MAX, &seed, err);
+	if (rc)
+		return rc;
+	exp->seed = (unsigned long)seed;
+	rc = pp_config_long(root, "threads", 1, 1, 256, &threads, err);
+	if (rc)
+		return rc;
+	exp->threads = (int)threads;
+	return PP_OK;
+}
+
+static int find_term(const pp_pde_info *pde, const char *name)
+{
+	for (int k = 0; k < pde->n_terms; k++)
+		if (strcmp(pde->terms[k].name, name) == 0)
+			return k;
+	return -1;
+}
+
+/* pde.terms: {<term>: {points:, weight:, enabled:}} overrides the defaults. */
+static int read_terms(pp_experiment *exp, const pp_config *pde_cfg, pp_error *err)
+{
+	const pp_config *terms = pp_config_get(pde_cfg, "terms");
+	long points[PP_MAX_TERMS];
+	double weight[PP_MAX_TERMS];
+	int enabled[PP_MAX_TERMS];
+	int rc;
+
+	for (int k = 0; k < exp->pde.n_terms; k++) {
+		points[k] = exp->pde.terms[k].points;
+		weight[k] = exp->pde.terms[k].weight;
+		enabled[k] = exp->pde.terms[k].enabled;
+	}
+	if (terms && pp_config_node_type(terms) != PP_CONFIG_MAP)
+		return pp_config_error(err, PP_ERR_CONFIG, terms,
+				       "pde.terms is a map: {<term>: {points: N, weight: W, enabled: true}}");
+	for (size_t i = 0; i < pp_config_size(terms); i++) {
+		const char *name = pp_config_key_at(terms, i);
+		const pp_config *t = pp_config_get(terms, name);
+		int k = find_term(&exp->pde, name);
+
+		if (k < 0) {
+			char list[512] = "";
+			for (int j = 0; j < exp->pde.n_terms; j++) {
+				strncat(list, j ? ", " : "", sizeof list - strlen(list) - 1);
+				strncat(list, exp->pde.terms[j].name, sizeof list - strlen(list) - 1);
+			}
+			return pp_config_error(err, PP_ERR_CONFIG, t,
+					       "pde '%s' has no term '%s'; its terms are: %s",
+					       exp->pde_plugin->name, name, list);
+		}
+		if (pp_config_node_type(t) != PP_CONFIG_MAP)
+			return pp_config_error(err, PP_ERR_CONFIG, t,
+					       "term '%s' takes a map {points:, weight:, enabled:}", name);
+		rc = pp_config_long(t, "points", points[k], 1, 100000000L, &points[k], err);
+		if (!rc)
+			rc = pp_config_double(t, "weight", weight[k], 0.0, 1e12, &weight[k], err);
+		if (!rc)
+			rc = pp_config_bool(t, "enabled", enabled[k], &enabled[k], err);
+		if (rc)
+			return rc;
+	}
+	exp->n_terms = 0;
+	for (int k = 0; k < exp->pde.n_terms; k++) {
+		if (!enabled[k])
+			continue;
+		exp->terms[exp->n_terms].pde_term = k;
+		exp->terms[exp->n_terms].points = points[k];
+		exp->terms[exp->n_terms].weight = weight[k];
+		exp->n_terms++;
+	}
+	if (exp->n_terms == 0)
+		return pp_config_error(err, PP_ERR_CONFIG, pde_cfg,
+				       "every loss term of pde '%s' is disabled; enable at least one",
+				       exp->pde_plugin->name);
+	return PP_OK;
+}
+
+static int plugin_for(const pp_registry *reg, pp_kind kind, const pp_config *section,
+		      const char *key, const char *def, const pp_plugin **out, pp_error *err)
+{
+	const char *name;
+	const pp_config *node = pp_config_get(section, key);
+	int rc = pp_config_string(section, key, def, &name, err);
+
+	if (rc)
+		return rc;
+	if (!name)
+		return pp_config_error(err, PP_ERR_CONFIG, section, "missing required key '%s'", key);
+	*out = pp_registry_require(reg, kind, name, err);
+	if (!*out) {
+		char msg[PP_ERROR_MESSAGE_SIZE];
+		memcpy(msg, err->message, sizeof msg);
+		return pp_config_error(err, PP_ERR_CONFIG, node ? node : section, "%s", msg);
+	}
+	return PP_OK;
+}
+
+static int build_pde(pp_experiment *exp, const pp_registry *reg, pp_error *err)
+{
+	const pp_config *cfg = pp_config_get(exp->root, "pde");
+	int rc;
+
+	if (!cfg)
+		return pp_config_error(err, PP_ERR_CONFIG, exp->root,
+				       "missing required section 'pde:' (e.g. pde: {type: burgers})");
+	if (pp_config_node_type(cfg) != PP_CONFIG_MAP)
+		return pp_config_error(err, PP_ERR_CONFIG, cfg, "pde: is a map with a 'type:' key");
+	rc = plugin_for(reg, PP_KIND_PDE, cfg, "type", NULL, &exp->pde_plugin, err);
+	if (rc)
+		return rc;
+	exp->pde_ops = exp->pde_plugin->ops;
+	pp_config_mark_known(cfg, "terms");
+	rc = exp->pde_ops->create(cfg, &exp->pde_state, err);
+	if (rc)
+		return rc;
+	memset(&exp->pde, 0, sizeof exp->pde);
+	rc = exp->pde_ops->describe(exp->pde_state, &exp->pde, err);
+	if (rc)
+		return pp_error_prefix(err, "pde '%s'", exp->pde_plugin->name);
+	if (exp->pde.n_inputs < 1 || exp->pde.n_inputs > PP_MAX_INPUTS ||
+	    exp->pde.n_terms < 1 || exp->pde.n_terms > PP_MAX_TERMS)
+		return pp_error_set(err, PP_ERR_PLUGIN,
+				    "pde '%s' describes %d inputs and %d terms; expected 1..%d and 1..%d",
+				    exp->pde_plugin->name, exp->pde.n_inputs, exp->pde.n_terms,
+				    PP_MAX_INPUTS, PP_MAX_TERMS);
+	return read_terms(exp, cfg, err);
+}
+
+static int build_sampling(pp_experiment *exp, pp_error *err)
+{
+	static const char *const methods[] = {"uniform", "lhs", "sobol", NULL};
+	const pp_config *cfg = pp_config_section(exp->root, "sampling");
+	int method, rc;
+
+	rc = pp_config_choice(cfg, "method", "lhs", methods, &method, err);
+	if (!rc)
+		rc = pp_config_long(cfg, "resample_every", 0, 0, LONG_MAX, &exp->resample_every, err);
+	if (!rc)
+		rc = pp_config_long(cfg, "batch_points", 4096, 1, 10000000L, &exp->batch_points, err);
+	exp->sampler = (pp_sampler)method;
+	return rc;
+}
+
+static int build_weighting(pp_experiment *exp, const pp_registry *reg, pp_error *err)
+{
+	const pp_config *cfg = pp_config_section(exp->root, "weighting");
+	int rc;
+
+	rc = plugin_for(reg, PP_KIND_WEIGHTING, cfg, "type", "none", &exp->weighting_plugin, err);
+	if (rc)
+		return rc;
+	exp->weighting_ops = exp->weighting_plugin->ops;
+	rc = exp->weighting_ops->create(cfg, &exp->problem, &exp->weighting_state, err);
+	if (rc)
+		return rc;
+	return PP_OK;
+}
+
+static int build_stages(pp_experiment *exp, const pp_registry *reg, pp_error *err)
+{
+	const pp_config *stages = pp_config_get(exp->root, "stages");
+	int rc;
+
+	if (!stages)
+		return pp_config_error(err, PP_ERR_CONFIG, exp->root,
+				       "missing required section 'stages:' (e.g. stages: [{optimizer: adam, iterations: 1000}])");
+	if (pp_config_node_type(stages) != PP_CONFIG_SEQUENCE || pp_config_size(stages) == 0)
+		return pp_config_error(err, PP_ERR_CONFIG, stages,
+				       "stages: is a non-empty list of {optimizer: NAME, iterations: N, ...}");
+	if (pp_config_size(stages) > PP_MAX_STAGES)
+		return pp_config_error(err, PP_ERR_CONFIG, stages, "at most %d stages", PP_MAX_STAGES);
+	exp->total_iterations = 0;
+	for (size_t i = 0; i < pp_config_size(stages); i++) {
+		const pp_config *s = pp_config_at(stages, i);
+		pp_stage *stage = &exp->stages[i];
+		void *probe = NULL;
+
+		if (pp_config_node_type(s) != PP_CONFIG_MAP)
+			return pp_config_error(err, PP_ERR_CONFIG, s,
+					       "each stage is a map {optimizer: NAME, iterations: N, ...}");
+		rc = plugin_for(reg, PP_KIND_OPTIMIZER, s, "optimizer", NULL, &stage->plugin, err);
+		if (rc)
+			return rc;
+		if (!pp_config_require(s, "iterations", err))
+			return rc = PP_ERR_CONFIG;
+		rc = pp_config_long(s, "iterations", 0, 0, 1000000000L, &stage->iterations, err);
+		if (rc)
+			return rc;
+		stage->ops = stage->plugin->ops;
+		stage->cfg = s;
+		/* Create once to validate the options; the trainer makes its own. */
+		rc = stage->ops->create(s, exp->problem.n_params, &probe, err);
+		if (rc)
+			return rc;
+		stage->ops->destroy(probe);
+		exp->total_iterations += stage->iterations;
+		exp->n_stages = (int)i + 1;
+	}
+	return PP_OK;
+}
+
+static int add_analyzer(pp_experiment *exp, const pp_registry *reg, const pp_config *a,
+			pp_error *err)
+{
+	pp_analyzer_slot *slot = &exp->analyzers[exp->n_analyzers];
+	int rc;
+
+	if (pp_config_node_type(a) != PP_CONFIG_MAP)
+		return pp_config_error(err, PP_ERR_CONFIG, a,
+				       "each analyzer is a map {type: NAME, every: N, ...}");
+	rc = plugin_for(reg, PP_KIND_ANALYZER, a, "type", NULL, &slot->plugin, err);
+	if (rc)
+		return rc;
+	rc = pp_config_long(a, "every", 100, 1, LONG_MAX, &slot->every, err);
+	if (rc)
+		return rc;
+	slot->ops = slot->plugin->ops;
+	rc = slot->ops->create(a, &exp->problem, &slot->state, err);
+	if (rc)
+		return rc;
+	exp->n_analyzers++;
+	rc = slot->ops->columns(slot->state, &slot->columns, &slot->n_columns);
+	if (rc)
+		return pp_error_set(err, PP_ERR_PLUGIN, "analyzer '%s' could not name its columns",
+				    slot->plugin->name);
+	return PP_OK;
+}
+
+static int check_columns(const pp_experiment *exp, pp_error *err)
+{
+	for (int a = 0; a < exp->n_analyzers; a++)
+		for (int c = 0; c < exp->analyzers[a].n_columns; c++)
+			for (int b = 0; b <= a; b++)
+				for (int d = 0; d < (b == a ? c : exp->analyzers[b].n_columns); d++)
+					if (strcmp(exp->analyzers[a].columns[c], exp->analyzers[b].columns[d]) == 0)
+						return pp_error_set(err, PP_ERR_CONFIG,
+								    "analyzers '%s' and '%s' both write column '%s'; list each analyzer once",
+								    exp->analyzers[b].plugin->name,
+								    exp->analyzers[a].plugin->name,
+								    exp->analyzers[a].columns[c]);
+	return PP_OK;
+}
+
+static int build_analyzers(pp_experiment *exp, const pp_registry *reg, pp_error *err)
+{
+	const pp_config *list = pp_config_get(exp->root, "analyzers");
+	int rc;
+
+	if (!list)
+		return PP_OK;
+	if (pp_config_node_type(list) != PP_CONFIG_SEQUENCE)
+		return pp_config_error(err, PP_ERR_CONFIG, list,
+				       "analyzers: is a list of {type: NAME, every: N, ...}");
+	if (pp_config_size(list) > PP_MAX_ANALYZERS)
+		return pp_config_error(err, PP_ERR_CONFIG, list, "at most %d analyzers", PP_MAX_ANALYZERS);
+	for (size_t i = 0; i < pp_config_size(list); i++) {
+		rc = add_analyzer(exp, reg, pp_config_at(list, i), err);
+		if (rc)
+			return rc;
+	}
+	return check_columns(exp, err);
+}
+
+static int read_output(pp_experiment *exp, const char *override, pp_error *err)
+{
+	const pp_config *logging = pp_config_section(exp->root, "logging");
+	char buf[4096];
+	int rc;
+
+	rc = pp_config_long(logging, "every", 100, 1, LONG_MAX, &exp->log_every, err);
+	if (rc)
+		return rc;
+	snprintf(buf, sizeof buf, "runs/%s", exp->name);
+	rc = pp_config_string(exp->root, "output", buf, &exp->output, err);
+	if (rc)
+		return rc;
+	exp->run_dir = strdup(override ? override : exp->output);
+	if (!exp->run_dir)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	return PP_OK;
+}
+
+int pp_experiment_create(const char *path, const pp_registry *reg,
+			 const char *run_dir_override, int for_run,
+			 pp_experiment **out, pp_error *err)
+{
+	pp_experiment *exp = calloc(1, sizeof *exp);
+	char stem[256];
+	int rc;
+
+	*out = NULL;
+	if (!exp)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	rc = pp_config_doc_load(path, &exp->doc, err);
+	if (rc)
+		goto fail;
+	exp->root = pp_config_doc_root(exp->doc);
+	exp->path = pp_config_file(exp->root);
+	exp->name = file_stem(path, stem, sizeof stem);
+	rc = read_top_level(exp, err);
+	if (rc)
+		goto fail;
+	exp->name = strdup(exp->name);  /* the stem lives on this stack frame */
+	if (!exp->name) {
+		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	rc = read_output(exp, run_dir_override, err);
+	if (rc)
+		goto fail;
+	rc = build_pde(exp, reg, err);
+	if (rc)
+		goto fail;
+	rc = pp_network_create(pp_config_section(exp->root, "network"), &exp->pde,
+			       exp->seed, &exp->net, err);
+	if (rc)
+		goto fail;
+	rc = build_sampling(exp, err);
+	if (rc)
+		goto fail;
+	exp->problem.pde = &exp->pde;
+	exp->problem.pde_ops = exp->pde_ops;
+	exp->problem.pde_state = exp->pde_state;
+	exp->problem.net = exp->net;
+	exp->problem.n_params = pp_network_param_count(exp->net);
+	exp->problem.seed = exp->seed;
+	exp->problem.n_terms = exp->n_terms;
+	exp->problem.run_dir = for_run ? exp->run_dir : NULL;
+	rc = build_weighting(exp, reg, err);
+	if (rc)
+		goto fail;
+	rc = build_stages(exp, reg, err);
+	if (rc)
+		goto fail;
+	rc = build_analyzers(exp, reg, err);
+	if (rc)
+		goto fail;
+	rc = pp_config_check_unknown_tree(exp->root, err);
+	if (rc)
+		goto fail;
+	*out = exp;
+	return PP_OK;
+
+fail:
+	pp_experiment_destroy(exp);
+	return rc;
+}
+
+void pp_experiment_destroy(pp_experiment *exp)
+{
+	if (!exp)
+		return;
+	for (int a = 0; a < exp->n_analyzers; a++)
+		exp->analyzers[a].ops->destroy(exp->analyzers[a].state);
+	if (exp->weighting_state)
+		exp->weighting_ops->destroy(exp->weighting_state);
+	pp_network_destroy(exp->net);
+	if (exp->pde_state)
+		exp->pde_ops->destroy(exp->pde_state);
+	free(exp->run_dir);
+	free((char *)exp->name);
+	pp_config_doc_destroy(exp->doc);
+	free(exp);
+}

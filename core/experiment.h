@@ -1,0 +1,89 @@
+/* phasepinn — an experiment: the YAML file resolved into live plugins
+ * (private to the core, the CLI and tests).
+ *
+ * Top-level keys of an experiment file:
+ *   name, seed, threads, output, pde, network, sampling, weighting, stages,
+ *   analyzers, logging.
+ * pp_experiment_create() validates everything (each plugin reads its own
+ * section; keys nobody read are errors) and writes nothing to disk.
+ */
+#ifndef PHASEPINN_CORE_EXPERIMENT_H
+#define PHASEPINN_CORE_EXPERIMENT_H
+
+#include <phasepinn/phasepinn.h>
+#include <phasepinn/sampling.h>
+
+#include "core/config_doc.h"
+#include "core/registry.h"
+
+#define PP_MAX_STAGES 16
+#define PP_MAX_ANALYZERS 16
+
+typedef struct pp_term_setup {
+	int pde_term;          /* index into pde_info.terms */
+	long points;
+	double weight;
+} pp_term_setup;
+
+typedef struct pp_stage {
+	const pp_plugin *plugin;
+	const pp_optimizer_ops *ops;
+	const pp_config *cfg;
+	long iterations;
+} pp_stage;
+
+typedef struct pp_analyzer_slot {
+	const pp_plugin *plugin;
+	const pp_analyzer_ops *ops;
+	void *state;
+	long every;
+	int n_columns;
+	const char *const *columns;
+} pp_analyzer_slot;
+
+typedef struct pp_experiment {
+	pp_config_doc *doc;
+	const pp_config *root;
+	const char *path;
+	const char *name;
+	unsigned long seed;
+	int threads;
+	const char *output;          /* run directory */
+	long log_every;
+
+	const pp_plugin *pde_plugin;
+	const pp_pde_ops *pde_ops;
+	void *pde_state;
+	pp_pde_info pde;
+	int n_terms;
+	pp_term_setup terms[PP_MAX_TERMS];
+
+	pp_network *net;
+	pp_sampler sampler;
+	long resample_every;
+	long batch_points;           /* points per forward/backward batch */
+
+	const pp_plugin *weighting_plugin;
+	const pp_weighting_ops *weighting_ops;
+	void *weighting_state;
+
+	int n_stages;
+	pp_stage stages[PP_MAX_STAGES];
+	long total_iterations;
+
+	int n_analyzers;
+	pp_analyzer_slot analyzers[PP_MAX_ANALYZERS];
+
+	pp_problem problem;
+	char *run_dir;               /* owned copy of output, set for runs */
+} pp_experiment;
+
+/* Load @path and build every plugin. @run_dir_override (may be NULL) replaces
+ * the file's `output:`; @for_run tells plugins the run directory (NULL when
+ * only checking). */
+int pp_experiment_create(const char *path, const pp_registry *reg,
+			 const char *run_dir_override, int for_run,
+			 pp_experiment **out, pp_error *err);
+void pp_experiment_destroy(pp_experiment *exp);
+
+#endif
