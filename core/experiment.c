@@ -316,7 +316,7 @@ static int read_output(pp_experiment *exp, const char *override, pp_error *err)
 }
 
 int pp_experiment_create(const char *path, const pp_registry *reg,
-			 const char *run_dir_override, int for_run,
+			 const char *run_dir_override, enum pp_experiment_mode mode,
 			 pp_experiment **out, pp_error *err)
 {
 	pp_experiment *exp = calloc(1, sizeof *exp);
@@ -346,6 +346,10 @@ int pp_experiment_create(const char *path, const pp_registry *reg,
 	rc = build_pde(exp, reg, err);
 	if (rc)
 		goto fail;
+	if (mode == PP_EXPERIMENT_PDE_ONLY) {
+		*out = exp;
+		return PP_OK;
+	}
 	rc = pp_network_create(pp_config_section(exp->root, "network"), &exp->pde,
 			       exp->seed, &exp->net, err);
 	if (rc)
@@ -360,7 +364,7 @@ int pp_experiment_create(const char *path, const pp_registry *reg,
 	exp->problem.n_params = pp_network_param_count(exp->net);
 	exp->problem.seed = exp->seed;
 	exp->problem.n_terms = exp->n_terms;
-	exp->problem.run_dir = for_run ? exp->run_dir : NULL;
+	exp->problem.run_dir = mode == PP_EXPERIMENT_RUN ? exp->run_dir : NULL;
 	rc = build_weighting(exp, reg, err);
 	if (rc)
 		goto fail;

@@ -78,11 +78,16 @@ typedef struct pp_experiment {
 	char *run_dir;               /* owned copy of output, set for runs */
 } pp_experiment;
 
-/* Load @path and build every plugin. @run_dir_override (may be NULL) replaces
- * the file's `output:`; @for_run tells plugins the run directory (NULL when
- * only checking). */
+enum pp_experiment_mode {
+	PP_EXPERIMENT_CHECK = 0,    /* build everything, plugins get no run dir */
+	PP_EXPERIMENT_RUN = 1,      /* build everything for a run */
+	PP_EXPERIMENT_PDE_ONLY = 2  /* the pde section alone (reference solutions) */
+};
+
+/* Load @path and build its plugins. @run_dir_override (may be NULL) replaces
+ * the file's `output:`. */
 int pp_experiment_create(const char *path, const pp_registry *reg,
-			 const char *run_dir_override, int for_run,
+			 const char *run_dir_override, enum pp_experiment_mode mode,
 			 pp_experiment **out, pp_error *err);
 void pp_experiment_destroy(pp_experiment *exp);
 

@@ -1,11 +1,28 @@
 /* phasepinn — subcommands of the CLI (private).  Each takes the arguments
- * after the program name (argv[0] is the subcommand) and returns the process
- * exit code: 0 ok, 1 the work failed, 2 usage or configuration error. */
+ * after the program name and global options (argv[0] is the subcommand) and
+ * returns the process exit code: 0 ok, 1 the work failed, 2 usage or
+ * configuration error. */
 #ifndef PHASEPINN_CLI_COMMANDS_H
 #define PHASEPINN_CLI_COMMANDS_H
 
+#include <phasepinn/error.h>
+
+#include "core/registry.h"
+
+enum { PP_EXIT_OK = 0, PP_EXIT_FAILED = 1, PP_EXIT_USAGE = 2 };
+
+int pp_cli_run(int argc, char **argv);       /* core/cli/run.c */
+int pp_cli_check(int argc, char **argv);     /* core/cli/run.c */
+int pp_cli_plugins(int argc, char **argv);   /* core/cli/run.c */
 int pp_cli_bench(int argc, char **argv);     /* core/cli/bench.c */
 int pp_cli_phases(int argc, char **argv);    /* core/cli/phases.c */
 int pp_cli_reference(int argc, char **argv); /* core/cli/reference.c */
+
+/* --plugin-dir values, set by main() before dispatching. */
+void pp_cli_set_plugin_dirs(const char *const *dirs, int n);
+/* A registry loaded from the search path; prints the error and returns NULL. */
+pp_registry *pp_cli_registry(void);
+/* Exit code for a failed operation: 2 for configuration/plugin errors. */
+int pp_cli_exit_code(int status);
 
 #endif

@@ -1,7 +1,82 @@
-/* phasepinn — command-line entry point (placeholder until the CLI lands). */
+/* phasepinn — command-line entry point: dispatches to the subcommands.
+ *
+ * Exit codes: 0 ok, 1 the run failed (numerics, I/O, interrupted),
+ * 2 usage or configuration error. */
 #include <stdio.h>
-int main(void)
+#include <string.h>
+
+#include <phasepinn/phasepinn.h>
+
+#include "core/cli/commands.h"
+
+static void usage(FILE *f)
 {
-	fprintf(stderr, "phasepinn: under construction\n");
+	fputs("usage: phasepinn [--plugin-dir DIR]... COMMAND [ARGS]\n"
+	      "\n"
+	      "commands:\n"
+	      "  run FILE.yaml [--output DIR] [--force] [--quiet]\n"
+	      "                          train the experiment, write a run directory\n"
+	      "  check FILE.yaml         validate the experiment, write nothing\n"
+	      "  plugins                 list every plugin with kind and summary\n"
+	      "  reference FILE.yaml --out F.csv [--grid NxM]\n"
+	      "                          write the PDE's reference solution on a grid\n"
+	      "  phases FILE.csv         detect diffusion / equilibrium in an SNR curve\n"
+	      "  bench [--pde burgers] [--width W] [--depth D] [--points N] [--steps K]\n"
+	      "        [--threads T] [--torch PATH]\n"
+	      "                          time full training steps\n"
+	      "\n"
+	      "options:\n"
+	      "  --plugin-dir DIR        load plugins from DIR first (repeatable); also\n"
+	      "                          PHASEPINN_PLUGIN_PATH=DIR1:DIR2\n"
+	      "  --help, --version\n"
+	      "\n"
+	      "exit codes: 0 ok, 1 the run failed, 2 usage or configuration error\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	const char *dirs[32];
+	int n_dirs = 0, i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("phasepinn %s (%s precision)\n", PP_VERSION, PP_REAL_NAME);
+			return 0;
+		}
+		if (strcmp(argv[i], "--plugin-dir") == 0 && i + 1 < argc && n_dirs < 32) {
+			dirs[n_dirs++] = argv[i + 1];
+			i += 2;
+			continue;
+		}
+		fprintf(stderr, "phasepinn: unknown option '%s'\n\n", argv[i]);
+		usage(stderr);
+		return 2;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	pp_cli_set_plugin_dirs(dirs, n_dirs);
+	argc -= i;
+	argv += i;
+	if (strcmp(argv[0], "run") == 0)
+		return pp_cli_run(argc, argv);
+	if (strcmp(argv[0], "check") == 0)
+		return pp_cli_check(argc, argv);
+	if (strcmp(argv[0], "plugins") == 0)
+		return pp_cli_plugins(argc, argv);
+	if (strcmp(argv[0], "reference") == 0)
+		return pp_cli_reference(argc, argv);
+	if (strcmp(argv[0], "phases") == 0)
+		return pp_cli_phases(argc, argv);
+	if (strcmp(argv[0], "bench") == 0)
+		return pp_cli_bench(argc, argv);
+	fprintf(stderr, "phasepinn: unknown command '%s'\n\n", argv[0]);
+	usage(stderr);
 	return 2;
 }

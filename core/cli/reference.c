@@ -1,0 +1,125 @@
+/* phasepinn — `reference FILE.yaml --out F.csv [--grid NxM]`: the PDE's own
+ * reference solution on a grid, as CSV with a header of the input names and u. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <phasepinn/output.h>
+
+#include "core/cli/commands.h"
+#include "core/experiment.h"
+
+/* Grids above this many points are refused: 2^28 points of doubles is 2 GiB. */
+#define PP_REFERENCE_MAX_POINTS (1L << 28)
+
+static int parse_grid(const char *text, pp_grid *grid, pp_error *err)
+{
+	const char *p = text;
+
+	for (int d = 0; d < grid->n_dims; d++) {
+		char *end;
+		long n = strtol(p, &end, 10);
+		if (end == p || n < 1)
+			return pp_error_set(err, PP_ERR_CONFIG,
+					    "--grid '%s': expected %d positive sizes like 256x100", text,
+					    grid->n_dims);
+		grid->n[d] = n;
+		p = end;
+		if (d + 1 < grid->n_dims) {
+			if (*p != 'x')
+				return pp_error_set(err, PP_ERR_CONFIG,
+						    "--grid '%s': expected %d sizes separated by 'x'",
+						    text, grid->n_dims);
+			p++;
+		}
+	}
+	if (*p)
+		return pp_error_set(err, PP_ERR_CONFIG, "--grid '%s': trailing text '%s'", text, p);
+	return PP_OK;
+}
+
+static int write_reference(const pp_experiment *exp, const pp_grid *grid,
+			   const char *out, pp_error *err)
+{
+	size_t n = pp_grid_size(grid);
+	double *u = NULL, x[PP_MAX_INPUTS];
+	pp_atomic_file af = {0};
+	int rc;
+
+	if (n == 0 || n > (size_t)PP_REFERENCE_MAX_POINTS)
+		return pp_error_set(err, PP_ERR_CONFIG,
+				    "reference grid too large (more than %ld points); choose a smaller --grid",
+				    PP_REFERENCE_MAX_POINTS);
+	u = malloc(n * sizeof *u);
+	if (!u)
+		return pp_error_set(err, PP_ERR_NOMEM,
+				    "not enough memory for a %zu-point reference grid; choose a smaller --grid", n);
+	rc = exp->pde_ops->reference(exp->pde_state, grid, u, err);
+	if (rc)
+		goto cleanup;
+	rc = pp_atomic_open(&af, out, err);
+	if (rc)
+		goto cleanup;
+	for (int d = 0; d < grid->n_dims; d++)
+		fprintf(af.f, "%s,", exp->pde.input_names[d]);
+	fputs("u\n", af.f);
+	for (size_t i = 0; i < n; i++) {
+		pp_grid_point(grid, i, x);
+		for (int d = 0; d < grid->n_dims; d++)
+			fprintf(af.f, "%.12g,", x[d]);
+		fprintf(af.f, "%.12g\n", u[i]);
+	}
+	rc = pp_atomic_commit(&af, err);
+cleanup:
+	free(u);
+	return rc;
+}
+
+int pp_cli_reference(int argc, char **argv)
+{
+	const char *file = NULL, *out = NULL, *grid_text = NULL;
+	pp_registry *reg;
+	pp_experiment *exp = NULL;
+	pp_error err = {0};
+	pp_grid grid;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else if (strcmp(argv[i], "--grid") == 0 && i + 1 < argc)
+			grid_text = argv[++i];
+		else if (argv[i][0] != '-' && !file)
+			file = argv[i];
+		else {
+			fprintf(stderr, "phasepinn reference: unexpected argument '%s'\n", argv[i]);
+			return PP_EXIT_USAGE;
+		}
+	}
+	if (!file || !out) {
+		fprintf(stderr, "usage: phasepinn reference FILE.yaml --out F.csv [--grid NxM]\n");
+		return PP_EXIT_USAGE;
+	}
+	reg = pp_cli_registry();
+	if (!reg)
+		return PP_EXIT_USAGE;
+	rc = pp_experiment_create(file, reg, NULL, PP_EXPERIMENT_PDE_ONLY, &exp, &err);
+	if (!rc && (!exp->pde.has_reference || !exp->pde_ops->reference))
+		rc = pp_error_set(&err, PP_ERR_CONFIG, "pde '%s' has no reference solution",
+				  exp->pde_plugin->name);
+	if (!rc) {
+		grid = exp->pde.reference_grid;
+		if (grid_text)
+			rc = parse_grid(grid_text, &grid, &err);
+	}
+	if (!rc)
+		rc = write_reference(exp, &grid, out, &err);
+	if (rc)
+		fprintf(stderr, "phasepinn reference: %s\n", err.message);
+	else
+		printf("%s: %zu points of the %s reference\n", out, pp_grid_size(&grid),
+		       exp->pde_plugin->name);
+	pp_experiment_destroy(exp);
+	pp_registry_destroy(reg);
+	return pp_cli_exit_code(rc);
+}

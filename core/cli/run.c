@@ -1,0 +1,336 @@
+/* phasepinn — `run`, `check` and `plugins`. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <phasepinn/output.h>
+
+#include "core/cli/commands.h"
+#include "core/experiment.h"
+#include "core/trainer.h"
+
+static const char *const *plugin_dirs;
+static int n_plugin_dirs;
+
+void pp_cli_set_plugin_dirs(const char *const *dirs, int n)
+{
+	plugin_dirs = dirs;
+	n_plugin_dirs = n;
+}
+
+pp_registry *pp_cli_registry(void)
+{
+	pp_registry *reg = NULL;
+	pp_error err = {0};
+
+	if (pp_registry_create(&reg, &err) ||
+	    pp_registry_load_default(reg, plugin_dirs, (size_t)n_plugin_dirs, &err)) {
+		fprintf(stderr, "phasepinn: %s\n", err.message);
+		pp_registry_destroy(reg);
+		return NULL;
+	}
+	return reg;
+}
+
+int pp_cli_exit_code(int status)
+{
+	if (status == PP_ERR_CONFIG || status == PP_ERR_PLUGIN)
+		return PP_EXIT_USAGE;
+	return status ? PP_EXIT_FAILED : PP_EXIT_OK;
+}
+
+/* ---- summary.json -------------------------------------------------------- */
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_number(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.10g", v);
+	else
+		fputs("null", f);
+}
+
+static int write_summary(const pp_experiment *exp, const pp_train_result *res,
+			 const char *status, const pp_error *run_err, pp_error *err)
+{
+	char path[4096];
+	pp_atomic_file af;
+	FILE *f;
+	int rc;
+
+	rc = pp_path_join(path, sizeof path, exp->run_dir, "summary.json", err);
+	if (!rc)
+		rc = pp_atomic_open(&af, path, err);
+	if (rc)
+		return rc;
+	f = af.f;
+	fputs("{\n  \"name\": ", f);
+	json_string(f, exp->name);
+	fputs(",\n  \"config\": ", f);
+	json_string(f, exp->path);
+	fputs(",\n  \"status\": ", f);
+	json_string(f, status);
+	fputs(",\n  \"error\": ", f);
+	if (run_err && run_err->code)
+		json_string(f, run_err->message);
+	else
+		fputs("null", f);
+	fprintf(f, ",\n  \"version\": \"%s\",\n  \"precision\": \"%s\",\n  \"threads\": %d,\n  \"seed\": %lu,\n",
+		PP_VERSION, PP_REAL_NAME, exp->threads, exp->seed);
+	fputs("  \"pde\": ", f);
+	json_string(f, exp->pde_plugin->name);
+	fputs(",\n  \"weighting\": ", f);
+	json_string(f, exp->weighting_plugin->name);
+	fputs(",\n  \"network\": ", f);
+	json_string(f, pp_network_describe(exp->net));
+	fprintf(f, ",\n  \"parameters\": %zu,\n  \"steps\": %ld,\n  \"seconds\": ",
+		pp_network_param_count(exp->net), res->steps);
+	json_number(f, res->seconds);
+	fputs(",\n  \"final_loss\": ", f);
+	json_number(f, res->final_loss);
+	fputs(",\n  \"stages\": [", f);
+	for (int s = 0; s < exp->n_stages; s++) {
+		fprintf(f, "%s\n    {\"optimizer\": ", s ? "," : "");
+		json_string(f, exp->stages[s].plugin->name);
+		fprintf(f, ", \"iterations\": %ld, \"steps\": %ld, \"stop\": ",
+			exp->stages[s].iterations, res->stage_steps[s]);
+		json_string(f, s < res->stages_run ? res->stop_reasons[s] : "not run");
+		fputc('}', f);
+	}
+	fputs("\n  ],\n  \"final\": {", f);
+	for (int i = 0; i < res->n_columns; i++) {
+		fprintf(f, "%s\n    ", i ? "," : "");
+		json_string(f, res->columns[i]);
+		fputs(": ", f);
+		json_number(f, res->last[i]);
+	}
+	fputs("\n  }\n}\n", f);
+	return pp_atomic_commit(&af, err);
+}
+
+/* ---- run ------------------------------------------------------------------ */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int write_config_copy(const pp_experiment *exp, pp_error *err)
+{
+	char path[4096];
+	pp_atomic_file af;
+	int rc;
+
+	rc = pp_path_join(path, sizeof path, exp->run_dir, "config.yaml", err);
+	if (!rc)
+		rc = pp_atomic_open(&af, path, err);
+	if (rc)
+		return rc;
+	fprintf(af.f, "# resolved from %s by phasepinn %s: every default made explicit\n",
+		exp->path, PP_VERSION);
+	rc = pp_config_write_resolved(exp->root, af.f);
+	if (rc) {
+		pp_atomic_abort(&af);
+		return pp_error_set(err, rc, "cannot write %s", path);
+	}
+	return pp_atomic_commit(&af, err);
+}
+
+/* A run directory that already holds a run is only reused with --force. */
+static int prepare_run_dir(const char *dir, int force, pp_error *err)
+{
+	char path[4096];
+	struct stat st;
+	int rc = pp_path_join(path, sizeof path, dir, "summary.json", err);
+
+	if (rc)
+		return rc;
+	if (!force && (stat(path, &st) == 0 ||
+		       (pp_path_join(path, sizeof path, dir, "metrics.csv", err) == 0 &&
+			stat(path, &st) == 0)))
+		return pp_error_set(err, PP_ERR_CONFIG,
+				    "%s already holds a run; pass --force to overwrite it or choose another output: / --output",
+				    dir);
+	return pp_mkdir_p(dir, err);
+}
+
+static int run_experiment(pp_experiment *exp, int force, int quiet, pp_error *err)
+{
+	pp_train_options opts = {0};
+	pp_train_result *res = calloc(1, sizeof *res);
+	pp_error run_err = {0};
+	char path[4096];
+	FILE *metrics = NULL;
+	const char *status;
+	int rc;
+
+	if (!res)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	rc = prepare_run_dir(exp->run_dir, force, err);
+	if (!rc)
+		rc = write_config_copy(exp, err);
+	if (!rc)
+		rc = pp_path_join(path, sizeof path, exp->run_dir, "metrics.csv", err);
+	if (rc)
+		goto cleanup;
+	metrics = fopen(path, "w");
+	if (!metrics) {
+		rc = pp_error_set(err, PP_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+		goto cleanup;
+	}
+	opts.metrics = metrics;
+	opts.progress = quiet ? NULL : stderr;
+	opts.interrupted = &interrupted;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (!quiet)
+		fprintf(stderr, "phasepinn: %s: %s, %s, %ld iterations -> %s\n", exp->name,
+			exp->pde_plugin->name, pp_network_describe(exp->net),
+			exp->total_iterations, exp->run_dir);
+	rc = pp_train(exp, &opts, res, &run_err);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	status = rc == PP_OK ? "completed" : rc == PP_ERR_INTERRUPTED ? "interrupted" : "failed";
+	if (fclose(metrics) != 0 && !rc)
+		rc = pp_error_set(&run_err, PP_ERR_IO, "cannot write %s", path);
+	metrics = NULL;
+	{
+		int wrc = write_summary(exp, res, status, &run_err, err);
+		if (rc) {
+			*err = run_err;
+		} else if (wrc) {
+			rc = wrc;
+		}
+	}
+	if (!rc && !quiet)
+		fprintf(stderr, "phasepinn: done in %.1f s, final loss %.4e; results in %s\n",
+			res->seconds, res->final_loss, exp->run_dir);
+cleanup:
+	if (metrics)
+		fclose(metrics);
+	free(res);
+	return rc;
+}
+
+static int parse_run_args(int argc, char **argv, const char **file, const char **output,
+			  int *force, int *quiet)
+{
+	*file = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--output") == 0 && output && i + 1 < argc)
+			*output = argv[++i];
+		else if (strcmp(argv[i], "--force") == 0 && force)
+			*force = 1;
+		else if (strcmp(argv[i], "--quiet") == 0 && quiet)
+			*quiet = 1;
+		else if (argv[i][0] != '-' && !*file)
+			*file = argv[i];
+		else {
+			fprintf(stderr, "phasepinn %s: unexpected argument '%s' (see phasepinn --help)\n",
+				argv[0], argv[i]);
+			return PP_EXIT_USAGE;
+		}
+	}
+	if (!*file) {
+		fprintf(stderr, "phasepinn %s: which experiment? usage: phasepinn %s FILE.yaml\n",
+			argv[0], argv[0]);
+		return PP_EXIT_USAGE;
+	}
+	return PP_EXIT_OK;
+}
+
+int pp_cli_run(int argc, char **argv)
+{
+	const char *file, *output = NULL;
+	int force = 0, quiet = 0, rc;
+	pp_registry *reg;
+	pp_experiment *exp = NULL;
+	pp_error err = {0};
+
+	rc = parse_run_args(argc, argv, &file, &output, &force, &quiet);
+	if (rc)
+		return rc;
+	reg = pp_cli_registry();
+	if (!reg)
+		return PP_EXIT_USAGE;
+	rc = pp_experiment_create(file, reg, output, PP_EXPERIMENT_RUN, &exp, &err);
+	if (!rc)
+		rc = run_experiment(exp, force, quiet, &err);
+	if (rc)
+		fprintf(stderr, "phasepinn: %s\n", err.message);
+	pp_experiment_destroy(exp);
+	pp_registry_destroy(reg);
+	return pp_cli_exit_code(rc);
+}
+
+int pp_cli_check(int argc, char **argv)
+{
+	const char *file;
+	pp_registry *reg;
+	pp_experiment *exp = NULL;
+	pp_error err = {0};
+	int rc;
+
+	rc = parse_run_args(argc, argv, &file, NULL, NULL, NULL);
+	if (rc)
+		return rc;
+	reg = pp_cli_registry();
+	if (!reg)
+		return PP_EXIT_USAGE;
+	rc = pp_experiment_create(file, reg, NULL, PP_EXPERIMENT_CHECK, &exp, &err);
+	if (rc) {
+		fprintf(stderr, "phasepinn: %s\n", err.message);
+	} else {
+		printf("%s: ok: pde %s (%d terms), network %s, weighting %s, %d stage(s), %ld iterations, %d analyzer(s), output %s\n",
+		       file, exp->pde_plugin->name, exp->n_terms, pp_network_describe(exp->net),
+		       exp->weighting_plugin->name, exp->n_stages, exp->total_iterations,
+		       exp->n_analyzers, exp->run_dir);
+	}
+	pp_experiment_destroy(exp);
+	pp_registry_destroy(reg);
+	return pp_cli_exit_code(rc);
+}
+
+int pp_cli_plugins(int argc, char **argv)
+{
+	pp_registry *reg;
+
+	if (argc > 1) {
+		fprintf(stderr, "phasepinn plugins: takes no arguments, got '%s'\n", argv[1]);
+		return PP_EXIT_USAGE;
+	}
+	reg = pp_cli_registry();
+	if (!reg)
+		return PP_EXIT_USAGE;
+	for (int kind = PP_KIND_PDE; kind <= PP_KIND_ANALYZER; kind++) {
+		for (size_t i = 0; i < pp_registry_count(reg); i++) {
+			const pp_plugin *p = pp_registry_at(reg, i);
+			if ((int)p->kind == kind)
+				printf("%-10s %-12s %s\n", pp_kind_name(p->kind), p->name,
+				       p->summary ? p->summary : "");
+		}
+	}
+	pp_registry_destroy(reg);
+	return PP_EXIT_OK;
+}

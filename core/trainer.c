@@ -1,0 +1,851 @@
+/* phasepinn — the training loop (see trainer.h). */
+#include "core/trainer.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <phasepinn/output.h>
+
+/* One enabled loss term with its points and work arrays. */
+typedef struct term_run {
+	pp_term_state *st;          /* the view's entry for this term */
+	const pp_term_info *info;
+	int n_channels;
+	int paired;
+	size_t n;
+	pp_real *x, *x_pair;        /* n × d */
+	pp_real *r, *w, *lambda;    /* n */
+	pp_real *out, *out_pair;    /* per batch b: n_channels × len_b at n_channels·start_b */
+	pp_real *dr, *dr_pair;      /* same layout */
+	pp_real *grad;              /* g_k, n_params, without the term weight */
+	size_t n_batches;
+	size_t *start, *len;
+	pp_batch **batches, **pair_batches;
+} term_run;
+
+typedef struct trainer {
+	pp_experiment *exp;
+	pp_network *net;
+	size_t n_params;
+	int d;
+	pp_term_state states[PP_MAX_TERMS];
+	term_run terms[PP_MAX_TERMS];
+	int n_terms;
+	int interior;               /* index of the chunked term, -1 if none */
+	pp_real *seed;              /* scratch: max channels × max batch */
+	pp_real *grad;              /* full gradient */
+	pp_real *chunk_grad;        /* one chunk's contribution */
+	pp_real *other;             /* Σ over non-interior terms of tw·g */
+	pp_real *params;            /* copy the optimizer works on */
+	int want_chunks;
+	int n_chunks;
+	double *chunk_sum, *chunk_sumsq;
+	pp_chunk_stats chunks;
+	pp_rng rng;
+	pp_step_view view;
+	const pp_stage *stage;
+	void *opt_state;
+	pp_objective objective;
+} trainer;
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static int sample_points(trainer *t, term_run *tr, pp_error *err)
+{
+	int rc = pp_sample_term(t->exp->sampler, &t->exp->pde, tr->info, tr->n, &t->rng,
+				tr->x, err);
+
+	if (rc)
+		return rc;
+	if (tr->paired) {
+		int p = tr->info->pair_input;
+		memcpy(tr->x_pair, tr->x, tr->n * (size_t)t->d * sizeof *tr->x);
+		for (size_t i = 0; i < tr->n; i++)
+			tr->x_pair[i * (size_t)t->d + (size_t)p] = (pp_real)t->exp->pde.hi[p];
+	}
+	return PP_OK;
+}
+
+/* Cut n points into batches: n_chunks equal chunks for the chunked interior
+ * term, otherwise pieces of at most batch_points. */
+static int plan_batches(term_run *tr, size_t n_batches, pp_error *err)
+{
+	tr->n_batches = n_batches;
+	tr->start = calloc(n_batches, sizeof *tr->start);
+	tr->len = calloc(n_batches, sizeof *tr->len);
+	tr->batches = calloc(n_batches, sizeof *tr->batches);
+	tr->pair_batches = calloc(n_batches, sizeof *tr->pair_batches);
+	if (!tr->start || !tr->len || !tr->batches || !tr->pair_batches)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory planning batches");
+	for (size_t b = 0; b < n_batches; b++) {
+		tr->start[b] = tr->n * b / n_batches;
+		tr->len[b] = tr->n * (b + 1) / n_batches - tr->start[b];
+	}
+	return PP_OK;
+}
+
+static pp_real *alloc_reals(size_t n)
+{
+	return calloc(n ? n : 1, sizeof(pp_real));
+}
+
+static int setup_term(trainer *t, int k, pp_error *err)
+{
+	pp_experiment *exp = t->exp;
+	term_run *tr = &t->terms[k];
+	const pp_term_setup *ts = &exp->terms[k];
+	size_t n = (size_t)ts->points, S, n_batches;
+	int rc;
+
+	tr->info = &exp->pde.terms[ts->pde_term];
+	tr->n = n;
+	tr->n_channels = tr->info->n_channels;
+	tr->paired = tr->info->pair_input >= 0;
+	S = (size_t)tr->n_channels;
+	if (tr->n_channels < 1 || tr->n_channels > PP_MAX_CHANNELS)
+		return pp_error_set(err, PP_ERR_PLUGIN, "pde term '%s' declares %d channels",
+				    tr->info->name, tr->n_channels);
+	tr->x = alloc_reals(n * (size_t)t->d);
+	tr->r = alloc_reals(n);
+	tr->w = alloc_reals(n);
+	tr->lambda = alloc_reals(n);
+	tr->out = alloc_reals(n * S);
+	tr->dr = alloc_reals(n * S);
+	tr->grad = alloc_reals(t->n_params);
+	if (tr->paired) {
+		tr->x_pair = alloc_reals(n * (size_t)t->d);
+		tr->out_pair = alloc_reals(n * S);
+		tr->dr_pair = alloc_reals(n * S);
+	}
+	if (!tr->x || !tr->r || !tr->w || !tr->lambda || !tr->out || !tr->dr || !tr->grad ||
+	    (tr->paired && (!tr->x_pair || !tr->out_pair || !tr->dr_pair)))
+		return pp_error_set(err, PP_ERR_NOMEM,
+				    "out of memory for %zu points of term '%s'; lower its points",
+				    n, tr->info->name);
+	for (size_t i = 0; i < n; i++)
+		tr->w[i] = tr->lambda[i] = 1;
+	if (k == t->interior && t->want_chunks) {
+		n_batches = (size_t)t->n_chunks;
+		if (n < n_batches)
+			return pp_error_set(err, PP_ERR_CONFIG,
+					    "term '%s' has %zu points, fewer than the %d gradient chunks the analyzers asked for",
+					    tr->info->name, n, t->n_chunks);
+	} else {
+		n_batches = (n + (size_t)exp->batch_points - 1) / (size_t)exp->batch_points;
+	}
+	rc = plan_batches(tr, n_batches, err);
+	if (rc)
+		return rc;
+	for (size_t b = 0; b < n_batches; b++) {
+		rc = pp_batch_create(t->net, tr->len[b], tr->n_channels, tr->info->channels,
+				     &tr->batches[b], err);
+		if (!rc && tr->paired)
+			rc = pp_batch_create(t->net, tr->len[b], tr->n_channels, tr->info->channels,
+					     &tr->pair_batches[b], err);
+		if (rc)
+			return rc;
+	}
+	tr->st = &t->states[k];
+	tr->st->name = tr->info->name;
+	tr->st->pde_term = ts->pde_term;
+	tr->st->interior = tr->info->interior;
+	tr->st->n = n;
+	tr->st->n_inputs = t->d;
+	tr->st->x = tr->x;
+	tr->st->r = tr->r;
+	tr->st->w = tr->w;
+	tr->st->lambda = tr->lambda;
+	tr->st->term_weight = ts->weight;
+	tr->st->grad = tr->grad;
+	return sample_points(t, tr, err);
+}
+
+static unsigned all_needs(const pp_experiment *exp, int *n_chunks, pp_error *err)
+{
+	unsigned needs = 0;
+
+	*n_chunks = 100;
+	if (exp->weighting_ops->needs)
+		needs |= exp->weighting_ops->needs(exp->weighting_state);
+	for (int a = 0; a < exp->n_analyzers; a++) {
+		const pp_analyzer_slot *s = &exp->analyzers[a];
+		unsigned need = s->ops->needs ? s->ops->needs(s->state) : 0;
+		if ((need & PP_NEED_CHUNK_STATS) && s->ops->chunk_count) {
+			int c = s->ops->chunk_count(s->state);
+			if (c <= 0) {
+				pp_error_set(err, PP_ERR_CONFIG,
+					     "analyzer '%s' asks for per-sample gradient statistics, which this trainer does not compute yet; use chunks",
+					     s->plugin->name);
+				return ~0u;
+			}
+			*n_chunks = c;
+		}
+		needs |= need;
+	}
+	return needs;
+}
+
+static void set_threads(int threads)
+{
+	openblas_set_num_threads(threads);
+#ifdef _OPENMP
+	omp_set_num_threads(threads);
+#endif
+}
+
+static int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
+{
+	size_t max_seed = 1;
+	unsigned needs;
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	t->exp = exp;
+	t->net = exp->net;
+	t->n_params = pp_network_param_count(exp->net);
+	t->d = exp->pde.n_inputs;
+	t->n_terms = exp->n_terms;
+	t->interior = -1;
+	set_threads(exp->threads);
+	pp_rng_init(&t->rng, exp->seed, 0x53414d50u /* "SAMP" */);
+	needs = all_needs(exp, &t->n_chunks, err);
+	if (needs == ~0u)
+		return err->code;
+	t->want_chunks = (needs & PP_NEED_CHUNK_STATS) != 0;
+	for (int k = 0; k < exp->n_terms; k++)
+		if (exp->pde.terms[exp->terms[k].pde_term].interior && t->interior < 0)
+			t->interior = k;
+	if (t->want_chunks && t->interior < 0)
+		return pp_error_set(err, PP_ERR_CONFIG,
+				    "gradient statistics need the interior (residual) term, which is disabled");
+	for (int k = 0; k < exp->n_terms; k++) {
+		rc = setup_term(t, k, err);
+		if (rc)
+			return rc;
+		for (size_t b = 0; b < t->terms[k].n_batches; b++) {
+			size_t m = t->terms[k].len[b] * (size_t)t->terms[k].n_channels;
+			if (m > max_seed)
+				max_seed = m;
+		}
+	}
+	t->seed = alloc_reals(max_seed);
+	t->grad = alloc_reals(t->n_params);
+	t->chunk_grad = alloc_reals(t->n_params);
+	t->other = alloc_reals(t->n_params);
+	t->params = alloc_reals(t->n_params);
+	if (t->want_chunks) {
+		t->chunk_sum = calloc(t->n_params, sizeof *t->chunk_sum);
+		t->chunk_sumsq = calloc(t->n_params, sizeof *t->chunk_sumsq);
+	}
+	if (!t->seed || !t->grad || !t->chunk_grad || !t->other || !t->params ||
+	    (t->want_chunks && (!t->chunk_sum || !t->chunk_sumsq)))
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for the training buffers");
+	t->chunks.n_chunks = t->n_chunks;
+	t->chunks.n_params = t->n_params;
+	t->chunks.sum = t->chunk_sum;
+	t->chunks.sumsq = t->chunk_sumsq;
+	t->view.n_terms = t->n_terms;
+	t->view.terms = t->states;
+	t->view.net = t->net;
+	t->view.params = pp_network_params(t->net);
+	t->view.grad = t->grad;
+	t->view.n_params = t->n_params;
+	t->view.chunks = t->want_chunks ? &t->chunks : NULL;
+	t->view.problem = &exp->problem;
+	return PP_OK;
+}
+
+static void trainer_teardown(trainer *t)
+{
+	for (int k = 0; k < t->n_terms; k++) {
+		term_run *tr = &t->terms[k];
+		for (size_t b = 0; b < tr->n_batches; b++) {
+			if (tr->batches)
+				pp_batch_destroy(tr->batches[b]);
+			if (tr->pair_batches)
+				pp_batch_destroy(tr->pair_batches[b]);
+		}
+		free(tr->batches);
+		free(tr->pair_batches);
+		free(tr->start);
+		free(tr->len);
+		free(tr->x);
+		free(tr->x_pair);
+		free(tr->r);
+		free(tr->w);
+		free(tr->lambda);
+		free(tr->out);
+		free(tr->out_pair);
+		free(tr->dr);
+		free(tr->dr_pair);
+		free(tr->grad);
+	}
+	free(t->seed);
+	free(t->grad);
+	free(t->chunk_grad);
+	free(t->other);
+	free(t->params);
+	free(t->chunk_sum);
+	free(t->chunk_sumsq);
+}
+
+/* ---- one evaluation ----------------------------------------------------- */
+
+/* Channel pointers of batch b into an [S × len] block at S·start. */
+static void channel_ptrs(pp_real *base, const term_run *tr, size_t b, pp_real **ptr)
+{
+	for (int c = 0; c < tr->n_channels; c++)
+		ptr[c] = base + (size_t)tr->n_channels * tr->start[b] + (size_t)c * tr->len[b];
+}
+
+static int forward_term(trainer *t, term_run *tr, pp_error *err)
+{
+	const pp_pde_ops *pde = t->exp->pde_ops;
+	pp_real *u[PP_MAX_CHANNELS], *dr[PP_MAX_CHANNELS];
+	pp_real *up[PP_MAX_CHANNELS], *drp[PP_MAX_CHANNELS];
+	double sum = 0;
+	int rc;
+
+	for (size_t b = 0; b < tr->n_batches; b++) {
+		size_t s = tr->start[b], len = tr->len[b];
+		pp_residual_args args = {0};
+
+		rc = pp_network_forward(t->net, tr->batches[b], len, tr->x + s * (size_t)t->d,
+					tr->out + (size_t)tr->n_channels * s, err);
+		if (!rc && tr->paired)
+			rc = pp_network_forward(t->net, tr->pair_batches[b], len,
+						tr->x_pair + s * (size_t)t->d,
+						tr->out_pair + (size_t)tr->n_channels * s, err);
+		if (rc)
+			return rc;
+		channel_ptrs(tr->out, tr, b, u);
+		channel_ptrs(tr->dr, tr, b, dr);
+		args.term = tr->st->pde_term;
+		args.n = len;
+		args.x = tr->x + s * (size_t)t->d;
+		args.u = (const pp_real *const *)u;
+		args.r = tr->r + s;
+		args.dr = dr;
+		if (tr->paired) {
+			channel_ptrs(tr->out_pair, tr, b, up);
+			channel_ptrs(tr->dr_pair, tr, b, drp);
+			args.x_pair = tr->x_pair + s * (size_t)t->d;
+			args.u_pair = (const pp_real *const *)up;
+			args.dr_pair = drp;
+		}
+		rc = pde->residual(t->exp->pde_state, &args, err);
+		if (rc)
+			return pp_error_prefix(err, "pde '%s', term '%s'", t->exp->pde_plugin->name,
+					       tr->info->name);
+	}
+	for (size_t i = 0; i < tr->n; i++)
+		sum += (double)tr->r[i] * (double)tr->r[i];
+	tr->st->loss = sum / (double)tr->n;
+	return PP_OK;
+}
+
+static void weighted_losses(trainer *t, double *total)
+{
+	*total = 0;
+	for (int k = 0; k < t->n_terms; k++) {
+		term_run *tr = &t->terms[k];
+		double sum = 0;
+		for (size_t i = 0; i < tr->n; i++)
+			sum += (double)tr->w[i] * (double)tr->r[i] * (double)tr->r[i];
+		tr->st->weighted_loss = tr->st->term_weight * sum / (double)tr->n;
+		*total += tr->st->weighted_loss;
+	}
+}
+
+/* seed = 2·w·r·∂r/∂u / N for batch b: gradient of mean(w r²) w.r.t. the
+ * network outputs of that batch. */
+static void make_seed(const term_run *tr, size_t b, const pp_real *dr_base, pp_real *seed)
+{
+	size_t s = tr->start[b], len = tr->len[b];
+	pp_real scale = (pp_real)(2.0 / (double)tr->n);
+
+	for (int c = 0; c < tr->n_channels; c++) {
+		const pp_real *drc = dr_base + (size_t)tr->n_channels * s + (size_t)c * len;
+		pp_real *sc = seed + (size_t)c * len;
+		for (size_t i = 0; i < len; i++)
+			sc[i] = scale * tr->w[s + i] * tr->r[s + i] * drc[i];
+	}
+}
+
+static int backward_batch(trainer *t, term_run *tr, size_t b, pp_real *grad, pp_error *err)
+{
+	int rc;
+
+	make_seed(tr, b, tr->dr, t->seed);
+	rc = pp_network_backward(t->net, tr->batches[b], t->seed, grad, err);
+	if (rc || !tr->paired)
+		return rc;
+	make_seed(tr, b, tr->dr_pair, t->seed);
+	return pp_network_backward(t->net, tr->pair_batches[b], t->seed, grad, err);
+}
+
+static void add_scaled(pp_real *y, double a, const pp_real *x, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		y[j] += (pp_real)a * x[j];
+}
+
+/* The interior term chunk by chunk: g_int and the chunk statistics of
+ * g_chunk = K·(chunk's share of tw·g_int) + other. */
+static int backward_chunked(trainer *t, term_run *tr, pp_error *err)
+{
+	double tw = tr->st->term_weight, K = (double)tr->n_batches;
+	int rc;
+
+	memset(t->chunk_sum, 0, t->n_params * sizeof *t->chunk_sum);
+	memset(t->chunk_sumsq, 0, t->n_params * sizeof *t->chunk_sumsq);
+	for (size_t b = 0; b < tr->n_batches; b++) {
+		double share = (double)tr->n / ((double)tr->len[b] * K);
+		memset(t->chunk_grad, 0, t->n_params * sizeof *t->chunk_grad);
+		rc = backward_batch(t, tr, b, t->chunk_grad, err);
+		if (rc)
+			return rc;
+		for (size_t j = 0; j < t->n_params; j++) {
+			double g = K * share * tw * (double)t->chunk_grad[j] + (double)t->other[j];
+			tr->grad[j] += t->chunk_grad[j];
+			t->chunk_sum[j] += g;
+			t->chunk_sumsq[j] += g * g;
+		}
+	}
+	return PP_OK;
+}
+
+static int backward_all(trainer *t, int with_chunks, pp_error *err)
+{
+	int rc;
+
+	memset(t->other, 0, t->n_params * sizeof *t->other);
+	for (int k = 0; k < t->n_terms; k++) {
+		term_run *tr = &t->terms[k];
+		memset(tr->grad, 0, t->n_params * sizeof *tr->grad);
+		if (with_chunks && k == t->interior)
+			continue;
+		for (size_t b = 0; b < tr->n_batches; b++) {
+			rc = backward_batch(t, tr, b, tr->grad, err);
+			if (rc)
+				return rc;
+		}
+		if (k != t->interior)
+			add_scaled(t->other, tr->st->term_weight, tr->grad, t->n_params);
+	}
+	if (with_chunks)
+		return backward_chunked(t, &t->terms[t->interior], err);
+	return PP_OK;
+}
+
+static void combine_gradient(trainer *t)
+{
+	memset(t->grad, 0, t->n_params * sizeof *t->grad);
+	for (int k = 0; k < t->n_terms; k++)
+		add_scaled(t->grad, t->terms[k].st->term_weight, t->terms[k].grad, t->n_params);
+}
+
+/* Name the first non-finite quantity, if any. */
+static int check_finite(trainer *t, long step, double loss, pp_error *err)
+{
+	for (int k = 0; k < t->n_terms; k++)
+		if (!isfinite(t->terms[k].st->loss) || !isfinite(t->terms[k].st->weighted_loss))
+			return pp_error_set(err, PP_ERR_NUMERIC,
+					    "step %ld: loss of term '%s' is not finite (%g); lower the learning rate or check the PDE coefficients",
+					    step, t->terms[k].st->name, t->terms[k].st->loss);
+	if (!isfinite(loss))
+		return pp_error_set(err, PP_ERR_NUMERIC, "step %ld: loss is not finite", step);
+	for (int k = 0; k < t->n_terms; k++)
+		for (size_t j = 0; j < t->n_params; j++)
+			if (!isfinite(t->terms[k].grad[j]))
+				return pp_error_set(err, PP_ERR_NUMERIC,
+						    "step %ld: gradient of term '%s' is not finite (parameter %zu); lower the learning rate",
+						    step, t->terms[k].st->name, j);
+	return PP_OK;
+}
+
+/* Full evaluation at the network's current parameters. @update_weights:
+ * let the weighting scheme see the residuals (training steps); objective
+ * evaluations inside an optimizer step keep the weights fixed. */
+static int evaluate(trainer *t, int update_weights, double *loss, pp_error *err)
+{
+	const pp_weighting_ops *wops = t->exp->weighting_ops;
+	void *wstate = t->exp->weighting_state;
+	int rc;
+
+	for (int k = 0; k < t->n_terms; k++) {
+		rc = forward_term(t, &t->terms[k], err);
+		if (rc)
+			return rc;
+	}
+	if (update_weights && wops->point_weights) {
+		rc = wops->point_weights(wstate, &t->view, err);
+		if (rc)
+			return pp_error_prefix(err, "weighting '%s'", t->exp->weighting_plugin->name);
+	}
+	weighted_losses(t, loss);
+	rc = backward_all(t, update_weights && t->want_chunks, err);
+	if (rc)
+		return rc;
+	if (update_weights && wops->term_weights) {
+		rc = wops->term_weights(wstate, &t->view, err);
+		if (rc)
+			return pp_error_prefix(err, "weighting '%s'", t->exp->weighting_plugin->name);
+		weighted_losses(t, loss);
+	}
+	combine_gradient(t);
+	t->view.loss = *loss;
+	return PP_OK;
+}
+
+static int objective_eval(void *ctx, const pp_real *params, double *loss, pp_real *grad,
+			  pp_error *err)
+{
+	trainer *t = ctx;
+	int rc;
+
+	memcpy(pp_network_params(t->net), params, t->n_params * sizeof *params);
+	rc = evaluate(t, 0, loss, err);
+	if (rc)
+		return rc;
+	if (grad)
+		memcpy(grad, t->grad, t->n_params * sizeof *grad);
+	return PP_OK;
+}
+
+/* ---- metrics ------------------------------------------------------------ */
+
+enum { COL_STEP, COL_STAGE, COL_LOSS, COL_LR, COL_TIME, COL_FIXED };
+
+static void name_columns(trainer *t, pp_train_result *res)
+{
+	int n = 0;
+	static const char *const fixed[] = {"step", "stage", "loss", "lr", "time_s"};
+
+	for (int i = 0; i < COL_FIXED; i++)
+		snprintf(res->column_store[n++], sizeof res->column_store[0], "%s", fixed[i]);
+	for (int k = 0; k < t->n_terms && n + 2 <= PP_MAX_COLUMNS; k++) {
+		snprintf(res->column_store[n++], sizeof res->column_store[0], "loss_%s",
+			 t->terms[k].st->name);
+		snprintf(res->column_store[n++], sizeof res->column_store[0], "weight_%s",
+			 t->terms[k].st->name);
+	}
+	for (int a = 0; a < t->exp->n_analyzers; a++)
+		for (int c = 0; c < t->exp->analyzers[a].n_columns && n < PP_MAX_COLUMNS; c++)
+			snprintf(res->column_store[n++], sizeof res->column_store[0], "%s",
+				 t->exp->analyzers[a].columns[c]);
+	res->n_columns = n;
+	for (int i = 0; i < n; i++) {
+		res->columns[i] = res->column_store[i];
+		res->last[i] = NAN;
+	}
+}
+
+static void write_header(const pp_train_result *res, FILE *f)
+{
+	for (int i = 0; i < res->n_columns; i++)
+		fprintf(f, "%s%s", i ? "," : "", res->columns[i]);
+	fputc('\n', f);
+	fflush(f);
+}
+
+static void write_row(const double *row, const unsigned char *set, int n, FILE *f)
+{
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		if (set[i] && isfinite(row[i]))
+			fprintf(f, "%.10g", row[i]);
+		else if (set[i] && isnan(row[i]))
+			fputs("nan", f);
+		else if (set[i])
+			fputs(row[i] > 0 ? "inf" : "-inf", f);
+	}
+	fputc('\n', f);
+	fflush(f);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0->tv_nsec);
+}
+
+typedef struct metrics_row {
+	double v[PP_MAX_COLUMNS];
+	unsigned char set[PP_MAX_COLUMNS];
+	int any;
+} metrics_row;
+
+/* Analyzers due at @step observe the state at the current parameters; the
+ * row is worth writing when anything was measured or the step is a logging
+ * step. */
+static int observe(trainer *t, long step, int stage, int force, const struct timespec *t0,
+		   metrics_row *row, pp_error *err)
+{
+	int col = COL_FIXED + 2 * t->n_terms;
+	int rc;
+
+	memset(row->set, 0, sizeof row->set);
+	row->any = force || step % t->exp->log_every == 0;
+	for (int a = 0; a < t->exp->n_analyzers; a++) {
+		pp_analyzer_slot *s = &t->exp->analyzers[a];
+		if (force || step % s->every == 0) {
+			rc = s->ops->observe(s->state, &t->view, row->v + col, err);
+			if (rc)
+				return pp_error_prefix(err, "analyzer '%s' at step %ld",
+						       s->plugin->name, step);
+			memset(row->set + col, 1, (size_t)s->n_columns);
+			row->any = 1;
+		}
+		col += s->n_columns;
+	}
+	row->v[COL_STEP] = (double)step;
+	row->v[COL_STAGE] = stage;
+	row->v[COL_LOSS] = t->view.loss;
+	row->v[COL_LR] = NAN;
+	row->v[COL_TIME] = seconds_since(t0);
+	memset(row->set, 1, COL_FIXED + 2 * (size_t)t->n_terms);
+	for (int k = 0; k < t->n_terms; k++) {
+		row->v[COL_FIXED + 2 * k] = t->terms[k].st->loss;
+		row->v[COL_FIXED + 2 * k + 1] = t->terms[k].st->term_weight;
+	}
+	return PP_OK;
+}
+
+static void emit(trainer *t, long step, const metrics_row *row,
+		 const pp_train_options *opts, pp_train_result *res)
+{
+	if (!row->any)
+		return;
+	for (int i = 0; i < res->n_columns; i++)
+		if (row->set[i])
+			res->last[i] = row->v[i];
+	if (opts->metrics)
+		write_row(row->v, row->set, res->n_columns, opts->metrics);
+	if (opts->progress && step % t->exp->log_every == 0) {
+		fprintf(opts->progress, "step %ld/%ld [%s] loss %.4e", step,
+			t->exp->total_iterations, t->view.optimizer ? t->view.optimizer : "-",
+			t->view.loss);
+		for (int k = 0; k < t->n_terms; k++)
+			fprintf(opts->progress, "  %s %.3e", t->terms[k].st->name,
+				t->terms[k].st->loss);
+		fprintf(opts->progress, "  %.1fs\n", row->v[COL_TIME]);
+		fflush(opts->progress);
+	}
+}
+
+/* ---- stages ------------------------------------------------------------- */
+
+static int resample(trainer *t, pp_error *err)
+{
+	for (int k = 0; k < t->n_terms; k++) {
+		int rc = sample_points(t, &t->terms[k], err);
+		if (rc)
+			return rc;
+	}
+	return PP_OK;
+}
+
+/* One optimizer step at *step; on failure the network keeps the parameters
+ * the step started from. */
+static int train_step(trainer *t, const pp_stage *stage, int s, long i, long step,
+		      const struct timespec *t0, const pp_train_options *opts,
+		      pp_train_result *res, pp_optimizer_args *args, pp_error *err)
+{
+	pp_real *slab = pp_network_params(t->net);
+	size_t bytes = t->n_params * sizeof *slab;
+	metrics_row row;
+	double loss = 0;
+	int rc;
+
+	if (t->exp->resample_every > 0 && step > 0 && step % t->exp->resample_every == 0) {
+		rc = resample(t, err);
+		if (rc)
+			return rc;
+	}
+	t->view.step = step;
+	rc = evaluate(t, 1, &loss, err);
+	if (!rc)
+		rc = check_finite(t, step, loss, err);
+	if (!rc)
+		rc = observe(t, step, s, 0, t0, &row, err);
+	if (rc)
+		return rc;
+	memset(args, 0, sizeof *args);
+	args->step = step;
+	args->stage_step = i;
+	args->stage_iterations = stage->iterations;
+	args->loss = loss;
+	args->grad = t->grad;
+	args->objective = &t->objective;
+	args->lr = NAN;
+	memcpy(t->params, slab, bytes);
+	rc = stage->ops->step(t->opt_state, t->params, args, err);
+	if (rc) {
+		/* Line-search evaluations may have left trial parameters in the
+		 * slab; optimizers leave params untouched when they fail. */
+		memcpy(slab, t->params, bytes);
+		return pp_error_prefix(err, "optimizer '%s' at step %ld", stage->plugin->name, step);
+	}
+	for (size_t j = 0; j < t->n_params; j++) {
+		if (!isfinite(t->params[j])) {
+			rc = pp_error_set(err, PP_ERR_NUMERIC,
+					  "step %ld: optimizer '%s' produced a non-finite parameter; the last good parameters are kept",
+					  step, stage->plugin->name);
+			return rc;
+		}
+	}
+	memcpy(slab, t->params, bytes);
+	row.v[COL_LR] = args->lr;
+	emit(t, step, &row, opts, res);
+	res->stage_steps[s]++;
+	res->steps++;
+	return PP_OK;
+}
+
+static int run_stage(trainer *t, int s, long *step, const struct timespec *t0,
+		     const pp_train_options *opts, pp_train_result *res, pp_error *err)
+{
+	const pp_stage *stage = &t->exp->stages[s];
+	pp_optimizer_args args;
+	int rc;
+
+	rc = stage->ops->create(stage->cfg, t->n_params, &t->opt_state, err);
+	if (rc)
+		return rc;
+	t->view.stage = s;
+	t->view.optimizer = stage->plugin->name;
+	t->view.optimizer_state = t->opt_state;
+	t->view.moments = stage->ops->moments;
+	snprintf(res->stop_reasons[s], sizeof res->stop_reasons[s], "completed %ld iterations",
+		 stage->iterations);
+	for (long i = 0; i < stage->iterations; i++) {
+		if (opts->interrupted && *opts->interrupted) {
+			rc = pp_error_set(err, PP_ERR_INTERRUPTED, "interrupted at step %ld", *step);
+			break;
+		}
+		rc = train_step(t, stage, s, i, *step, t0, opts, res, &args, err);
+		if (rc)
+			break;
+		(*step)++;
+		if (args.stop) {
+			snprintf(res->stop_reasons[s], sizeof res->stop_reasons[s], "%s",
+				 args.stop_reason[0] ? args.stop_reason : "stopped by the optimizer");
+			break;
+		}
+	}
+	stage->ops->destroy(t->opt_state);
+	t->opt_state = NULL;
+	t->view.optimizer_state = NULL;
+	t->view.moments = NULL;
+	return rc;
+}
+
+/* Per-point weights of every term: inputs, r, w, lambda. */
+static int write_weights(trainer *t, pp_error *err)
+{
+	const char *dir = t->exp->problem.run_dir;
+	char path[4096], name[128];
+	int rc;
+
+	if (!dir)
+		return PP_OK;
+	for (int k = 0; k < t->n_terms; k++) {
+		const term_run *tr = &t->terms[k];
+		pp_atomic_file af;
+
+		snprintf(name, sizeof name, "weights_%s.csv", tr->st->name);
+		rc = pp_path_join(path, sizeof path, dir, name, err);
+		if (!rc)
+			rc = pp_atomic_open(&af, path, err);
+		if (rc)
+			return rc;
+		for (int j = 0; j < t->d; j++)
+			fprintf(af.f, "%s,", t->exp->pde.input_names[j]);
+		fputs("r,w,lambda\n", af.f);
+		for (size_t i = 0; i < tr->n; i++) {
+			for (int j = 0; j < t->d; j++)
+				fprintf(af.f, "%.10g,", (double)tr->x[i * (size_t)t->d + (size_t)j]);
+			fprintf(af.f, "%.10g,%.10g,%.10g\n", (double)tr->r[i], (double)tr->w[i],
+				(double)tr->lambda[i]);
+		}
+		rc = pp_atomic_commit(&af, err);
+		if (rc)
+			return rc;
+	}
+	return PP_OK;
+}
+
+/* Evaluate the final parameters, let every analyzer observe and finish. */
+static int finish(trainer *t, long step, const struct timespec *t0,
+		  const pp_train_options *opts, pp_train_result *res, pp_error *err)
+{
+	metrics_row row;
+	double loss;
+	int rc;
+
+	t->view.step = step;
+	rc = evaluate(t, 0, &loss, err);
+	if (!rc)
+		rc = check_finite(t, step, loss, err);
+	if (!rc)
+		rc = observe(t, step, t->view.stage, 1, t0, &row, err);
+	if (rc)
+		return rc;
+	emit(t, step, &row, opts, res);
+	res->final_loss = loss;
+	for (int a = 0; a < t->exp->n_analyzers; a++) {
+		pp_analyzer_slot *s = &t->exp->analyzers[a];
+		if (s->ops->finish) {
+			rc = s->ops->finish(s->state, &t->view, err);
+			if (rc)
+				return pp_error_prefix(err, "analyzer '%s'", s->plugin->name);
+		}
+	}
+	return write_weights(t, err);
+}
+
+int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *res,
+	     pp_error *err)
+{
+	trainer *t = calloc(1, sizeof *t);
+	struct timespec t0;
+	long step = 0;
+	int rc;
+
+	memset(res, 0, sizeof *res);
+	if (!t)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = trainer_setup(t, exp, err);
+	if (rc)
+		goto cleanup;
+	t->objective.ctx = t;
+	t->objective.eval = objective_eval;
+	name_columns(t, res);
+	if (opts->metrics)
+		write_header(res, opts->metrics);
+	for (int s = 0; s < exp->n_stages; s++) {
+		res->stages_run = s + 1;
+		rc = run_stage(t, s, &step, &t0, opts, res, err);
+		if (rc)
+			goto cleanup;
+	}
+	rc = finish(t, step, &t0, opts, res, err);
+cleanup:
+	res->seconds = seconds_since(&t0);
+	trainer_teardown(t);
+	free(t);
+	return rc;
+}

@@ -1,0 +1,55 @@
+/* phasepinn — the training loop (private to the core, the CLI and tests).
+ *
+ * One step:
+ *   1. forward every enabled term's points (batch by batch) and ask the PDE
+ *      for residuals r and Jacobians ∂r/∂channel;
+ *   2. weighting.point_weights() sets per-point weights w from r;
+ *   3. backward per term into its own gradient g_k (interior term chunk by
+ *      chunk, accumulating the chunk statistics analyzers asked for);
+ *   4. weighting.term_weights() may rebalance term weights from the g_k;
+ *      the gradient is Σ_k term_weight_k · g_k;
+ *   5. divergence guard: a non-finite loss or gradient ends the run with the
+ *      step and term named;
+ *   6. analyzers observe (every `every` steps), a metrics row is written;
+ *   7. the stage's optimizer updates the parameters (L-BFGS may evaluate the
+ *      objective again with the point weights of this step held fixed).
+ * After the last stage the final parameters are evaluated once more and that
+ * row is the run's final result.
+ */
+#ifndef PHASEPINN_CORE_TRAINER_H
+#define PHASEPINN_CORE_TRAINER_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "core/experiment.h"
+
+typedef struct pp_train_options {
+	FILE *progress;                      /* progress lines, NULL for none */
+	FILE *metrics;                       /* metrics.csv, NULL for none */
+	volatile sig_atomic_t *interrupted;  /* set by a signal handler; may be NULL */
+} pp_train_options;
+
+#define PP_MAX_COLUMNS 256
+
+typedef struct pp_train_result {
+	long steps;                 /* optimizer steps taken */
+	double seconds;             /* wall time of training */
+	double final_loss;
+	int stages_run;
+	char stop_reasons[PP_MAX_STAGES][160];
+	long stage_steps[PP_MAX_STAGES];
+	int n_columns;
+	const char *columns[PP_MAX_COLUMNS];   /* metric names (strings owned by
+						  the trainer's result) */
+	double last[PP_MAX_COLUMNS];           /* last value written per column */
+	char column_store[PP_MAX_COLUMNS][48];
+} pp_train_result;
+
+/* Train @exp; writes metrics rows to opts->metrics and per-point weights
+ * into exp->run_dir (when set).  @res is filled even on failure with what was
+ * done so far. */
+int pp_train(pp_experiment *exp, const pp_train_options *opts,
+	     pp_train_result *res, pp_error *err);
+
+#endif

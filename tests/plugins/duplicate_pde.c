@@ -1,0 +1,2 @@
+/* A second plugin named like good_pde: the loader must reject the pair. */
+#include "good_pde.c"
