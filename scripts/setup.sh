@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# phasepinn set-up on a fresh Debian machine.
+#
+#   scripts/setup.sh run    install what is missing, build, run configs/quickstart.yaml
+#   scripts/setup.sh test   install what is missing, build, run the whole test suite
+#   scripts/setup.sh build  install what is missing and build only
+#
+# Needs root (or sudo) only when packages are missing.  BUILD_DIR (default
+# build) selects the build directory.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+build_dir=${BUILD_DIR:-build}
+packages=(build-essential meson ninja-build pkg-config libopenblas-dev libyaml-dev
+          libcunit1-dev libfftw3-dev)
+
+install_missing() {
+	local missing=()
+	for p in "${packages[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "setup: installing ${missing[*]}"
+	local sudo=()
+	[ "$(id -u)" -ne 0 ] && sudo=(sudo)
+	"${sudo[@]}" apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}"
+}
+
+build() {
+	if [ ! -f "$build_dir/build.ninja" ]; then
+		meson setup "$build_dir"
+	fi
+	ninja -C "$build_dir"
+}
+
+case "${1:-}" in
+run)
+	install_missing
+	build
+	"$build_dir/phasepinn" run configs/quickstart.yaml --force
+	;;
+test)
+	install_missing
+	build
+	meson test -C "$build_dir" --print-errorlogs
+	;;
+build)
+	install_missing
+	build
+	;;
+*)
+	echo "usage: scripts/setup.sh run|test|build" >&2
+	exit 2
+	;;
+esac
