@@ -275,8 +275,13 @@ int pp_cli_run(int argc, char **argv)
 	if (!reg)
 		return PP_EXIT_USAGE;
 	rc = pp_experiment_create(file, reg, output, PP_EXPERIMENT_RUN, &exp, &err);
-	if (!rc)
-		rc = run_experiment(exp, force, quiet, &err);
+	if (rc) {
+		/* Whatever stops an experiment from being built is the user's to fix. */
+		fprintf(stderr, "phasepinn: %s\n", err.message);
+		pp_registry_destroy(reg);
+		return PP_EXIT_USAGE;
+	}
+	rc = run_experiment(exp, force, quiet, &err);
 	if (rc)
 		fprintf(stderr, "phasepinn: %s\n", err.message);
 	pp_experiment_destroy(exp);
@@ -301,6 +306,7 @@ int pp_cli_check(int argc, char **argv)
 	rc = pp_experiment_create(file, reg, NULL, PP_EXPERIMENT_CHECK, &exp, &err);
 	if (rc) {
 		fprintf(stderr, "phasepinn: %s\n", err.message);
+		rc = PP_ERR_CONFIG;
 	} else {
 		printf("%s: ok: pde %s (%d terms), network %s, weighting %s, %d stage(s), %ld iterations, %d analyzer(s), output %s\n",
 		       file, exp->pde_plugin->name, exp->n_terms, pp_network_describe(exp->net),

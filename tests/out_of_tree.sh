@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# A plugin built outside the source tree, against the *installed* headers and
+# the installed phasepinn.pc, must load.  Installs into a scratch DESTDIR,
+# compiles tests/plugins/good_pde.c with pkg-config only, and asks the
+# installed phasepinn to list it.
+set -euo pipefail
+build_root=$1
+source_root=$2
+stage=$(mktemp -d /tmp/pp_out_of_tree_XXXXXX)
+trap 'rm -rf "$stage"' EXIT
+
+meson install -C "$build_root" --destdir "$stage" --no-rebuild --quiet >/dev/null
+pc=$(dirname "$(find "$stage" -name phasepinn.pc | head -n 1)")
+[ -n "$pc" ] || { echo "phasepinn.pc was not installed"; exit 1; }
+export PKG_CONFIG_PATH=$pc
+cflags=$(pkg-config --define-prefix --cflags phasepinn)
+libs=$(pkg-config --define-prefix --libs phasepinn)
+mkdir "$stage/myplugins"
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden $cflags \
+	-DTOY_NAME='"out_of_tree_pde"' "$source_root/tests/plugins/good_pde.c" \
+	-o "$stage/myplugins/out_of_tree_pde.so" $libs
+
+libdir=$(pkg-config --define-prefix --variable=libdir phasepinn)
+exe=$(find "$stage" -type f -name phasepinn -perm -u+x | head -n 1)
+plugindir=$(pkg-config --define-prefix --variable=plugindir phasepinn)
+# The staged install is not where the binary expects its built-in plugins
+# (<prefix>/lib/.../phasepinn/plugins), so point it there explicitly.
+out=$(LD_LIBRARY_PATH=$libdir PHASEPINN_PLUGIN_PATH=$plugindir \
+	"$exe" --plugin-dir "$stage/myplugins" plugins)
+echo "$out"
+grep -q "pde        out_of_tree_pde" <<<"$out" || { echo "out-of-tree plugin not listed"; exit 1; }
+grep -q "pde        burgers" <<<"$out" || { echo "installed plugins not found"; exit 1; }
+echo "1 passed, 0 failed"

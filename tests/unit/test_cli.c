@@ -1,0 +1,199 @@
+/* The phasepinn command: exit codes (0 ok, 1 run failed, 2 usage/config),
+ * run directories, and nothing written when the experiment is invalid. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pp_test.h"
+
+static char dir[] = "/tmp/pp_test_cli_XXXXXX";
+static char output[65536];
+
+/* Run `phasepinn ARGS` in the temp dir; stdout+stderr into output. */
+static int cli(const char *args)
+{
+	char cmd[8192];
+	size_t n;
+	FILE *p;
+	int status;
+
+	snprintf(cmd, sizeof cmd, "cd %s && %s %s 2>&1", dir, getenv("PP_TEST_EXE"), args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(output, 1, sizeof output - 1, p);
+	output[n] = '\0';
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void write_file(const char *name, const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+static int exists(const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return stat(path, &st) == 0;
+}
+
+static char *slurp(const char *name)
+{
+	static char buf[1 << 20];
+	char path[4096];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+#define TINY \
+	"pde:\n  type: burgers\n  terms:\n    residual: {points: 200}\n    initial: {points: 50}\n" \
+	"    boundary: {points: 50}\nnetwork:\n  layers: [8, 8]\nstages:\n" \
+	"  - optimizer: adam\n    iterations: 30\n  - optimizer: lbfgs\n    iterations: 5\n" \
+	"logging:\n  every: 10\n"
+
+static void test_help_and_version_exit_zero(void)
+{
+	CU_ASSERT_EQUAL(cli("--help"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "exit codes"));
+	CU_ASSERT_EQUAL(cli("--version"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "phasepinn 0."));
+}
+
+static void test_usage_errors_exit_two(void)
+{
+	CU_ASSERT_EQUAL(cli(""), 2);
+	CU_ASSERT_EQUAL(cli("frobnicate"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "unknown command 'frobnicate'"));
+	CU_ASSERT_EQUAL(cli("run"), 2);
+	CU_ASSERT_EQUAL(cli("--bogus run x.yaml"), 2);
+}
+
+static void test_plugins_lists_every_kind(void)
+{
+	CU_ASSERT_EQUAL(cli("plugins"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "pde        burgers"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "optimizer  adam"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "weighting  rba"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "analyzer   snr"));
+}
+
+static void test_check_accepts_valid_and_rejects_invalid_files(void)
+{
+	write_file("ok.yaml", TINY);
+	CU_ASSERT_EQUAL(cli("check ok.yaml"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "ok.yaml: ok"));
+	write_file("bad.yaml", TINY "  typo: 1\n");
+	CU_ASSERT_EQUAL(cli("check bad.yaml"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "bad.yaml:16:3: unknown key 'typo'"));
+	CU_ASSERT_EQUAL(cli("check missing.yaml"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "missing.yaml"));
+}
+
+static void test_invalid_run_writes_nothing(void)
+{
+	write_file("bad_run.yaml", TINY "output: out_bad\nweighting: {type: rbaa}\n");
+	CU_ASSERT_EQUAL(cli("run bad_run.yaml"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "unknown weighting plugin 'rbaa'"));
+	CU_ASSERT_FALSE(exists("out_bad"));
+}
+
+static void test_run_writes_config_metrics_and_summary(void)
+{
+	char *text;
+
+	write_file("tiny.yaml", TINY "output: out_tiny\n");
+	CU_ASSERT_EQUAL_FATAL(cli("run tiny.yaml --quiet"), 0);
+	text = slurp("out_tiny/config.yaml");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# default"));
+	text = slurp("out_tiny/metrics.csv");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(strncmp(text, "step,stage,loss,lr,time_s,loss_residual", 39), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n30,1,"));  /* first lbfgs step, global counter */
+	text = slurp("out_tiny/summary.json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"status\": \"completed\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"optimizer\": \"lbfgs\""));
+	CU_ASSERT_TRUE(exists("out_tiny/weights_residual.csv"));
+	/* a second run into the same directory needs --force */
+	CU_ASSERT_EQUAL(cli("run tiny.yaml --quiet"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "--force"));
+	CU_ASSERT_EQUAL(cli("run tiny.yaml --quiet --force --output out_tiny2"), 0);
+	CU_ASSERT_TRUE(exists("out_tiny2/summary.json"));
+}
+
+static void test_divergence_exits_one_with_failed_summary(void)
+{
+	char *text;
+
+	write_file("diverge.yaml",
+		   "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
+		   "network:\n  layers: [8]\nstages:\n  - optimizer: sgd\n    iterations: 200\n"
+		   "    lr: 1.0e+200\noutput: out_div\n");
+	CU_ASSERT_EQUAL(cli("run diverge.yaml --quiet"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "not finite"));
+	text = slurp("out_div/summary.json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"status\": \"failed\""));
+}
+
+static void test_reference_writes_a_csv_with_input_names(void)
+{
+	char *text;
+
+	write_file("ref.yaml", "pde:\n  type: helmholtz\nstages: []\n");
+	CU_ASSERT_EQUAL(cli("reference ref.yaml --out ref.csv --grid 11x11"), 0);
+	text = slurp("ref.csv");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(strncmp(text, "x,y,u\n", 6), 0);
+	CU_ASSERT_EQUAL(cli("reference ref.yaml --out ref2.csv --grid 100000x100000"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "too large"));
+	CU_ASSERT_FALSE(exists("ref2.csv"));
+}
+
+int main(void)
+{
+	static const pp_test_case cases[] = {
+		{"help and version exit zero", test_help_and_version_exit_zero},
+		{"usage errors exit two", test_usage_errors_exit_two},
+		{"plugins lists every kind", test_plugins_lists_every_kind},
+		{"check accepts valid and rejects invalid files", test_check_accepts_valid_and_rejects_invalid_files},
+		{"invalid run writes nothing", test_invalid_run_writes_nothing},
+		{"run writes config, metrics and summary", test_run_writes_config_metrics_and_summary},
+		{"divergence exits one with a failed summary", test_divergence_exits_one_with_failed_summary},
+		{"reference writes a CSV with input names", test_reference_writes_a_csv_with_input_names},
+		{NULL, NULL},
+	};
+	char cmd[4200];
+	int failed;
+
+	if (!mkdtemp(dir))
+		return 1;
+	failed = pp_test_run("cli", cases);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (!failed && system(cmd) != 0)
+		return 1;
+	return failed;
+}
