@@ -1,0 +1,139 @@
+/* phasepinn — activation kernels (see activation.h).
+ *
+ * tanh dominates a naive engine: libm's tanh is a scalar call.  pp_tanh is
+ * written with arithmetic only so that GCC vectorises the loops below:
+ *   |z| < 0.625: Cephes' rational approximation z + z³·P(z²)/Q(z²)
+ *                (S. Moshier, Cephes Math Library, tanh.c, coefficients below);
+ *   otherwise:   1 − 2/(e^{2|z|} + 1) with e^y = 2^k·p(r), r = y − k·ln2,
+ *                |r| ≤ ln2/2, p the degree-13 Taylor polynomial (error < 2e-16).
+ */
+#include "core/activation.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* e^y for 0 <= y <= 40 (the only range pp_tanh needs). */
+static inline double exp_small(double y)
+{
+	const double ln2_hi = 6.93147180369123816490e-01;
+	const double ln2_lo = 1.90821492927058770002e-10;
+	int32_t k = (int32_t)(y * 1.4426950408889634 + 0.5);
+	double r = (y - (double)k * ln2_hi) - (double)k * ln2_lo;
+	double p = 1.0 / 6227020800.0;  /* 1/13! */
+
+	p = p * r + 1.0 / 479001600.0;
+	p = p * r + 1.0 / 39916800.0;
+	p = p * r + 1.0 / 3628800.0;
+	p = p * r + 1.0 / 362880.0;
+	p = p * r + 1.0 / 40320.0;
+	p = p * r + 1.0 / 5040.0;
+	p = p * r + 1.0 / 720.0;
+	p = p * r + 1.0 / 120.0;
+	p = p * r + 1.0 / 24.0;
+	p = p * r + 1.0 / 6.0;
+	p = p * r + 0.5;
+	p = p * r + 1.0;
+	p = p * r + 1.0;
+	uint64_t bits;
+	memcpy(&bits, &p, sizeof bits);
+	bits += (uint64_t)(int64_t)k << 52;
+	memcpy(&p, &bits, sizeof p);
+	return p;
+}
+
+double pp_tanh(double z)
+{
+	/* Cephes tanh.c, |x| < 0.625 */
+	const double P0 = -9.64399179425052238628e-1, P1 = -9.92877231001918586564e1,
+		     P2 = -1.61468768441708447952e3;
+	const double Q0 = 1.12811678491632931402e2, Q1 = 2.23548839060100448583e3,
+		     Q2 = 4.84406305325125486048e3;
+	double a = fabs(z);
+	double z2 = z * z;
+	double small = z + z * z2 * (((P0 * z2 + P1) * z2 + P2) /
+				     (((z2 + Q0) * z2 + Q1) * z2 + Q2));
+	double y = 2.0 * (a < 20.0 ? a : 20.0);
+	double big = 1.0 - 2.0 / (exp_small(y) + 1.0);
+
+	big = z < 0 ? -big : big;
+	return a < 0.625 ? small : big;
+}
+
+static void eval_tanh(size_t n, const pp_real *restrict z, pp_real *restrict h,
+		      pp_real *restrict s1, pp_real *restrict s2, pp_real *restrict s3)
+{
+	if (s3) {
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+		for (size_t i = 0; i < n; i++) {
+			double t = pp_tanh((double)z[i]), d1 = 1.0 - t * t;
+			h[i] = (pp_real)t;
+			s1[i] = (pp_real)d1;
+			s2[i] = (pp_real)(-2.0 * t * d1);
+			s3[i] = (pp_real)(-2.0 * d1 * (1.0 - 3.0 * t * t));
+		}
+	} else if (s2) {
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+		for (size_t i = 0; i < n; i++) {
+			double t = pp_tanh((double)z[i]), d1 = 1.0 - t * t;
+			h[i] = (pp_real)t;
+			s1[i] = (pp_real)d1;
+			s2[i] = (pp_real)(-2.0 * t * d1);
+		}
+	} else {
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+		for (size_t i = 0; i < n; i++) {
+			double t = pp_tanh((double)z[i]);
+			h[i] = (pp_real)t;
+			s1[i] = (pp_real)(1.0 - t * t);
+		}
+	}
+}
+
+static void eval_sin(size_t n, const pp_real *z, pp_real *h, pp_real *s1, pp_real *s2,
+		     pp_real *s3)
+{
+	for (size_t i = 0; i < n; i++) {
+		double s = sin((double)z[i]), c = cos((double)z[i]);
+		h[i] = (pp_real)s;
+		s1[i] = (pp_real)c;
+		if (s2)
+			s2[i] = (pp_real)-s;
+		if (s3)
+			s3[i] = (pp_real)-c;
+	}
+}
+
+/* Exact GELU z·Φ(z): σ' = Φ + zφ, σ'' = φ(2 − z²), σ''' = zφ(z² − 4). */
+static void eval_gelu(size_t n, const pp_real *z, pp_real *h, pp_real *s1, pp_real *s2,
+		      pp_real *s3)
+{
+	const double inv_sqrt2 = 0.70710678118654752440, inv_sqrt2pi = 0.39894228040143267794;
+
+	for (size_t i = 0; i < n; i++) {
+		double x = (double)z[i];
+		double Phi = 0.5 * erfc(-x * inv_sqrt2), phi = inv_sqrt2pi * exp(-0.5 * x * x);
+		h[i] = (pp_real)(x * Phi);
+		s1[i] = (pp_real)(Phi + x * phi);
+		if (s2)
+			s2[i] = (pp_real)(phi * (2.0 - x * x));
+		if (s3)
+			s3[i] = (pp_real)(x * phi * (x * x - 4.0));
+	}
+}
+
+void pp_activation_eval(pp_activation act, size_t n, const pp_real *z, pp_real *h,
+			pp_real *s1, pp_real *s2, pp_real *s3)
+{
+	switch (act) {
+	case PP_ACT_TANH:
+		eval_tanh(n, z, h, s1, s2, s3);
+		break;
+	case PP_ACT_SIN:
+		eval_sin(n, z, h, s1, s2, s3);
+		break;
+	case PP_ACT_GELU:
+		eval_gelu(n, z, h, s1, s2, s3);
+		break;
+	}
+}

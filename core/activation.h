@@ -1,0 +1,29 @@
+/* phasepinn — elementwise kernels of the network engine (private).
+ *
+ * For an activation σ and pre-activations z, the kernels return h = σ(z) and
+ * the derivatives s1 = σ'(z), s2 = σ''(z), s3 = σ'''(z) that the channel
+ * propagation needs (design.md: h_x = s1·z_x, h_xx = s2·z_x² + s1·z_xx).
+ * Arrays are contiguous; n is a count of elements.  s2/s3 may be NULL when
+ * the batch has no derivative channels of that order.
+ */
+#ifndef PHASEPINN_CORE_ACTIVATION_H
+#define PHASEPINN_CORE_ACTIVATION_H
+
+#include <stddef.h>
+#include <phasepinn/real.h>
+
+typedef enum pp_activation {
+	PP_ACT_TANH = 0,
+	PP_ACT_SIN = 1,
+	PP_ACT_GELU = 2
+} pp_activation;
+
+/* h = σ(z) and its derivatives, computed once per value entry. */
+void pp_activation_eval(pp_activation act, size_t n, const pp_real *z, pp_real *h,
+			pp_real *s1, pp_real *s2, pp_real *s3);
+
+/* tanh with only +, *, / and a polynomial exp, so loops over it vectorise.
+ * Max error about 2 ulp (tested against libm over [-40, 40]). */
+double pp_tanh(double z);
+
+#endif

@@ -1,0 +1,237 @@
+/* phasepinn — `bench`: time full training steps (forward with derivative
+ * channels, PDE residual, backward, Adam update) through the real trainer on
+ * Burgers-shaped work, and compare with what OpenBLAS gemm alone reaches on
+ * the same matrix shapes, and optionally with the PyTorch peer.
+ *
+ * Steady-state time per step = (T(K + 5 steps) − T(5 steps)) / K: the
+ * difference removes set-up and the final evaluation.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "core/cli/commands.h"
+#include "core/experiment.h"
+#include "core/trainer.h"
+
+#ifdef PP_SINGLE_PRECISION
+#define GEMM cblas_sgemm
+#define TORCH_DTYPE "f32"
+#else
+#define GEMM cblas_dgemm
+#define TORCH_DTYPE "f64"
+#endif
+
+typedef struct bench_args {
+	const char *pde;
+	long width, depth, points, steps, threads;
+	const char *torch;
+} bench_args;
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int parse(int argc, char **argv, bench_args *a)
+{
+	*a = (bench_args){"burgers", 50, 4, 10000, 50, 1, NULL};
+	for (int i = 1; i < argc; i++) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		long *target = !strcmp(k, "--width") ? &a->width : !strcmp(k, "--depth") ? &a->depth
+			     : !strcmp(k, "--points") ? &a->points : !strcmp(k, "--steps") ? &a->steps
+			     : !strcmp(k, "--threads") ? &a->threads : NULL;
+		if (!v)
+			goto usage;
+		if (target) {
+			char *end;
+			*target = strtol(v, &end, 10);
+			if (*end || *target < 1)
+				goto usage;
+		} else if (!strcmp(k, "--pde")) {
+			a->pde = v;
+		} else if (!strcmp(k, "--torch")) {
+			a->torch = v;
+		} else {
+			goto usage;
+		}
+		i++;
+	}
+	if (strcmp(a->pde, "burgers") != 0) {
+		fprintf(stderr, "phasepinn bench: only --pde burgers is benchmarked (the PyTorch peer's problem)\n");
+		return PP_EXIT_USAGE;
+	}
+	return PP_EXIT_OK;
+usage:
+	fprintf(stderr, "usage: phasepinn bench [--pde burgers] [--width W] [--depth D] [--points N]\n"
+			"                       [--steps K] [--threads T] [--torch PATH/torch_pinn.py]\n");
+	return PP_EXIT_USAGE;
+}
+
+/* Train @steps Adam steps on the bench problem; wall seconds into *sec. */
+static int time_training(const bench_args *a, pp_registry *reg, long steps, double *sec,
+			 size_t *params, pp_error *err)
+{
+	char path[] = "/tmp/phasepinn_bench_XXXXXX";
+	pp_experiment *exp = NULL;
+	pp_train_options opts = {0};
+	pp_train_result *res = calloc(1, sizeof *res);
+	int fd = mkstemp(path), rc;
+	FILE *f;
+
+	if (fd < 0 || !res) {
+		free(res);
+		return pp_error_set(err, PP_ERR_IO, "cannot create a temporary experiment file");
+	}
+	f = fdopen(fd, "w");
+	/* 256 initial points and 256 on each side, like the PyTorch peer */
+	fprintf(f, "seed: 0\nthreads: %ld\npde:\n  type: burgers\n  terms:\n"
+		   "    residual: {points: %ld}\n    initial: {points: 256}\n    boundary: {points: 512}\n"
+		   "network: {width: %ld, depth: %ld}\nsampling: {method: uniform, batch_points: %ld}\n"
+		   "stages:\n  - optimizer: adam\n    iterations: %ld\nlogging: {every: 1000000000}\n",
+		a->threads, a->points, a->width, a->depth, a->points, steps);
+	fclose(f);
+	rc = pp_experiment_create(path, reg, NULL, PP_EXPERIMENT_CHECK, &exp, err);
+	if (!rc) {
+		double t0 = now();
+		rc = pp_train(exp, &opts, res, err);
+		*sec = now() - t0;
+		*params = pp_network_param_count(exp->net);
+	}
+	pp_experiment_destroy(exp);
+	unlink(path);
+	free(res);
+	return rc;
+}
+
+/* gemm flops of one training step: per term and layer, the forward product
+ * and the two backward ones (none for the input gradient of layer 1). */
+static double step_flops(const bench_args *a, int features)
+{
+	/* internal channels: residual {u, u_t, u_x, u_xx} = 4; others {u} = 1 */
+	double rows = 4.0 * (double)a->points + 256.0 + 512.0, flops = 0;
+	long in = features;
+
+	for (long l = 0; l <= a->depth; l++) {
+		long out = l < a->depth ? a->width : 1;
+		flops += 2.0 * rows * (double)in * (double)out * (l == 0 ? 2.0 : 3.0);
+		in = out;
+	}
+	return flops;
+}
+
+/* The same gemms alone, on random data: the rate OpenBLAS reaches for them. */
+static double gemm_rate(const bench_args *a, int features)
+{
+	long rows_list[3] = {4 * a->points, 256, 512};
+	long maxw = a->width > features ? a->width : features;
+	size_t big = (size_t)(4 * a->points) * (size_t)maxw;
+	pp_real *A = malloc(big * sizeof *A), *C = malloc(big * sizeof *C);
+	pp_real *W = malloc((size_t)maxw * (size_t)maxw * sizeof *W);
+	double best = 0;
+
+	if (!A || !C || !W)
+		goto done;
+	for (size_t i = 0; i < big; i++)
+		A[i] = (pp_real)((double)(i % 97) / 97.0 - 0.5);
+	for (size_t i = 0; i < (size_t)(maxw * maxw); i++)
+		W[i] = (pp_real)((double)(i % 89) / 89.0 - 0.5);
+	for (int rep = 0; rep < 3; rep++) {
+		double t0 = now(), flops = 0;
+		for (int term = 0; term < 3; term++) {
+			int rows = (int)rows_list[term];
+			long in = features;
+			for (long l = 0; l <= a->depth; l++) {
+				int out = (int)(l < a->depth ? a->width : 1), k = (int)in;
+				GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, k, 1, A, k, W, k,
+				     0, C, out);
+				GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, k, rows, 1, C, out, A, k,
+				     1, W, k);
+				flops += 4.0 * rows * (double)k * out;
+				if (l > 0) {
+					GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, k, out, 1, C,
+					     out, W, k, 0, A, k);
+					flops += 2.0 * rows * (double)k * out;
+				}
+				in = out;
+			}
+		}
+		double rate = flops / (now() - t0) / 1e9;
+		if (rate > best)
+			best = rate;
+	}
+done:
+	free(A);
+	free(C);
+	free(W);
+	return best;
+}
+
+static double run_torch(const bench_args *a)
+{
+	char cmd[4096], line[1024];
+	double sec = NAN;
+	FILE *p;
+
+	snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' %ld %ld %ld %ld %s %ld 2>&1", a->torch,
+		 a->steps, a->points, a->width, a->depth, TORCH_DTYPE, a->threads);
+	p = popen(cmd, "r");
+	if (!p)
+		return NAN;
+	while (fgets(line, sizeof line, p)) {
+		char *s = strstr(line, "sec_per_iter=");
+		if (s)
+			sec = strtod(s + strlen("sec_per_iter="), NULL);
+		else
+			fprintf(stderr, "torch: %s", line);
+	}
+	pclose(p);
+	return sec;
+}
+
+int pp_cli_bench(int argc, char **argv)
+{
+	bench_args a;
+	pp_registry *reg;
+	pp_error err = {0};
+	double t_short = 0, t_long = 0, sec, flops, gflops, peak;
+	size_t params = 0;
+	const long warm = 5;
+	int rc = parse(argc, argv, &a);
+
+	if (rc)
+		return rc;
+	reg = pp_cli_registry();
+	if (!reg)
+		return PP_EXIT_USAGE;
+	rc = time_training(&a, reg, warm, &t_short, &params, &err);
+	if (!rc)
+		rc = time_training(&a, reg, warm + a.steps, &t_long, &params, &err);
+	pp_registry_destroy(reg);
+	if (rc) {
+		fprintf(stderr, "phasepinn bench: %s\n", err.message);
+		return pp_cli_exit_code(rc);
+	}
+	sec = (t_long - t_short) / (double)a.steps;
+	flops = step_flops(&a, 2);
+	gflops = flops / sec / 1e9;
+	peak = gemm_rate(&a, 2);
+	printf("pde=%s width=%ld depth=%ld points=%ld steps=%ld threads=%ld precision=%s params=%zu "
+	       "sec_per_step=%.6f gflops=%.2f dgemm_gflops=%.2f dgemm_fraction=%.3f",
+	       a.pde, a.width, a.depth, a.points, a.steps, a.threads, PP_REAL_NAME, params, sec,
+	       gflops, peak, peak > 0 ? gflops / peak : NAN);
+	if (a.torch) {
+		double torch = run_torch(&a);
+		printf(" torch_sec_per_step=%.6f speedup=%.2f", torch, torch / sec);
+	}
+	printf("\n");
+	return PP_EXIT_OK;
+}

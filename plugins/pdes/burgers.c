@@ -1,0 +1,181 @@
+/* phasepinn plugin — viscous Burgers' equation.
+ *
+ *   u_t + u·u_x − ν·u_xx = 0,  x ∈ [−1, 1], t ∈ [0, 1],  ν = 0.01/π,
+ *   u(x, 0) = −sin(πx),  u(±1, t) = 0.
+ *
+ * Terms: residual (u, u_t, u_x, u_xx), initial (u at t = lo), boundary (u at
+ * x = lo and x = hi).  Reference: the Cole-Hopf transform,
+ *   u(x,t) = −∫ sin(π(x−η)) f(x−η) e^{−η²/4νt} dη / ∫ f(x−η) e^{−η²/4νt} dη,
+ *   f(y) = exp(−cos(πy)/(2πν)),
+ * evaluated with η = √(4νt)·s and Gauss-Hermite quadrature in s.
+ */
+#include <phasepinn/phasepinn.h>
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "plugins/common/gauss_hermite.h"
+#include "plugins/common/domain.h"
+
+enum { TERM_RESIDUAL, TERM_INITIAL, TERM_BOUNDARY };
+enum { X, T };
+
+typedef struct burgers {
+	double nu;
+	double lo[2], hi[2];
+	long nodes;
+	double *s, *w;   /* Gauss-Hermite nodes and weights */
+} burgers;
+
+static int burgers_create(const pp_config *cfg, void **state, pp_error *err)
+{
+	burgers *b = calloc(1, sizeof *b);
+	int rc;
+
+	if (!b)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	rc = pp_config_double(cfg, "nu", 0.01 / M_PI, 1e-12, 1e6, &b->nu, err);
+	if (!rc)
+		rc = pp_domain_read(cfg, "x", -1, 1, &b->lo[X], &b->hi[X], err);
+	if (!rc)
+		rc = pp_domain_read(cfg, "t", 0, 1, &b->lo[T], &b->hi[T], err);
+	if (!rc)
+		rc = pp_config_long(cfg, "quadrature_nodes", 240, 8, 2000, &b->nodes, err);
+	if (!rc)
+		rc = pp_gauss_hermite(b->nodes, &b->s, &b->w, err);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	*state = b;
+	return PP_OK;
+}
+
+static void burgers_destroy(void *state)
+{
+	burgers *b = state;
+
+	if (!b)
+		return;
+	free(b->s);
+	free(b->w);
+	free(b);
+}
+
+static int burgers_describe(void *state, pp_pde_info *info, pp_error *err)
+{
+	burgers *b = state;
+	(void)err;
+
+	info->n_inputs = 2;
+	info->input_names[X] = "x";
+	info->input_names[T] = "t";
+	for (int d = 0; d < 2; d++) {
+		info->lo[d] = b->lo[d];
+		info->hi[d] = b->hi[d];
+	}
+	info->time_input = T;
+	info->periodic_input = -1;
+	info->n_terms = 3;
+	info->terms[TERM_RESIDUAL] = (pp_term_info){
+		.name = "residual", .interior = 1, .enabled = 1, .points = 10000, .weight = 1,
+		.n_pieces = 1, .n_channels = 4,
+		.channels = {PP_CHANNEL_U, PP_CHANNEL_D(T), PP_CHANNEL_D(X), PP_CHANNEL_DD(X, X)},
+		.pair_input = -1};
+	info->terms[TERM_INITIAL] = (pp_term_info){
+		.name = "initial", .enabled = 1, .points = 256, .weight = 1,
+		.n_pieces = 1, .pieces = {{.side = {PP_SIDE_FREE, PP_SIDE_LO}}},
+		.n_channels = 1, .channels = {PP_CHANNEL_U}, .pair_input = -1};
+	info->terms[TERM_BOUNDARY] = (pp_term_info){
+		.name = "boundary", .enabled = 1, .points = 256, .weight = 1,
+		.n_pieces = 2, .pieces = {{.side = {PP_SIDE_LO, PP_SIDE_FREE}},
+					  {.side = {PP_SIDE_HI, PP_SIDE_FREE}}},
+		.n_channels = 1, .channels = {PP_CHANNEL_U}, .pair_input = -1};
+	info->has_reference = b->lo[X] == -1 && b->hi[X] == 1;
+	info->reference_grid = (pp_grid){.n_dims = 2, .n = {256, 100},
+		.lo = {-1, b->lo[T]}, .hi = {1, 0.99}, .endpoint = {1, 1}};
+	return PP_OK;
+}
+
+static int burgers_residual(void *state, const pp_residual_args *a, pp_error *err)
+{
+	const burgers *b = state;
+	(void)err;
+
+	if (a->term == TERM_RESIDUAL) {
+		const pp_real *u = a->u[0], *ut = a->u[1], *ux = a->u[2], *uxx = a->u[3];
+		pp_real nu = (pp_real)b->nu;
+		for (size_t i = 0; i < a->n; i++) {
+			a->r[i] = ut[i] + u[i] * ux[i] - nu * uxx[i];
+			a->dr[0][i] = ux[i];
+			a->dr[1][i] = 1;
+			a->dr[2][i] = u[i];
+			a->dr[3][i] = -nu;
+		}
+	} else if (a->term == TERM_INITIAL) {
+		for (size_t i = 0; i < a->n; i++) {
+			a->r[i] = a->u[0][i] + (pp_real)sin(M_PI * (double)a->x[2 * i + X]);
+			a->dr[0][i] = 1;
+		}
+	} else {
+		for (size_t i = 0; i < a->n; i++) {
+			a->r[i] = a->u[0][i];
+			a->dr[0][i] = 1;
+		}
+	}
+	return PP_OK;
+}
+
+/* Cole-Hopf at one point; exponents are shifted by their maximum so that
+ * f = exp(−cos/(2πν)) ~ e^{±50} never overflows. */
+static double cole_hopf(const burgers *b, double x, double t)
+{
+	double c, emax = -INFINITY, num = 0, den = 0;
+
+	if (t <= 0)
+		return -sin(M_PI * x);
+	c = sqrt(4.0 * b->nu * t);
+	for (long i = 0; i < b->nodes; i++) {
+		double e = -cos(M_PI * (x - c * b->s[i])) / (2.0 * M_PI * b->nu);
+		if (e > emax)
+			emax = e;
+	}
+	for (long i = 0; i < b->nodes; i++) {
+		double y = x - c * b->s[i];
+		double f = b->w[i] * exp(-cos(M_PI * y) / (2.0 * M_PI * b->nu) - emax);
+		num += sin(M_PI * y) * f;
+		den += f;
+	}
+	return -num / den;
+}
+
+static int burgers_reference(void *state, const pp_grid *grid, double *u, pp_error *err)
+{
+	const burgers *b = state;
+	size_t n = pp_grid_size(grid);
+	double x[PP_MAX_INPUTS];
+
+	if (b->lo[X] != -1 || b->hi[X] != 1)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "the Cole-Hopf reference assumes x in [-1, 1]; the domain was changed");
+	if (grid->n_dims != 2 || n == 0)
+		return pp_error_set(err, PP_ERR_INVALID, "burgers reference needs a 2-D (x, t) grid");
+	for (size_t i = 0; i < n; i++) {
+		pp_grid_point(grid, i, x);
+		u[i] = cole_hopf(b, x[X], x[T]);
+	}
+	return PP_OK;
+}
+
+static const pp_pde_ops burgers_ops = {
+	.struct_size = sizeof burgers_ops,
+	.create = burgers_create,
+	.destroy = burgers_destroy,
+	.describe = burgers_describe,
+	.residual = burgers_residual,
+	.reference = burgers_reference,
+};
+
+PP_PLUGIN_DEFINE(PP_KIND_PDE, "burgers",
+		 "viscous Burgers u_t + u u_x - nu u_xx = 0 on [-1,1]x[0,1], Cole-Hopf reference",
+		 &burgers_ops)

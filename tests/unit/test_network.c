@@ -1,0 +1,321 @@
+/* The network engine: derivative channels against finite differences in the
+ * inputs, parameter gradients against finite differences of a loss, chunked
+ * backward equal to one backward, determinism, exact periodicity.
+ *
+ * Tolerances (double): central differences with step h have truncation error
+ * ~h²·|f'''| and round-off ~ε/h; with h = 1e-5 on O(1) quantities both are
+ * below ~1e-9, so 1e-7 relative (plus 1e-8 absolute) leaves margin.  Second
+ * derivatives by differencing first-derivative channels: same argument.
+ * Single precision: ε ≈ 1.2e-7, h = 1e-2 gives errors ~1e-4, tolerance 2e-2. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <phasepinn/network.h>
+#include <phasepinn/rng.h>
+
+#include "core/activation.h"
+#include "core/config_doc.h"
+#include "pp_test.h"
+
+#ifdef PP_SINGLE_PRECISION
+#define H_STEP 1e-2
+#define RTOL 2e-2
+#define ATOL 2e-3
+#else
+#define H_STEP 1e-5
+#define RTOL 1e-7
+#define ATOL 1e-8
+#endif
+
+static pp_pde_info pde2(void)
+{
+	pp_pde_info info = {0};
+
+	info.n_inputs = 2;
+	info.input_names[0] = "x";
+	info.input_names[1] = "y";
+	info.lo[0] = -1;
+	info.hi[0] = 1;
+	info.lo[1] = 0;
+	info.hi[1] = 1;
+	info.time_input = 1;
+	info.periodic_input = -1;
+	return info;
+}
+
+static pp_network *make_net(const char *yaml)
+{
+	pp_config_doc *doc = NULL;
+	pp_network *net = NULL;
+	pp_error err = {0};
+	pp_pde_info info = pde2();
+
+	if (yaml && pp_config_doc_parse(yaml, strlen(yaml), "net.yaml", &doc, &err)) {
+		fprintf(stderr, "%s\n", err.message);
+		return NULL;
+	}
+	if (pp_network_create(doc ? pp_config_doc_root(doc) : NULL, &info, 11, &net, &err))
+		fprintf(stderr, "%s\n", err.message);
+	pp_config_doc_destroy(doc);
+	return net;
+}
+
+/* All channels of order ≤ 2 in 2 inputs. */
+static const pp_channel all_channels[] = {
+	{0, -1, -1}, {1, 0, -1}, {1, 1, -1}, {2, 0, 0}, {2, 0, 1}, {2, 1, 1},
+};
+#define N_ALL 6
+
+static void points(size_t n, pp_real *x, uint64_t seed)
+{
+	pp_rng r;
+
+	pp_rng_init(&r, seed, 0);
+	for (size_t i = 0; i < n; i++) {
+		x[2 * i] = (pp_real)(2 * pp_rng_uniform(&r) - 1);
+		x[2 * i + 1] = (pp_real)pp_rng_uniform(&r);
+	}
+}
+
+static void value_at(pp_network *net, const pp_real *x, int n_ch, const pp_channel *ch,
+		     pp_real *out)
+{
+	pp_batch *b = NULL;
+	pp_error err = {0};
+
+	pp_batch_create(net, 1, n_ch, ch, &b, &err);
+	pp_network_forward(net, b, 1, x, out, &err);
+	pp_batch_destroy(b);
+}
+
+/* Every channel against central differences of the channel one order lower. */
+static void check_channels(const char *yaml)
+{
+	pp_network *net = make_net(yaml);
+	pp_batch *b = NULL;
+	pp_error err = {0};
+	const size_t n = 7;
+	pp_real x[14], out[N_ALL * 7];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(net);
+	points(n, x, 5);
+	CU_ASSERT_EQUAL_FATAL(pp_batch_create(net, n, N_ALL, all_channels, &b, &err), PP_OK);
+	CU_ASSERT_EQUAL_FATAL(pp_network_forward(net, b, n, x, out, &err), PP_OK);
+	for (size_t i = 0; i < n; i++) {
+		for (int c = 1; c < N_ALL; c++) {
+			pp_channel ch = all_channels[c];
+			/* differentiate channel "lower" in input d */
+			pp_channel lower = ch.order == 1 ? (pp_channel){0, -1, -1}
+							 : (pp_channel){1, ch.d0, -1};
+			int d = ch.order == 1 ? ch.d0 : ch.d1;
+			pp_real xp[2] = {x[2 * i], x[2 * i + 1]}, xm[2] = {x[2 * i], x[2 * i + 1]};
+			pp_real fp, fm;
+			xp[d] += (pp_real)H_STEP;
+			xm[d] -= (pp_real)H_STEP;
+			value_at(net, xp, 1, &lower, &fp);
+			value_at(net, xm, 1, &lower, &fm);
+			double fd = ((double)fp - (double)fm) / (2 * H_STEP);
+			PP_ASSERT_CLOSE(out[(size_t)c * n + i], fd, ATOL, RTOL * 10);
+		}
+	}
+	pp_batch_destroy(b);
+	pp_network_destroy(net);
+}
+
+static void test_channels_match_finite_differences_tanh(void)
+{
+	check_channels("layers: [9, 7, 5]\nactivation: tanh\n");
+}
+
+static void test_channels_match_finite_differences_sin(void)
+{
+	check_channels("layers: [6, 6]\nactivation: sin\n");
+}
+
+static void test_channels_match_finite_differences_gelu(void)
+{
+	check_channels("layers: [6, 6]\nactivation: gelu\n");
+}
+
+static void test_channels_match_finite_differences_embeddings(void)
+{
+	check_channels("layers: [6, 6]\nembedding:\n  periodic: {input: x, period: 2.0, harmonics: 2}\n");
+	check_channels("layers: [6]\nembedding:\n  random_fourier: {features: 4, scale: 0.5}\n");
+}
+
+/* loss = Σ_c Σ_i coef_c · out_c,i² / 2, so ∂loss/∂out = coef·out (the seed). */
+static double loss_of(pp_network *net, pp_batch *b, size_t n, const pp_real *x, pp_real *out,
+		      pp_real *seed)
+{
+	pp_error err = {0};
+	double loss = 0;
+
+	pp_network_forward(net, b, n, x, out, &err);
+	for (int c = 0; c < N_ALL; c++)
+		for (size_t i = 0; i < n; i++) {
+			double coef = 1.0 + 0.5 * c, v = (double)out[(size_t)c * n + i];
+			loss += 0.5 * coef * v * v;
+			if (seed)
+				seed[(size_t)c * n + i] = (pp_real)(coef * v);
+		}
+	return loss;
+}
+
+static void check_gradient(const char *yaml)
+{
+	pp_network *net = make_net(yaml);
+	pp_batch *b = NULL;
+	pp_error err = {0};
+	const size_t n = 5;
+	pp_real x[10], out[N_ALL * 5], seed[N_ALL * 5];
+	size_t P;
+	pp_real *grad, *p;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(net);
+	P = pp_network_param_count(net);
+	p = pp_network_params(net);
+	grad = calloc(P, sizeof *grad);
+	points(n, x, 9);
+	pp_batch_create(net, n, N_ALL, all_channels, &b, &err);
+	loss_of(net, b, n, x, out, seed);
+	CU_ASSERT_EQUAL(pp_network_backward(net, b, seed, grad, &err), PP_OK);
+	/* every parameter for small nets: weights and biases of every layer */
+	for (size_t j = 0; j < P; j++) {
+		pp_real save = p[j];
+		double lp, lm;
+		p[j] = save + (pp_real)H_STEP;
+		lp = loss_of(net, b, n, x, out, NULL);
+		p[j] = save - (pp_real)H_STEP;
+		lm = loss_of(net, b, n, x, out, NULL);
+		p[j] = save;
+		PP_ASSERT_CLOSE(grad[j], (lp - lm) / (2 * H_STEP), ATOL * 10, RTOL * 10);
+	}
+	free(grad);
+	pp_batch_destroy(b);
+	pp_network_destroy(net);
+}
+
+static void test_parameter_gradients_match_finite_differences(void)
+{
+	check_gradient("layers: [6, 5]\nactivation: tanh\n");
+	check_gradient("layers: [5, 4]\nactivation: sin\n");
+	check_gradient("layers: [5]\nactivation: gelu\nembedding:\n  periodic: {input: x, harmonics: 2}\n");
+}
+
+static void test_chunked_backward_equals_one_backward(void)
+{
+	pp_network *net = make_net("layers: [8, 8]\n");
+	pp_batch *whole = NULL, *part = NULL;
+	pp_error err = {0};
+	const size_t n = 12;
+	pp_real x[24], out[N_ALL * 12], seed[N_ALL * 12], out3[N_ALL * 4], seed3[N_ALL * 4];
+	size_t P = pp_network_param_count(net);
+	pp_real *g1 = calloc(P, sizeof *g1), *g2 = calloc(P, sizeof *g2);
+
+	points(n, x, 3);
+	pp_batch_create(net, n, N_ALL, all_channels, &whole, &err);
+	pp_batch_create(net, 4, N_ALL, all_channels, &part, &err);
+	loss_of(net, whole, n, x, out, seed);
+	pp_network_backward(net, whole, seed, g1, &err);
+	for (size_t s = 0; s < n; s += 4) {
+		loss_of(net, part, 4, x + 2 * s, out3, seed3);
+		pp_network_backward(net, part, seed3, g2, &err);
+	}
+	for (size_t j = 0; j < P; j++)
+		PP_ASSERT_CLOSE(g2[j], g1[j], 1e-12, 1e-10);
+	free(g1);
+	free(g2);
+	pp_batch_destroy(whole);
+	pp_batch_destroy(part);
+	pp_network_destroy(net);
+}
+
+static void test_same_seed_gives_identical_networks(void)
+{
+	pp_network *a = make_net("layers: [16, 16]\n"), *b = make_net("layers: [16, 16]\n");
+	pp_network *c = make_net("layers: [16, 16]\nseed: 99\n");
+
+	CU_ASSERT_EQUAL(memcmp(pp_network_params(a), pp_network_params(b),
+			       pp_network_param_count(a) * sizeof(pp_real)), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(pp_network_params(a), pp_network_params(c),
+				   pp_network_param_count(a) * sizeof(pp_real)), 0);
+	pp_network_destroy(a);
+	pp_network_destroy(b);
+	pp_network_destroy(c);
+}
+
+static void test_periodic_embedding_is_exactly_periodic(void)
+{
+	pp_network *net = make_net("layers: [8, 8]\nembedding:\n  periodic: {input: x, period: 2.0}\n");
+	pp_real x[4] = {-0.75, 0.3, 1.25, 0.3}, u[2];
+	pp_error err = {0};
+
+	CU_ASSERT_EQUAL(pp_network_predict(net, 2, x, u, &err), PP_OK);
+	PP_ASSERT_CLOSE(u[0], u[1], 1e-14, 1e-12);
+	pp_network_destroy(net);
+}
+
+static void test_xavier_normal_has_the_right_spread(void)
+{
+	pp_network *net = make_net("width: 200\ndepth: 2\n");
+	pp_layer_view v;
+	double s2 = 0;
+	size_t count;
+
+	pp_network_layer(net, 1, &v);  /* 200 × 200 */
+	count = (size_t)v.fan_in * (size_t)v.fan_out;
+	for (size_t j = 0; j < count; j++)
+		s2 += (double)pp_network_params(net)[v.weight_offset + j] *
+		      (double)pp_network_params(net)[v.weight_offset + j];
+	/* variance 2/(fan_in + fan_out) = 0.005; 40,000 draws: relative se 0.7% */
+	PP_ASSERT_CLOSE(s2 / (double)count, 2.0 / 400.0, 0, 0.04);
+	pp_network_destroy(net);
+}
+
+static void test_bad_network_config_is_refused(void)
+{
+	pp_config_doc *doc = NULL;
+	pp_network *net = NULL;
+	pp_error err = {0};
+	pp_pde_info info = pde2();
+	const char *yaml = "layers: [8, 8]\nactivation: relu\n";
+
+	pp_config_doc_parse(yaml, strlen(yaml), "net.yaml", &doc, &err);
+	CU_ASSERT_EQUAL(pp_network_create(pp_config_doc_root(doc), &info, 1, &net, &err), PP_ERR_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "net.yaml:2:13: unknown activation 'relu'"));
+	pp_config_doc_destroy(doc);
+}
+
+static void test_fast_tanh_is_accurate(void)
+{
+	double worst = 0;
+
+	for (double z = -40; z <= 40; z += 1e-3) {
+		double e = fabs(pp_tanh(z) - tanh(z)) / fmax(fabs(tanh(z)), 1e-300);
+		if (e > worst)
+			worst = e;
+	}
+	CU_ASSERT(worst < 4e-16);  /* ≈ 2 ulp */
+	CU_ASSERT_EQUAL(pp_tanh(0.0), 0.0);
+}
+
+int main(void)
+{
+	static const pp_test_case cases[] = {
+		{"channels match finite differences (tanh)", test_channels_match_finite_differences_tanh},
+		{"channels match finite differences (sin)", test_channels_match_finite_differences_sin},
+		{"channels match finite differences (gelu)", test_channels_match_finite_differences_gelu},
+		{"channels match finite differences (embeddings)", test_channels_match_finite_differences_embeddings},
+		{"parameter gradients match finite differences", test_parameter_gradients_match_finite_differences},
+		{"chunked backward equals one backward", test_chunked_backward_equals_one_backward},
+		{"same seed gives identical networks", test_same_seed_gives_identical_networks},
+		{"periodic embedding is exactly periodic", test_periodic_embedding_is_exactly_periodic},
+		{"xavier normal has the right spread", test_xavier_normal_has_the_right_spread},
+		{"bad network config is refused", test_bad_network_config_is_refused},
+		{"fast tanh is accurate", test_fast_tanh_is_accurate},
+		{NULL, NULL},
+	};
+	return pp_test_run("network", cases);
+}
