@@ -13,14 +13,20 @@
 #include <stdint.h>
 #include <string.h>
 
-/* e^y for 0 <= y <= 40 (the only range pp_tanh needs). */
+/* e^y for 0 <= y <= 40 (the only range pp_tanh needs).  k = round(y/ln2) by
+ * the 1.5·2^52 trick, whose low mantissa bits then hold k: no floor() or
+ * float-to-int conversion, so the loop vectorises. */
 static inline double exp_small(double y)
 {
 	const double ln2_hi = 6.93147180369123816490e-01;
 	const double ln2_lo = 1.90821492927058770002e-10;
-	int32_t k = (int32_t)(y * 1.4426950408889634 + 0.5);
-	double r = (y - (double)k * ln2_hi) - (double)k * ln2_lo;
+	const double shifter = 0x1.8p52;
+	double t = y * 1.4426950408889634 + shifter;
+	double k = t - shifter;
+	double r = (y - k * ln2_hi) - k * ln2_lo;
 	double p = 1.0 / 6227020800.0;  /* 1/13! */
+	int64_t kbits, scale_bits;
+	double scale;
 
 	p = p * r + 1.0 / 479001600.0;
 	p = p * r + 1.0 / 39916800.0;
@@ -35,29 +41,33 @@ static inline double exp_small(double y)
 	p = p * r + 0.5;
 	p = p * r + 1.0;
 	p = p * r + 1.0;
-	uint64_t bits;
-	memcpy(&bits, &p, sizeof bits);
-	bits += (uint64_t)(int64_t)k << 52;
-	memcpy(&p, &bits, sizeof p);
-	return p;
+	memcpy(&kbits, &t, sizeof kbits);
+	kbits -= 0x4338000000000000LL;          /* bits of the shifter: leaves k */
+	scale_bits = (kbits + 1023) << 52;      /* 2^k */
+	memcpy(&scale, &scale_bits, sizeof scale);
+	return p * scale;
 }
 
-double pp_tanh(double z)
+static inline double tanh_inline(double z)
 {
 	/* Cephes tanh.c, |x| < 0.625 */
 	const double P0 = -9.64399179425052238628e-1, P1 = -9.92877231001918586564e1,
 		     P2 = -1.61468768441708447952e3;
 	const double Q0 = 1.12811678491632931402e2, Q1 = 2.23548839060100448583e3,
 		     Q2 = 4.84406305325125486048e3;
-	double a = fabs(z);
-	double z2 = z * z;
+	double a = fabs(z), z2 = z * z;
 	double small = z + z * z2 * (((P0 * z2 + P1) * z2 + P2) /
 				     (((z2 + Q0) * z2 + Q1) * z2 + Q2));
 	double y = 2.0 * (a < 20.0 ? a : 20.0);
 	double big = 1.0 - 2.0 / (exp_small(y) + 1.0);
+	double signed_big = z < 0 ? -big : big;
 
-	big = z < 0 ? -big : big;
-	return a < 0.625 ? small : big;
+	return a < 0.625 ? small : signed_big;
+}
+
+double pp_tanh(double z)
+{
+	return tanh_inline(z);
 }
 
 static void eval_tanh(size_t n, const pp_real *restrict z, pp_real *restrict h,
@@ -66,7 +76,7 @@ static void eval_tanh(size_t n, const pp_real *restrict z, pp_real *restrict h,
 	if (s3) {
 #pragma omp parallel for simd schedule(static) if (n > 65536)
 		for (size_t i = 0; i < n; i++) {
-			double t = pp_tanh((double)z[i]), d1 = 1.0 - t * t;
+			double t = tanh_inline((double)z[i]), d1 = 1.0 - t * t;
 			h[i] = (pp_real)t;
 			s1[i] = (pp_real)d1;
 			s2[i] = (pp_real)(-2.0 * t * d1);
@@ -75,7 +85,7 @@ static void eval_tanh(size_t n, const pp_real *restrict z, pp_real *restrict h,
 	} else if (s2) {
 #pragma omp parallel for simd schedule(static) if (n > 65536)
 		for (size_t i = 0; i < n; i++) {
-			double t = pp_tanh((double)z[i]), d1 = 1.0 - t * t;
+			double t = tanh_inline((double)z[i]), d1 = 1.0 - t * t;
 			h[i] = (pp_real)t;
 			s1[i] = (pp_real)d1;
 			s2[i] = (pp_real)(-2.0 * t * d1);
@@ -83,7 +93,7 @@ static void eval_tanh(size_t n, const pp_real *restrict z, pp_real *restrict h,
 	} else {
 #pragma omp parallel for simd schedule(static) if (n > 65536)
 		for (size_t i = 0; i < n; i++) {
-			double t = pp_tanh((double)z[i]);
+			double t = tanh_inline((double)z[i]);
 			h[i] = (pp_real)t;
 			s1[i] = (pp_real)(1.0 - t * t);
 		}
