@@ -45,6 +45,8 @@ typedef struct trainer {
 	pp_real *chunk_grad;        /* one chunk's contribution */
 	pp_real *other;             /* Σ over non-interior terms of tw·g */
 	pp_real *params;            /* copy the optimizer works on */
+	pp_real *opt_grad;          /* the gradient at params, which objective
+				       evaluations inside the step must not clobber */
 	int want_chunks;
 	int n_chunks;
 	double *chunk_sum, *chunk_sumsq;
@@ -241,11 +243,12 @@ static int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	t->chunk_grad = alloc_reals(t->n_params);
 	t->other = alloc_reals(t->n_params);
 	t->params = alloc_reals(t->n_params);
+	t->opt_grad = alloc_reals(t->n_params);
 	if (t->want_chunks) {
 		t->chunk_sum = calloc(t->n_params, sizeof *t->chunk_sum);
 		t->chunk_sumsq = calloc(t->n_params, sizeof *t->chunk_sumsq);
 	}
-	if (!t->seed || !t->grad || !t->chunk_grad || !t->other || !t->params ||
+	if (!t->seed || !t->grad || !t->chunk_grad || !t->other || !t->params || !t->opt_grad ||
 	    (t->want_chunks && (!t->chunk_sum || !t->chunk_sumsq)))
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for the training buffers");
 	t->chunks.n_chunks = t->n_chunks;
@@ -293,6 +296,7 @@ static void trainer_teardown(trainer *t)
 	free(t->chunk_grad);
 	free(t->other);
 	free(t->params);
+	free(t->opt_grad);
 	free(t->chunk_sum);
 	free(t->chunk_sumsq);
 }
@@ -687,7 +691,8 @@ static int train_step(trainer *t, const pp_stage *stage, int s, long i, long ste
 	args->stage_step = i;
 	args->stage_iterations = stage->iterations;
 	args->loss = loss;
-	args->grad = t->grad;
+	memcpy(t->opt_grad, t->grad, bytes);
+	args->grad = t->opt_grad;
 	args->objective = &t->objective;
 	args->lr = NAN;
 	memcpy(t->params, slab, bytes);
