@@ -4,6 +4,7 @@
 
 #include <phasepinn/error.h>
 #include <phasepinn/real.h>
+#include <phasepinn/rng.h>
 #include <phasepinn/config.h>
 #include <phasepinn/plugin.h>
 #include <phasepinn/pde.h>
@@ -12,6 +13,9 @@
 #include <phasepinn/optimizer.h>
 #include <phasepinn/weighting.h>
 #include <phasepinn/analyzer.h>
+#include <phasepinn/sampling.h>
+#include <phasepinn/output.h>
+#include <phasepinn/phases.h>
 
 #define PHASEPINN_VERSION_STRING PP_VERSION
 

@@ -1,11 +1,12 @@
 /* phasepinn plugins — Gauss-Hermite quadrature nodes and weights for
  * ∫ f(s) e^{−s²} ds ≈ Σ w_i f(s_i) (header-only helper).
  *
- * Newton iteration on the orthonormal Hermite polynomials
- *   p_0 = π^{−1/4}, p_j = s·√(2/j)·p_{j−1} − √((j−1)/j)·p_{j−2},
- *   p_n' = √(2n)·p_{n−1},  w = 2/p_n'(s)²,
- * with the usual asymptotic first guesses for the roots (largest first) and
- * symmetry s_{n−1−i} = −s_i. */
+ * Golub-Welsch: the nodes are the eigenvalues of the symmetric tridiagonal
+ * Jacobi matrix of the Hermite recurrence (zero diagonal, off-diagonal
+ * √(j/2)), the weights √π·v_{0,i}² from the first components of its
+ * normalised eigenvectors.  LAPACK's dstev (shipped with OpenBLAS) does the
+ * eigen-decomposition; unlike Newton from asymptotic guesses it stays
+ * correct for the hundreds of nodes the Burgers front needs. */
 #ifndef PHASEPINN_PLUGINS_GAUSS_HERMITE_H
 #define PHASEPINN_PLUGINS_GAUSS_HERMITE_H
 
@@ -14,55 +15,39 @@
 
 #include <phasepinn/error.h>
 
-static inline void pp_hermite_eval(long n, double s, double *p, double *dp)
-{
-	double p0 = 0.7511255444649425 /* π^{-1/4} */, p1 = 0;
-
-	for (long j = 1; j <= n; j++) {
-		double pj = s * sqrt(2.0 / (double)j) * p0 - sqrt((double)(j - 1) / (double)j) * p1;
-		p1 = p0;
-		p0 = pj;
-	}
-	*p = p0;
-	*dp = sqrt(2.0 * (double)n) * p1;
-}
+void dstev_(const char *jobz, const int *n, double *d, double *e, double *z, const int *ldz,
+	    double *work, int *info);
 
 static inline int pp_gauss_hermite(long n, double **nodes, double **weights, pp_error *err)
 {
-	double *s = malloc((size_t)n * sizeof *s), *w = malloc((size_t)n * sizeof *w);
-	double z = 0;
+	int nn = (int)n, info = 0;
+	double *d = calloc((size_t)n, sizeof *d), *e = calloc((size_t)n, sizeof *e);
+	double *z = malloc((size_t)n * (size_t)n * sizeof *z);
+	double *work = malloc((size_t)(2 * n) * sizeof *work);
+	double *w = malloc((size_t)n * sizeof *w);
 
-	if (!s || !w) {
-		free(s);
+	if (!d || !e || !z || !work || !w) {
+		info = -1;
+		goto done;
+	}
+	for (long j = 1; j < n; j++)
+		e[j - 1] = sqrt((double)j / 2.0);
+	dstev_("V", &nn, d, e, z, &nn, work, &info);
+	if (info == 0)
+		for (long i = 0; i < n; i++)  /* column i of z (column-major) */
+			w[i] = sqrt(M_PI) * z[(size_t)i * (size_t)n] * z[(size_t)i * (size_t)n];
+done:
+	free(e);
+	free(z);
+	free(work);
+	if (info != 0) {
+		free(d);
 		free(w);
-		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for %ld quadrature nodes", n);
+		return pp_error_set(err, info < 0 ? PP_ERR_NOMEM : PP_ERR_NUMERIC,
+				    "Gauss-Hermite: %s for %ld nodes",
+				    info < 0 ? "out of memory" : "eigenvalue solver failed", n);
 	}
-	for (long i = 0; i < (n + 1) / 2; i++) {
-		double p, dp;
-		if (i == 0)
-			z = sqrt(2.0 * n + 1) - 1.85575 * pow(2.0 * n + 1, -1.0 / 6);
-		else if (i == 1)
-			z -= 1.14 * pow((double)n, 0.426) / z;
-		else if (i == 2)
-			z = 1.86 * z - 0.86 * s[0];
-		else if (i == 3)
-			z = 1.91 * z - 0.91 * s[1];
-		else
-			z = 2.0 * z - s[i - 2];
-		for (int it = 0; it < 100; it++) {
-			double step;
-			pp_hermite_eval(n, z, &p, &dp);
-			step = p / dp;
-			z -= step;
-			if (fabs(step) <= 1e-15 * fmax(1.0, fabs(z)))
-				break;
-		}
-		pp_hermite_eval(n, z, &p, &dp);
-		s[i] = z;
-		s[n - 1 - i] = -z;
-		w[i] = w[n - 1 - i] = 2.0 / (dp * dp);
-	}
-	*nodes = s;
+	*nodes = d;
 	*weights = w;
 	return PP_OK;
 }

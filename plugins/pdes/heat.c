@@ -1,0 +1,122 @@
+/* phasepinn plugin — the 1-D heat equation, the worked example of
+ * docs/writing-a-pde-plugin.md.
+ *
+ *   u_t = κ·u_xx on x ∈ [−1, 1], t ∈ [0, 1],  u(x, 0) = sin(πx),  u(±1, t) = 0,
+ *   exact solution u = exp(−κπ²t)·sin(πx).
+ * Terms: residual (u_t, u_xx), initial, boundary.  Key: kappa (0.1, > 0).
+ */
+#include <phasepinn/phasepinn.h>
+
+#include <math.h>
+#include <stdlib.h>
+
+enum { TERM_RESIDUAL, TERM_INITIAL, TERM_BOUNDARY };   /* order of describe() */
+enum { X, T };                                          /* inputs */
+
+typedef struct heat {
+	double kappa;
+} heat;
+
+/* Read the coefficients; the config getters quote file:line:col on errors. */
+static int heat_create(const pp_config *cfg, void **state, pp_error *err)
+{
+	heat *h = calloc(1, sizeof *h);
+	int rc;
+
+	if (!h)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	rc = pp_config_double(cfg, "kappa", 0.1, 1e-12, 1e6, &h->kappa, err);
+	if (rc) {
+		free(h);
+		return rc;
+	}
+	*state = h;
+	return PP_OK;
+}
+
+static void heat_destroy(void *state)
+{
+	free(state);
+}
+
+/* Inputs, domain, loss terms and the channels each term needs. */
+static int heat_describe(void *state, pp_pde_info *info, pp_error *err)
+{
+	(void)state;
+	(void)err;
+	info->n_inputs = 2;
+	info->input_names[X] = "x";
+	info->input_names[T] = "t";
+	info->lo[X] = -1;
+	info->hi[X] = 1;
+	info->lo[T] = 0;
+	info->hi[T] = 1;
+	info->time_input = T;
+	info->periodic_input = -1;
+	info->n_terms = 3;
+	info->terms[TERM_RESIDUAL] = (pp_term_info){
+		.name = "residual", .interior = 1, .enabled = 1, .points = 2000, .weight = 1,
+		.n_pieces = 1, .n_channels = 2,
+		.channels = {PP_CHANNEL_D(T), PP_CHANNEL_DD(X, X)}, .pair_input = -1};
+	info->terms[TERM_INITIAL] = (pp_term_info){
+		.name = "initial", .enabled = 1, .points = 200, .weight = 1, .n_pieces = 1,
+		.pieces = {{.side = {PP_SIDE_FREE, PP_SIDE_LO}}},
+		.n_channels = 1, .channels = {PP_CHANNEL_U}, .pair_input = -1};
+	info->terms[TERM_BOUNDARY] = (pp_term_info){
+		.name = "boundary", .enabled = 1, .points = 200, .weight = 1, .n_pieces = 2,
+		.pieces = {{.side = {PP_SIDE_LO, PP_SIDE_FREE}}, {.side = {PP_SIDE_HI, PP_SIDE_FREE}}},
+		.n_channels = 1, .channels = {PP_CHANNEL_U}, .pair_input = -1};
+	info->has_reference = 1;
+	info->reference_grid = (pp_grid){.n_dims = 2, .n = {101, 101}, .lo = {-1, 0},
+					 .hi = {1, 1}, .endpoint = {1, 1}};
+	return PP_OK;
+}
+
+/* r and ∂r/∂channel per point, channels in the order describe() gave. */
+static int heat_residual(void *state, const pp_residual_args *a, pp_error *err)
+{
+	const heat *h = state;
+	(void)err;
+
+	for (size_t i = 0; i < a->n; i++) {
+		if (a->term == TERM_RESIDUAL) {
+			a->r[i] = a->u[0][i] - (pp_real)h->kappa * a->u[1][i];  /* u_t − κ u_xx */
+			a->dr[0][i] = 1;
+			a->dr[1][i] = (pp_real)-h->kappa;
+		} else if (a->term == TERM_INITIAL) {
+			a->r[i] = a->u[0][i] - (pp_real)sin(M_PI * (double)a->x[2 * i + X]);
+			a->dr[0][i] = 1;
+		} else {
+			a->r[i] = a->u[0][i];
+			a->dr[0][i] = 1;
+		}
+	}
+	return PP_OK;
+}
+
+static int heat_reference(void *state, const pp_grid *grid, double *u, pp_error *err)
+{
+	const heat *h = state;
+	size_t n = pp_grid_size(grid);
+	double x[PP_MAX_INPUTS];
+
+	if (grid->n_dims != 2 || n == 0)
+		return pp_error_set(err, PP_ERR_INVALID, "heat reference needs a 2-D (x, t) grid");
+	for (size_t i = 0; i < n; i++) {
+		pp_grid_point(grid, i, x);
+		u[i] = exp(-h->kappa * M_PI * M_PI * x[T]) * sin(M_PI * x[X]);
+	}
+	return PP_OK;
+}
+
+static const pp_pde_ops heat_ops = {
+	.struct_size = sizeof heat_ops,
+	.create = heat_create,
+	.destroy = heat_destroy,
+	.describe = heat_describe,
+	.residual = heat_residual,
+	.reference = heat_reference,
+};
+
+PP_PLUGIN_DEFINE(PP_KIND_PDE, "heat", "1-D heat equation u_t = kappa u_xx, exact reference",
+		 &heat_ops)
