@@ -13,17 +13,20 @@ meson install -C "$build_root" --destdir "$stage" --no-rebuild --quiet >/dev/nul
 pc=$(dirname "$(find "$stage" -name phasepinn.pc | head -n 1)")
 [ -n "$pc" ] || { echo "phasepinn.pc was not installed"; exit 1; }
 export PKG_CONFIG_PATH=$pc
-cflags=$(pkg-config --define-prefix --cflags phasepinn)
-libs=$(pkg-config --define-prefix --libs phasepinn)
+# the .pc names the real prefix; point it into the staging directory
+prefix="$stage$(pkg-config --variable=prefix phasepinn)"
+pc_args=(--define-variable=prefix="$prefix")
+cflags=$(pkg-config "${pc_args[@]}" --cflags phasepinn)
+libs=$(pkg-config "${pc_args[@]}" --libs phasepinn)
 mkdir "$stage/myplugins"
 # shellcheck disable=SC2086
 cc -std=c11 -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden $cflags \
 	-DTOY_NAME='"out_of_tree_pde"' "$source_root/tests/plugins/good_pde.c" \
 	-o "$stage/myplugins/out_of_tree_pde.so" $libs
 
-libdir=$(pkg-config --define-prefix --variable=libdir phasepinn)
+libdir=$(pkg-config "${pc_args[@]}" --variable=libdir phasepinn)
 exe=$(find "$stage" -type f -name phasepinn -perm -u+x | head -n 1)
-plugindir=$(pkg-config --define-prefix --variable=plugindir phasepinn)
+plugindir=$(pkg-config "${pc_args[@]}" --variable=plugindir phasepinn)
 # The staged install is not where the binary expects its built-in plugins
 # (<prefix>/lib/.../phasepinn/plugins), so point it there explicitly.
 out=$(LD_LIBRARY_PATH=$libdir PHASEPINN_PLUGIN_PATH=$plugindir \

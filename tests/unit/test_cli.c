@@ -151,7 +151,7 @@ static void test_divergence_exits_one_with_failed_summary(void)
 	write_file("diverge.yaml",
 		   "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
 		   "network:\n  layers: [8]\nstages:\n  - optimizer: sgd\n    iterations: 200\n"
-		   "    lr: 1.0e+200\noutput: out_div\n");
+		   "    lr: 1.0e+6\noutput: out_div\n");
 	CU_ASSERT_EQUAL(cli("run diverge.yaml --quiet"), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(output, "not finite"));
 	text = slurp("out_div/summary.json");

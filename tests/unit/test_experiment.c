@@ -112,7 +112,7 @@ static void test_unknown_term_lists_the_pde_terms(void)
 
 	CU_ASSERT_EQUAL(try_create("pde:\n  type: burgers\n  terms:\n    boundry: {points: 10}\n"
 				   "stages:\n  - optimizer: adam\n    iterations: 1\n", &err), PP_ERR_CONFIG);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "e.yaml:4:13: pde 'burgers' has no term 'boundry'; its terms are: residual, initial, boundary"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "e.yaml:4:14: pde 'burgers' has no term 'boundry'; its terms are: residual, initial, boundary"));
 }
 
 static void test_impossible_values_are_refused(void)
