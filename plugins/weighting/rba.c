@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugins/common/terms.h"
+
 enum { NORM_MAX, NORM_MINMAX };
 enum { FORM_SQUARED, FORM_LINEAR };
 enum { INIT_ZERO, INIT_RESIDUAL };
@@ -31,40 +33,6 @@ typedef struct rba {
 	size_t n[PP_MAX_TERMS];
 	int started;
 } rba;
-
-static int read_terms(const pp_config *cfg, const pp_problem *problem, rba *s, pp_error *err)
-{
-	const pp_config *terms = pp_config_get(cfg, "terms");
-	const pp_pde_info *pde = problem->pde;
-
-	if (!terms) {
-		for (int k = 0; k < pde->n_terms; k++)
-			s->applies[k] = pde->terms[k].interior;
-		return PP_OK;
-	}
-	if (pp_config_node_type(terms) != PP_CONFIG_SEQUENCE)
-		return pp_config_error(err, PP_ERR_CONFIG, terms, "terms: is a list of term names");
-	for (size_t i = 0; i < pp_config_size(terms); i++) {
-		const pp_config *t = pp_config_at(terms, i);
-		const char *name = pp_config_text(t);
-		int found = 0;
-		for (int k = 0; k < pde->n_terms; k++) {
-			if (name && strcmp(name, pde->terms[k].name) == 0) {
-				s->applies[k] = found = 1;
-			}
-		}
-		if (!found) {
-			char list[256] = "";
-			for (int k = 0; k < pde->n_terms; k++) {
-				strncat(list, k ? ", " : "", sizeof list - strlen(list) - 1);
-				strncat(list, pde->terms[k].name, sizeof list - strlen(list) - 1);
-			}
-			return pp_config_error(err, PP_ERR_CONFIG, t, "no term '%s'; the PDE's terms are: %s",
-					       name ? name : "?", list);
-		}
-	}
-	return PP_OK;
-}
 
 static void rba_destroy(void *state)
 {
@@ -98,7 +66,7 @@ static int rba_create(const pp_config *cfg, const pp_problem *problem, void **st
 	if (!rc)
 		rc = pp_config_choice(cfg, "init", "zero", inits, &s->init, err);
 	if (!rc)
-		rc = read_terms(cfg, problem, s, err);
+		rc = pp_terms_select(cfg, "terms", problem->pde, 0, s->applies, err);
 	if (rc) {
 		rba_destroy(s);
 		return rc;
