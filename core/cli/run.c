@@ -126,6 +126,29 @@ static int write_summary(const pp_experiment *exp, const pp_train_result *res,
 	return pp_atomic_commit(&af, err);
 }
 
+/* The network's parameters, one per line in slab order (layer by layer,
+ * W row-major then b; see pp_layer_view): after a failure these are the last
+ * good ones, since the trainer never copies non-finite values in. */
+static int write_parameters(const pp_experiment *exp, pp_error *err)
+{
+	const pp_real *p = pp_network_params_const(exp->net);
+	size_t n = pp_network_param_count(exp->net);
+	char path[4096];
+	pp_atomic_file af;
+	int rc;
+
+	rc = pp_path_join(path, sizeof path, exp->run_dir, "parameters.txt", err);
+	if (!rc)
+		rc = pp_atomic_open(&af, path, err);
+	if (rc)
+		return rc;
+	fprintf(af.f, "# %s; layer by layer: W (fan_out x fan_in, row-major), then b\n",
+		pp_network_describe(exp->net));
+	for (size_t j = 0; j < n; j++)
+		fprintf(af.f, "%.17g\n", (double)p[j]);
+	return pp_atomic_commit(&af, err);
+}
+
 /* ---- run ------------------------------------------------------------------ */
 
 static volatile sig_atomic_t interrupted;
@@ -216,7 +239,9 @@ static int run_experiment(pp_experiment *exp, int force, int quiet, pp_error *er
 		rc = pp_error_set(&run_err, PP_ERR_IO, "cannot write %s", path);
 	metrics = NULL;
 	{
-		int wrc = write_summary(exp, res, status, &run_err, err);
+		int wrc = write_parameters(exp, err);
+		if (!wrc)
+			wrc = write_summary(exp, res, status, &run_err, err);
 		if (rc) {
 			*err = run_err;
 		} else if (wrc) {

@@ -157,6 +157,12 @@ static void test_divergence_exits_one_with_failed_summary(void)
 	text = slurp("out_div/summary.json");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"status\": \"failed\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "step 21: loss of term 'initial' is not finite"));
+	/* the last good parameters are kept: all finite */
+	text = slurp("out_div/parameters.txt");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NULL(strstr(text, "nan"));
+	CU_ASSERT_PTR_NULL(strstr(text, "inf"));
 }
 
 static void test_reference_writes_a_csv_with_input_names(void)
