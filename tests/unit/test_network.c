@@ -223,8 +223,9 @@ static void test_chunked_backward_equals_one_backward(void)
 		loss_of(net, part, 4, x + 2 * s, out3, seed3);
 		pp_network_backward(net, part, seed3, g2, &err);
 	}
+	/* the same products summed in another order: rounding only */
 	for (size_t j = 0; j < P; j++)
-		PP_ASSERT_CLOSE(g2[j], g1[j], 1e-12, 1e-10);
+		PP_ASSERT_CLOSE(g2[j], g1[j], 1e3 * PP_REAL_EPSILON, 1e3 * PP_REAL_EPSILON);
 	free(g1);
 	free(g2);
 	pp_batch_destroy(whole);

@@ -317,5 +317,6 @@ int main(void)
 		{"checkpoint round trip gives identical next step", test_checkpoint_round_trip_gives_identical_next_step},
 		{NULL, NULL},
 	};
+	PP_TEST_DOUBLE_ONLY();
 	return pp_test_run("optimizers", cases);
 }

@@ -323,5 +323,6 @@ int main(void)
 		{"burgers reference refuses a changed domain", test_burgers_reference_refuses_a_changed_domain},
 		{NULL, NULL},
 	};
+	PP_TEST_DOUBLE_ONLY();
 	return pp_test_run("pdes", cases);
 }

@@ -248,5 +248,6 @@ int main(void)
 		{"causal weights follow the cumulative loss", test_causal_weights_follow_the_cumulative_loss},
 		{NULL, NULL},
 	};
+	PP_TEST_DOUBLE_ONLY();
 	return pp_test_run("weighting", cases);
 }
