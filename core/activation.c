@@ -74,7 +74,7 @@ static void eval_tanh(size_t n, const pp_real *restrict z, pp_real *restrict h,
 		      pp_real *restrict s1, pp_real *restrict s2, pp_real *restrict s3)
 {
 	if (s3) {
-#pragma omp parallel for simd schedule(static) if (n > 65536)
+#pragma omp simd
 		for (size_t i = 0; i < n; i++) {
 			double t = tanh_inline((double)z[i]), d1 = 1.0 - t * t;
 			h[i] = (pp_real)t;
@@ -83,7 +83,7 @@ static void eval_tanh(size_t n, const pp_real *restrict z, pp_real *restrict h,
 			s3[i] = (pp_real)(-2.0 * d1 * (1.0 - 3.0 * t * t));
 		}
 	} else if (s2) {
-#pragma omp parallel for simd schedule(static) if (n > 65536)
+#pragma omp simd
 		for (size_t i = 0; i < n; i++) {
 			double t = tanh_inline((double)z[i]), d1 = 1.0 - t * t;
 			h[i] = (pp_real)t;
@@ -91,7 +91,7 @@ static void eval_tanh(size_t n, const pp_real *restrict z, pp_real *restrict h,
 			s2[i] = (pp_real)(-2.0 * t * d1);
 		}
 	} else {
-#pragma omp parallel for simd schedule(static) if (n > 65536)
+#pragma omp simd
 		for (size_t i = 0; i < n; i++) {
 			double t = tanh_inline((double)z[i]);
 			h[i] = (pp_real)t;

@@ -38,7 +38,17 @@ int pp_error_prefix(pp_error *err, const char *fmt, ...)
 	vsnprintf(head, sizeof head, fmt, ap);
 	va_end(ap);
 	memcpy(old, err->message, sizeof old);
-	snprintf(err->message, sizeof err->message, "%s: %s", head, old);
+	/* head + ": " + old, cut at the buffer's end */
+	size_t n = strlen(head), m = strlen(old), cap = sizeof err->message - 1;
+	n = n < cap ? n : cap;
+	memcpy(err->message, head, n);
+	if (n + 2 <= cap) {
+		memcpy(err->message + n, ": ", 2);
+		n += 2;
+	}
+	m = m < cap - n ? m : cap - n;
+	memcpy(err->message + n, old, m);
+	err->message[n + m] = '\0';
 	return err->code;
 }
 

@@ -567,11 +567,13 @@ static void activate(const pp_network *net, pp_batch *b, int l, size_t n, size_t
 		const pp_real *zc = b->z[l] + (size_t)c * block;
 		pp_real *hc = h + (size_t)c * block;
 		if (ch.order == 1) {
+#pragma omp simd
 			for (size_t i = 0; i < block; i++)
 				hc[i] = s1[i] * zc[i];
 		} else {
 			const pp_real *za = b->z[l] + (size_t)channel_index(b, PP_CHANNEL_D(ch.d0)) * block;
 			const pp_real *zb = b->z[l] + (size_t)channel_index(b, PP_CHANNEL_D(ch.d1)) * block;
+#pragma omp simd
 			for (size_t i = 0; i < block; i++)
 				hc[i] = s2[i] * za[i] * zb[i] + s1[i] * zc[i];
 		}
@@ -633,18 +635,24 @@ static void activation_backward(pp_batch *b, int l, size_t n, size_t w)
 	pp_real *gz = b->gz;
 
 	/* value block: g_z = g_h·s1, then the channel terms below add to it */
+#pragma omp simd
 	for (size_t i = 0; i < block; i++)
 		gz[i] = gh[i] * s1[i];
 	for (int c = 1; c < b->S; c++) {
 		pp_channel ch = b->ch[c];
 		const pp_real *ghc = gh + (size_t)c * block, *zc = z + (size_t)c * block;
 		pp_real *gzc = gz + (size_t)c * block;
-		for (size_t i = 0; i < block; i++)
-			gzc[i] = ghc[i] * s1[i];  /* ∂h_c/∂z_c = s1 for every order */
+		/* ∂h_c/∂z_c = s1 for every order; for h_i = s1·z_i also ∂/∂z = s2·z_i */
 		if (ch.order == 1) {
-			/* h_i = s1·z_i: ∂/∂z = s2·z_i */
-			for (size_t i = 0; i < block; i++)
+#pragma omp simd
+			for (size_t i = 0; i < block; i++) {
+				gzc[i] = ghc[i] * s1[i];
 				gz[i] += ghc[i] * s2[i] * zc[i];
+			}
+		} else {
+#pragma omp simd
+			for (size_t i = 0; i < block; i++)
+				gzc[i] = ghc[i] * s1[i];
 		}
 	}
 	for (int c = 1; c < b->S; c++) {
@@ -658,6 +666,7 @@ static void activation_backward(pp_batch *b, int l, size_t n, size_t w)
 		const pp_real *ghc = gh + (size_t)c * block, *zc = z + (size_t)c * block;
 		const pp_real *za = z + (size_t)ia * block, *zb = z + (size_t)ib * block;
 		pp_real *gza = gz + (size_t)ia * block, *gzb = gz + (size_t)ib * block;
+#pragma omp simd
 		for (size_t i = 0; i < block; i++) {
 			pp_real g = ghc[i];
 			gz[i] += g * (s3[i] * za[i] * zb[i] + s2[i] * zc[i]);

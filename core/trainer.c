@@ -8,9 +8,6 @@
 #include <time.h>
 
 #include <cblas.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include <phasepinn/output.h>
 
@@ -195,12 +192,10 @@ static unsigned all_needs(const pp_experiment *exp, int *n_chunks, pp_error *err
 	return needs;
 }
 
+/* Matrix products are the only multi-threaded part (OpenBLAS's threads). */
 static void set_threads(int threads)
 {
 	openblas_set_num_threads(threads);
-#ifdef _OPENMP
-	omp_set_num_threads(threads);
-#endif
 }
 
 static int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)

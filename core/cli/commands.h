@@ -14,10 +14,13 @@ enum { PP_EXIT_OK = 0, PP_EXIT_FAILED = 1, PP_EXIT_USAGE = 2 };
 int pp_cli_run(int argc, char **argv);       /* core/cli/run.c */
 int pp_cli_check(int argc, char **argv);     /* core/cli/run.c */
 int pp_cli_plugins(int argc, char **argv);   /* core/cli/run.c */
+int pp_cli_compare(int argc, char **argv);   /* core/cli/compare.c */
 int pp_cli_bench(int argc, char **argv);     /* core/cli/bench.c */
 int pp_cli_phases(int argc, char **argv);    /* core/cli/phases.c */
 int pp_cli_reference(int argc, char **argv); /* core/cli/reference.c */
 
+/* Run one experiment into @output (NULL: its own output:); the exit code. */
+int pp_cli_run_file(const char *file, const char *output, int force, int quiet);
 /* --plugin-dir values, set by main() before dispatching. */
 void pp_cli_set_plugin_dirs(const char *const *dirs, int n);
 /* A registry loaded from the search path; prints the error and returns NULL. */

@@ -17,6 +17,8 @@ static void usage(FILE *f)
 	      "  run FILE.yaml [--output DIR] [--force] [--quiet]\n"
 	      "                          train the experiment, write a run directory\n"
 	      "  check FILE.yaml         validate the experiment, write nothing\n"
+	      "  compare A.yaml B.yaml ... [--output DIR] [--force] [--quiet]\n"
+	      "                          run experiments and tabulate them side by side\n"
 	      "  plugins                 list every plugin with kind and summary\n"
 	      "  reference FILE.yaml --out F.csv [--grid NxM]\n"
 	      "                          write the PDE's reference solution on a grid\n"
@@ -70,6 +72,8 @@ int main(int argc, char **argv)
 		return pp_cli_check(argc, argv);
 	if (strcmp(argv[0], "plugins") == 0)
 		return pp_cli_plugins(argc, argv);
+	if (strcmp(argv[0], "compare") == 0)
+		return pp_cli_compare(argc, argv);
 	if (strcmp(argv[0], "reference") == 0)
 		return pp_cli_reference(argc, argv);
 	if (strcmp(argv[0], "phases") == 0)

@@ -285,18 +285,13 @@ static int parse_run_args(int argc, char **argv, const char **file, const char *
 	return PP_EXIT_OK;
 }
 
-int pp_cli_run(int argc, char **argv)
+int pp_cli_run_file(const char *file, const char *output, int force, int quiet)
 {
-	const char *file, *output = NULL;
-	int force = 0, quiet = 0, rc;
-	pp_registry *reg;
+	pp_registry *reg = pp_cli_registry();
 	pp_experiment *exp = NULL;
 	pp_error err = {0};
+	int rc;
 
-	rc = parse_run_args(argc, argv, &file, &output, &force, &quiet);
-	if (rc)
-		return rc;
-	reg = pp_cli_registry();
 	if (!reg)
 		return PP_EXIT_USAGE;
 	rc = pp_experiment_create(file, reg, output, PP_EXPERIMENT_RUN, &exp, &err);
@@ -312,6 +307,17 @@ int pp_cli_run(int argc, char **argv)
 	pp_experiment_destroy(exp);
 	pp_registry_destroy(reg);
 	return pp_cli_exit_code(rc);
+}
+
+int pp_cli_run(int argc, char **argv)
+{
+	const char *file, *output = NULL;
+	int force = 0, quiet = 0, rc;
+
+	rc = parse_run_args(argc, argv, &file, &output, &force, &quiet);
+	if (rc)
+		return rc;
+	return pp_cli_run_file(file, output, force, quiet);
 }
 
 int pp_cli_check(int argc, char **argv)

@@ -204,28 +204,34 @@ static void test_parameter_gradients_match_finite_differences(void)
 	check_gradient("layers: [5]\nactivation: gelu\nembedding:\n  periodic: {input: x, harmonics: 2}\n");
 }
 
+/* 12,000 points at once (element blocks of 96,000 > 65,536: the OpenMP
+ * path) against three chunks of 4,000 (the serial path). */
 static void test_chunked_backward_equals_one_backward(void)
 {
 	pp_network *net = make_net("layers: [8, 8]\n");
 	pp_batch *whole = NULL, *part = NULL;
 	pp_error err = {0};
-	const size_t n = 12;
-	pp_real x[24], out[N_ALL * 12], seed[N_ALL * 12], out3[N_ALL * 4], seed3[N_ALL * 4];
+	const size_t n = 12000, c = 4000;
+	pp_real *x = malloc(2 * n * sizeof *x);
+	pp_real *out = malloc(N_ALL * n * sizeof *out), *seed = malloc(N_ALL * n * sizeof *seed);
 	size_t P = pp_network_param_count(net);
 	pp_real *g1 = calloc(P, sizeof *g1), *g2 = calloc(P, sizeof *g2);
 
 	points(n, x, 3);
 	pp_batch_create(net, n, N_ALL, all_channels, &whole, &err);
-	pp_batch_create(net, 4, N_ALL, all_channels, &part, &err);
+	pp_batch_create(net, c, N_ALL, all_channels, &part, &err);
 	loss_of(net, whole, n, x, out, seed);
 	pp_network_backward(net, whole, seed, g1, &err);
-	for (size_t s = 0; s < n; s += 4) {
-		loss_of(net, part, 4, x + 2 * s, out3, seed3);
-		pp_network_backward(net, part, seed3, g2, &err);
+	for (size_t s = 0; s < n; s += c) {
+		loss_of(net, part, c, x + 2 * s, out, seed);
+		pp_network_backward(net, part, seed, g2, &err);
 	}
 	/* the same products summed in another order: rounding only */
 	for (size_t j = 0; j < P; j++)
 		PP_ASSERT_CLOSE(g2[j], g1[j], 1e3 * PP_REAL_EPSILON, 1e3 * PP_REAL_EPSILON);
+	free(x);
+	free(out);
+	free(seed);
 	free(g1);
 	free(g2);
 	pp_batch_destroy(whole);
