@@ -1,16 +1,20 @@
-/* phasepinn plugin — residual-based attention (Anagnostopoulos et al.,
- * CMAME 2024).
+/* phasepinn plugin — residual-based attention (Anagnostopoulos, Toscano,
+ * Stergiopulos & Karniadakis, "Residual-based attention in physics-informed
+ * neural networks", CMAME 421, 2024).
  *
- * Each step, before the loss, from the current residuals (no gradient
- * through the weights):
- *   λ_i ← γ·λ_i + η·|r_i| / max_j |r_j|          (normalization: max)
- *   λ_i ← γ·λ_i + η·(|r_i| − min)/(max − min)     (normalization: minmax)
- * with λ⁰ = 0, so 0 ≤ λ ≤ η/(1−γ) (= 1 for the defaults γ = 0.999, η = 0.001).
- * The loss term is mean((λ_i r_i)²) (form: squared, w = λ²) or mean(λ_i r_i²)
- * (form: linear, w = λ).  init: residual starts from λ⁰ = η/(1−γ)·|r|/max|r|
- * (the bound scaled by the first residuals) instead of 0.
- * Keys: gamma, eta, normalization, form, init, terms (default: interior terms).
- * On resampling λ stays with the point index (as the authors' code does).
+ * Each step, from the current residuals and before the loss (the weights are
+ * not differentiated):
+ *   λ_i ← γ·λ_i + η·|r_i| / max_j |r_j|              normalization: max
+ *   λ_i ← γ·λ_i + η·(|r_i| − min)/(max − min)         normalization: minmax
+ * λ⁰ = 0, γ = 0.999, η = 0.001.  The normalised residual a_i lies in [0, 1],
+ * so by induction 0 ≤ λ ≤ γ·B + η = B with B = η/(1−γ) (= 1 by default).
+ * Loss of the term: mean((λ_i r_i)²) (form: squared, w = λ²) or
+ * mean(λ_i r_i²) (form: linear, w = λ); lambda = λ in both.
+ * init: residual starts from the bound scaled by the first residuals,
+ * λ = B·a_i — the fixed point of the update for constant residuals, so it
+ * does not matter whether one counts it as λ⁰ or λ¹.
+ * Keys: gamma, eta, normalization, form, init, terms (default: interior).
+ * λ stays with the point index across resampling (docs/weighting.md).
  */
 #include <phasepinn/phasepinn.h>
 
@@ -25,13 +29,18 @@ enum { NORM_MAX, NORM_MINMAX };
 enum { FORM_SQUARED, FORM_LINEAR };
 enum { INIT_ZERO, INIT_RESIDUAL };
 
+/* λ of one PDE term; n == 0 until the term is first seen. */
+typedef struct rba_term {
+	size_t n;
+	uint64_t started;     /* updates made (0: the next one is the first) */
+	double *lambda;       /* [n] */
+} rba_term;
+
 typedef struct rba {
 	double gamma, eta;
 	int normalization, form, init;
-	int applies[PP_MAX_TERMS];   /* by pde term index */
-	pp_real *lambda[PP_MAX_TERMS];
-	size_t n[PP_MAX_TERMS];
-	int started;
+	int applies[PP_MAX_TERMS];     /* by PDE term index */
+	rba_term term[PP_MAX_TERMS];   /* by PDE term index */
 } rba;
 
 static void rba_destroy(void *state)
@@ -41,7 +50,7 @@ static void rba_destroy(void *state)
 	if (!s)
 		return;
 	for (int k = 0; k < PP_MAX_TERMS; k++)
-		free(s->lambda[k]);
+		free(s->term[k].lambda);
 	free(s);
 }
 
@@ -56,9 +65,10 @@ static int rba_create(const pp_config *cfg, const pp_problem *problem, void **st
 
 	if (!s)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	rc = pp_config_double(cfg, "gamma", 0.999, 0, 0.999999999, &s->gamma, err);
+	/* γ < 1 keeps the bound η/(1−γ) finite */
+	rc = pp_config_double(cfg, "gamma", 0.999, 0, 1 - 1e-12, &s->gamma, err);
 	if (!rc)
-		rc = pp_config_double(cfg, "eta", 0.001, 1e-12, 1e6, &s->eta, err);
+		rc = pp_config_double(cfg, "eta", 0.001, 1e-300, 1e300, &s->eta, err);
 	if (!rc)
 		rc = pp_config_choice(cfg, "normalization", "max", norms, &s->normalization, err);
 	if (!rc)
@@ -75,8 +85,27 @@ static int rba_create(const pp_config *cfg, const pp_problem *problem, void **st
 	return PP_OK;
 }
 
-/* The normalised |r| in [0, 1] of point i: (|r_i| − lo) / span. */
-static void residual_range(const pp_term_state *t, int minmax, double *lo, double *span)
+/* Make @rt hold @n points.  A different n (a trainer that changed the number
+ * of points) starts the term afresh: λ = 0 and init applies again. */
+static int rba_fit(rba_term *rt, size_t n, pp_error *err)
+{
+	double *lambda;
+
+	if (rt->n == n && rt->lambda)
+		return PP_OK;
+	lambda = calloc(n ? n : 1, sizeof *lambda);
+	if (!lambda)
+		return pp_error_set(err, PP_ERR_NOMEM, "rba: out of memory for %zu weights", n);
+	free(rt->lambda);
+	rt->lambda = lambda;
+	rt->n = n;
+	rt->started = 0;
+	return PP_OK;
+}
+
+/* Offset and scale that map |r| onto [0, 1]: a_i = (|r_i| − lo)·scale.
+ * All-equal residuals (max == min) give a = 0: no point stands out. */
+static void residual_map(const pp_term_state *t, int minmax, double *lo, double *scale)
 {
 	double mx = 0, mn = INFINITY;
 
@@ -85,8 +114,27 @@ static void residual_range(const pp_term_state *t, int minmax, double *lo, doubl
 		mx = a > mx ? a : mx;
 		mn = a < mn ? a : mn;
 	}
-	*lo = minmax ? mn : 0;
-	*span = mx - *lo;
+	*lo = minmax && t->n ? mn : 0;
+	*scale = mx > *lo ? 1.0 / (mx - *lo) : 0;
+}
+
+static void rba_update(const rba *s, rba_term *rt, pp_term_state *t)
+{
+	int first = rt->started == 0 && s->init == INIT_RESIDUAL;
+	double keep = first ? 0 : s->gamma;
+	double rate = first ? s->eta / (1 - s->gamma) : s->eta;
+	double lo, scale;
+
+	residual_map(t, s->normalization == NORM_MINMAX, &lo, &scale);
+	for (size_t i = 0; i < t->n; i++) {
+		double a = (fabs((double)t->r[i]) - lo) * scale;
+		double l = keep * rt->lambda[i] + rate * a;
+
+		rt->lambda[i] = l;
+		t->lambda[i] = (pp_real)l;
+		t->w[i] = (pp_real)(s->form == FORM_SQUARED ? l * l : l);
+	}
+	rt->started++;
 }
 
 static int rba_point_weights(void *state, pp_step_view *view, pp_error *err)
@@ -95,87 +143,117 @@ static int rba_point_weights(void *state, pp_step_view *view, pp_error *err)
 
 	for (int k = 0; k < view->n_terms; k++) {
 		pp_term_state *t = &view->terms[k];
-		int p = t->pde_term;
-		double lo, span;
+		int rc;
 
-		if (!s->applies[p])
+		if (t->pde_term < 0 || t->pde_term >= PP_MAX_TERMS || !s->applies[t->pde_term])
 			continue;
-		if (s->n[p] != t->n) {
-			free(s->lambda[p]);
-			s->lambda[p] = calloc(t->n, sizeof *s->lambda[p]);
-			if (!s->lambda[p])
-				return pp_error_set(err, PP_ERR_NOMEM, "rba: out of memory");
-			s->n[p] = t->n;
-		}
-		residual_range(t, s->normalization == NORM_MINMAX, &lo, &span);
-		pp_real *lam = s->lambda[p];
-		const pp_real gamma = (pp_real)s->gamma;
-		const pp_real scale = (pp_real)(span > 0 ? 1.0 / span : 0.0);
-		const pp_real eta = (pp_real)(s->init == INIT_RESIDUAL && !s->started
-					     ? s->eta / (1.0 - s->gamma) : s->eta);
-		const pp_real keep = s->init == INIT_RESIDUAL && !s->started ? 0 : gamma;
-		for (size_t i = 0; i < t->n; i++) {
-			pp_real a = (pp_real)((fabs((double)t->r[i]) - lo)) * scale;
-			lam[i] = keep * lam[i] + eta * a;
-			t->lambda[i] = lam[i];
-			t->w[i] = s->form == FORM_SQUARED ? lam[i] * lam[i] : lam[i];
-		}
+		rc = rba_fit(&s->term[t->pde_term], t->n, err);
+		if (rc)
+			return rc;
+		rba_update(s, &s->term[t->pde_term], t);
 	}
-	s->started = 1;
 	return PP_OK;
 }
 
-/* Checkpoint: "RBA1", started, then per term n and λ. */
+/* Checkpoint: "RBA" + version byte, uint32 PP_MAX_TERMS, then per term
+ * uint64 n, uint64 started and n doubles λ (native byte order). */
+#define RBA_MAGIC "RBA\001"
+
+static size_t rba_size(const rba *s)
+{
+	size_t need = 8;
+
+	for (int k = 0; k < PP_MAX_TERMS; k++)
+		need += 16 + s->term[k].n * sizeof(double);
+	return need;
+}
+
 static int rba_save(void *state, void *buf, size_t *size, pp_error *err)
 {
 	const rba *s = state;
-	size_t need = 8;
+	size_t need = rba_size(s);
 	unsigned char *p = buf;
+	uint32_t terms = PP_MAX_TERMS;
 
-	for (int k = 0; k < PP_MAX_TERMS; k++)
-		need += 8 + s->n[k] * sizeof(pp_real);
 	if (!buf) {
 		*size = need;
 		return PP_OK;
 	}
 	if (*size < need)
-		return pp_error_set(err, PP_ERR_INVALID, "rba: checkpoint buffer too small");
-	memcpy(p, "RBA1", 4);
-	memcpy(p + 4, &s->started, 4);
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "rba: checkpoint buffer of %zu bytes, %zu needed", *size, need);
+	memcpy(p, RBA_MAGIC, 4);
+	memcpy(p + 4, &terms, 4);
 	p += 8;
 	for (int k = 0; k < PP_MAX_TERMS; k++) {
-		uint64_t n = s->n[k];
+		const rba_term *rt = &s->term[k];
+		uint64_t n = rt->n;
+
 		memcpy(p, &n, 8);
-		memcpy(p + 8, s->lambda[k], s->n[k] * sizeof(pp_real));
-		p += 8 + s->n[k] * sizeof(pp_real);
+		memcpy(p + 8, &rt->started, 8);
+		if (n)
+			memcpy(p + 16, rt->lambda, n * sizeof(double));
+		p += 16 + n * sizeof(double);
 	}
 	*size = need;
+	return PP_OK;
+}
+
+/* Check the whole buffer before touching the state, so a bad checkpoint
+ * leaves the scheme as it was. */
+static int rba_check(const unsigned char *p, size_t size, pp_error *err)
+{
+	size_t off = 8;
+	uint32_t terms;
+
+	if (size < 8 || memcmp(p, RBA_MAGIC, 4) != 0)
+		return pp_error_set(err, PP_ERR_INVALID, "rba: not an rba checkpoint (version 1)");
+	memcpy(&terms, p + 4, 4);
+	if (terms != PP_MAX_TERMS)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "rba: checkpoint has %u terms, this build %d", terms, PP_MAX_TERMS);
+	for (int k = 0; k < PP_MAX_TERMS; k++) {
+		uint64_t n;
+
+		if (size - off < 16)
+			return pp_error_set(err, PP_ERR_INVALID, "rba: truncated checkpoint");
+		memcpy(&n, p + off, 8);
+		if ((size - off - 16) / sizeof(double) < n)
+			return pp_error_set(err, PP_ERR_INVALID, "rba: truncated checkpoint");
+		off += 16 + n * sizeof(double);
+	}
+	if (off != size)
+		return pp_error_set(err, PP_ERR_INVALID, "rba: %zu stray bytes in checkpoint",
+				    size - off);
 	return PP_OK;
 }
 
 static int rba_load(void *state, const void *buf, size_t size, pp_error *err)
 {
 	rba *s = state;
-	const unsigned char *p = buf, *end = p + size;
+	const unsigned char *p = buf;
+	int rc = rba_check(p, size, err);
 
-	if (size < 8 || memcmp(p, "RBA1", 4) != 0)
-		return pp_error_set(err, PP_ERR_INVALID, "rba: not an RBA checkpoint");
-	memcpy(&s->started, p + 4, 4);
+	if (rc)
+		return rc;
 	p += 8;
 	for (int k = 0; k < PP_MAX_TERMS; k++) {
+		rba_term *rt = &s->term[k];
 		uint64_t n;
-		if (end - p < 8)
-			return pp_error_set(err, PP_ERR_INVALID, "rba: truncated checkpoint");
+
 		memcpy(&n, p, 8);
-		if ((size_t)(end - p - 8) < n * sizeof(pp_real))
-			return pp_error_set(err, PP_ERR_INVALID, "rba: truncated checkpoint");
-		free(s->lambda[k]);
-		s->lambda[k] = n ? malloc(n * sizeof(pp_real)) : NULL;
-		if (n && !s->lambda[k])
-			return pp_error_set(err, PP_ERR_NOMEM, "rba: out of memory");
-		memcpy(s->lambda[k], p + 8, n * sizeof(pp_real));
-		s->n[k] = n;
-		p += 8 + n * sizeof(pp_real);
+		if (n) {
+			rc = rba_fit(rt, (size_t)n, err);
+			if (rc)
+				return rc;
+			memcpy(rt->lambda, p + 16, n * sizeof(double));
+		} else {        /* a term never seen: as after create() */
+			free(rt->lambda);
+			rt->lambda = NULL;
+			rt->n = 0;
+		}
+		memcpy(&rt->started, p + 8, 8);
+		p += 16 + n * sizeof(double);
 	}
 	return PP_OK;
 }

@@ -1,16 +1,24 @@
 /* phasepinn plugin — self-adaptive weights (McClenny & Braga-Neto,
- * "Self-adaptive physics-informed neural networks", JCP 2023).
+ * "Self-adaptive physics-informed neural networks", J. Comput. Phys. 474,
+ * 111722, 2023).
  *
- * Every point has a trainable λ_i; the loss term is mean(m(λ_i)·r_i²) and λ
- * climbs the loss (gradient ascent) while θ descends it:
- *   ∂L/∂λ_i = m'(λ_i)·r_i²/N,  λ ← λ + lr·∂L/∂λ   (optimizer: sgd)
- *   or the Adam step on −∂L/∂λ reversed           (optimizer: adam, default)
- * Mask m: polynomial λ^q (mask: polynomial, q = 2) or logistic 1/(1 + e^{−λ})
- * (mask: sigmoid).  λ starts uniform in [0, 1) (init: uniform, seeded) or at
- * 1 (init: constant).  The step uses the current λ, then λ is updated from the
- * same residuals, as θ and λ update together in the paper.
- * Keys: lr (0.005), optimizer, mask, q, init, terms (default: all terms).
- * On resampling λ stays with the point index.
+ * Every point of a chosen term has a trainable λ_i; the term's loss is
+ * term_weight·mean(m(λ_i)·r_i²) and λ climbs the loss (gradient ascent)
+ * while θ descends it, both from the same residuals:
+ *   g_i = ∂L/∂λ_i = term_weight·m'(λ_i)·r_i²/N
+ *   optimizer: sgd    λ_i ← λ_i + lr·g_i
+ *   optimizer: adam   λ_i ← λ_i + lr·m̂_i/(√v̂_i + 1e-8)   (Adam on −g)
+ * Mask m: polynomial λ^q (mask: polynomial, q = 2, the paper's choice) or
+ * logistic 1/(1 + e^{−λ}) (mask: sigmoid).  Both have m' ≥ 0 for λ ≥ 0, so
+ * λ never decreases.  The step's loss uses the current λ (w = m(λ),
+ * lambda = λ); λ is updated after, as θ and λ move together in the paper.
+ * Adam is per point, so it follows the sign of g_i rather than its size: a
+ * point with constant residual grows by about lr per step whatever |r|;
+ * sgd grows λ in proportion to r².
+ * Defaults follow the authors' Allen–Cahn code (levimcclenny/SA-PINNs,
+ * Allen-Cahn/AC.py): Adam, lr 0.005, β1 0.99; λ⁰ ~ U[0,1) per point.
+ * Keys: lr, optimizer, beta1, beta2, mask, q, init, init_scale, terms.
+ * λ stays with the point index across resampling (docs/weighting.md).
  */
 #include <phasepinn/phasepinn.h>
 
@@ -25,14 +33,21 @@ enum { OPT_ADAM, OPT_SGD };
 enum { MASK_POLYNOMIAL, MASK_SIGMOID };
 enum { INIT_UNIFORM, INIT_CONSTANT };
 
+#define SA_ADAM_EPS 1e-8
+
+/* One PDE term's λ and Adam moments, n == 0 until first seen. */
+typedef struct sa_term {
+	size_t n;
+	uint64_t t;           /* ascent steps taken (Adam bias correction) */
+	double *lambda;       /* [n]; moments follow: m = lambda + n, v = m + n */
+} sa_term;
+
 typedef struct sa {
-	double lr, q;
+	double lr, beta1, beta2, q, init_scale;
 	int optimizer, mask, init;
-	int applies[PP_MAX_TERMS];
-	size_t n[PP_MAX_TERMS];
-	double *lambda[PP_MAX_TERMS], *m[PP_MAX_TERMS], *v[PP_MAX_TERMS];
-	long t;
-	pp_rng rng;
+	int applies[PP_MAX_TERMS];   /* by PDE term index */
+	sa_term term[PP_MAX_TERMS];
+	pp_rng rng;                  /* draws λ⁰ */
 } sa;
 
 static void sa_destroy(void *state)
@@ -41,28 +56,25 @@ static void sa_destroy(void *state)
 
 	if (!s)
 		return;
-	for (int k = 0; k < PP_MAX_TERMS; k++) {
-		free(s->lambda[k]);
-		free(s->m[k]);
-		free(s->v[k]);
-	}
+	for (int k = 0; k < PP_MAX_TERMS; k++)
+		free(s->term[k].lambda);
 	free(s);
 }
 
-static int sa_create(const pp_config *cfg, const pp_problem *problem, void **state,
-		     pp_error *err)
+static int sa_read(sa *s, const pp_config *cfg, const pp_problem *problem, pp_error *err)
 {
 	static const char *const opts[] = {"adam", "sgd", NULL};
 	static const char *const masks[] = {"polynomial", "sigmoid", NULL};
 	static const char *const inits[] = {"uniform", "constant", NULL};
-	sa *s = calloc(1, sizeof *s);
 	int rc;
 
-	if (!s)
-		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 	rc = pp_config_double(cfg, "lr", 0.005, 0, 1e6, &s->lr, err);
 	if (!rc)
 		rc = pp_config_choice(cfg, "optimizer", "adam", opts, &s->optimizer, err);
+	if (!rc)
+		rc = pp_config_double(cfg, "beta1", 0.99, 0, 1 - 1e-12, &s->beta1, err);
+	if (!rc)
+		rc = pp_config_double(cfg, "beta2", 0.999, 0, 1 - 1e-12, &s->beta2, err);
 	if (!rc)
 		rc = pp_config_choice(cfg, "mask", "polynomial", masks, &s->mask, err);
 	if (!rc)
@@ -70,7 +82,21 @@ static int sa_create(const pp_config *cfg, const pp_problem *problem, void **sta
 	if (!rc)
 		rc = pp_config_choice(cfg, "init", "uniform", inits, &s->init, err);
 	if (!rc)
+		rc = pp_config_double(cfg, "init_scale", 1, 0, 1e12, &s->init_scale, err);
+	if (!rc)
 		rc = pp_terms_select(cfg, "terms", problem->pde, 1, s->applies, err);
+	return rc;
+}
+
+static int sa_create(const pp_config *cfg, const pp_problem *problem, void **state,
+		     pp_error *err)
+{
+	sa *s = calloc(1, sizeof *s);
+	int rc;
+
+	if (!s)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	rc = sa_read(s, cfg, problem, err);
 	if (rc) {
 		sa_destroy(s);
 		return rc;
@@ -87,61 +113,172 @@ static double mask(const sa *s, double l)
 
 static double mask_slope(const sa *s, double l)
 {
+	double e;
+
 	if (s->mask == MASK_POLYNOMIAL)
 		return s->q * pow(l, s->q - 1);
-	double e = 1.0 / (1.0 + exp(-l));
+	e = 1.0 / (1.0 + exp(-l));
 	return e * (1.0 - e);
 }
 
-static int ensure(sa *s, int p, size_t n, pp_error *err)
+/* Make @st hold @n points with fresh λ⁰ and zero moments (first call, or a
+ * trainer that changed the number of points). */
+static int sa_fit(sa *s, sa_term *st, size_t n, pp_error *err)
 {
-	if (s->n[p] == n)
+	double *block;
+
+	if (st->n == n && st->lambda)
 		return PP_OK;
-	free(s->lambda[p]);
-	free(s->m[p]);
-	free(s->v[p]);
-	s->lambda[p] = malloc(n * sizeof(double));
-	s->m[p] = calloc(n, sizeof(double));
-	s->v[p] = calloc(n, sizeof(double));
-	if (!s->lambda[p] || !s->m[p] || !s->v[p])
-		return pp_error_set(err, PP_ERR_NOMEM, "sa: out of memory");
+	block = calloc(3 * (n ? n : 1), sizeof *block);
+	if (!block)
+		return pp_error_set(err, PP_ERR_NOMEM, "sa: out of memory for %zu weights", n);
 	for (size_t i = 0; i < n; i++)
-		s->lambda[p][i] = s->init == INIT_UNIFORM ? pp_rng_uniform(&s->rng) : 1.0;
-	s->n[p] = n;
+		block[i] = s->init_scale *
+			   (s->init == INIT_UNIFORM ? pp_rng_uniform(&s->rng) : 1.0);
+	free(st->lambda);
+	st->lambda = block;
+	st->n = n;
+	st->t = 0;
 	return PP_OK;
+}
+
+/* Weights from the current λ, then one ascent step on λ. */
+static void sa_update(const sa *s, sa_term *st, pp_term_state *t)
+{
+	double *l = st->lambda, *m = l + st->n, *v = m + st->n;
+	double c1, c2, scale = t->term_weight / (double)(t->n ? t->n : 1);
+
+	st->t++;
+	c1 = 1.0 / (1.0 - pow(s->beta1, (double)st->t));
+	c2 = 1.0 / (1.0 - pow(s->beta2, (double)st->t));
+	for (size_t i = 0; i < t->n; i++) {
+		double r2 = (double)t->r[i] * (double)t->r[i];
+		double g = scale * mask_slope(s, l[i]) * r2;
+
+		t->w[i] = (pp_real)mask(s, l[i]);
+		t->lambda[i] = (pp_real)l[i];
+		if (s->optimizer == OPT_SGD) {
+			l[i] += s->lr * g;
+			continue;
+		}
+		m[i] = s->beta1 * m[i] + (1 - s->beta1) * g;
+		v[i] = s->beta2 * v[i] + (1 - s->beta2) * g * g;
+		l[i] += s->lr * (m[i] * c1) / (sqrt(v[i] * c2) + SA_ADAM_EPS);
+	}
 }
 
 static int sa_point_weights(void *state, pp_step_view *view, pp_error *err)
 {
 	sa *s = state;
-	double c1, c2;
 
-	s->t++;
-	c1 = 1.0 / (1.0 - pow(0.9, (double)s->t));
-	c2 = 1.0 / (1.0 - pow(0.999, (double)s->t));
 	for (int k = 0; k < view->n_terms; k++) {
 		pp_term_state *t = &view->terms[k];
 		int p = t->pde_term, rc;
 
-		if (!s->applies[p])
+		if (p < 0 || p >= PP_MAX_TERMS || !s->applies[p])
 			continue;
-		rc = ensure(s, p, t->n, err);
+		rc = sa_fit(s, &s->term[p], t->n, err);
 		if (rc)
 			return rc;
-		double *l = s->lambda[p], *m = s->m[p], *v = s->v[p];
-		for (size_t i = 0; i < t->n; i++) {
-			double r2 = (double)t->r[i] * (double)t->r[i];
-			double g = mask_slope(s, l[i]) * r2 / (double)t->n;  /* ∂L/∂λ_i */
-			t->w[i] = (pp_real)mask(s, l[i]);
-			t->lambda[i] = (pp_real)l[i];
-			if (s->optimizer == OPT_SGD) {
-				l[i] += s->lr * g;
-			} else {
-				m[i] = 0.9 * m[i] + 0.1 * g;
-				v[i] = 0.999 * v[i] + 0.001 * g * g;
-				l[i] += s->lr * (m[i] * c1) / (sqrt(v[i] * c2) + 1e-8);
-			}
+		sa_update(s, &s->term[p], t);
+	}
+	return PP_OK;
+}
+
+/* Checkpoint: "SA" 0 version byte, uint32 PP_MAX_TERMS, the λ⁰ generator
+ * (4 uint64), then per term uint64 n, uint64 t and 3n doubles (λ, m, v). */
+#define SA_MAGIC "SA\000\001"
+#define SA_HEAD (8 + sizeof(pp_rng))
+
+static int sa_save(void *state, void *buf, size_t *size, pp_error *err)
+{
+	const sa *s = state;
+	unsigned char *p = buf;
+	uint32_t terms = PP_MAX_TERMS;
+	size_t need = SA_HEAD;
+
+	for (int k = 0; k < PP_MAX_TERMS; k++)
+		need += 16 + 3 * s->term[k].n * sizeof(double);
+	if (!buf) {
+		*size = need;
+		return PP_OK;
+	}
+	if (*size < need)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "sa: checkpoint buffer of %zu bytes, %zu needed", *size, need);
+	memcpy(p, SA_MAGIC, 4);
+	memcpy(p + 4, &terms, 4);
+	memcpy(p + 8, &s->rng, sizeof s->rng);
+	p += SA_HEAD;
+	for (int k = 0; k < PP_MAX_TERMS; k++) {
+		const sa_term *st = &s->term[k];
+		uint64_t n = st->n;
+
+		memcpy(p, &n, 8);
+		memcpy(p + 8, &st->t, 8);
+		if (n)
+			memcpy(p + 16, st->lambda, 3 * n * sizeof(double));
+		p += 16 + 3 * n * sizeof(double);
+	}
+	*size = need;
+	return PP_OK;
+}
+
+/* The whole buffer is checked before the state changes. */
+static int sa_check(const unsigned char *p, size_t size, pp_error *err)
+{
+	size_t off = SA_HEAD;
+	uint32_t terms;
+
+	if (size < SA_HEAD || memcmp(p, SA_MAGIC, 4) != 0)
+		return pp_error_set(err, PP_ERR_INVALID, "sa: not an sa checkpoint (version 1)");
+	memcpy(&terms, p + 4, 4);
+	if (terms != PP_MAX_TERMS)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "sa: checkpoint has %u terms, this build %d", terms, PP_MAX_TERMS);
+	for (int k = 0; k < PP_MAX_TERMS; k++) {
+		uint64_t n;
+
+		if (size - off < 16)
+			return pp_error_set(err, PP_ERR_INVALID, "sa: truncated checkpoint");
+		memcpy(&n, p + off, 8);
+		if ((size - off - 16) / (3 * sizeof(double)) < n)
+			return pp_error_set(err, PP_ERR_INVALID, "sa: truncated checkpoint");
+		off += 16 + 3 * n * sizeof(double);
+	}
+	if (off != size)
+		return pp_error_set(err, PP_ERR_INVALID, "sa: %zu stray bytes in checkpoint",
+				    size - off);
+	return PP_OK;
+}
+
+static int sa_load(void *state, const void *buf, size_t size, pp_error *err)
+{
+	sa *s = state;
+	const unsigned char *p = buf;
+	int rc = sa_check(p, size, err);
+
+	if (rc)
+		return rc;
+	memcpy(&s->rng, p + 8, sizeof s->rng);
+	p += SA_HEAD;
+	for (int k = 0; k < PP_MAX_TERMS; k++) {
+		sa_term *st = &s->term[k];
+		uint64_t n;
+
+		memcpy(&n, p, 8);
+		free(st->lambda);
+		st->lambda = NULL;
+		st->n = 0;
+		if (n) {
+			st->lambda = malloc(3 * n * sizeof(double));
+			if (!st->lambda)
+				return pp_error_set(err, PP_ERR_NOMEM, "sa: out of memory");
+			memcpy(st->lambda, p + 16, 3 * n * sizeof(double));
+			st->n = (size_t)n;
 		}
+		memcpy(&st->t, p + 8, 8);
+		p += 16 + 3 * n * sizeof(double);
 	}
 	return PP_OK;
 }
@@ -151,6 +288,8 @@ static const pp_weighting_ops sa_ops = {
 	.create = sa_create,
 	.destroy = sa_destroy,
 	.point_weights = sa_point_weights,
+	.save = sa_save,
+	.load = sa_load,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_WEIGHTING, "sa",
