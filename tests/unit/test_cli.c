@@ -180,6 +180,28 @@ static void test_reference_writes_a_csv_with_input_names(void)
 	CU_ASSERT_FALSE(exists("ref2.csv"));
 }
 
+static void test_compare_runs_variants_and_tabulates_them(void)
+{
+	char *text;
+
+	write_file("va.yaml", TINY "name: va\nweighting: {type: none}\nanalyzers:\n  - {type: error, every: 10}\n");
+	write_file("vb.yaml", TINY "name: vb\nweighting: {type: rba}\nanalyzers:\n  - {type: error, every: 10}\n");
+	CU_ASSERT_EQUAL_FATAL(cli("compare va.yaml vb.yaml --output cmp --quiet"), 0);
+	text = slurp("cmp/comparison.md");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| va | "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| vb | "));
+	text = slurp("cmp/combined_metrics.csv");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(strncmp(text, "variant,step,metric,value\nva,0,", 31), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nvb,"));
+	CU_ASSERT_TRUE(exists("cmp/va/summary.json"));
+	/* a bad file anywhere stops everything before any run */
+	write_file("vc.yaml", TINY "name: vc\nweighting: {type: nope}\n");
+	CU_ASSERT_EQUAL(cli("compare va.yaml vc.yaml --output cmp2"), 2);
+	CU_ASSERT_FALSE(exists("cmp2"));
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -191,6 +213,7 @@ int main(void)
 		{"run writes config, metrics and summary", test_run_writes_config_metrics_and_summary},
 		{"divergence exits one with a failed summary", test_divergence_exits_one_with_failed_summary},
 		{"reference writes a CSV with input names", test_reference_writes_a_csv_with_input_names},
+		{"compare runs variants and tabulates them", test_compare_runs_variants_and_tabulates_them},
 		{NULL, NULL},
 	};
 	char cmd[4200];
