@@ -95,9 +95,9 @@ static int time_training(const bench_args *a, pp_registry *reg, long steps, doub
 	/* 256 initial points and 256 on each side, like the PyTorch peer */
 	fprintf(f, "seed: 0\nthreads: %ld\npde:\n  type: burgers\n  terms:\n"
 		   "    residual: {points: %ld}\n    initial: {points: 256}\n    boundary: {points: 512}\n"
-		   "network: {width: %ld, depth: %ld}\nsampling: {method: uniform, batch_points: %ld}\n"
+		   "network: {width: %ld, depth: %ld}\nsampling: {method: uniform}\n"
 		   "stages:\n  - optimizer: adam\n    iterations: %ld\nlogging: {every: 1000000000}\n",
-		a->threads, a->points, a->width, a->depth, a->points, steps);
+		a->threads, a->points, a->width, a->depth, steps);
 	fclose(f);
 	rc = pp_experiment_create(path, reg, NULL, PP_EXPERIMENT_CHECK, &exp, err);
 	if (!rc) {
