@@ -78,7 +78,7 @@ usage:
 
 /* Train @steps Adam steps on the bench problem; wall seconds into *sec. */
 static int time_training(const bench_args *a, pp_registry *reg, long steps, double *sec,
-			 size_t *params, pp_error *err)
+			 size_t *params, long *batch, pp_error *err)
 {
 	char path[] = "/tmp/phasepinn_bench_XXXXXX";
 	pp_experiment *exp = NULL;
@@ -105,6 +105,7 @@ static int time_training(const bench_args *a, pp_registry *reg, long steps, doub
 		rc = pp_train(exp, &opts, res, err);
 		*sec = now() - t0;
 		*params = pp_network_param_count(exp->net);
+		*batch = exp->batch_points;
 	}
 	pp_experiment_destroy(exp);
 	unlink(path);
@@ -128,16 +129,23 @@ static double step_flops(const bench_args *a, int features)
 	return flops;
 }
 
-/* The same gemms alone, on random data: the rate OpenBLAS reaches for them. */
-static double gemm_rate(const bench_args *a, int features)
+/* The same gemms alone, on random data, in the shapes the trainer runs
+ * them (the residual term in batches of @batch points): the rate OpenBLAS
+ * reaches for exactly this work. */
+static double gemm_rate(const bench_args *a, int features, long batch)
 {
-	long rows_list[3] = {4 * a->points, 256, 512};
-	long maxw = a->width > features ? a->width : features;
-	size_t big = (size_t)(4 * a->points) * (size_t)maxw;
-	pp_real *A = malloc(big * sizeof *A), *C = malloc(big * sizeof *C);
-	pp_real *W = malloc((size_t)maxw * (size_t)maxw * sizeof *W);
+	long full = a->points / batch, rest = a->points % batch;
+	long rows_list[4] = {4 * batch, 4 * rest, 256, 512}, reps[4] = {full, rest ? 1 : 0, 1, 1};
+	long maxw = a->width > features ? a->width : features, maxrows = 4 * batch;
+	size_t big;
+	pp_real *A, *C, *W;
 	double best = 0;
 
+	maxrows = maxrows > 512 ? maxrows : 512;
+	big = (size_t)maxrows * (size_t)maxw;
+	A = malloc(big * sizeof *A);
+	C = malloc(big * sizeof *C);
+	W = malloc((size_t)maxw * (size_t)maxw * sizeof *W);
 	if (!A || !C || !W)
 		goto done;
 	for (size_t i = 0; i < big; i++)
@@ -146,22 +154,24 @@ static double gemm_rate(const bench_args *a, int features)
 		W[i] = (pp_real)((double)(i % 89) / 89.0 - 0.5);
 	for (int rep = 0; rep < 3; rep++) {
 		double t0 = now(), flops = 0;
-		for (int term = 0; term < 3; term++) {
+		for (int term = 0; term < 4; term++) {
 			int rows = (int)rows_list[term];
-			long in = features;
-			for (long l = 0; l <= a->depth; l++) {
-				int out = (int)(l < a->depth ? a->width : 1), k = (int)in;
-				GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, k, 1, A, k, W, k,
-				     0, C, out);
-				GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, k, rows, 1, C, out, A, k,
-				     1, W, k);
-				flops += 4.0 * rows * (double)k * out;
-				if (l > 0) {
-					GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, k, out, 1, C,
-					     out, W, k, 0, A, k);
-					flops += 2.0 * rows * (double)k * out;
+			for (long r = 0; r < reps[term]; r++) {
+				long in = features;
+				for (long l = 0; l <= a->depth; l++) {
+					int out = (int)(l < a->depth ? a->width : 1), k = (int)in;
+					GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, k, 1, A, k,
+					     W, k, 0, C, out);
+					GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, k, rows, 1, C, out,
+					     A, k, 1, W, k);
+					flops += 4.0 * rows * (double)k * out;
+					if (l > 0) {
+						GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, k, out, 1,
+						     C, out, W, k, 0, A, k);
+						flops += 2.0 * rows * (double)k * out;
+					}
+					in = out;
 				}
-				in = out;
 			}
 		}
 		double rate = flops / (now() - t0) / 1e9;
@@ -204,6 +214,7 @@ int pp_cli_bench(int argc, char **argv)
 	pp_error err = {0};
 	double t_short = 0, t_long = 0, sec, flops, gflops, peak;
 	size_t params = 0;
+	long batch = 0;
 	const long warm = 5;
 	int rc = parse(argc, argv, &a);
 
@@ -212,9 +223,9 @@ int pp_cli_bench(int argc, char **argv)
 	reg = pp_cli_registry();
 	if (!reg)
 		return PP_EXIT_USAGE;
-	rc = time_training(&a, reg, warm, &t_short, &params, &err);
+	rc = time_training(&a, reg, warm, &t_short, &params, &batch, &err);
 	if (!rc)
-		rc = time_training(&a, reg, warm + a.steps, &t_long, &params, &err);
+		rc = time_training(&a, reg, warm + a.steps, &t_long, &params, &batch, &err);
 	pp_registry_destroy(reg);
 	if (rc) {
 		fprintf(stderr, "phasepinn bench: %s\n", err.message);
@@ -223,10 +234,10 @@ int pp_cli_bench(int argc, char **argv)
 	sec = (t_long - t_short) / (double)a.steps;
 	flops = step_flops(&a, 2);
 	gflops = flops / sec / 1e9;
-	peak = gemm_rate(&a, 2);
+	peak = gemm_rate(&a, 2, batch);
 	printf("pde=%s width=%ld depth=%ld points=%ld steps=%ld threads=%ld precision=%s params=%zu "
-	       "sec_per_step=%.6f gflops=%.2f dgemm_gflops=%.2f dgemm_fraction=%.3f",
-	       a.pde, a.width, a.depth, a.points, a.steps, a.threads, PP_REAL_NAME, params, sec,
+	       "batch_points=%ld sec_per_step=%.6f gflops=%.2f dgemm_gflops=%.2f dgemm_fraction=%.3f",
+	       a.pde, a.width, a.depth, a.points, a.steps, a.threads, PP_REAL_NAME, params, batch, sec,
 	       gflops, peak, peak > 0 ? gflops / peak : NAN);
 	if (a.torch) {
 		double torch = run_torch(&a);
