@@ -135,8 +135,18 @@ static void test_ill_conditioned_quadratic_lbfgs_needs_far_fewer_evaluations(voi
 	int status;
 	double worst_a = 0, worst_l = 0;
 
+	problem qs = {1, 10, 0};
+	pp_real ps[10] = {0};
+	double worst_s = 0;
+
 	minimise("adam", "lr: 0.05\n", &qa, pa, 20000, &status);
 	minimise("lbfgs", "", &ql, pl, 500, &status);
+	/* heavy-ball SGD: stable for lr < 2(1 + μ)/c_max = 3.8e-4; the slowest
+	 * mode (c = 1) contracts by ~(1 − lr/(1 − μ)) a step */
+	minimise("sgd", "lr: 3.0e-4\nmomentum: 0.9\n", &qs, ps, 20000, &status);
+	for (int j = 0; j < 10; j++)
+		worst_s = fmax(worst_s, fabs(ps[j] - 1));
+	CU_ASSERT(worst_s < 1e-3);
 	for (int j = 0; j < 10; j++) {
 		worst_a = fmax(worst_a, fabs(pa[j] - 1));
 		worst_l = fmax(worst_l, fabs(pl[j] - 1));
