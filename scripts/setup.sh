@@ -44,7 +44,17 @@ run)
 test)
 	install_missing
 	build
-	meson test -C "$build_dir" --print-errorlogs
+	status=0
+	meson test -C "$build_dir" --print-errorlogs || status=$?
+	# one plain closing line for CI logs: N passed, N failed
+	log="$build_dir/meson-logs/testlog.json"
+	if [ -f "$log" ]; then
+		passed=$(grep -c '"result": "OK"' "$log" || true)
+		failed=$(grep -Ec '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)
+		skipped=$(grep -c '"result": "SKIP"' "$log" || true)
+		echo "$passed passed, $failed failed, $skipped skipped"
+	fi
+	exit "$status"
 	;;
 build)
 	install_missing
