@@ -108,32 +108,34 @@ static double entropy_bits(uint64_t *h, size_t n)
 	return H;
 }
 
+/* Smallest and largest activation of neuron j over the n samples. */
+static void neuron_range(const pp_real *a, size_t n, int width, int j, double *lo, double *hi)
+{
+	*lo = INFINITY;
+	*hi = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		double v = (double)a[i * (size_t)width + (size_t)j];
+		*lo = v < *lo ? v : *lo;
+		*hi = v > *hi ? v : *hi;
+	}
+}
+
 /* H(T) and saturation of one layer's activations a (n × width). */
 static void layer_information(information *s, const pp_real *a, size_t n, int width,
 			      double *H, double *sat)
 {
-	double ranges = 0, bin;
+	double ranges = 0, bin, lo, hi;
 	long saturated = 0;
 
 	for (int j = 0; j < width; j++) {
-		double lo = INFINITY, hi = -INFINITY;
-		for (size_t i = 0; i < n; i++) {
-			double v = (double)a[i * (size_t)width + (size_t)j];
-			lo = v < lo ? v : lo;
-			hi = v > hi ? v : hi;
-		}
+		neuron_range(a, n, width, j, &lo, &hi);
 		ranges += hi - lo;
 	}
 	bin = ranges / ((double)width * s->bins_per_neuron);
 	for (size_t i = 0; i < n; i++)
 		s->hash[i] = 1469598103934665603ULL;  /* FNV-1a offset basis */
 	for (int j = 0; j < width; j++) {
-		double lo = INFINITY, hi = -INFINITY;
-		for (size_t i = 0; i < n; i++) {
-			double v = (double)a[i * (size_t)width + (size_t)j];
-			lo = v < lo ? v : lo;
-			hi = v > hi ? v : hi;
-		}
+		neuron_range(a, n, width, j, &lo, &hi);
 		/* this neuron's bins: ⌈range/w⌉ of them (one when it is constant) */
 		long top = bin > 0 ? (long)ceil((hi - lo) / bin - 1e-9) - 1 : 0;
 		top = top < 0 ? 0 : top;
