@@ -202,6 +202,20 @@ static void test_compare_runs_variants_and_tabulates_them(void)
 	CU_ASSERT_FALSE(exists("cmp2"));
 }
 
+/* Every experiment shipped in configs/ must stay valid. */
+static void test_shipped_configs_validate(void)
+{
+	char args[4096];
+
+	snprintf(args, sizeof args,
+		 "plugins >/dev/null && for f in %s/configs/*.yaml %s/configs/*/*.yaml; do "
+		 "%s check \"$f\" >/dev/null || exit 1; done; true",
+		 getenv("PP_TEST_SOURCE_ROOT"), getenv("PP_TEST_SOURCE_ROOT"), getenv("PP_TEST_EXE"));
+	CU_ASSERT_EQUAL(cli(args), 0);
+	if (output[0])
+		fprintf(stderr, "%s", output);
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -214,6 +228,7 @@ int main(void)
 		{"divergence exits one with a failed summary", test_divergence_exits_one_with_failed_summary},
 		{"reference writes a CSV with input names", test_reference_writes_a_csv_with_input_names},
 		{"compare runs variants and tabulates them", test_compare_runs_variants_and_tabulates_them},
+		{"shipped configs validate", test_shipped_configs_validate},
 		{NULL, NULL},
 	};
 	char cmd[4200];
