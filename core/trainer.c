@@ -45,7 +45,9 @@ typedef struct trainer {
 	pp_real *opt_grad;          /* the gradient at params, which objective
 				       evaluations inside the step must not clobber */
 	int want_chunks;
-	int n_chunks;
+	int n_chunks;               /* 0: one per point (per-sample statistics) */
+	int stats_due;              /* an analyzer reads the statistics this step */
+	pp_batch *sample_batch;     /* per-sample mode: one point at a time */
 	double *chunk_sum, *chunk_sumsq;
 	pp_chunk_stats chunks;
 	pp_rng rng;
@@ -131,7 +133,7 @@ static int setup_term(trainer *t, int k, pp_error *err)
 				    n, tr->info->name);
 	for (size_t i = 0; i < n; i++)
 		tr->w[i] = tr->lambda[i] = 1;
-	if (k == t->interior && t->want_chunks) {
+	if (k == t->interior && t->want_chunks && t->n_chunks > 0) {
 		n_batches = (size_t)t->n_chunks;
 		if (n < n_batches)
 			return pp_error_set(err, PP_ERR_CONFIG,
@@ -149,6 +151,15 @@ static int setup_term(trainer *t, int k, pp_error *err)
 		if (!rc && tr->paired)
 			rc = pp_batch_create(t->net, tr->len[b], tr->n_channels, tr->info->channels,
 					     &tr->pair_batches[b], err);
+		if (rc)
+			return rc;
+	}
+	if (k == t->interior && t->want_chunks && t->n_chunks == 0) {
+		if (tr->paired)
+			return pp_error_set(err, PP_ERR_CONFIG,
+					    "per-sample statistics do not support a paired interior term");
+		rc = pp_batch_create(t->net, 1, tr->n_channels, tr->info->channels,
+				     &t->sample_batch, err);
 		if (rc)
 			return rc;
 	}
@@ -171,6 +182,8 @@ static unsigned all_needs(const pp_experiment *exp, int *n_chunks, pp_error *err
 {
 	unsigned needs = 0;
 
+	int chosen = -1;
+
 	*n_chunks = 100;
 	if (exp->weighting_ops->needs)
 		needs |= exp->weighting_ops->needs(exp->weighting_state);
@@ -179,13 +192,14 @@ static unsigned all_needs(const pp_experiment *exp, int *n_chunks, pp_error *err
 		unsigned need = s->ops->needs ? s->ops->needs(s->state) : 0;
 		if ((need & PP_NEED_CHUNK_STATS) && s->ops->chunk_count) {
 			int c = s->ops->chunk_count(s->state);
-			if (c <= 0) {
+			c = c < 0 ? 0 : c;
+			if (chosen >= 0 && c != chosen) {
 				pp_error_set(err, PP_ERR_CONFIG,
-					     "analyzer '%s' asks for per-sample gradient statistics, which this trainer does not compute yet; use chunks",
-					     s->plugin->name);
+					     "analyzers disagree on gradient chunks (%d and %d); give them the same chunks: (or mode:)",
+					     chosen, c);
 				return ~0u;
 			}
-			*n_chunks = c;
+			chosen = *n_chunks = c;
 		}
 		needs |= need;
 	}
@@ -246,7 +260,8 @@ static int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	if (!t->seed || !t->grad || !t->chunk_grad || !t->other || !t->params || !t->opt_grad ||
 	    (t->want_chunks && (!t->chunk_sum || !t->chunk_sumsq)))
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for the training buffers");
-	t->chunks.n_chunks = t->n_chunks;
+	t->chunks.n_chunks = t->n_chunks > 0 ? t->n_chunks
+			     : t->interior >= 0 ? (int)t->terms[t->interior].n : 1;
 	t->chunks.n_params = t->n_params;
 	t->chunks.sum = t->chunk_sum;
 	t->chunks.sumsq = t->chunk_sumsq;
@@ -294,6 +309,7 @@ static void trainer_teardown(trainer *t)
 	free(t->opt_grad);
 	free(t->chunk_sum);
 	free(t->chunk_sumsq);
+	pp_batch_destroy(t->sample_batch);
 }
 
 /* ---- one evaluation ----------------------------------------------------- */
@@ -422,6 +438,41 @@ static int backward_chunked(trainer *t, term_run *tr, pp_error *err)
 	return PP_OK;
 }
 
+/* Per-sample statistics: g_i = tw·∇θ(w_i·r_i²) + other, point by point
+ * (one more forward and backward per point, on a one-point batch; the
+ * residual Jacobians come from the batched pass). */
+static int backward_samples(trainer *t, term_run *tr, pp_error *err)
+{
+	double tw = tr->st->term_weight, N = (double)tr->n;
+	pp_real out[PP_MAX_CHANNELS], seed[PP_MAX_CHANNELS];
+	int S = tr->n_channels, rc;
+
+	memset(t->chunk_sum, 0, t->n_params * sizeof *t->chunk_sum);
+	memset(t->chunk_sumsq, 0, t->n_params * sizeof *t->chunk_sumsq);
+	for (size_t b = 0; b < tr->n_batches; b++) {
+		for (size_t i = 0; i < tr->len[b]; i++) {
+			size_t p = tr->start[b] + i;
+			const pp_real *dr = tr->dr + (size_t)S * tr->start[b] + i;
+			rc = pp_network_forward(t->net, t->sample_batch, 1, tr->x + p * (size_t)t->d,
+						out, err);
+			if (rc)
+				return rc;
+			for (int c = 0; c < S; c++)
+				seed[c] = (pp_real)(2.0 / N) * tr->w[p] * tr->r[p] * dr[(size_t)c * tr->len[b]];
+			memset(t->chunk_grad, 0, t->n_params * sizeof *t->chunk_grad);
+			rc = pp_network_backward(t->net, t->sample_batch, seed, t->chunk_grad, err);
+			if (rc)
+				return rc;
+			for (size_t j = 0; j < t->n_params; j++) {
+				double g = N * tw * (double)t->chunk_grad[j] + (double)t->other[j];
+				t->chunk_sum[j] += g;
+				t->chunk_sumsq[j] += g * g;
+			}
+		}
+	}
+	return PP_OK;
+}
+
 static int backward_all(trainer *t, int with_chunks, pp_error *err)
 {
 	int rc;
@@ -430,7 +481,7 @@ static int backward_all(trainer *t, int with_chunks, pp_error *err)
 	for (int k = 0; k < t->n_terms; k++) {
 		term_run *tr = &t->terms[k];
 		memset(tr->grad, 0, t->n_params * sizeof *tr->grad);
-		if (with_chunks && k == t->interior)
+		if (with_chunks && k == t->interior && t->n_chunks > 0)
 			continue;
 		for (size_t b = 0; b < tr->n_batches; b++) {
 			rc = backward_batch(t, tr, b, tr->grad, err);
@@ -440,8 +491,10 @@ static int backward_all(trainer *t, int with_chunks, pp_error *err)
 		if (k != t->interior)
 			add_scaled(t->other, tr->st->term_weight, tr->grad, t->n_params);
 	}
-	if (with_chunks)
+	if (with_chunks && t->n_chunks > 0)
 		return backward_chunked(t, &t->terms[t->interior], err);
+	if (with_chunks)
+		return backward_samples(t, &t->terms[t->interior], err);
 	return PP_OK;
 }
 
@@ -491,7 +544,7 @@ static int evaluate(trainer *t, int update_weights, double *loss, pp_error *err)
 			return pp_error_prefix(err, "weighting '%s'", t->exp->weighting_plugin->name);
 	}
 	weighted_losses(t, loss);
-	rc = backward_all(t, update_weights && t->want_chunks, err);
+	rc = backward_all(t, t->want_chunks && t->stats_due, err);
 	if (rc)
 		return rc;
 	if (update_weights && wops->term_weights) {
@@ -512,6 +565,7 @@ static int objective_eval(void *ctx, const pp_real *params, double *loss, pp_rea
 	int rc;
 
 	memcpy(pp_network_params(t->net), params, t->n_params * sizeof *params);
+	t->stats_due = 0;
 	rc = evaluate(t, 0, loss, err);
 	if (rc)
 		return rc;
@@ -656,6 +710,19 @@ static int resample(trainer *t, pp_error *err)
 	return PP_OK;
 }
 
+/* Does an analyzer that reads the chunk statistics observe at @step?  The
+ * statistics cost a chunked (or per-point) backward, so only then. */
+static int stats_due(const trainer *t, long step)
+{
+	for (int a = 0; a < t->exp->n_analyzers; a++) {
+		const pp_analyzer_slot *s = &t->exp->analyzers[a];
+		if (s->ops->needs && (s->ops->needs(s->state) & PP_NEED_CHUNK_STATS) &&
+		    step % s->every == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* One optimizer step at *step; on failure the network keeps the parameters
  * the step started from. */
 static int train_step(trainer *t, const pp_stage *stage, int s, long i, long step,
@@ -674,6 +741,7 @@ static int train_step(trainer *t, const pp_stage *stage, int s, long i, long ste
 			return rc;
 	}
 	t->view.step = step;
+	t->stats_due = stats_due(t, step);
 	rc = evaluate(t, 1, &loss, err);
 	if (!rc)
 		rc = check_finite(t, step, loss, err);
@@ -796,6 +864,7 @@ static int finish(trainer *t, long step, const struct timespec *t0,
 	int rc;
 
 	t->view.step = step;
+	t->stats_due = 1;   /* every analyzer observes the final parameters */
 	rc = evaluate(t, 0, &loss, err);
 	if (!rc)
 		rc = check_finite(t, step, loss, err);

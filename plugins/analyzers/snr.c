@@ -7,8 +7,8 @@
  * excluded): μ = mean_k g_k, σ = population std of g_k;
  *   snr = ‖μ‖/‖σ‖,  phi = ‖μ‖/√(‖μ‖² + ‖σ‖²)  (so snr = φ/√(1 − φ²)),
  * whole network and per layer (snr_l1 ... for each dense layer).
- * Keys: chunks (100), mode: chunk (per-sample statistics, mode: sample, ask
- * the trainer for one chunk per point).
+ * Keys: chunks (100); mode: chunk | sample (sample: per-point gradients,
+ * K = N, which the trainer computes one point at a time).
  */
 #include <phasepinn/phasepinn.h>
 #include <phasepinn/phases.h>

@@ -102,11 +102,35 @@ static void test_rba_beats_vanilla_on_a_small_allen_cahn_run(void)
 	CU_ASSERT(rba < 0.8 * none);
 }
 
+/* Per-sample statistics (mode: sample, one point at a time after the batched
+ * pass) must equal chunk statistics with one chunk per point (100 chunks of
+ * 100 points, the chunked backward path): two code paths, one quantity. */
+static void test_per_sample_statistics_equal_one_point_chunks(void)
+{
+	static const char *base =
+		"seed: 3\npde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
+		"    initial: {points: 20}\n    boundary: {points: 20}\nnetwork:\n  layers: [6, 6]\n"
+		"weighting: {type: rba}\nstages:\n  - optimizer: adam\n    iterations: 5\n"
+		"analyzers:\n  - {type: snr, every: 1, %s}\n";
+	char yaml[1024];
+	double sample = NAN, chunks = NAN, phi = NAN;
+
+	snprintf(yaml, sizeof yaml, base, "mode: sample");
+	CU_ASSERT_EQUAL_FATAL(train(yaml, "snr", &sample, NULL, NULL), PP_OK);
+	snprintf(yaml, sizeof yaml, base, "chunks: 100");
+	CU_ASSERT_EQUAL_FATAL(train(yaml, "snr", &chunks, NULL, NULL), PP_OK);
+	CU_ASSERT_EQUAL_FATAL(train(yaml, "snr_phi", &phi, NULL, NULL), PP_OK);
+	CU_ASSERT(isfinite(sample) && sample > 0);
+	PP_ASSERT_CLOSE(sample, chunks, 0, 1e-9);
+	CU_ASSERT(phi > 0 && phi < 1);
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
 		{"same seed gives bit-identical parameters", test_same_seed_gives_bit_identical_parameters},
 		{"step counter is global across stages", test_step_counter_is_global_across_stages},
+		{"per-sample statistics equal one-point chunks", test_per_sample_statistics_equal_one_point_chunks},
 		{"rba beats vanilla on a small allen-cahn run", test_rba_beats_vanilla_on_a_small_allen_cahn_run},
 		{NULL, NULL},
 	};
