@@ -42,6 +42,7 @@ struct pp_config {
 
 struct pp_config_doc {
 	char *file;
+	char *file2;       /* overlay documents: the file the variant came from */
 	pp_config *root;
 };
 
@@ -278,6 +279,7 @@ void pp_config_doc_destroy(pp_config_doc *doc)
 		return;
 	node_free(doc->root);
 	free(doc->file);
+	free(doc->file2);
 	free(doc);
 }
 
@@ -799,4 +801,110 @@ int pp_config_check_unknown_tree(const pp_config *root, pp_error *err)
 	char path[512] = "";
 
 	return check_tree(root, path, sizeof path, err);
+}
+
+/* ---- overlays: a base experiment with some sections replaced ------------- */
+
+/* Deep copy of @src (line/column kept); file names point to @doc's copies. */
+static pp_config *clone_node(const pp_config *src, const char *base_file,
+			     const pp_config_doc *doc)
+{
+	pp_config *n = calloc(1, sizeof *n);
+	size_t count = src->count ? src->count : 1;
+
+	if (!n)
+		return NULL;
+	n->type = src->type;
+	n->file = strcmp(src->file, base_file) == 0 ? doc->file : doc->file2;
+	n->line = src->line;
+	n->column = src->column;
+	if (src->text && !(n->text = strdup(src->text)))
+		goto fail;
+	if (src->type == PP_CONFIG_SCALAR)
+		return n;
+	n->items = calloc(count, sizeof *n->items);
+	if (!n->items)
+		goto fail;
+	if (src->type == PP_CONFIG_MAP) {
+		n->keys = calloc(count, sizeof *n->keys);
+		n->key_lines = calloc(count, sizeof *n->key_lines);
+		n->key_columns = calloc(count, sizeof *n->key_columns);
+		n->used = calloc(count, 1);
+		if (!n->keys || !n->key_lines || !n->key_columns || !n->used)
+			goto fail;
+	}
+	for (size_t i = 0; i < src->count; i++) {
+		n->count = i + 1;
+		if (src->type == PP_CONFIG_MAP) {
+			if (!(n->keys[i] = strdup(src->keys[i])))
+				goto fail;
+			n->key_lines[i] = src->key_lines[i];
+			n->key_columns[i] = src->key_columns[i];
+		}
+		if (!(n->items[i] = clone_node(src->items[i], base_file, doc)))
+			goto fail;
+	}
+	return n;
+fail:
+	node_free(n);
+	return NULL;
+}
+
+int pp_config_doc_overlay(const pp_config_doc *base, const pp_config *variant,
+			  pp_config_doc **out, pp_error *err)
+{
+	pp_config_doc *doc = calloc(1, sizeof *doc);
+	pp_config *root;
+
+	*out = NULL;
+	if (!doc || !(doc->file = strdup(base->file)) ||
+	    !(doc->file2 = strdup(variant->file)) ||
+	    !(doc->root = clone_node(base->root, base->file, doc)))
+		goto nomem;
+	root = doc->root;
+	if (root->type != PP_CONFIG_MAP || variant->type != PP_CONFIG_MAP) {
+		pp_config_doc_destroy(doc);
+		return pp_config_error(err, PP_ERR_CONFIG, variant,
+				       "a variant and its base experiment are maps of sections");
+	}
+	for (size_t v = 0; v < variant->count; v++) {
+		pp_config *value = clone_node(variant->items[v], base->file, doc);
+		size_t i;
+		if (!value)
+			goto nomem;
+		for (i = 0; i < root->count && strcmp(root->keys[i], variant->keys[v]); i++)
+			;
+		if (i < root->count) {   /* the variant's section replaces the base's */
+			node_free(root->items[i]);
+			root->items[i] = value;
+			root->key_lines[i] = variant->key_lines[v];
+			root->key_columns[i] = variant->key_columns[v];
+			continue;
+		}
+		size_t n = root->count + 1;
+		char **keys = realloc(root->keys, n * sizeof *keys);
+		int *kl = keys ? realloc(root->key_lines, n * sizeof *kl) : NULL;
+		int *kc = kl ? (root->key_lines = kl, realloc(root->key_columns, n * sizeof *kc)) : NULL;
+		unsigned char *used = kc ? (root->key_columns = kc, realloc(root->used, n)) : NULL;
+		pp_config **items = used ? (root->used = used, realloc(root->items, n * sizeof *items)) : NULL;
+		if (keys)
+			root->keys = keys;
+		if (!items || !(root->keys[root->count] = strdup(variant->keys[v]))) {
+			if (items)
+				root->items = items;
+			node_free(value);
+			goto nomem;
+		}
+		root->items = items;
+		root->key_lines[root->count] = variant->key_lines[v];
+		root->key_columns[root->count] = variant->key_columns[v];
+		root->used[root->count] = 0;
+		root->items[root->count] = value;
+		root->count = n;
+	}
+	*out = doc;
+	return PP_OK;
+nomem:
+	pp_config_doc_destroy(doc);
+	return pp_error_set(err, PP_ERR_NOMEM, "out of memory building a variant");
 }

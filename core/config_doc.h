@@ -25,6 +25,12 @@ void pp_config_doc_destroy(pp_config_doc *doc);
  * for the first key of @map that no getter looked up.  NULL map: OK. */
 int pp_config_check_unknown(const pp_config *map, const char *section,
 			    pp_error *err);
+/* A new document: @base with each top-level section of the map @variant
+ * replacing (or adding) the section of the same name.  Nodes keep the file,
+ * line and column they came from, so errors point into the right file. */
+int pp_config_doc_overlay(const pp_config_doc *base, const pp_config *variant,
+			  pp_config_doc **out, pp_error *err);
+
 /* pp_config_check_unknown on every map of the tree, naming each by its path
  * ("stages[1]", "network.embedding"). */
 int pp_config_check_unknown_tree(const pp_config *root, pp_error *err);

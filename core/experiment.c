@@ -323,16 +323,30 @@ int pp_experiment_create(const char *path, const pp_registry *reg,
 			 const char *run_dir_override, enum pp_experiment_mode mode,
 			 pp_experiment **out, pp_error *err)
 {
+	pp_config_doc *doc = NULL;
+	int rc = pp_config_doc_load(path, &doc, err);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	return pp_experiment_create_doc(doc, reg, run_dir_override, mode, out, err);
+}
+
+int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
+			     const char *run_dir_override, enum pp_experiment_mode mode,
+			     pp_experiment **out, pp_error *err)
+{
 	pp_experiment *exp = calloc(1, sizeof *exp);
+	const char *path = pp_config_file(pp_config_doc_root(doc));
 	char stem[256];
 	int rc;
 
 	*out = NULL;
-	if (!exp)
+	if (!exp) {
+		pp_config_doc_destroy(doc);
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	rc = pp_config_doc_load(path, &exp->doc, err);
-	if (rc)
-		goto fail;
+	}
+	exp->doc = doc;
 	exp->root = pp_config_doc_root(exp->doc);
 	exp->path = pp_config_file(exp->root);
 	exp->name = file_stem(path, stem, sizeof stem);

@@ -89,6 +89,11 @@ enum pp_experiment_mode {
 int pp_experiment_create(const char *path, const pp_registry *reg,
 			 const char *run_dir_override, enum pp_experiment_mode mode,
 			 pp_experiment **out, pp_error *err);
+/* The same from a parsed document, which the experiment takes over (also
+ * on failure). */
+int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
+			     const char *run_dir_override, enum pp_experiment_mode mode,
+			     pp_experiment **out, pp_error *err);
 void pp_experiment_destroy(pp_experiment *exp);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <phasepinn/error.h>
 
+#include "core/config_doc.h"
 #include "core/registry.h"
 
 enum { PP_EXIT_OK = 0, PP_EXIT_FAILED = 1, PP_EXIT_USAGE = 2 };
@@ -15,12 +16,16 @@ int pp_cli_run(int argc, char **argv);       /* core/cli/run.c */
 int pp_cli_check(int argc, char **argv);     /* core/cli/run.c */
 int pp_cli_plugins(int argc, char **argv);   /* core/cli/run.c */
 int pp_cli_compare(int argc, char **argv);   /* core/cli/compare.c */
+/* `check` of a file with a compare: section: every variant validated. */
+int pp_cli_check_compare(const char *path);
 int pp_cli_bench(int argc, char **argv);     /* core/cli/bench.c */
 int pp_cli_phases(int argc, char **argv);    /* core/cli/phases.c */
 int pp_cli_reference(int argc, char **argv); /* core/cli/reference.c */
 
-/* Run one experiment into @output (NULL: its own output:); the exit code. */
+/* Run one experiment into @output (NULL: its own output:); the exit code.
+ * pp_cli_run_doc takes the document over. */
 int pp_cli_run_file(const char *file, const char *output, int force, int quiet);
+int pp_cli_run_doc(pp_config_doc *doc, const char *output, int force, int quiet);
 /* --plugin-dir values, set by main() before dispatching. */
 void pp_cli_set_plugin_dirs(const char *const *dirs, int n);
 /* A registry loaded from the search path; prints the error and returns NULL. */

@@ -175,12 +175,95 @@ static int write_tables(const char *dir, const variant *v, int n, pp_error *err)
 	return pp_atomic_commit(&md, err);
 }
 
-/* The experiment's name and seed, from a check-only load. */
-static int identify(const char *file, pp_registry *reg, variant *v, pp_error *err)
-{
-	pp_experiment *exp = NULL;
-	int rc = pp_experiment_create(file, reg, NULL, PP_EXPERIMENT_PDE_ONLY, &exp, err);
+/* Where the experiments come from: files, or one file with a compare:
+ * section naming a base experiment and variants that replace its sections:
+ *
+ *   compare:
+ *     base: allen_cahn_base.yaml        # relative to this file
+ *     variants:
+ *       - {name: vanilla, weighting: {type: none}}
+ *       - {name: rba, weighting: {type: rba}}
+ */
+typedef struct sources {
+	int n;
+	const char *files[MAX_VARIANTS];
+	pp_config_doc *spec;                 /* the compare file, when used */
+	pp_config_doc *base;
+	const pp_config *variants[MAX_VARIANTS];
+	char default_out[512];
+} sources;
 
+static int load_spec(sources *src, const char *path, pp_error *err)
+{
+	const pp_config *root, *cmp, *list;
+	const char *base;
+	char base_path[4096];
+	int rc = pp_config_doc_load(path, &src->spec, err);
+
+	if (rc)
+		return rc;
+	root = pp_config_doc_root(src->spec);
+	cmp = pp_config_get(root, "compare");
+	if (!cmp)
+		return PP_OK;  /* an ordinary experiment: compare needs two */
+	if (pp_config_node_type(cmp) != PP_CONFIG_MAP)
+		return pp_config_error(err, PP_ERR_CONFIG, cmp,
+				       "compare: is a map {base: FILE, variants: [{name: ..., <sections>}]}");
+	rc = pp_config_string(cmp, "base", NULL, &base, err);
+	if (!rc && !base)
+		rc = pp_config_error(err, PP_ERR_CONFIG, cmp, "compare: missing required key 'base'");
+	list = rc ? NULL : pp_config_require(cmp, "variants", err);
+	if (!rc && !list)
+		rc = PP_ERR_CONFIG;
+	if (!rc && (pp_config_node_type(list) != PP_CONFIG_SEQUENCE || pp_config_size(list) < 2 ||
+		    pp_config_size(list) > MAX_VARIANTS))
+		rc = pp_config_error(err, PP_ERR_CONFIG, list,
+				     "variants: is a list of 2 to %d maps, each with a name:", MAX_VARIANTS);
+	if (!rc)
+		rc = pp_config_check_unknown(cmp, "compare", err);
+	if (!rc)
+		rc = pp_config_check_unknown(root, "a compare file", err);
+	if (rc)
+		return rc;
+	if (base[0] == '/' || !strchr(path, '/'))
+		snprintf(base_path, sizeof base_path, "%s", base);
+	else
+		snprintf(base_path, sizeof base_path, "%.*s/%s", (int)(strrchr(path, '/') - path),
+			 path, base);
+	rc = pp_config_doc_load(base_path, &src->base, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < pp_config_size(list); i++) {
+		const pp_config *v = pp_config_at(list, i);
+		if (pp_config_node_type(v) != PP_CONFIG_MAP || !pp_config_get(v, "name"))
+			return pp_config_error(err, PP_ERR_CONFIG, v,
+					       "each variant is a map with a name: and the sections it changes");
+		src->variants[src->n++] = v;
+	}
+	{
+		const char *stem = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+		snprintf(src->default_out, sizeof src->default_out, "runs/%.*s",
+			 (int)strcspn(stem, "."), stem);
+	}
+	return PP_OK;
+}
+
+static int make_doc(const sources *src, int i, pp_config_doc **doc, pp_error *err)
+{
+	if (src->spec && src->base)
+		return pp_config_doc_overlay(src->base, src->variants[i], doc, err);
+	return pp_config_doc_load(src->files[i], doc, err);
+}
+
+/* Validate variant @i and read its name and seed. */
+static int identify(const sources *src, int i, pp_registry *reg, variant *v, pp_error *err)
+{
+	pp_config_doc *doc = NULL;
+	pp_experiment *exp = NULL;
+	int rc = make_doc(src, i, &doc, err);
+
+	if (!rc)
+		rc = pp_experiment_create_doc(doc, reg, NULL, PP_EXPERIMENT_CHECK, &exp, err);
 	if (rc)
 		return rc;
 	snprintf(v->name, sizeof v->name, "%s", exp->name);
@@ -189,12 +272,19 @@ static int identify(const char *file, pp_registry *reg, variant *v, pp_error *er
 	return PP_OK;
 }
 
+static void sources_free(sources *src)
+{
+	pp_config_doc_destroy(src->spec);
+	pp_config_doc_destroy(src->base);
+}
+
 int pp_cli_compare(int argc, char **argv)
 {
-	const char *files[MAX_VARIANTS], *out = "runs/compare";
+	const char *out = NULL;
 	static variant v[MAX_VARIANTS];
-	int n = 0, force = 0, quiet = 0, rc = PP_OK, code;
-	pp_registry *reg;
+	sources src = {0};
+	int force = 0, quiet = 0, rc = PP_OK, code = PP_EXIT_OK;
+	pp_registry *reg = NULL;
 	pp_error err = {0};
 	char path[4200];
 	FILE *combined = NULL;
@@ -206,48 +296,65 @@ int pp_cli_compare(int argc, char **argv)
 			force = 1;
 		else if (!strcmp(argv[i], "--quiet"))
 			quiet = 1;
-		else if (argv[i][0] != '-' && n < MAX_VARIANTS)
-			files[n++] = argv[i];
+		else if (argv[i][0] != '-' && src.n < MAX_VARIANTS)
+			src.files[src.n++] = argv[i];
 		else {
 			fprintf(stderr, "phasepinn compare: unexpected argument '%s'\n", argv[i]);
 			return PP_EXIT_USAGE;
 		}
 	}
-	if (n < 2) {
-		fprintf(stderr, "usage: phasepinn compare A.yaml B.yaml ... [--output DIR] [--force] [--quiet]\n");
+	if (src.n == 1) {
+		const char *file = src.files[0];
+		src.n = 0;
+		rc = load_spec(&src, file, &err);
+		if (!rc && !src.base)
+			src.n = 1;  /* not a compare file */
+	}
+	if (!rc && src.n < 2) {
+		fprintf(stderr, "usage: phasepinn compare A.yaml B.yaml ... [--output DIR] [--force] [--quiet]\n"
+				"       phasepinn compare COMPARE.yaml   (compare: {base: FILE, variants: [...]})\n");
+		sources_free(&src);
 		return PP_EXIT_USAGE;
 	}
-	reg = pp_cli_registry();
-	if (!reg)
+	if (!out)
+		out = src.base ? src.default_out : "runs/compare";
+	reg = rc ? NULL : pp_cli_registry();
+	if (!rc && !reg) {
+		sources_free(&src);
 		return PP_EXIT_USAGE;
-	/* validate all before running any, so a typo in the last file costs nothing */
-	for (int i = 0; i < n && !rc; i++) {
-		pp_experiment *exp = NULL;
-		rc = pp_experiment_create(files[i], reg, NULL, PP_EXPERIMENT_CHECK, &exp, &err);
-		pp_experiment_destroy(exp);
-		if (!rc)
-			rc = identify(files[i], reg, &v[i], &err);
+	}
+	/* validate all before running any, so a typo in the last one costs nothing */
+	for (int i = 0; i < src.n && !rc; i++) {
+		rc = identify(&src, i, reg, &v[i], &err);
 		for (int j = 0; !rc && j < i; j++)
 			if (!strcmp(v[i].name, v[j].name))
 				rc = pp_error_set(&err, PP_ERR_CONFIG,
-						  "%s and %s are both named '%s'; give one a different name:",
-						  files[j], files[i], v[i].name);
+						  "two experiments are named '%s'; give one a different name:",
+						  v[i].name);
 	}
 	pp_registry_destroy(reg);
 	if (rc) {
 		fprintf(stderr, "phasepinn compare: %s\n", err.message);
+		sources_free(&src);
 		return PP_EXIT_USAGE;
 	}
-	for (int i = 1; i < n; i++)
+	for (int i = 1; i < src.n; i++)
 		if (v[i].seed != v[0].seed)
-			fprintf(stderr, "phasepinn compare: warning: %s uses seed %lu, %s seed %lu: they will not see the same points\n",
-				files[i], v[i].seed, files[0], v[0].seed);
-	for (int i = 0; i < n; i++) {
+			fprintf(stderr, "phasepinn compare: warning: '%s' uses seed %lu, '%s' seed %lu: they will not see the same points\n",
+				v[i].name, v[i].seed, v[0].name, v[0].seed);
+	for (int i = 0; i < src.n && !code; i++) {
+		pp_config_doc *doc = NULL;
 		snprintf(v[i].dir, sizeof v[i].dir, "%s/%s", out, v[i].name);
-		code = pp_cli_run_file(files[i], v[i].dir, force, quiet);
-		if (code)
-			return code;
+		if (make_doc(&src, i, &doc, &err)) {
+			fprintf(stderr, "phasepinn compare: %s\n", err.message);
+			code = PP_EXIT_USAGE;
+			break;
+		}
+		code = pp_cli_run_doc(doc, v[i].dir, force, quiet);
 	}
+	sources_free(&src);
+	if (code)
+		return code;
 	if (pp_path_join(path, sizeof path, out, "combined_metrics.csv", &err) == 0)
 		combined = fopen(path, "w");
 	if (!combined) {
@@ -255,12 +362,12 @@ int pp_cli_compare(int argc, char **argv)
 		return PP_EXIT_FAILED;
 	}
 	fputs("variant,step,metric,value\n", combined);
-	for (int i = 0; i < n && !rc; i++)
+	for (int i = 0; i < src.n && !rc; i++)
 		rc = summarise(&v[i], combined, &err);
 	if (fclose(combined) != 0 && !rc)
 		rc = pp_error_set(&err, PP_ERR_IO, "cannot write %s", path);
 	if (!rc)
-		rc = write_tables(out, v, n, &err);
+		rc = write_tables(out, v, src.n, &err);
 	if (rc) {
 		fprintf(stderr, "phasepinn compare: %s\n", err.message);
 		return PP_EXIT_FAILED;
@@ -275,4 +382,27 @@ int pp_cli_compare(int argc, char **argv)
 			fclose(f);
 	}
 	return PP_EXIT_OK;
+}
+
+int pp_cli_check_compare(const char *path)
+{
+	static variant v[MAX_VARIANTS];
+	sources src = {0};
+	pp_registry *reg = NULL;
+	pp_error err = {0};
+	int rc = load_spec(&src, path, &err);
+
+	if (!rc && !src.base)
+		rc = pp_error_set(&err, PP_ERR_CONFIG, "%s has no compare: section", path);
+	if (!rc && !(reg = pp_cli_registry()))
+		rc = PP_ERR_PLUGIN;
+	for (int i = 0; !rc && i < src.n; i++)
+		rc = identify(&src, i, reg, &v[i], &err);
+	if (rc && err.message[0])
+		fprintf(stderr, "phasepinn: %s\n", err.message);
+	else if (!rc)
+		printf("%s: ok: %d variants of %s\n", path, src.n, pp_config_file(pp_config_doc_root(src.base)));
+	pp_registry_destroy(reg);
+	sources_free(&src);
+	return rc ? PP_EXIT_USAGE : PP_EXIT_OK;
 }

@@ -285,16 +285,18 @@ static int parse_run_args(int argc, char **argv, const char **file, const char *
 	return PP_EXIT_OK;
 }
 
-int pp_cli_run_file(const char *file, const char *output, int force, int quiet)
+int pp_cli_run_doc(pp_config_doc *doc, const char *output, int force, int quiet)
 {
 	pp_registry *reg = pp_cli_registry();
 	pp_experiment *exp = NULL;
 	pp_error err = {0};
 	int rc;
 
-	if (!reg)
+	if (!reg) {
+		pp_config_doc_destroy(doc);
 		return PP_EXIT_USAGE;
-	rc = pp_experiment_create(file, reg, output, PP_EXPERIMENT_RUN, &exp, &err);
+	}
+	rc = pp_experiment_create_doc(doc, reg, output, PP_EXPERIMENT_RUN, &exp, &err);
 	if (rc) {
 		/* Whatever stops an experiment from being built is the user's to fix. */
 		fprintf(stderr, "phasepinn: %s\n", err.message);
@@ -307,6 +309,18 @@ int pp_cli_run_file(const char *file, const char *output, int force, int quiet)
 	pp_experiment_destroy(exp);
 	pp_registry_destroy(reg);
 	return pp_cli_exit_code(rc);
+}
+
+int pp_cli_run_file(const char *file, const char *output, int force, int quiet)
+{
+	pp_config_doc *doc = NULL;
+	pp_error err = {0};
+
+	if (pp_config_doc_load(file, &doc, &err)) {
+		fprintf(stderr, "phasepinn: %s\n", err.message);
+		return PP_EXIT_USAGE;
+	}
+	return pp_cli_run_doc(doc, output, force, quiet);
 }
 
 int pp_cli_run(int argc, char **argv)
@@ -331,6 +345,15 @@ int pp_cli_check(int argc, char **argv)
 	rc = parse_run_args(argc, argv, &file, NULL, NULL, NULL);
 	if (rc)
 		return rc;
+	{
+		pp_config_doc *doc = NULL;
+		int is_compare = pp_config_doc_load(file, &doc, &err) == PP_OK &&
+				 pp_config_get(pp_config_doc_root(doc), "compare") != NULL;
+		pp_config_doc_destroy(doc);
+		pp_error_clear(&err);
+		if (is_compare)
+			return pp_cli_check_compare(file);
+	}
 	reg = pp_cli_registry();
 	if (!reg)
 		return PP_EXIT_USAGE;

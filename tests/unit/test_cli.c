@@ -202,6 +202,32 @@ static void test_compare_runs_variants_and_tabulates_them(void)
 	CU_ASSERT_FALSE(exists("cmp2"));
 }
 
+static void test_compare_file_with_base_and_variants(void)
+{
+	char *text;
+
+	write_file("base.yaml", TINY "analyzers:\n  - {type: error, every: 10}\n");
+	write_file("cmp.yaml", "compare:\n  base: base.yaml\n  variants:\n"
+			       "    - {name: plain, weighting: {type: none}}\n"
+			       "    - {name: attention, weighting: {type: rba, eta: 0.01}}\n");
+	CU_ASSERT_EQUAL(cli("check cmp.yaml"), 0);
+	CU_ASSERT_EQUAL_FATAL(cli("compare cmp.yaml --output cmpv --quiet"), 0);
+	text = slurp("cmpv/comparison.md");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| plain | "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| attention | "));
+	text = slurp("cmpv/attention/config.yaml");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "eta: 0.01"));
+	/* an error in a variant points into the compare file */
+	write_file("cmp_bad.yaml", "compare:\n  base: base.yaml\n  variants:\n"
+				   "    - {name: a, weighting: {type: rba, gama: 1}}\n    - {name: b}\n");
+	CU_ASSERT_EQUAL(cli("compare cmp_bad.yaml --output cmpbad"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "cmp_bad.yaml:4:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "unknown key 'gama'"));
+	CU_ASSERT_FALSE(exists("cmpbad"));
+}
+
 /* Every experiment shipped in configs/ must stay valid. */
 static void test_shipped_configs_validate(void)
 {
@@ -228,6 +254,7 @@ int main(void)
 		{"divergence exits one with a failed summary", test_divergence_exits_one_with_failed_summary},
 		{"reference writes a CSV with input names", test_reference_writes_a_csv_with_input_names},
 		{"compare runs variants and tabulates them", test_compare_runs_variants_and_tabulates_them},
+		{"compare file with base and variants", test_compare_file_with_base_and_variants},
 		{"shipped configs validate", test_shipped_configs_validate},
 		{NULL, NULL},
 	};
