@@ -813,6 +813,9 @@ static int run_stage(trainer *t, int s, long *step, const struct timespec *t0,
 			break;
 		}
 	}
+	if (rc)
+		snprintf(res->stop_reasons[s], sizeof res->stop_reasons[s], "stopped: %.140s",
+			 err->message);
 	stage->ops->destroy(t->opt_state);
 	t->opt_state = NULL;
 	t->view.optimizer_state = NULL;

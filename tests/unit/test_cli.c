@@ -30,6 +30,24 @@ static int cli(const char *args)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Run a shell snippet in the temp dir ($PP_TEST_EXE is the program). */
+static int shell(const char *snippet)
+{
+	char cmd[8192];
+	size_t n;
+	FILE *p;
+	int status;
+
+	snprintf(cmd, sizeof cmd, "cd %s && { %s; } 2>&1", dir, snippet);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(output, 1, sizeof output - 1, p);
+	output[n] = '\0';
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 static void write_file(const char *name, const char *text)
 {
 	char path[4096];
@@ -158,6 +176,7 @@ static void test_divergence_exits_one_with_failed_summary(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"status\": \"failed\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "is not finite"));  /* names step and term */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"stop\": \"stopped: step "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "of term '"));
 	/* the last good parameters are kept: all finite */
 	text = slurp("out_div/parameters.txt");
@@ -228,6 +247,22 @@ static void test_compare_file_with_base_and_variants(void)
 	CU_ASSERT_FALSE(exists("cmpbad"));
 }
 
+/* SIGTERM mid-run: exit 1, a complete summary saying "interrupted". */
+static void test_interrupted_run_leaves_a_complete_summary(void)
+{
+	char *text;
+
+	write_file("long.yaml", "pde:\n  type: burgers\nnetwork:\n  layers: [20, 20]\nstages:\n"
+				"  - optimizer: adam\n    iterations: 1000000\noutput: out_long\n");
+	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" run long.yaml --quiet & pid=$!; sleep 1; "
+			      "kill -TERM $pid; wait $pid"), 1);
+	text = slurp("out_long/summary.json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"status\": \"interrupted\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n}\n"));   /* complete JSON */
+	CU_ASSERT_TRUE(exists("out_long/parameters.txt"));
+}
+
 /* Every experiment shipped in configs/ must stay valid. */
 static void test_shipped_configs_validate(void)
 {
@@ -255,6 +290,7 @@ int main(void)
 		{"reference writes a CSV with input names", test_reference_writes_a_csv_with_input_names},
 		{"compare runs variants and tabulates them", test_compare_runs_variants_and_tabulates_them},
 		{"compare file with base and variants", test_compare_file_with_base_and_variants},
+		{"interrupted run leaves a complete summary", test_interrupted_run_leaves_a_complete_summary},
 		{"shipped configs validate", test_shipped_configs_validate},
 		{NULL, NULL},
 	};
