@@ -12,28 +12,11 @@
 static char dir[] = "/tmp/pp_test_cli_XXXXXX";
 static char output[65536];
 
-/* Run `phasepinn ARGS` in the temp dir; stdout+stderr into output. */
-static int cli(const char *args)
-{
-	char cmd[8192];
-	size_t n;
-	FILE *p;
-	int status;
-
-	snprintf(cmd, sizeof cmd, "cd %s && %s %s 2>&1", dir, getenv("PP_TEST_EXE"), args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	n = fread(output, 1, sizeof output - 1, p);
-	output[n] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Run a shell snippet in the temp dir ($PP_TEST_EXE is the program). */
+/* Run a shell snippet in the temp dir ($PP_TEST_EXE is the program);
+ * stdout+stderr into output; the exit status. */
 static int shell(const char *snippet)
 {
-	char cmd[8192];
+	char cmd[16384];
 	size_t n;
 	FILE *p;
 	int status;
@@ -46,6 +29,15 @@ static int shell(const char *snippet)
 	output[n] = '\0';
 	status = pclose(p);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Run `phasepinn ARGS` in the temp dir. */
+static int cli(const char *args)
+{
+	char snippet[8192];
+
+	snprintf(snippet, sizeof snippet, "\"$PP_TEST_EXE\" %s", args);
+	return shell(snippet);
 }
 
 static void write_file(const char *name, const char *text)
