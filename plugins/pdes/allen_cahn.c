@@ -329,6 +329,7 @@ static int ac_reference(void *state, const pp_grid *grid, double *u, pp_error *e
 		}
 	}
 	etd_free(&s);
+	fftw_cleanup();  /* FFTW's planner caches: ours were the only plans */
 	for (size_t i = 0; i < pp_grid_size(grid); i++)
 		if (!isfinite(u[i]))
 			return pp_error_set(err, PP_ERR_NUMERIC,
