@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cblas.h>
 
@@ -30,6 +31,9 @@ typedef struct term_run {
 
 typedef struct trainer {
 	pp_experiment *exp;
+	int progress_tty;           /* progress goes to a terminal: one updating line */
+	double progress_last;       /* when that line was last drawn (s) */
+	int col_error, col_phase;   /* metric columns shown in progress, or -1 */
 	pp_network *net;
 	size_t n_params;
 	int d;
@@ -676,9 +680,10 @@ static int observe(trainer *t, long step, int stage, int force, const struct tim
 	return PP_OK;
 }
 
-static void emit(trainer *t, long step, const metrics_row *row,
-		 const pp_train_options *opts, pp_train_result *res)
+static void emit(trainer *t, const metrics_row *row, const pp_train_options *opts,
+		 pp_train_result *res)
 {
+	(void)t;
 	if (!row->any)
 		return;
 	for (int i = 0; i < res->n_columns; i++)
@@ -686,16 +691,37 @@ static void emit(trainer *t, long step, const metrics_row *row,
 			res->last[i] = row->v[i];
 	if (opts->metrics)
 		write_row(row->v, row->set, res->n_columns, opts->metrics);
-	if (opts->progress && step % t->exp->log_every == 0) {
-		fprintf(opts->progress, "step %ld/%ld [%s] loss %.4e", step,
-			t->exp->total_iterations, t->view.optimizer ? t->view.optimizer : "-",
-			t->view.loss);
-		for (int k = 0; k < t->n_terms; k++)
-			fprintf(opts->progress, "  %s %.3e", t->terms[k].st->name,
-				t->terms[k].st->loss);
-		fprintf(opts->progress, "  %.1fs\n", row->v[COL_TIME]);
-		fflush(opts->progress);
-	}
+}
+
+/* Progress: on a terminal one line redrawn at most 5 times a second; else a
+ * plain line every logging.every steps (CI logs).  Stage, step / total,
+ * loss, error and phase when those analyzers run, steps per second, time
+ * left. */
+static void progress(trainer *t, long step, int final, const struct timespec *t0,
+		     const pp_train_options *opts, const pp_train_result *res)
+{
+	static const char *const phase_names[] = {"fitting", "diffusion", "equilibrium"};
+	double now = seconds_since(t0), rate, left;
+	FILE *f = opts->progress;
+
+	if (!f)
+		return;
+	if (t->progress_tty ? !final && now - t->progress_last < 0.2
+			    : !final && step % t->exp->log_every != 0)
+		return;
+	t->progress_last = now;
+	rate = now > 0 ? (double)step / now : 0;
+	left = rate > 0 ? (double)(t->exp->total_iterations - step) / rate : 0;
+	fprintf(f, "%sstage %d/%d %s  step %ld/%ld  loss %.3e", t->progress_tty ? "\r\033[K" : "",
+		t->view.stage + 1, t->exp->n_stages, t->view.optimizer ? t->view.optimizer : "-",
+		step, t->exp->total_iterations, t->view.loss);
+	if (t->col_error >= 0 && isfinite(res->last[t->col_error]))
+		fprintf(f, "  rel.L2 %.3e", res->last[t->col_error]);
+	if (t->col_phase >= 0 && res->last[t->col_phase] >= 0 && res->last[t->col_phase] <= 2)
+		fprintf(f, "  phase %s", phase_names[(int)res->last[t->col_phase]]);
+	fprintf(f, "  %.0f steps/s  %s %.0fs", rate, final ? "total" : "left", final ? now : left);
+	fputs(t->progress_tty && !final ? "" : "\n", f);
+	fflush(f);
 }
 
 /* ---- stages ------------------------------------------------------------- */
@@ -776,7 +802,8 @@ static int train_step(trainer *t, const pp_stage *stage, int s, long i, long ste
 	}
 	memcpy(slab, t->params, bytes);
 	row.v[COL_LR] = args->lr;
-	emit(t, step, &row, opts, res);
+	emit(t, &row, opts, res);
+	progress(t, step, 0, t0, opts, res);
 	res->stage_steps[s]++;
 	res->steps++;
 	return PP_OK;
@@ -875,7 +902,8 @@ static int finish(trainer *t, long step, const struct timespec *t0,
 		rc = observe(t, step, t->view.stage, 1, t0, &row, err);
 	if (rc)
 		return rc;
-	emit(t, step, &row, opts, res);
+	emit(t, &row, opts, res);
+	progress(t, step, 1, t0, opts, res);
 	res->final_loss = loss;
 	for (int a = 0; a < t->exp->n_analyzers; a++) {
 		pp_analyzer_slot *s = &t->exp->analyzers[a];
@@ -906,6 +934,14 @@ int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *
 	t->objective.ctx = t;
 	t->objective.eval = objective_eval;
 	name_columns(t, res);
+	t->progress_tty = opts->progress && isatty(fileno(opts->progress));
+	t->col_error = t->col_phase = -1;
+	for (int i = 0; i < res->n_columns; i++) {
+		if (!strcmp(res->columns[i], "error_rel_l2"))
+			t->col_error = i;
+		if (!strcmp(res->columns[i], "phase"))
+			t->col_phase = i;
+	}
 	if (opts->metrics)
 		write_header(res, opts->metrics);
 	for (int s = 0; s < exp->n_stages; s++) {

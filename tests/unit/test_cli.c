@@ -255,6 +255,19 @@ static void test_interrupted_run_leaves_a_complete_summary(void)
 	CU_ASSERT_TRUE(exists("out_long/parameters.txt"));
 }
 
+/* Not a terminal: plain progress lines every logging.every steps, one at the end. */
+static void test_progress_lines_when_not_a_terminal(void)
+{
+	write_file("prog.yaml", TINY "output: out_prog\n");
+	CU_ASSERT_EQUAL_FATAL(cli("run prog.yaml"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "\nstage 1/2 adam  step 10/35  loss "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "\nstage 2/2 lbfgs  step 30/35  loss "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "steps/s  total "));
+	CU_ASSERT_PTR_NULL(strstr(output, "\r"));
+	CU_ASSERT_EQUAL_FATAL(cli("run prog.yaml --force --quiet"), 0);
+	CU_ASSERT_STRING_EQUAL(output, "");
+}
+
 /* Every experiment shipped in configs/ must stay valid. */
 static void test_shipped_configs_validate(void)
 {
@@ -283,6 +296,7 @@ int main(void)
 		{"compare runs variants and tabulates them", test_compare_runs_variants_and_tabulates_them},
 		{"compare file with base and variants", test_compare_file_with_base_and_variants},
 		{"interrupted run leaves a complete summary", test_interrupted_run_leaves_a_complete_summary},
+		{"progress lines when not a terminal", test_progress_lines_when_not_a_terminal},
 		{"shipped configs validate", test_shipped_configs_validate},
 		{NULL, NULL},
 	};
