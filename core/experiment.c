@@ -351,8 +351,10 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 	exp->path = pp_config_file(exp->root);
 	exp->name = file_stem(path, stem, sizeof stem);
 	rc = read_top_level(exp, err);
-	if (rc)
+	if (rc) {
+		exp->name = NULL;  /* points at the stem or into the document: not ours */
 		goto fail;
+	}
 	exp->name = strdup(exp->name);  /* the stem lives on this stack frame */
 	if (!exp->name) {
 		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory");

@@ -126,6 +126,28 @@ static void test_impossible_values_are_refused(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "out of range"));
 }
 
+/* Inputs the fuzzer found (tests/data/fuzz/): a bad top-level value and a
+ * document that is not a map crashed the clean-up (the name pointed into the
+ * document or at a stack buffer) before they were errors. */
+static void test_fuzzer_found_inputs_are_clean_errors(void)
+{
+	static const char *const files[] = {"not_a_map.yaml", "bad_threads_value.yaml"};
+	char path[4096];
+	pp_experiment *exp = NULL;
+	pp_error err = {0};
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof path, "%s/tests/data/fuzz/%s", getenv("PP_TEST_SOURCE_ROOT"), files[i]);
+		CU_ASSERT_EQUAL(pp_experiment_create(path, reg, NULL, PP_EXPERIMENT_CHECK, &exp, &err),
+				PP_ERR_CONFIG);
+		CU_ASSERT_PTR_NULL(exp);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.message, files[i]));
+	}
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "threads must be an integer"));
+	CU_ASSERT_EQUAL(try_create("- just\n- a list\n", &err), PP_ERR_CONFIG);
+	CU_ASSERT_EQUAL(try_create("name: x\nseed: lots\n", &err), PP_ERR_CONFIG);
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -137,6 +159,7 @@ int main(void)
 		{"unknown plugin lists available ones", test_unknown_plugin_lists_available_ones},
 		{"unknown term lists the pde terms", test_unknown_term_lists_the_pde_terms},
 		{"impossible values are refused", test_impossible_values_are_refused},
+		{"fuzzer-found inputs are clean errors", test_fuzzer_found_inputs_are_clean_errors},
 		{NULL, NULL},
 	};
 	pp_error err = {0};
