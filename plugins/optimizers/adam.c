@@ -5,7 +5,9 @@
  *   m̂ = m/(1−β1^t), v̂ = v/(1−β2^t),
  *   θ ← θ − lr·(m̂/(√v̂ + ε) + λ·θ)
  * Keys: lr (1e-3), beta1 (0.9), beta2 (0.999), eps (1e-8), weight_decay (0),
- * schedule (plugins/common/schedule.h).  Publishes m̂ and v̂ for adam_snr.
+ * schedule (plugins/optimizers/schedule.h).  Publishes m̂ and v̂ for
+ * adam_snr.  A non-finite loss or gradient is refused before any state or
+ * parameter changes.
  */
 #include <phasepinn/phasepinn.h>
 
@@ -14,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugins/common/schedule.h"
+#include "checkpoint.h"
+#include "schedule.h"
+#include "step_input.h"
 
 typedef struct adam {
 	pp_schedule schedule;
@@ -23,6 +27,17 @@ typedef struct adam {
 	long t;          /* updates done */
 	pp_real *m, *v;
 } adam;
+
+static void adam_destroy(void *state)
+{
+	adam *a = state;
+
+	if (!a)
+		return;
+	free(a->m);
+	free(a->v);
+	free(a);
+}
 
 static int adam_create(const pp_config *cfg, size_t n_params, void **state, pp_error *err)
 {
@@ -37,71 +52,57 @@ static int adam_create(const pp_config *cfg, size_t n_params, void **state, pp_e
 	if (!rc)
 		rc = pp_config_double(cfg, "beta2", 0.999, 0, 0.999999999, &a->beta2, err);
 	if (!rc)
-		rc = pp_config_double(cfg, "eps", 1e-8, 0, 1, &a->eps, err);
+		rc = pp_config_double(cfg, "eps", 1e-8, 1e-30, 1, &a->eps, err);
 	if (!rc)
 		rc = pp_config_double(cfg, "weight_decay", 0, 0, 1e3, &a->weight_decay, err);
 	if (rc)
-		goto fail;
+		goto free_adam;
 	a->n = n_params;
 	a->m = calloc(n_params ? n_params : 1, sizeof *a->m);
 	a->v = calloc(n_params ? n_params : 1, sizeof *a->v);
 	if (!a->m || !a->v) {
 		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for Adam moments");
-		goto fail;
+		goto free_adam;
 	}
 	*state = a;
 	return PP_OK;
-fail:
-	free(a->m);
-	free(a->v);
-	free(a);
+free_adam:
+	adam_destroy(a);
 	return rc;
 }
 
-static void adam_destroy(void *state)
+/* One Adam update of @params with gradient @g at learning rate @lr. */
+static void adam_update(adam *a, pp_real *restrict params, const pp_real *restrict g, double lr)
 {
-	adam *a = state;
+	const double c1 = 1.0 / (1.0 - pow(a->beta1, (double)a->t));
+	const double c2 = 1.0 / (1.0 - pow(a->beta2, (double)a->t));
+	const pp_real b1 = (pp_real)a->beta1, b2 = (pp_real)a->beta2;
+	const pp_real s1 = (pp_real)c1, s2 = (pp_real)c2, eps = (pp_real)a->eps;
+	const pp_real step = (pp_real)lr, wd = (pp_real)a->weight_decay;
+	pp_real *restrict m = a->m, *restrict v = a->v;
 
-	if (!a)
-		return;
-	free(a->m);
-	free(a->v);
-	free(a);
+	for (size_t j = 0; j < a->n; j++) {
+		m[j] = b1 * m[j] + (1 - b1) * g[j];
+		v[j] = b2 * v[j] + (1 - b2) * g[j] * g[j];
+		params[j] -= step * ((m[j] * s1) / (sqrt(v[j] * s2) + eps) + wd * params[j]);
+	}
 }
 
 static int adam_step(void *state, pp_real *params, pp_optimizer_args *args, pp_error *err)
 {
 	adam *a = state;
-	const pp_real *g = args->grad;
 	double lr = pp_schedule_lr(&a->schedule, args->stage_step, args->stage_iterations);
-	double c1, c2;
+	int rc = pp_step_input_check("adam", args, a->n, err);
 
-	if (!isfinite(args->loss))
-		return pp_error_set(err, PP_ERR_NUMERIC, "adam: loss is not finite at step %ld",
-				    args->step);
-	for (size_t j = 0; j < a->n; j++)
-		if (!isfinite(g[j]))
-			return pp_error_set(err, PP_ERR_NUMERIC,
-					    "adam: gradient entry %zu is not finite at step %ld", j,
-					    args->step);
-	a->t++;
-	c1 = 1.0 / (1.0 - pow(a->beta1, (double)a->t));
-	c2 = 1.0 / (1.0 - pow(a->beta2, (double)a->t));
-	{
-		const pp_real b1 = (pp_real)a->beta1, b2 = (pp_real)a->beta2;
-		const pp_real s1 = (pp_real)c1, s2 = (pp_real)c2, eps = (pp_real)a->eps;
-		const pp_real step = (pp_real)lr, wd = (pp_real)a->weight_decay;
-		pp_real *restrict m = a->m, *restrict v = a->v, *restrict p = params;
-		for (size_t j = 0; j < a->n; j++) {
-			m[j] = b1 * m[j] + (1 - b1) * g[j];
-			v[j] = b2 * v[j] + (1 - b2) * g[j] * g[j];
-			p[j] -= step * ((m[j] * s1) / (sqrt(v[j] * s2) + eps) + wd * p[j]);
-		}
-	}
+	if (rc)
+		return rc;
+	a->t++;  /* t = updates done, so the bias corrections use t ≥ 1 */
+	adam_update(a, params, args->grad, lr);
 	args->lr = lr;
 	return PP_OK;
 }
 
+/* m̂ and v̂ after the last update; zeros before the first. */
 static int adam_moments(void *state, pp_real *m_hat, pp_real *v_hat)
 {
 	const adam *a = state;
@@ -115,15 +116,18 @@ static int adam_moments(void *state, pp_real *m_hat, pp_real *v_hat)
 	return PP_OK;
 }
 
-/* Checkpoint: "ADAM", version 1, n, t, then m and v. */
+/* Checkpoint (checkpoint.h header, version 1): t (int64), then m and v. */
+static size_t adam_checkpoint_size(const adam *a)
+{
+	return PP_CHECKPOINT_HEADER_SIZE + 8 + 2 * a->n * sizeof(pp_real);
+}
+
 static int adam_save(void *state, void *buf, size_t *size, pp_error *err)
 {
 	const adam *a = state;
-	size_t need = 4 + 4 + 8 + 8 + 2 * a->n * sizeof(pp_real);
-	unsigned char *p = buf;
-	uint32_t version = 1;
-	uint64_t n = a->n;
+	size_t need = adam_checkpoint_size(a);
 	int64_t t = a->t;
+	unsigned char *p;
 
 	if (!buf) {
 		*size = need;
@@ -131,12 +135,10 @@ static int adam_save(void *state, void *buf, size_t *size, pp_error *err)
 	}
 	if (*size < need)
 		return pp_error_set(err, PP_ERR_INVALID, "adam: checkpoint buffer too small");
-	memcpy(p, "ADAM", 4);
-	memcpy(p + 4, &version, 4);
-	memcpy(p + 8, &n, 8);
-	memcpy(p + 16, &t, 8);
-	memcpy(p + 24, a->m, a->n * sizeof(pp_real));
-	memcpy(p + 24 + a->n * sizeof(pp_real), a->v, a->n * sizeof(pp_real));
+	p = pp_checkpoint_put_header(buf, "adam", 1, a->n);
+	pp_checkpoint_put(&p, &t, 8);
+	pp_checkpoint_put(&p, a->m, a->n * sizeof(pp_real));
+	pp_checkpoint_put(&p, a->v, a->n * sizeof(pp_real));
 	*size = need;
 	return PP_OK;
 }
@@ -144,23 +146,20 @@ static int adam_save(void *state, void *buf, size_t *size, pp_error *err)
 static int adam_load(void *state, const void *buf, size_t size, pp_error *err)
 {
 	adam *a = state;
-	const unsigned char *p = buf;
-	uint32_t version;
-	uint64_t n;
+	const unsigned char *p = NULL;
 	int64_t t;
+	int rc;
 
-	if (size < 24 || memcmp(p, "ADAM", 4) != 0)
-		return pp_error_set(err, PP_ERR_INVALID, "adam: not an Adam checkpoint");
-	memcpy(&version, p + 4, 4);
-	memcpy(&n, p + 8, 8);
-	memcpy(&t, p + 16, 8);
-	if (version != 1 || n != a->n || size != 24 + 2 * a->n * sizeof(pp_real))
-		return pp_error_set(err, PP_ERR_INVALID,
-				    "adam: checkpoint is for %llu parameters (version %u), this network has %zu",
-				    (unsigned long long)n, version, a->n);
+	rc = pp_checkpoint_check_header(buf, size, "adam", 1, a->n, adam_checkpoint_size(a), &p,
+					 err);
+	if (rc)
+		return rc;
+	pp_checkpoint_get(&p, &t, 8);
+	if (t < 0)
+		return pp_error_set(err, PP_ERR_INVALID, "adam: checkpoint has a negative step count");
 	a->t = t;
-	memcpy(a->m, p + 24, a->n * sizeof(pp_real));
-	memcpy(a->v, p + 24 + a->n * sizeof(pp_real), a->n * sizeof(pp_real));
+	pp_checkpoint_get(&p, a->m, a->n * sizeof(pp_real));
+	pp_checkpoint_get(&p, a->v, a->n * sizeof(pp_real));
 	return PP_OK;
 }
 

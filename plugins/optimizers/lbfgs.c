@@ -2,36 +2,59 @@
  *
  * One step() is one quasi-Newton iteration (logged like any step):
  *   d = −H·g by the two-loop recursion over the last `history` pairs
- *   (s = Δθ, y = Δg), H0 = (sᵀy/yᵀy)·I; the first direction is −g scaled to
- *   lr·min(1, 1/‖g‖₁) (as PyTorch's L-BFGS does);
- *   α from the strong Wolfe conditions (Nocedal & Wright, Numerical
- *   Optimization, 2nd ed., Algorithms 3.5 and 3.6, cubic interpolation with
- *   safeguards), c1 = 1e-4, c2 = 0.9.
- * It never writes a non-finite parameter: trial points with a non-finite loss
- * count as "too far" and shrink the step; when the line search fails the
- * parameters stay at the last good point and the stage ends with the reason.
- * Pairs with sᵀy ≤ 1e-10·yᵀy are skipped (curvature condition); a direction
- * that is not a descent direction resets the history.
- * Keys: lr (1), history (50), max_evaluations (25 per step), tolerance_grad
- * (1e-9, on ‖g‖∞), tolerance_change (1e-12, relative loss change), c1, c2.
+ *   (s = Δθ, y = Δg), H0 = γ·I with γ = sᵀy/yᵀy of the newest pair; without
+ *   pairs d = −g and the first trial step is lr·min(1, 1/‖g‖₁) (as PyTorch's
+ *   L-BFGS does), afterwards lr (1: the quasi-Newton step itself);
+ *   α from the strong Wolfe conditions
+ *     f(θ + αd) ≤ f(θ) + c1·α·gᵀd,   |g(θ + αd)ᵀd| ≤ c2·|gᵀd|
+ *   by bracketing and zoom (Nocedal & Wright, Numerical Optimization, 2nd ed.,
+ *   Algorithms 3.5 and 3.6) with safeguarded cubic interpolation.
+ *
+ * Robustness, because "L-BFGS stops after one iteration, freezes or gives
+ * NaN" is the usual complaint:
+ *   - parameters change only to an accepted point, which satisfies the
+ *     sufficient-decrease condition, so the loss never goes up and nothing
+ *     non-finite is ever written;
+ *   - a trial point with a non-finite loss or gradient (or an objective that
+ *     reports PP_ERR_NUMERIC there) counts as "too far" and shrinks the step;
+ *   - a pair with sᵀy ≤ 1e-10·yᵀy is not stored (H stays positive definite);
+ *     a direction that is not a descent direction drops the history;
+ *   - when the line search along the quasi-Newton direction fails, the
+ *     history is dropped and the step is retried once along −g; only when
+ *     that fails too does the stage stop, with the parameters left at the
+ *     last good point.
+ * Stop reasons (args->stop_reason): "converged: |g|_inf ...",
+ * "converged: relative loss change ...", "line search failed ...".
+ *
+ * Keys: lr (1), history (50), max_evaluations (25 per line search),
+ * tolerance_grad (1e-9, on ‖g‖∞), tolerance_change (1e-12, on
+ * |f_new − f|/|f|), c1 (1e-4), c2 (0.9).
  */
 #include <phasepinn/phasepinn.h>
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
+#include "step_input.h"
+
+/* Pairs with sᵀy at most this fraction of yᵀy are not curvature information. */
+#define LBFGS_CURVATURE_EPS 1e-10
+
 typedef struct lbfgs {
 	double lr, tol_grad, tol_change, c1, c2;
 	long history, max_evals;
 	size_t n;
-	long count, head;    /* stored pairs, ring position of the newest */
-	pp_real *S, *Y;      /* history × n */
-	double *rho, *alpha;
-	pp_real *d, *x, *g_trial, *g_lo, *x_best, *g_best;
-	long iterations;
+	long count, head;     /* stored pairs; ring slot of the newest */
+	pp_real *S, *Y;       /* history × n: the pairs */
+	double *rho, *alpha;  /* history: 1/sᵀy, two-loop scratch */
+	pp_real *d;           /* n: search direction */
+	pp_real *x, *g_trial; /* n: trial point and its gradient */
+	pp_real *x_best, *g_best; /* n: best accepted trial so far */
 } lbfgs;
 
 static void lbfgs_destroy(void *state)
@@ -47,20 +70,15 @@ static void lbfgs_destroy(void *state)
 	free(s->d);
 	free(s->x);
 	free(s->g_trial);
-	free(s->g_lo);
 	free(s->x_best);
 	free(s->g_best);
 	free(s);
 }
 
-static int lbfgs_create(const pp_config *cfg, size_t n, void **state, pp_error *err)
+static int lbfgs_read_options(const pp_config *cfg, lbfgs *s, pp_error *err)
 {
-	lbfgs *s = calloc(1, sizeof *s);
-	int rc;
+	int rc = pp_config_double(cfg, "lr", 1.0, 1e-12, 1e6, &s->lr, err);
 
-	if (!s)
-		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	rc = pp_config_double(cfg, "lr", 1.0, 1e-12, 1e6, &s->lr, err);
 	if (!rc)
 		rc = pp_config_long(cfg, "history", 50, 1, 1000, &s->history, err);
 	if (!rc)
@@ -74,32 +92,48 @@ static int lbfgs_create(const pp_config *cfg, size_t n, void **state, pp_error *
 	if (!rc)
 		rc = pp_config_double(cfg, "c2", 0.9, 1e-6, 0.999999, &s->c2, err);
 	if (!rc && !(s->c1 < s->c2))
-		rc = pp_config_error(err, PP_ERR_CONFIG, cfg, "lbfgs needs 0 < c1 < c2 < 1");
+		rc = pp_config_error(err, PP_ERR_CONFIG, pp_config_get(cfg, "c2"),
+				     "lbfgs needs 0 < c1 < c2 < 1 (c1 = %g, c2 = %g)", s->c1, s->c2);
+	return rc;
+}
+
+static int lbfgs_create(const pp_config *cfg, size_t n, void **state, pp_error *err)
+{
+	lbfgs *s = calloc(1, sizeof *s);
+	size_t h, vec;
+	int rc;
+
+	if (!s)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	rc = lbfgs_read_options(cfg, s, err);
 	if (rc)
-		goto fail;
+		goto free_lbfgs;
 	s->n = n;
-	s->S = malloc((size_t)s->history * n * sizeof *s->S);
-	s->Y = malloc((size_t)s->history * n * sizeof *s->Y);
-	s->rho = calloc((size_t)s->history, sizeof *s->rho);
-	s->alpha = calloc((size_t)s->history, sizeof *s->alpha);
-	s->d = malloc(n * sizeof *s->d);
-	s->x = malloc(n * sizeof *s->x);
-	s->g_trial = malloc(n * sizeof *s->g_trial);
-	s->g_lo = malloc(n * sizeof *s->g_lo);
-	s->x_best = malloc(n * sizeof *s->x_best);
-	s->g_best = malloc(n * sizeof *s->g_best);
-	if (!s->S || !s->Y || !s->rho || !s->alpha || !s->d || !s->x || !s->g_trial || !s->g_lo ||
+	h = (size_t)s->history;
+	vec = (n ? n : 1) * sizeof(pp_real);
+	s->S = malloc(h * vec);
+	s->Y = malloc(h * vec);
+	s->rho = calloc(h, sizeof *s->rho);
+	s->alpha = calloc(h, sizeof *s->alpha);
+	s->d = malloc(vec);
+	s->x = malloc(vec);
+	s->g_trial = malloc(vec);
+	s->x_best = malloc(vec);
+	s->g_best = malloc(vec);
+	if (!s->S || !s->Y || !s->rho || !s->alpha || !s->d || !s->x || !s->g_trial ||
 	    !s->x_best || !s->g_best) {
 		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for L-BFGS history (%ld × %zu)",
 				  s->history, n);
-		goto fail;
+		goto free_lbfgs;
 	}
 	*state = s;
 	return PP_OK;
-fail:
+free_lbfgs:
 	lbfgs_destroy(s);
 	return rc;
 }
+
+/* ---- direction ------------------------------------------------------------ */
 
 static double dot(const pp_real *a, const pp_real *b, size_t n)
 {
@@ -110,161 +144,44 @@ static double dot(const pp_real *a, const pp_real *b, size_t n)
 	return sum;
 }
 
-/* d = −H·g by the two-loop recursion. */
+/* Ring slot of the i-th newest pair (i = 0: newest). */
+static long slot(const lbfgs *s, long i)
+{
+	return (s->head - i + s->history) % s->history;
+}
+
+/* d = −H·g by the two-loop recursion (Nocedal & Wright, Algorithm 7.4). */
 static void direction(lbfgs *s, const pp_real *g)
 {
 	size_t n = s->n;
-	long m = s->count;
 
 	for (size_t j = 0; j < n; j++)
 		s->d[j] = -g[j];
-	for (long i = 0; i < m; i++) {
-		long k = (s->head - i + s->history) % s->history;
-		const pp_real *sk = s->S + (size_t)k * n, *yk = s->Y + (size_t)k * n;
-		double a = s->rho[k] * dot(sk, s->d, n);
+	for (long i = 0; i < s->count; i++) {
+		long k = slot(s, i);
+		const pp_real *yk = s->Y + (size_t)k * n;
+		double a = s->rho[k] * dot(s->S + (size_t)k * n, s->d, n);
 		s->alpha[k] = a;
 		for (size_t j = 0; j < n; j++)
 			s->d[j] -= (pp_real)a * yk[j];
 	}
-	if (m > 0) {
-		const pp_real *sk = s->S + (size_t)s->head * n, *yk = s->Y + (size_t)s->head * n;
-		double gamma = dot(sk, yk, n) / dot(yk, yk, n);
+	if (s->count > 0) {
+		const pp_real *yk = s->Y + (size_t)s->head * n;
+		double gamma = 1.0 / (s->rho[s->head] * dot(yk, yk, n));  /* sᵀy / yᵀy */
 		for (size_t j = 0; j < n; j++)
 			s->d[j] *= (pp_real)gamma;
 	}
-	for (long i = m - 1; i >= 0; i--) {
-		long k = (s->head - i + s->history) % s->history;
-		const pp_real *sk = s->S + (size_t)k * n, *yk = s->Y + (size_t)k * n;
-		double b = s->rho[k] * dot(yk, s->d, n);
+	for (long i = s->count - 1; i >= 0; i--) {
+		long k = slot(s, i);
+		const pp_real *sk = s->S + (size_t)k * n;
+		double b = s->rho[k] * dot(s->Y + (size_t)k * n, s->d, n);
 		for (size_t j = 0; j < n; j++)
 			s->d[j] += (pp_real)(s->alpha[k] - b) * sk[j];
 	}
 }
 
-typedef struct ls_point {
-	double a, f, g;   /* step, loss, directional derivative */
-} ls_point;
-
-/* Minimiser of the cubic through (a,f,g) and (b,f,g), kept inside the middle
- * 80% of the bracket (bisection when the cubic is degenerate). */
-static double cubic_step(ls_point lo, ls_point hi)
-{
-	double d1 = lo.g + hi.g - 3.0 * (lo.f - hi.f) / (lo.a - hi.a);
-	double disc = d1 * d1 - lo.g * hi.g, t, left, right;
-
-	left = fmin(lo.a, hi.a);
-	right = fmax(lo.a, hi.a);
-	if (disc >= 0 && isfinite(disc) && isfinite(lo.g) && isfinite(hi.g)) {
-		double d2 = copysign(sqrt(disc), hi.a - lo.a);
-		t = hi.a - (hi.a - lo.a) * (hi.g + d2 - d1) / (hi.g - lo.g + 2.0 * d2);
-	} else {
-		t = 0.5 * (lo.a + hi.a);
-	}
-	if (!isfinite(t) || t < left + 0.1 * (right - left) || t > right - 0.1 * (right - left))
-		t = 0.5 * (lo.a + hi.a);
-	return t;
-}
-
-typedef struct ls_ctx {
-	lbfgs *s;
-	const pp_real *x0;
-	pp_real *params;
-	pp_objective *obj;
-	long evals;
-	double f0, g0;
-	ls_point best;     /* lowest finite loss seen, with its gradient in g_best */
-} ls_ctx;
-
-/* Evaluate at x0 + a·d; a non-finite result reads as f = +inf. */
-static int evaluate(ls_ctx *c, double a, ls_point *p, pp_error *err)
-{
-	lbfgs *s = c->s;
-	double f;
-	int rc;
-
-	for (size_t j = 0; j < s->n; j++)
-		s->x[j] = c->x0[j] + (pp_real)a * s->d[j];
-	rc = c->obj->eval(c->obj->ctx, s->x, &f, s->g_trial, err);
-	c->evals++;
-	if (rc)
-		return rc;
-	p->a = a;
-	p->f = f;
-	p->g = dot(s->g_trial, s->d, s->n);
-	if (!isfinite(f) || !isfinite(p->g)) {
-		p->f = INFINITY;
-		p->g = NAN;
-		return PP_OK;
-	}
-	if (f < c->best.f) {
-		c->best = *p;
-		memcpy(s->x_best, s->x, s->n * sizeof *s->x);
-		memcpy(s->g_best, s->g_trial, s->n * sizeof *s->g_trial);
-	}
-	return PP_OK;
-}
-
-static int armijo_fails(const ls_ctx *c, ls_point p)
-{
-	return !(p.f <= c->f0 + c->s->c1 * p.a * c->g0);
-}
-
-static int curvature_holds(const ls_ctx *c, ls_point p)
-{
-	return fabs(p.g) <= -c->s->c2 * c->g0;
-}
-
-/* Algorithm 3.6: shrink [lo, hi] until a strong-Wolfe point is found. */
-static int zoom(ls_ctx *c, ls_point lo, ls_point hi, int *found, pp_error *err)
-{
-	while (c->evals < c->s->max_evals) {
-		ls_point p;
-		int rc = evaluate(c, cubic_step(lo, hi), &p, err);
-		if (rc)
-			return rc;
-		if (armijo_fails(c, p) || p.f >= lo.f) {
-			hi = p;
-		} else {
-			if (curvature_holds(c, p)) {
-				*found = 1;
-				return PP_OK;
-			}
-			if (p.g * (hi.a - lo.a) >= 0)
-				hi = lo;
-			lo = p;
-		}
-		if (fabs(hi.a - lo.a) < 1e-12 * fmax(1.0, fabs(lo.a)))
-			break;
-	}
-	return PP_OK;
-}
-
-/* Algorithm 3.5: bracket a strong-Wolfe step, then zoom. */
-static int line_search(ls_ctx *c, double a0, int *found, pp_error *err)
-{
-	ls_point prev = {0, c->f0, c->g0}, p;
-	double a = a0;
-	int rc;
-
-	*found = 0;
-	for (int i = 0; c->evals < c->s->max_evals; i++) {
-		rc = evaluate(c, a, &p, err);
-		if (rc)
-			return rc;
-		if (armijo_fails(c, p) || (i > 0 && p.f >= prev.f))
-			return zoom(c, prev, p, found, err);
-		if (curvature_holds(c, p)) {
-			*found = 1;
-			return PP_OK;
-		}
-		if (p.g >= 0)
-			return zoom(c, p, prev, found, err);
-		prev = p;
-		a *= 2.0;
-	}
-	return PP_OK;
-}
-
+/* Store the pair from x0, g0 to the accepted point when it carries positive
+ * curvature; otherwise keep the pairs we have. */
 static void remember_pair(lbfgs *s, const pp_real *x0, const pp_real *g0)
 {
 	size_t n = s->n;
@@ -278,8 +195,8 @@ static void remember_pair(lbfgs *s, const pp_real *x0, const pp_real *g0)
 	}
 	sy = dot(sk, yk, n);
 	yy = dot(yk, yk, n);
-	if (!(sy > 1e-10 * yy) || !isfinite(sy))
-		return;  /* curvature condition fails: keep the pairs we have */
+	if (!(sy > LBFGS_CURVATURE_EPS * yy) || !isfinite(sy) || !isfinite(yy))
+		return;
 	memcpy(s->S + (size_t)k * n, sk, n * sizeof *sk);
 	memcpy(s->Y + (size_t)k * n, yk, n * sizeof *yk);
 	s->rho[k] = 1.0 / sy;
@@ -288,35 +205,147 @@ static void remember_pair(lbfgs *s, const pp_real *x0, const pp_real *g0)
 		s->count++;
 }
 
-static int lbfgs_step(void *state, pp_real *params, pp_optimizer_args *args, pp_error *err)
-{
-	lbfgs *s = state;
-	const pp_real *g = args->grad;
-	double gmax = 0, gtd, a0;
-	ls_ctx c = {0};
-	int found, rc;
+/* ---- strong-Wolfe line search -------------------------------------------- */
 
-	if (!isfinite(args->loss))
-		return pp_error_set(err, PP_ERR_NUMERIC, "lbfgs: loss is not finite at step %ld",
-				    args->step);
-	for (size_t j = 0; j < s->n; j++) {
-		if (!isfinite(g[j]))
-			return pp_error_set(err, PP_ERR_NUMERIC,
-					    "lbfgs: gradient entry %zu is not finite at step %ld", j,
-					    args->step);
-		gmax = fmax(gmax, fabs((double)g[j]));
+typedef struct ls_point {
+	double a, f, g;   /* step, loss, directional derivative g(θ + a·d)ᵀd */
+} ls_point;
+
+typedef struct ls_ctx {
+	lbfgs *s;
+	const pp_real *x0;
+	pp_objective *obj;
+	long evals;        /* objective evaluations in this step */
+	long budget;       /* evaluations allowed for the current search */
+	long non_finite;   /* trials with a non-finite loss or gradient */
+	double f0, g0;     /* at a = 0 */
+	ls_point best;     /* lowest loss among trials with sufficient decrease;
+			      a = 0 while there is none (x_best/g_best hold it) */
+} ls_ctx;
+
+static int sufficient_decrease(const ls_ctx *c, ls_point p)
+{
+	return p.f <= c->f0 + c->s->c1 * p.a * c->g0;
+}
+
+static int curvature_holds(const ls_ctx *c, ls_point p)
+{
+	return fabs(p.g) <= -c->s->c2 * c->g0;
+}
+
+/* Minimiser of the cubic through (a, f, g) of @lo and @hi, kept inside the
+ * middle 80% of the interval (bisection when the cubic is degenerate, e.g.
+ * when @hi is a non-finite trial). */
+static double cubic_step(ls_point lo, ls_point hi)
+{
+	double left = fmin(lo.a, hi.a), right = fmax(lo.a, hi.a), t = NAN;
+	double d1 = lo.g + hi.g - 3.0 * (lo.f - hi.f) / (lo.a - hi.a);
+	double disc = d1 * d1 - lo.g * hi.g;
+
+	if (disc >= 0 && isfinite(disc)) {
+		double d2 = copysign(sqrt(disc), hi.a - lo.a);
+		t = hi.a - (hi.a - lo.a) * (hi.g + d2 - d1) / (hi.g - lo.g + 2.0 * d2);
 	}
-	args->lr = NAN;
-	if (gmax <= s->tol_grad) {
-		args->stop = 1;
-		snprintf(args->stop_reason, sizeof args->stop_reason,
-			 "converged: |g|_inf = %.3g <= tolerance_grad %.3g", gmax, s->tol_grad);
+	if (!isfinite(t) || t < left + 0.1 * (right - left) || t > right - 0.1 * (right - left))
+		t = 0.5 * (lo.a + hi.a);
+	return t;
+}
+
+/* Evaluate at x0 + a·d.  A non-finite result reads as f = +inf, which fails
+ * sufficient decrease and so shrinks the step. */
+static int evaluate(ls_ctx *c, double a, ls_point *p, pp_error *err)
+{
+	lbfgs *s = c->s;
+	double f = NAN;
+	int rc;
+
+	for (size_t j = 0; j < s->n; j++)
+		s->x[j] = c->x0[j] + (pp_real)a * s->d[j];
+	rc = c->obj->eval(c->obj->ctx, s->x, &f, s->g_trial, err);
+	c->evals++;
+	if (rc == PP_ERR_NUMERIC)
+		pp_error_clear(err);
+	else if (rc)
+		return rc;
+	p->a = a;
+	p->f = f;
+	/* a finite dot product means every entry of g_trial is finite */
+	p->g = rc ? NAN : dot(s->g_trial, s->d, s->n);
+	if (!isfinite(p->f) || !isfinite(p->g)) {
+		c->non_finite++;
+		*p = (ls_point){a, INFINITY, NAN};
 		return PP_OK;
 	}
+	if (sufficient_decrease(c, *p) && p->f < c->best.f) {
+		c->best = *p;
+		memcpy(s->x_best, s->x, s->n * sizeof *s->x);
+		memcpy(s->g_best, s->g_trial, s->n * sizeof *s->g_trial);
+	}
+	return PP_OK;
+}
+
+/* Algorithm 3.6: shrink the bracket [lo, hi] until a strong-Wolfe point. */
+static int zoom(ls_ctx *c, ls_point lo, ls_point hi, int *found, pp_error *err)
+{
+	while (c->evals < c->budget) {
+		ls_point p;
+		int rc = evaluate(c, cubic_step(lo, hi), &p, err);
+		if (rc)
+			return rc;
+		if (!sufficient_decrease(c, p) || p.f >= lo.f) {
+			hi = p;
+		} else {
+			if (curvature_holds(c, p)) {
+				*found = 1;
+				return PP_OK;
+			}
+			if (p.g * (hi.a - lo.a) >= 0)
+				hi = lo;
+			lo = p;
+		}
+		if (fabs(hi.a - lo.a) <= 1e-12 * fmax(fabs(lo.a), fabs(hi.a)))
+			break;  /* the interval no longer moves the parameters */
+	}
+	return PP_OK;
+}
+
+/* Algorithm 3.5: from a0, double the step until a bracket, then zoom.  On
+ * return *found says whether a strong-Wolfe point was reached; c->best is
+ * the point to accept either way (the Wolfe point when found). */
+static int line_search(ls_ctx *c, double a0, int *found, pp_error *err)
+{
+	ls_point prev = {0, c->f0, c->g0}, p;
+	double a = a0;
+
+	*found = 0;
+	for (int i = 0; c->evals < c->budget; i++) {
+		int rc = evaluate(c, a, &p, err);
+		if (rc)
+			return rc;
+		if (!sufficient_decrease(c, p) || (i > 0 && p.f >= prev.f))
+			return zoom(c, prev, p, found, err);
+		if (curvature_holds(c, p)) {
+			*found = 1;
+			return PP_OK;
+		}
+		if (p.g >= 0)
+			return zoom(c, p, prev, found, err);
+		prev = p;
+		a *= 2.0;
+	}
+	return PP_OK;
+}
+
+/* Direction from @g (dropping the history when it does not descend), then a
+ * line search with a fresh budget of max_evaluations. */
+static int search(lbfgs *s, const pp_real *g, ls_ctx *c, int *found, pp_error *err)
+{
+	double gtd, a0 = s->lr;
+
 	direction(s, g);
 	gtd = dot(g, s->d, s->n);
 	if (!(gtd < 0) || !isfinite(gtd)) {
-		s->count = 0;  /* not a descent direction: restart from steepest descent */
+		s->count = 0;
 		direction(s, g);
 		gtd = dot(g, s->d, s->n);
 	}
@@ -325,49 +354,110 @@ static int lbfgs_step(void *state, pp_real *params, pp_optimizer_args *args, pp_
 		for (size_t j = 0; j < s->n; j++)
 			g1 += fabs((double)g[j]);
 		a0 = s->lr * fmin(1.0, 1.0 / g1);
-	} else {
-		a0 = s->lr;
 	}
-	c.s = s;
-	c.x0 = params;
-	c.obj = args->objective;
-	c.f0 = args->loss;
-	c.g0 = gtd;
-	c.best = (ls_point){0, args->loss, gtd};
-	rc = line_search(&c, a0, &found, err);
-	args->evaluations = c.evals;
+	c->g0 = gtd;
+	c->best = (ls_point){0, c->f0, gtd};
+	c->budget = c->evals + c->s->max_evals;
+	return line_search(c, a0, found, err);
+}
+
+/* ---- step ------------------------------------------------------------------ */
+
+static void stop(pp_optimizer_args *args, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* End the stage after this step, saying why. */
+static void stop(pp_optimizer_args *args, const char *fmt, ...)
+{
+	va_list ap;
+
+	args->stop = 1;
+	va_start(ap, fmt);
+	vsnprintf(args->stop_reason, sizeof args->stop_reason, fmt, ap);
+	va_end(ap);
+}
+
+static void stop_failed_search(pp_optimizer_args *args, const ls_ctx *c, int retried)
+{
+	if (c->non_finite == c->evals)
+		stop(args, "line search failed: all %ld trial points gave a non-finite loss or gradient; parameters kept at the last good point",
+		     c->evals);
+	else
+		stop(args, "line search failed: no sufficient decrease in %ld evaluations (%ld non-finite)%s; parameters kept at the last good point",
+		     c->evals, c->non_finite, retried ? ", quasi-Newton direction then -g" : "");
+}
+
+static double inf_norm(const pp_real *v, size_t n)
+{
+	double m = 0;
+
+	for (size_t j = 0; j < n; j++)
+		m = fmax(m, fabs((double)v[j]));
+	return m;
+}
+
+static int lbfgs_step(void *state, pp_real *params, pp_optimizer_args *args, pp_error *err)
+{
+	lbfgs *s = state;
+	ls_ctx c = {.s = s, .x0 = params, .obj = args->objective, .f0 = args->loss};
+	double gmax, change;
+	int found = 0, retried = 0, rc;
+
+	rc = pp_step_input_check("lbfgs", args, s->n, err);
 	if (rc)
 		return rc;
-	s->iterations++;
-	if (!found && !(c.best.a > 0 && !armijo_fails(&c, c.best))) {
-		s->count = 0;
-		args->stop = 1;
-		snprintf(args->stop_reason, sizeof args->stop_reason,
-			 "line search failed after %ld evaluations; parameters kept at the last good point",
-			 c.evals);
+	args->lr = NAN;
+	args->evaluations = 0;
+	gmax = inf_norm(args->grad, s->n);
+	if (gmax <= s->tol_grad) {
+		stop(args, "converged: |g|_inf = %.3g <= tolerance_grad %.3g", gmax, s->tol_grad);
+		return PP_OK;
+	}
+	if (!c.obj)
+		return pp_error_set(err, PP_ERR_STATE, "lbfgs: step %ld has no objective to line-search",
+				    args->step);
+	rc = search(s, args->grad, &c, &found, err);
+	if (!rc && c.best.a == 0 && s->count > 0) {
+		s->count = 0;  /* the quasi-Newton model misled us: retry along −g */
+		retried = 1;
+		rc = search(s, args->grad, &c, &found, err);
+	}
+	args->evaluations = c.evals;
+	if (rc)
+		return rc;  /* the objective failed; params untouched */
+	if (c.best.a == 0) {
+		stop_failed_search(args, &c, retried);
 		return PP_OK;  /* params untouched */
 	}
-	/* accept the best point found (the Wolfe point when found) */
-	remember_pair(s, params, g);
+	/* accept the Wolfe point, or failing that the best sufficient decrease */
+	remember_pair(s, params, args->grad);
 	memcpy(params, s->x_best, s->n * sizeof *params);
 	args->lr = c.best.a;
-	if (fabs(c.best.f - args->loss) <= s->tol_change * fmax(1.0, fabs(args->loss))) {
-		args->stop = 1;
-		snprintf(args->stop_reason, sizeof args->stop_reason,
-			 "converged: loss change %.3g below tolerance_change %.3g",
-			 fabs(c.best.f - args->loss), s->tol_change);
-	}
+	change = fabs(c.best.f - args->loss);
+	if (change <= s->tol_change * fabs(args->loss))
+		stop(args, "converged: relative loss change %.3g <= tolerance_change %.3g",
+		     args->loss != 0 ? change / fabs(args->loss) : 0.0, s->tol_change);
 	return PP_OK;
 }
 
-/* Checkpoint: header, count, head, then the ring of pairs and rho. */
+/* ---- checkpoint ----------------------------------------------------------- */
+
+/* Checkpoint (checkpoint.h header, version 1): history, count, head (int64
+ * each), then the S and Y rings and rho. */
+static size_t lbfgs_checkpoint_size(const lbfgs *s)
+{
+	size_t h = (size_t)s->history;
+
+	return PP_CHECKPOINT_HEADER_SIZE + 3 * 8 + 2 * h * s->n * sizeof(pp_real) +
+	       h * sizeof(double);
+}
+
 static int lbfgs_save(void *state, void *buf, size_t *size, pp_error *err)
 {
 	const lbfgs *s = state;
-	size_t pairs = (size_t)s->history * s->n * sizeof(pp_real);
-	size_t need = 32 + 2 * pairs + (size_t)s->history * sizeof(double);
-	unsigned char *p = buf;
-	int64_t head[3] = {s->count, s->head, (int64_t)s->n};
+	size_t need = lbfgs_checkpoint_size(s), ring = (size_t)s->history * s->n * sizeof(pp_real);
+	int64_t ints[3] = {s->history, s->count, s->head};
+	unsigned char *p;
 
 	if (!buf) {
 		*size = need;
@@ -375,11 +465,11 @@ static int lbfgs_save(void *state, void *buf, size_t *size, pp_error *err)
 	}
 	if (*size < need)
 		return pp_error_set(err, PP_ERR_INVALID, "lbfgs: checkpoint buffer too small");
-	memcpy(p, "LBFGS1\0\0", 8);
-	memcpy(p + 8, head, sizeof head);
-	memcpy(p + 32, s->S, pairs);
-	memcpy(p + 32 + pairs, s->Y, pairs);
-	memcpy(p + 32 + 2 * pairs, s->rho, (size_t)s->history * sizeof(double));
+	p = pp_checkpoint_put_header(buf, "lbfgs", 1, s->n);
+	pp_checkpoint_put(&p, ints, sizeof ints);
+	pp_checkpoint_put(&p, s->S, ring);
+	pp_checkpoint_put(&p, s->Y, ring);
+	pp_checkpoint_put(&p, s->rho, (size_t)s->history * sizeof(double));
 	*size = need;
 	return PP_OK;
 }
@@ -387,22 +477,26 @@ static int lbfgs_save(void *state, void *buf, size_t *size, pp_error *err)
 static int lbfgs_load(void *state, const void *buf, size_t size, pp_error *err)
 {
 	lbfgs *s = state;
-	size_t pairs = (size_t)s->history * s->n * sizeof(pp_real);
-	const unsigned char *p = buf;
-	int64_t head[3];
+	size_t ring = (size_t)s->history * s->n * sizeof(pp_real);
+	const unsigned char *p = NULL;
+	int64_t ints[3];
+	int rc;
 
-	if (size != 32 + 2 * pairs + (size_t)s->history * sizeof(double) ||
-	    memcmp(p, "LBFGS1", 6) != 0)
+	rc = pp_checkpoint_check_header(buf, size, "lbfgs", 1, s->n, lbfgs_checkpoint_size(s), &p,
+					err);
+	if (rc)
+		return rc;
+	pp_checkpoint_get(&p, ints, sizeof ints);
+	if (ints[0] != s->history || ints[1] < 0 || ints[1] > s->history || ints[2] < 0 ||
+	    ints[2] >= s->history)
 		return pp_error_set(err, PP_ERR_INVALID,
-				    "lbfgs: checkpoint does not match this history size and network");
-	memcpy(head, p + 8, sizeof head);
-	if (head[2] != (int64_t)s->n)
-		return pp_error_set(err, PP_ERR_INVALID, "lbfgs: checkpoint for another network");
-	s->count = head[0];
-	s->head = head[1];
-	memcpy(s->S, p + 32, pairs);
-	memcpy(s->Y, p + 32 + pairs, pairs);
-	memcpy(s->rho, p + 32 + 2 * pairs, (size_t)s->history * sizeof(double));
+				    "lbfgs: checkpoint has history %lld (%lld pairs), this stage uses history %ld",
+				    (long long)ints[0], (long long)ints[1], s->history);
+	s->count = (long)ints[1];
+	s->head = (long)ints[2];
+	pp_checkpoint_get(&p, s->S, ring);
+	pp_checkpoint_get(&p, s->Y, ring);
+	pp_checkpoint_get(&p, s->rho, (size_t)s->history * sizeof(double));
 	return PP_OK;
 }
 

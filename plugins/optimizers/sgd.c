@@ -1,10 +1,11 @@
 /* phasepinn plugin — stochastic gradient descent with momentum and Nesterov.
  *
- *   g' = g + λ·θ (weight decay),  v ← μ·v + g',
- *   θ ← θ − lr·v            (classical momentum)
- *   θ ← θ − lr·(g' + μ·v)   (nesterov: true)
- * Keys: lr (1e-3), momentum (0), nesterov (false), weight_decay (0),
- * schedule (plugins/common/schedule.h).
+ *   g' = g + λ·θ (weight decay, coupled as in classical SGD),
+ *   v ← μ·v + g',
+ *   θ ← θ − lr·v            (classical / heavy-ball momentum)
+ *   θ ← θ − lr·(g' + μ·v)   (nesterov: true, in the form PyTorch uses)
+ * With μ = 0 this is plain gradient descent.  Keys: lr (1e-3), momentum (0),
+ * nesterov (false), weight_decay (0), schedule (plugins/optimizers/schedule.h).
  */
 #include <phasepinn/phasepinn.h>
 
@@ -13,47 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugins/common/schedule.h"
+#include "checkpoint.h"
+#include "schedule.h"
+#include "step_input.h"
 
 typedef struct sgd {
 	pp_schedule schedule;
 	double momentum, weight_decay;
 	int nesterov;
 	size_t n;
-	pp_real *v;
+	pp_real *v;      /* velocity, n */
 } sgd;
-
-static int sgd_create(const pp_config *cfg, size_t n_params, void **state, pp_error *err)
-{
-	sgd *s = calloc(1, sizeof *s);
-	int rc;
-
-	if (!s)
-		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	rc = pp_schedule_read(cfg, 1e-3, &s->schedule, err);
-	if (!rc)
-		rc = pp_config_double(cfg, "momentum", 0, 0, 0.999999, &s->momentum, err);
-	if (!rc)
-		rc = pp_config_bool(cfg, "nesterov", 0, &s->nesterov, err);
-	if (!rc)
-		rc = pp_config_double(cfg, "weight_decay", 0, 0, 1e3, &s->weight_decay, err);
-	if (!rc && s->nesterov && s->momentum == 0)
-		rc = pp_config_error(err, PP_ERR_CONFIG, pp_config_get(cfg, "nesterov"),
-				     "nesterov needs momentum > 0");
-	if (!rc) {
-		s->n = n_params;
-		s->v = calloc(n_params ? n_params : 1, sizeof *s->v);
-		if (!s->v)
-			rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	}
-	if (rc) {
-		free(s->v);
-		free(s);
-		return rc;
-	}
-	*state = s;
-	return PP_OK;
-}
 
 static void sgd_destroy(void *state)
 {
@@ -65,6 +36,45 @@ static void sgd_destroy(void *state)
 	free(s);
 }
 
+static int sgd_read_options(const pp_config *cfg, sgd *s, pp_error *err)
+{
+	int rc = pp_schedule_read(cfg, 1e-3, &s->schedule, err);
+
+	if (!rc)
+		rc = pp_config_double(cfg, "momentum", 0, 0, 0.999999, &s->momentum, err);
+	if (!rc)
+		rc = pp_config_bool(cfg, "nesterov", 0, &s->nesterov, err);
+	if (!rc)
+		rc = pp_config_double(cfg, "weight_decay", 0, 0, 1e3, &s->weight_decay, err);
+	if (!rc && s->nesterov && s->momentum == 0)
+		rc = pp_config_error(err, PP_ERR_CONFIG, pp_config_get(cfg, "nesterov"),
+				     "nesterov needs momentum > 0");
+	return rc;
+}
+
+static int sgd_create(const pp_config *cfg, size_t n_params, void **state, pp_error *err)
+{
+	sgd *s = calloc(1, sizeof *s);
+	int rc;
+
+	if (!s)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	rc = sgd_read_options(cfg, s, err);
+	if (rc)
+		goto free_sgd;
+	s->n = n_params;
+	s->v = calloc(n_params ? n_params : 1, sizeof *s->v);
+	if (!s->v) {
+		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for the SGD velocity");
+		goto free_sgd;
+	}
+	*state = s;
+	return PP_OK;
+free_sgd:
+	sgd_destroy(s);
+	return rc;
+}
+
 static int sgd_step(void *state, pp_real *params, pp_optimizer_args *args, pp_error *err)
 {
 	sgd *s = state;
@@ -72,15 +82,10 @@ static int sgd_step(void *state, pp_real *params, pp_optimizer_args *args, pp_er
 	double lr = pp_schedule_lr(&s->schedule, args->stage_step, args->stage_iterations);
 	const pp_real mu = (pp_real)s->momentum, wd = (pp_real)s->weight_decay;
 	const pp_real step = (pp_real)lr;
+	int rc = pp_step_input_check("sgd", args, s->n, err);
 
-	if (!isfinite(args->loss))
-		return pp_error_set(err, PP_ERR_NUMERIC, "sgd: loss is not finite at step %ld",
-				    args->step);
-	for (size_t j = 0; j < s->n; j++)
-		if (!isfinite(g[j]))
-			return pp_error_set(err, PP_ERR_NUMERIC,
-					    "sgd: gradient entry %zu is not finite at step %ld", j,
-					    args->step);
+	if (rc)
+		return rc;
 	for (size_t j = 0; j < s->n; j++) {
 		pp_real gj = g[j] + wd * params[j];
 		s->v[j] = mu * s->v[j] + gj;
@@ -90,11 +95,17 @@ static int sgd_step(void *state, pp_real *params, pp_optimizer_args *args, pp_er
 	return PP_OK;
 }
 
+/* Checkpoint (checkpoint.h header, version 1): the velocity. */
+static size_t sgd_checkpoint_size(const sgd *s)
+{
+	return PP_CHECKPOINT_HEADER_SIZE + s->n * sizeof(pp_real);
+}
+
 static int sgd_save(void *state, void *buf, size_t *size, pp_error *err)
 {
 	const sgd *s = state;
-	size_t need = 16 + s->n * sizeof(pp_real);
-	uint64_t n = s->n;
+	size_t need = sgd_checkpoint_size(s);
+	unsigned char *p;
 
 	if (!buf) {
 		*size = need;
@@ -102,9 +113,8 @@ static int sgd_save(void *state, void *buf, size_t *size, pp_error *err)
 	}
 	if (*size < need)
 		return pp_error_set(err, PP_ERR_INVALID, "sgd: checkpoint buffer too small");
-	memcpy(buf, "SGD1\0\0\0\0", 8);
-	memcpy((char *)buf + 8, &n, 8);
-	memcpy((char *)buf + 16, s->v, s->n * sizeof(pp_real));
+	p = pp_checkpoint_put_header(buf, "sgd", 1, s->n);
+	pp_checkpoint_put(&p, s->v, s->n * sizeof(pp_real));
 	*size = need;
 	return PP_OK;
 }
@@ -112,14 +122,13 @@ static int sgd_save(void *state, void *buf, size_t *size, pp_error *err)
 static int sgd_load(void *state, const void *buf, size_t size, pp_error *err)
 {
 	sgd *s = state;
-	uint64_t n;
+	const unsigned char *p = NULL;
+	int rc = pp_checkpoint_check_header(buf, size, "sgd", 1, s->n, sgd_checkpoint_size(s),
+					    &p, err);
 
-	if (size < 16 || memcmp(buf, "SGD1", 4) != 0)
-		return pp_error_set(err, PP_ERR_INVALID, "sgd: not an SGD checkpoint");
-	memcpy(&n, (const char *)buf + 8, 8);
-	if (n != s->n || size != 16 + s->n * sizeof(pp_real))
-		return pp_error_set(err, PP_ERR_INVALID, "sgd: checkpoint for another network");
-	memcpy(s->v, (const char *)buf + 16, s->n * sizeof(pp_real));
+	if (rc)
+		return rc;
+	pp_checkpoint_get(&p, s->v, s->n * sizeof(pp_real));
 	return PP_OK;
 }
 
