@@ -285,7 +285,7 @@ static int evaluate(ls_ctx *c, double a, ls_point *p, pp_error *err)
 }
 
 /* Algorithm 3.6: shrink the bracket [lo, hi] until a strong-Wolfe point. */
-static int zoom(ls_ctx *c, ls_point lo, ls_point hi, int *found, pp_error *err)
+static int zoom(ls_ctx *c, ls_point lo, ls_point hi, pp_error *err)
 {
 	while (c->evals < c->budget) {
 		ls_point p;
@@ -295,10 +295,8 @@ static int zoom(ls_ctx *c, ls_point lo, ls_point hi, int *found, pp_error *err)
 		if (!sufficient_decrease(c, p) || p.f >= lo.f) {
 			hi = p;
 		} else {
-			if (curvature_holds(c, p)) {
-				*found = 1;
-				return PP_OK;
-			}
+			if (curvature_holds(c, p))
+				return PP_OK;  /* the Wolfe point, now c->best */
 			if (p.g * (hi.a - lo.a) >= 0)
 				hi = lo;
 			lo = p;
@@ -310,26 +308,24 @@ static int zoom(ls_ctx *c, ls_point lo, ls_point hi, int *found, pp_error *err)
 }
 
 /* Algorithm 3.5: from a0, double the step until a bracket, then zoom.  On
- * return *found says whether a strong-Wolfe point was reached; c->best is
- * the point to accept either way (the Wolfe point when found). */
-static int line_search(ls_ctx *c, double a0, int *found, pp_error *err)
+ * return c->best is the point to accept: the strong-Wolfe point when one was
+ * reached (it has the lowest loss with sufficient decrease seen, Algorithm
+ * 3.6's invariant), else the best sufficient decrease, else a = 0 (failed). */
+static int line_search(ls_ctx *c, double a0, pp_error *err)
 {
 	ls_point prev = {0, c->f0, c->g0}, p;
 	double a = a0;
 
-	*found = 0;
 	for (int i = 0; c->evals < c->budget; i++) {
 		int rc = evaluate(c, a, &p, err);
 		if (rc)
 			return rc;
 		if (!sufficient_decrease(c, p) || (i > 0 && p.f >= prev.f))
-			return zoom(c, prev, p, found, err);
-		if (curvature_holds(c, p)) {
-			*found = 1;
+			return zoom(c, prev, p, err);
+		if (curvature_holds(c, p))
 			return PP_OK;
-		}
 		if (p.g >= 0)
-			return zoom(c, p, prev, found, err);
+			return zoom(c, p, prev, err);
 		prev = p;
 		a *= 2.0;
 	}
@@ -338,7 +334,7 @@ static int line_search(ls_ctx *c, double a0, int *found, pp_error *err)
 
 /* Direction from @g (dropping the history when it does not descend), then a
  * line search with a fresh budget of max_evaluations. */
-static int search(lbfgs *s, const pp_real *g, ls_ctx *c, int *found, pp_error *err)
+static int search(lbfgs *s, const pp_real *g, ls_ctx *c, pp_error *err)
 {
 	double gtd, a0 = s->lr;
 
@@ -358,7 +354,7 @@ static int search(lbfgs *s, const pp_real *g, ls_ctx *c, int *found, pp_error *e
 	c->g0 = gtd;
 	c->best = (ls_point){0, c->f0, gtd};
 	c->budget = c->evals + c->s->max_evals;
-	return line_search(c, a0, found, err);
+	return line_search(c, a0, err);
 }
 
 /* ---- step ------------------------------------------------------------------ */
@@ -401,7 +397,7 @@ static int lbfgs_step(void *state, pp_real *params, pp_optimizer_args *args, pp_
 	lbfgs *s = state;
 	ls_ctx c = {.s = s, .x0 = params, .obj = args->objective, .f0 = args->loss};
 	double gmax, change;
-	int found = 0, retried = 0, rc;
+	int retried = 0, rc;
 
 	rc = pp_step_input_check("lbfgs", args, s->n, err);
 	if (rc)
@@ -416,11 +412,11 @@ static int lbfgs_step(void *state, pp_real *params, pp_optimizer_args *args, pp_
 	if (!c.obj)
 		return pp_error_set(err, PP_ERR_STATE, "lbfgs: step %ld has no objective to line-search",
 				    args->step);
-	rc = search(s, args->grad, &c, &found, err);
+	rc = search(s, args->grad, &c, err);
 	if (!rc && c.best.a == 0 && s->count > 0) {
 		s->count = 0;  /* the quasi-Newton model misled us: retry along −g */
 		retried = 1;
-		rc = search(s, args->grad, &c, &found, err);
+		rc = search(s, args->grad, &c, err);
 	}
 	args->evaluations = c.evals;
 	if (rc)
