@@ -1,11 +1,15 @@
-/* phasepinn — `phases FILE.csv`: run the phase detector offline on any SNR
- * curve.  The CSV has a header row; the step column is `iteration` (or
- * `step`), the signal either `snr` or `mu` and `sigma` (also `snr_mu`,
- * `snr_sigma`, as phasepinn's own metrics.csv names them).  Rows whose signal
- * cells are empty are skipped.  Prints `<phase> <step>` per transition found.
+/* phasepinn — `phases FILE.csv [options]`: run the phase detector offline on
+ * any SNR curve.  The CSV has a header row; the step column is `iteration`
+ * (or `step`), the signal either `snr` or `mu` and `sigma` (also `snr_mu`,
+ * `snr_sigma`, as phasepinn's own metrics.csv names them); other columns are
+ * ignored.  Rows whose signal cells are empty are skipped; any other
+ * malformed row is an error quoting file:line (exit 2).  Prints
+ * `<phase> <step>` per transition found, in order, nothing when none is.
+ * Options set the detector's parameters (the phases analyzer's keys).
  */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +73,7 @@ static int detect(FILE *f, const char *path, pp_phase_detector *d, pp_error *err
 {
 	static char line[MAX_LINE];
 	char *fields[MAX_FIELDS];
-	int n, c_step, c_snr, c_mu, c_sigma;
+	int n, c_step, c_snr, c_mu, c_sigma, c_signal, last;
 	long lineno = 1;
 
 	if (!fgets(line, sizeof line, f))
@@ -83,33 +87,35 @@ static int detect(FILE *f, const char *path, pp_phase_detector *d, pp_error *err
 		return pp_error_set(err, PP_ERR_CONFIG,
 				    "%s:1: need columns iteration,snr or iteration,mu,sigma in the header",
 				    path);
+	/* the signal: snr, else mu with sigma beside it */
+	c_signal = c_snr >= 0 ? c_snr : c_mu;
+	last = c_step > c_signal ? c_step : c_signal;
+	if (c_snr < 0 && c_sigma > last)
+		last = c_sigma;
 	while (fgets(line, sizeof line, f)) {
 		double step = 0, a = 0, b = 1;
-		int empty_a, empty_b = 0, empty_s, bad;
+		int empty_a, empty_b = 0, empty_s;
 
 		lineno++;
+		if (!strchr(line, '\n') && !feof(f))
+			return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: line longer than %d bytes",
+					    path, lineno, MAX_LINE - 1);
 		if (line[strspn(line, " \r\n")] == '\0')
 			continue;
 		n = split(line, fields);
-		int need = c_step;
-		if (c_mu >= 0 && c_sigma >= 0 && c_snr < 0)
-			need = c_mu > need ? c_mu : need, need = c_sigma > need ? c_sigma : need;
-		else
-			need = c_snr > need ? c_snr : need;
-		if (n <= need)
+		if (n <= last)
 			return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: %d fields, expected at least %d",
-					    path, lineno, n, need + 1);
-		bad = parse_cell(fields[c_step], &step, &empty_s);
-		if (c_snr >= 0) {
-			bad |= parse_cell(fields[c_snr], &a, &empty_a);
-		} else {
-			bad |= parse_cell(fields[c_mu], &a, &empty_a);
-			bad |= parse_cell(fields[c_sigma], &b, &empty_b);
-		}
-		if (bad || empty_s || (isfinite(step) && step != floor(step)))
-			return pp_error_set(err, PP_ERR_CONFIG,
-					    "%s:%ld: expected numbers (an integer iteration), found '%s'",
+					    path, lineno, n, last + 1);
+		if (parse_cell(fields[c_step], &step, &empty_s) || empty_s || !(fabs(step) < 1e15) ||
+		    step != floor(step))
+			return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: expected an integer iteration, found '%s'",
 					    path, lineno, fields[c_step]);
+		if (parse_cell(fields[c_signal], &a, &empty_a))
+			return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: expected a number, found '%s'",
+					    path, lineno, fields[c_signal]);
+		if (c_snr < 0 && parse_cell(fields[c_sigma], &b, &empty_b))
+			return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: expected a number, found '%s'",
+					    path, lineno, fields[c_sigma]);
 		if (empty_a || empty_b)
 			continue;
 		pp_phase_feed(d, (long)step, a, b);
@@ -119,34 +125,102 @@ static int detect(FILE *f, const char *path, pp_phase_detector *d, pp_error *err
 	return PP_OK;
 }
 
+static const char usage[] =
+	"usage: phasepinn phases FILE.csv [--window N] [--hold N] [--diffusion-below X]\n"
+	"                        [--equilibrium-above X] [--jump-factor X] [--rise-window N]\n"
+	"  FILE.csv has a header row and columns iteration,snr or iteration,mu,sigma\n";
+
+/* One `--name value` option into @p; 1 if @name is not an option. */
+static int set_option(pp_phase_params *p, const char *name, const char *value, pp_error *err)
+{
+	static const struct {
+		const char *name;
+		int integer;
+		size_t offset;
+	} options[] = {
+		{"--window", 1, offsetof(pp_phase_params, window)},
+		{"--hold", 1, offsetof(pp_phase_params, hold)},
+		{"--rise-window", 1, offsetof(pp_phase_params, rise_window)},
+		{"--diffusion-below", 0, offsetof(pp_phase_params, diffusion_below)},
+		{"--equilibrium-above", 0, offsetof(pp_phase_params, equilibrium_above)},
+		{"--jump-factor", 0, offsetof(pp_phase_params, jump_factor)},
+	};
+	char *end;
+
+	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+		if (strcmp(name, options[i].name))
+			continue;
+		if (!value)
+			return pp_error_set(err, PP_ERR_CONFIG, "%s needs a value", name);
+		errno = 0;
+		if (options[i].integer)
+			*(long *)((char *)p + options[i].offset) = strtol(value, &end, 10);
+		else
+			*(double *)((char *)p + options[i].offset) = strtod(value, &end);
+		if (end == value || *end || errno)
+			return pp_error_set(err, PP_ERR_CONFIG, "%s: '%s' is not %s", name, value,
+					    options[i].integer ? "an integer" : "a number");
+		return PP_OK;
+	}
+	return 1;
+}
+
+/* Options and the one file argument. */
+static int parse_args(int argc, char **argv, pp_phase_params *p, const char **file,
+		      pp_error *err)
+{
+	*file = NULL;
+	pp_phase_params_default(p);
+	for (int i = 1; i < argc; i++) {
+		int rc = argv[i][0] == '-' ? set_option(p, argv[i], i + 1 < argc ? argv[i + 1] : NULL, err)
+					   : 1;
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			i++;
+		} else if (argv[i][0] == '-' || *file) {
+			return pp_error_set(err, PP_ERR_CONFIG, "unexpected argument '%s'", argv[i]);
+		} else {
+			*file = argv[i];
+		}
+	}
+	if (!*file)
+		return pp_error_set(err, PP_ERR_CONFIG, "no FILE.csv given");
+	return pp_phase_params_check(p, err);
+}
+
 int pp_cli_phases(int argc, char **argv)
 {
 	pp_phase_params params;
 	pp_phase_detector d;
 	pp_error err = {0};
+	const char *path;
 	FILE *f;
 	int rc;
 
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: phasepinn phases FILE.csv   (columns iteration,snr or iteration,mu,sigma)\n");
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		fputs(usage, stdout);
+		return PP_EXIT_OK;
+	}
+	if (parse_args(argc, argv, &params, &path, &err)) {
+		fprintf(stderr, "phasepinn phases: %s\n%s", err.message, usage);
 		return PP_EXIT_USAGE;
 	}
-	f = fopen(argv[1], "r");
+	f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "phasepinn phases: %s: %s\n", argv[1], strerror(errno));
+		fprintf(stderr, "phasepinn phases: %s: %s\n", path, strerror(errno));
 		return PP_EXIT_USAGE;
 	}
-	pp_phase_params_default(&params);
 	pp_phase_init(&d, &params);
-	rc = detect(f, argv[1], &d, &err);
+	rc = detect(f, path, &d, &err);
 	fclose(f);
 	if (rc) {
 		fprintf(stderr, "phasepinn phases: %s\n", err.message);
 		return PP_EXIT_USAGE;
 	}
-	if (d.diffusion_step >= 0)
-		printf("diffusion %ld\n", d.diffusion_step);
-	if (d.equilibrium_step >= 0)
-		printf("equilibrium %ld\n", d.equilibrium_step);
+	if (pp_phase_write_transitions(&d, stdout) || fflush(stdout)) {
+		fprintf(stderr, "phasepinn phases: cannot write the output\n");
+		return PP_EXIT_FAILED;
+	}
 	return PP_EXIT_OK;
 }

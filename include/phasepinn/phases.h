@@ -13,6 +13,8 @@
 #define PHASEPINN_PHASES_H
 
 #include <stddef.h>
+#include <stdio.h>
+#include <phasepinn/error.h>
 #include <phasepinn/network.h>
 #include <phasepinn/problem.h>
 
@@ -21,7 +23,10 @@ extern "C" {
 #endif
 
 /* ‖μ‖ and ‖σ‖ over the weight matrices (biases excluded) of @layer, or of
- * the whole network when layer < 0, from chunk sums (population std). */
+ * the whole network when layer < 0, from chunk sums: per weight entry
+ * μ = sum/K, σ² = max(sumsq/K − μ², 0) (population variance).  SNR is
+ * ‖μ‖/‖σ‖ and φ = ‖μ‖/√(‖μ‖² + ‖σ‖²).  PP_ERR_INVALID (outputs untouched)
+ * for missing statistics or a layer out of range. */
 int pp_chunk_snr(const pp_chunk_stats *chunks, const pp_network *net, int layer,
 		 double *mu_norm, double *sigma_norm);
 
@@ -31,6 +36,7 @@ typedef enum pp_phase {
 	PP_PHASE_EQUILIBRIUM = 2
 } pp_phase;
 
+/* "fitting", "diffusion" or "equilibrium" (static strings). */
 const char *pp_phase_name(pp_phase phase);
 
 typedef struct pp_phase_params {
@@ -38,11 +44,25 @@ typedef struct pp_phase_params {
 	long hold;               /* samples a condition must hold to count (5) */
 	double diffusion_below;  /* smoothed SNR below this: diffusion (0.3) */
 	double equilibrium_above;/* smoothed SNR at least this ... (0.5) */
-	double jump_factor;      /* ... and this many times the diffusion level (3) */
+	double jump_factor;      /* ... and this many times the lowest smoothed SNR
+				    of the last rise_window samples (3) */
+	long rise_window;        /* samples the jump may take; 0: any time since
+				    diffusion began (30, at most PP_PHASE_MAX_RISE) */
 } pp_phase_params;
 
+/* The defaults above (justified in docs/analyzers.md). */
 void pp_phase_params_default(pp_phase_params *params);
 
+#define PP_PHASE_MAX_RISE 256
+#define PP_PHASE_MAX_TRANSITIONS 32
+
+/* One change of phase: the phase entered and the step it began at. */
+typedef struct pp_phase_transition {
+	pp_phase phase;
+	long step;
+} pp_phase_transition;
+
+/* Plain data (no pointers), so a checkpoint may store it as bytes. */
 typedef struct pp_phase_detector {
 	pp_phase_params p;
 	long samples;
@@ -51,18 +71,34 @@ typedef struct pp_phase_detector {
 	pp_phase phase;
 	long diffusion_step;        /* first step of diffusion, −1 if not (yet) */
 	long equilibrium_step;      /* first step of equilibrium, −1 if not (yet) */
-	int equilibrium_holds;      /* 1 while equilibrium has not been lost */
-	double diffusion_level;     /* lowest smoothed SNR seen in diffusion */
+	int equilibrium_holds;      /* 1 while in the first equilibrium reached:
+				       0 once it fell back into diffusion */
+	double diffusion_level;     /* lowest smoothed SNR seen in this diffusion */
 	long run;                   /* consecutive samples meeting the next condition */
 	long run_start;             /* step where that run began */
 	long raw_cross;             /* last step the raw SNR crossed the threshold */
 	double prev_raw;
+	int fitting_seen;           /* the smoothed SNR has been >= diffusion_below */
+	long recent_count;          /* smoothed SNRs in recent[] (ring buffer) */
+	double recent[PP_PHASE_MAX_RISE];
+	int n_transitions;          /* all transitions; the first
+				       PP_PHASE_MAX_TRANSITIONS are stored */
+	pp_phase_transition transitions[PP_PHASE_MAX_TRANSITIONS];
 } pp_phase_detector;
 
+/* Parameters that make sense together: PP_OK, or PP_ERR_INVALID naming the
+ * parameter in @err. */
+int pp_phase_params_check(const pp_phase_params *params, pp_error *err);
+/* Start a detector in the fitting phase with no samples. */
 void pp_phase_init(pp_phase_detector *d, const pp_phase_params *params);
-/* Feed one sample (mu, sigma > 0; an SNR alone is mu = snr, sigma = 1).
- * Returns the current phase.  Non-finite or non-positive samples are ignored. */
+/* Feed one sample (mu, sigma > 0; an SNR alone is mu = snr, sigma = 1) at
+ * @step (increasing).  Returns the current phase; a change appends to
+ * d->transitions.  Non-finite or non-positive samples are ignored. */
 pp_phase pp_phase_feed(pp_phase_detector *d, long step, double mu, double sigma);
+/* One line "<phase> <step>" per stored transition, in order (the format of
+ * `phasepinn phases`); nothing when none was found.  Returns PP_OK or
+ * PP_ERR_IO. */
+int pp_phase_write_transitions(const pp_phase_detector *d, FILE *f);
 
 #ifdef __cplusplus
 }

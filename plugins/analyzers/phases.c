@@ -4,19 +4,28 @@
  *
  * Columns: phase (0 fitting, 1 diffusion, 2 equilibrium), phase_snr (the
  * smoothed SNR the rules see), phase_diffusion_step, phase_equilibrium_step
- * (NaN until found), phase_holds (1 while equilibrium has not been lost).
- * Keys: chunks (100), window (10), hold (5), diffusion_below (0.3),
- * equilibrium_above (0.5), jump_factor (3).
+ * (first steps, NaN until found), phase_holds (1 while the first equilibrium
+ * has not been lost).  At the end, phases.txt in the run directory lists
+ * every transition as `<phase> <step>`, like `phasepinn phases`.
+ * Keys: chunks (100), mode (chunk | sample, as for snr), window (10),
+ * hold (5), diffusion_below (0.3), equilibrium_above (0.5), jump_factor (3),
+ * rise_window (30).
  */
 #include <phasepinn/phasepinn.h>
+#include <phasepinn/output.h>
 #include <phasepinn/phases.h>
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define PHASES_MAGIC 0x31534850u   /* "PHS1" */
+
 typedef struct phases {
 	long chunks;
+	int sample_mode;
+	const char *run_dir;
 	pp_phase_detector detector;
 } phases;
 
@@ -24,35 +33,51 @@ static const char *const phase_columns[] = {
 	"phase", "phase_snr", "phase_diffusion_step", "phase_equilibrium_step", "phase_holds",
 };
 
+static int read_params(const pp_config *cfg, pp_phase_params *p, pp_error *err)
+{
+	int rc;
+
+	pp_phase_params_default(p);
+	rc = pp_config_long(cfg, "window", p->window, 1, 100000, &p->window, err);
+	if (!rc)
+		rc = pp_config_long(cfg, "hold", p->hold, 1, 100000, &p->hold, err);
+	if (!rc)
+		rc = pp_config_double(cfg, "diffusion_below", p->diffusion_below, 1e-12, 1e12,
+				      &p->diffusion_below, err);
+	if (!rc)
+		rc = pp_config_double(cfg, "equilibrium_above", p->equilibrium_above, 1e-12, 1e12,
+				      &p->equilibrium_above, err);
+	if (!rc)
+		rc = pp_config_double(cfg, "jump_factor", p->jump_factor, 1, 1e12, &p->jump_factor,
+				      err);
+	if (!rc)
+		rc = pp_config_long(cfg, "rise_window", p->rise_window, 0, PP_PHASE_MAX_RISE,
+				    &p->rise_window, err);
+	if (!rc && pp_phase_params_check(p, err))
+		rc = pp_config_error(err, PP_ERR_CONFIG, cfg, "%s", err->message);
+	return rc;
+}
+
 static int phases_create(const pp_config *cfg, const pp_problem *problem, void **state,
 			 pp_error *err)
 {
+	static const char *const modes[] = {"chunk", "sample", NULL};
 	phases *p = calloc(1, sizeof *p);
 	pp_phase_params params;
 	int rc;
 
-	(void)problem;
 	if (!p)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	pp_phase_params_default(&params);
 	rc = pp_config_long(cfg, "chunks", 100, 2, 1000000, &p->chunks, err);
 	if (!rc)
-		rc = pp_config_long(cfg, "window", params.window, 1, 100000, &params.window, err);
+		rc = pp_config_choice(cfg, "mode", "chunk", modes, &p->sample_mode, err);
 	if (!rc)
-		rc = pp_config_long(cfg, "hold", params.hold, 1, 100000, &params.hold, err);
-	if (!rc)
-		rc = pp_config_double(cfg, "diffusion_below", params.diffusion_below, 1e-12, 1e12,
-				      &params.diffusion_below, err);
-	if (!rc)
-		rc = pp_config_double(cfg, "equilibrium_above", params.equilibrium_above, 1e-12,
-				      1e12, &params.equilibrium_above, err);
-	if (!rc)
-		rc = pp_config_double(cfg, "jump_factor", params.jump_factor, 1, 1e12,
-				      &params.jump_factor, err);
+		rc = read_params(cfg, &params, err);
 	if (rc) {
 		free(p);
 		return rc;
 	}
+	p->run_dir = problem->run_dir;
 	pp_phase_init(&p->detector, &params);
 	*state = p;
 	return PP_OK;
@@ -71,7 +96,9 @@ static unsigned phases_needs(void *state)
 
 static int phases_chunk_count(void *state)
 {
-	return (int)((phases *)state)->chunks;
+	const phases *p = state;
+
+	return p->sample_mode ? 0 : (int)p->chunks;
 }
 
 static int phases_columns(void *state, const char *const **names, int *count)
@@ -88,9 +115,8 @@ static int phases_observe(void *state, const pp_step_view *view, double *values,
 	pp_phase_detector *d = &p->detector;
 	double mu, sigma;
 
-	if (!view->chunks)
+	if (pp_chunk_snr(view->chunks, view->net, -1, &mu, &sigma))
 		return pp_error_set(err, PP_ERR_STATE, "phases: no chunk statistics this step");
-	pp_chunk_snr(view->chunks, view->net, -1, &mu, &sigma);
 	pp_phase_feed(d, view->step, mu, sigma);
 	values[0] = d->phase;
 	values[1] = d->snr;
@@ -100,23 +126,58 @@ static int phases_observe(void *state, const pp_step_view *view, double *values,
 	return PP_OK;
 }
 
+/* phases.txt: the transitions, one `<phase> <step>` line each. */
+static int phases_finish(void *state, const pp_step_view *view, pp_error *err)
+{
+	const phases *p = state;
+	char path[4096];
+	pp_atomic_file af;
+	int rc;
+
+	(void)view;
+	if (!p->run_dir)
+		return PP_OK;
+	rc = pp_path_join(path, sizeof path, p->run_dir, "phases.txt", err);
+	if (!rc)
+		rc = pp_atomic_open(&af, path, err);
+	if (rc)
+		return rc;
+	if (pp_phase_write_transitions(&p->detector, af.f)) {
+		pp_atomic_abort(&af);
+		return pp_error_set(err, PP_ERR_IO, "phases: cannot write %s", path);
+	}
+	return pp_atomic_commit(&af, err);
+}
+
+/* Checkpoint: magic, size of the detector, the detector (plain data). */
 static int phases_save(void *state, void *buf, size_t *size, pp_error *err)
 {
-	(void)err;
-	if (!buf) {
-		*size = sizeof(pp_phase_detector);
-		return PP_OK;
+	const phases *p = state;
+	uint32_t head[2] = {PHASES_MAGIC, (uint32_t)sizeof p->detector};
+	size_t need = sizeof head + sizeof p->detector;
+
+	if (buf && *size < need)
+		return pp_error_set(err, PP_ERR_INVALID, "phases: checkpoint buffer too small");
+	*size = need;
+	if (buf) {
+		memcpy(buf, head, sizeof head);
+		memcpy((char *)buf + sizeof head, &p->detector, sizeof p->detector);
 	}
-	memcpy(buf, &((phases *)state)->detector, sizeof(pp_phase_detector));
-	*size = sizeof(pp_phase_detector);
 	return PP_OK;
 }
 
 static int phases_load(void *state, const void *buf, size_t size, pp_error *err)
 {
-	if (size != sizeof(pp_phase_detector))
+	phases *p = state;
+	uint32_t head[2];
+
+	if (size != sizeof head + sizeof p->detector)
 		return pp_error_set(err, PP_ERR_INVALID, "phases: checkpoint of the wrong size");
-	memcpy(&((phases *)state)->detector, buf, size);
+	memcpy(head, buf, sizeof head);
+	if (head[0] != PHASES_MAGIC || head[1] != sizeof p->detector)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "phases: checkpoint from another version of the detector");
+	memcpy(&p->detector, (const char *)buf + sizeof head, sizeof p->detector);
 	return PP_OK;
 }
 
@@ -127,6 +188,7 @@ static const pp_analyzer_ops phases_ops = {
 	.needs = phases_needs,
 	.columns = phases_columns,
 	.observe = phases_observe,
+	.finish = phases_finish,
 	.save = phases_save,
 	.load = phases_load,
 	.chunk_count = phases_chunk_count,
