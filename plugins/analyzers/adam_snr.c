@@ -63,9 +63,9 @@ static int as_observe(void *state, const pp_step_view *view, double *values, pp_
 	(void)err;
 
 	values[0] = NAN;
-	if (!view->moments || !view->optimizer_state)
+	if (!view->moments || !view->optimizer_state ||
+	    view->moments(view->optimizer_state, a->m, a->v) != PP_OK)
 		return PP_OK;
-	view->moments(view->optimizer_state, a->m, a->v);
 	for (size_t j = 0; j < a->n; j++) {
 		double s = sqrt((double)a->v[j]) + a->eps;
 		num += (double)a->m[j] * (double)a->m[j];

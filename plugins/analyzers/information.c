@@ -167,6 +167,11 @@ static int info_observe(void *state, const pp_step_view *view, double *values, p
 	if (!t)
 		return pp_error_set(err, PP_ERR_STATE, "information: no interior term");
 	n = t->n < (size_t)s->samples ? t->n : (size_t)s->samples;
+	if (n == 0) {
+		for (int l = 0; l < 2 * s->layers; l++)
+			values[l] = NAN;
+		return PP_OK;
+	}
 	u = malloc(n * sizeof *u);
 	if (!u)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
@@ -176,7 +181,10 @@ static int info_observe(void *state, const pp_step_view *view, double *values, p
 	for (int l = 0; !rc && l < s->layers; l++) {
 		int width;
 		const pp_real *a = pp_batch_hidden(batch, l, &width);
-		layer_information(s, a, n, width, &values[l], &values[s->layers + l]);
+		if (!a)
+			rc = pp_error_set(err, PP_ERR_STATE, "information: no activations of layer %d", l + 1);
+		else
+			layer_information(s, a, n, width, &values[l], &values[s->layers + l]);
 	}
 	pp_batch_destroy(batch);
 	free(u);

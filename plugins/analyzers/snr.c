@@ -87,21 +87,26 @@ static int snr_columns(void *state, const char *const **names, int *count)
 	return PP_OK;
 }
 
+/* SNR = ‖μ‖/‖σ‖ (NaN when σ = 0: every chunk agrees, the ratio is undefined). */
+static double ratio(double mu, double sigma)
+{
+	return sigma > 0 ? mu / sigma : NAN;
+}
+
 static int snr_observe(void *state, const pp_step_view *view, double *values, pp_error *err)
 {
 	const snr *s = state;
 	double mu, sigma;
 
-	if (!view->chunks)
+	if (pp_chunk_snr(view->chunks, view->net, -1, &mu, &sigma))
 		return pp_error_set(err, PP_ERR_STATE, "snr: no chunk statistics this step");
-	pp_chunk_snr(view->chunks, view->net, -1, &mu, &sigma);
-	values[0] = sigma > 0 ? mu / sigma : NAN;
+	values[0] = ratio(mu, sigma);
 	values[1] = mu;
 	values[2] = sigma;
 	values[3] = mu > 0 || sigma > 0 ? mu / sqrt(mu * mu + sigma * sigma) : NAN;
 	for (int l = 0; l < s->n_layers; l++) {
 		pp_chunk_snr(view->chunks, view->net, l, &mu, &sigma);
-		values[4 + l] = sigma > 0 ? mu / sigma : NAN;
+		values[4 + l] = ratio(mu, sigma);
 	}
 	return PP_OK;
 }
