@@ -90,13 +90,48 @@ static void eval_tanh(size_t n, const pp_real *restrict z, pp_real *restrict h,
 			s1[i] = (pp_real)d1;
 			s2[i] = (pp_real)(-2.0 * t * d1);
 		}
-	} else {
+	} else if (s1) {
 #pragma omp simd
 		for (size_t i = 0; i < n; i++) {
 			double t = tanh_inline((double)z[i]);
 			h[i] = (pp_real)t;
 			s1[i] = (pp_real)(1.0 - t * t);
 		}
+	} else {
+#pragma omp simd
+		for (size_t i = 0; i < n; i++)
+			h[i] = (pp_real)tanh_inline((double)z[i]);
+	}
+}
+
+int pp_activation_from_value(pp_activation act)
+{
+	return act == PP_ACT_TANH;
+}
+
+void pp_activation_from_h(pp_activation act, size_t n, const pp_real *restrict h,
+			  pp_real *restrict s1, pp_real *restrict s2, pp_real *restrict s3)
+{
+	(void)act;  /* tanh is the only one */
+	if (s3) {
+#pragma omp simd
+		for (size_t i = 0; i < n; i++) {
+			pp_real t = h[i], d1 = 1 - t * t;
+			s1[i] = d1;
+			s2[i] = -2 * t * d1;
+			s3[i] = -2 * d1 * (1 - 3 * t * t);
+		}
+	} else if (s2) {
+#pragma omp simd
+		for (size_t i = 0; i < n; i++) {
+			pp_real t = h[i], d1 = 1 - t * t;
+			s1[i] = d1;
+			s2[i] = -2 * t * d1;
+		}
+	} else {
+#pragma omp simd
+		for (size_t i = 0; i < n; i++)
+			s1[i] = 1 - h[i] * h[i];
 	}
 }
 

@@ -18,9 +18,18 @@ typedef enum pp_activation {
 	PP_ACT_GELU = 2
 } pp_activation;
 
-/* h = σ(z) and its derivatives, computed once per value entry. */
+/* h = σ(z) and its derivatives, computed once per value entry.  s1 may be
+ * NULL (values only) when pp_activation_from_value(act). */
 void pp_activation_eval(pp_activation act, size_t n, const pp_real *z, pp_real *h,
 			pp_real *s1, pp_real *s2, pp_real *s3);
+
+/* 1 if σ', σ'', σ''' are functions of h = σ(z) alone (tanh: s1 = 1 − h²,
+ * s2 = −2h·s1, s3 = −2·s1·(1 − 3h²)), so the engine need not store them. */
+int pp_activation_from_value(pp_activation act);
+
+/* s1, s2, s3 (s2, s3 may be NULL) from h, for pp_activation_from_value(act). */
+void pp_activation_from_h(pp_activation act, size_t n, const pp_real *h, pp_real *s1,
+			  pp_real *s2, pp_real *s3);
 
 /* tanh with only +, *, / and a polynomial exp, so loops over it vectorise.
  * Max error about 2 ulp (tested against libm over [-40, 40]). */

@@ -5,14 +5,19 @@
  *   layer l:  Z_l = H_{l-1}·W_lᵀ (+ b_l on the value block): S·n × w_l
  *             H_l = channel activation of Z_l:                S·n × w_l
  *             s1, s2, s3 = σ', σ'', σ''' at the value block:  n × w_l
+ *             (not stored for tanh: they follow from h, strip by strip)
  *   output:   u = H_L·w_outᵀ + b_out:                         S·n × 1
  * Channel blocks are row blocks: rows [c·n, (c+1)·n) hold channel c.
+ * n is the size of a tile: a batch is cut into tiles of at most TILE_POINTS
+ * points, each with its own activations, run through all layers in turn
+ * (cache reuse), and spread over threads (parallel over points).
  * Internal channel order: value, then first derivatives, then second ones;
  * the closure of what a term asked for (u_xy needs u_x and u_y).
  */
 #include <phasepinn/network.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +39,20 @@
 #define PP_MAX_LAYERS 64
 #define PP_MAX_FEATURES 4096
 #define PREDICT_CHUNK 4096
+/* Points per tile: a batch is cut into tiles that go through all layers one
+ * after the other, so one layer's activations (S·tile × width) stay in L2. */
+#ifndef TILE_POINTS
+#define TILE_POINTS 512
+#endif
+/* Elements per strip of the elementwise kernels (all channels of a strip
+ * stay in L1). */
+#ifndef STRIP
+#define STRIP 512
+#endif
+/* With several threads, tiles are made smaller down to this size so that
+ * every thread gets one. */
+#define MIN_TILE_POINTS 256
+#define PP_MAX_WORKERS 64
 
 /* One embedding feature of the raw inputs x (d of them):
  * identity: x[input]; trig: cos or sin of b·x. */
@@ -56,22 +75,47 @@ struct pp_network {
 	char description[256];
 };
 
+/* One tile: consecutive points of a batch with all their activations
+ * (layout of the file comment, n = the tile's points), carved from the
+ * batch's tile storage at tile.start·per_point. */
+typedef struct tile {
+	size_t start;                /* first point of the tile in the batch */
+	size_t n;                    /* points of the tile */
+	pp_real *features;           /* S·n × f0 */
+	pp_real *z[PP_MAX_LAYERS];   /* hidden layers: S·n × w */
+	pp_real *h[PP_MAX_LAYERS];
+	pp_real *s1[PP_MAX_LAYERS], *s2[PP_MAX_LAYERS], *s3[PP_MAX_LAYERS];  /* n × w or NULL */
+} tile;
+
+/* What one thread needs besides the tiles it works on. */
+typedef struct worker {
+	pp_real *gh, *gz;            /* backward scratch: S·tile_cap × max width */
+	pp_real *grad;               /* private gradient (threads after the first) */
+} worker;
+
 struct pp_batch {
 	const pp_network *net;
 	size_t max_points;
 	size_t n;                    /* points of the last forward */
 	int S;                       /* internal channels */
 	pp_channel ch[PP_MAX_CHANNELS];
+	int parent_a[PP_MAX_CHANNELS], parent_b[PP_MAX_CHANNELS]; /* u_ab → u_a, u_b */
 	int n_req;
 	int req_index[PP_MAX_CHANNELS]; /* requested channel k → internal index */
 	int max_order;
-	pp_real *features;           /* S·n × f0 */
-	pp_real *z[PP_MAX_LAYERS];   /* hidden layers: S·n × w */
-	pp_real *h[PP_MAX_LAYERS];
-	pp_real *s1[PP_MAX_LAYERS], *s2[PP_MAX_LAYERS], *s3[PP_MAX_LAYERS];
-	pp_real *gh, *gz;            /* backward scratch: S·n × max width */
-	pp_real *ones;               /* n ones, for bias gradients */
-	pp_real *slab;               /* everything above, one allocation */
+	int from_value;              /* σ', σ'', σ''' follow from h: not stored */
+	size_t tile_cap;             /* points per tile */
+	size_t maxw;                 /* widest layer, features included */
+	size_t per_point;            /* reals of tile storage per point */
+	pp_real *tile_storage;       /* per_point · max_points */
+	size_t tile_points;          /* tiles of the last forward: this many points */
+	int n_tiles;                 /* ... and this many tiles */
+	int n_workers;               /* workers with scratch */
+	worker workers[PP_MAX_WORKERS];
+	pp_real *ones;               /* tile_cap ones, for bias gradients */
+	pp_real *hidden;             /* several tiles: gathered rows for pp_batch_hidden */
+	pp_real *slab;               /* tiles, worker 0, ones, hidden: one allocation */
+	pp_real *worker_slab;        /* workers 1..: scratch and gradient */
 };
 
 /* ---- construction -------------------------------------------------------- */
@@ -381,6 +425,16 @@ static int add_channel(pp_batch *b, pp_channel c, pp_error *err)
 	return PP_OK;
 }
 
+static pp_channel sorted(pp_channel c)
+{
+	if (c.order == 2 && c.d0 > c.d1) {
+		int8_t t = c.d0;
+		c.d0 = c.d1;
+		c.d1 = t;
+	}
+	return c;
+}
+
 /* The closure of the requested channels, ordered value, firsts, seconds. */
 static int plan_channels(pp_batch *b, int n, const pp_channel *req, int n_inputs,
 			 pp_error *err)
@@ -389,18 +443,13 @@ static int plan_channels(pp_batch *b, int n, const pp_channel *req, int n_inputs
 
 	for (int order = 1; order <= 2 && !rc; order++) {
 		for (int k = 0; k < n && !rc; k++) {
-			pp_channel c = req[k];
+			pp_channel c = sorted(req[k]);
 			if (c.order < 0 || c.order > 2 ||
 			    (c.order >= 1 && (c.d0 < 0 || c.d0 >= n_inputs)) ||
 			    (c.order == 2 && (c.d1 < 0 || c.d1 >= n_inputs)))
 				return pp_error_set(err, PP_ERR_INVALID,
 						    "channel %d asks for derivative order %d in inputs (%d, %d) of a %d-input network",
 						    k, c.order, c.d0, c.d1, n_inputs);
-			if (c.order == 2 && c.d0 > c.d1) {
-				int8_t t = c.d0;
-				c.d0 = c.d1;
-				c.d1 = t;
-			}
 			if (order == 1 && c.order == 2) {
 				rc = add_channel(b, PP_CHANNEL_D(c.d0), err);
 				if (!rc)
@@ -414,24 +463,96 @@ static int plan_channels(pp_batch *b, int n, const pp_channel *req, int n_inputs
 		return rc;
 	b->n_req = n;
 	for (int k = 0; k < n; k++) {
-		pp_channel c = req[k];
-		if (c.order == 2 && c.d0 > c.d1) {
-			int8_t t = c.d0;
-			c.d0 = c.d1;
-			c.d1 = t;
+		b->req_index[k] = channel_index(b, sorted(req[k]));
+		if (req[k].order > b->max_order)
+			b->max_order = req[k].order;
+	}
+	for (int c = 0; c < b->S; c++) {
+		b->parent_a[c] = b->parent_b[c] = -1;
+		if (b->ch[c].order == 2) {
+			b->parent_a[c] = channel_index(b, PP_CHANNEL_D(b->ch[c].d0));
+			b->parent_b[c] = channel_index(b, PP_CHANNEL_D(b->ch[c].d1));
 		}
-		b->req_index[k] = channel_index(b, c);
-		if (c.order > b->max_order)
-			b->max_order = c.order;
 	}
 	return PP_OK;
+}
+
+static size_t max_width(const pp_network *net, int from)
+{
+	size_t maxw = 0;
+
+	for (int l = from; l <= net->n_layers; l++)
+		if ((size_t)net->width[l] > maxw)
+			maxw = (size_t)net->width[l];
+	return maxw;
+}
+
+/* Reals of one tile's activations for @cap points. */
+static size_t tile_size(const pp_network *net, const pp_batch *b, size_t cap)
+{
+	size_t rows = (size_t)b->S * cap, total = rows * (size_t)net->n_features;
+
+	for (int l = 1; l < net->n_layers; l++) {
+		size_t w = (size_t)net->width[l];
+		total += 2 * rows * w + (b->from_value ? 0 : cap * w * (size_t)(1 + b->max_order));
+	}
+	return total;
+}
+
+/* Tile k of the last forward, its arrays pointing into the tile storage. */
+static void carve_tile(const pp_batch *b, int k, tile *t)
+{
+	const pp_network *net = b->net;
+	size_t start = (size_t)k * b->tile_points;
+	size_t cap = b->n - start < b->tile_points ? b->n - start : b->tile_points;
+	size_t rows = (size_t)b->S * cap;
+	pp_real *p = b->tile_storage + start * b->per_point;
+
+	t->start = start;
+	t->n = cap;
+
+	t->features = p;
+	p += rows * (size_t)net->n_features;
+	for (int l = 1; l < net->n_layers; l++) {
+		size_t w = (size_t)net->width[l];
+		t->z[l] = p;
+		p += rows * w;
+		t->h[l] = p;
+		p += rows * w;
+		t->s1[l] = t->s2[l] = t->s3[l] = NULL;
+		if (b->from_value)
+			continue;
+		t->s1[l] = p;
+		p += cap * w;
+		if (b->max_order >= 1) {
+			t->s2[l] = p;
+			p += cap * w;
+		}
+		if (b->max_order >= 2) {
+			t->s3[l] = p;
+			p += cap * w;
+		}
+	}
+}
+
+/* Reals of one worker's backward scratch (gh, gz); gz also holds the
+ * output layer's S·tile values in the forward pass. */
+static size_t scratch_size(const pp_batch *b)
+{
+	return 2 * (size_t)b->S * b->tile_cap * b->maxw;
+}
+
+static void carve_worker(const pp_batch *b, worker *w, pp_real *p)
+{
+	w->gh = p;
+	w->gz = p + (size_t)b->S * b->tile_cap * b->maxw;
 }
 
 int pp_batch_create(const pp_network *net, size_t max_points, int n_channels,
 		    const pp_channel *channels, pp_batch **out, pp_error *err)
 {
 	pp_batch *b;
-	size_t total = 0, rows, maxw = 0;
+	size_t total = 0;
 	pp_real *p;
 	int rc;
 
@@ -446,16 +567,13 @@ int pp_batch_create(const pp_network *net, size_t max_points, int n_channels,
 	rc = plan_channels(b, n_channels, channels, net->n_inputs, err);
 	if (rc)
 		goto fail;
-	rows = (size_t)b->S * max_points;
-	for (int l = 0; l <= net->n_layers; l++)
-		if ((size_t)net->width[l] > maxw)
-			maxw = (size_t)net->width[l];
-	total += rows * (size_t)net->n_features;
-	for (int l = 1; l < net->n_layers; l++) {
-		size_t w = (size_t)net->width[l];
-		total += 2 * rows * w + max_points * w * (size_t)(1 + b->max_order);
-	}
-	total += 2 * rows * maxw + max_points;
+	b->tile_cap = max_points < TILE_POINTS ? max_points : TILE_POINTS;
+	b->maxw = max_width(net, 0);
+	b->from_value = pp_activation_from_value(net->act);
+	b->per_point = tile_size(net, b, 1);
+	total = b->per_point * max_points + scratch_size(b) + b->tile_cap;
+	if (max_points > MIN_TILE_POINTS)
+		total += max_points * max_width(net, 1);
 	b->slab = malloc(total * sizeof *b->slab);
 	if (!b->slab) {
 		rc = pp_error_set(err, PP_ERR_NOMEM,
@@ -464,32 +582,17 @@ int pp_batch_create(const pp_network *net, size_t max_points, int n_channels,
 		goto fail;
 	}
 	p = b->slab;
-	b->features = p;
-	p += rows * (size_t)net->n_features;
-	for (int l = 1; l < net->n_layers; l++) {
-		size_t w = (size_t)net->width[l];
-		b->z[l] = p;
-		p += rows * w;
-		b->h[l] = p;
-		p += rows * w;
-		b->s1[l] = p;
-		p += max_points * w;
-		if (b->max_order >= 1) {
-			b->s2[l] = p;
-			p += max_points * w;
-		}
-		if (b->max_order >= 2) {
-			b->s3[l] = p;
-			p += max_points * w;
-		}
-	}
-	b->gh = p;
-	p += rows * maxw;
-	b->gz = p;
-	p += rows * maxw;
+	b->tile_storage = p;
+	p += b->per_point * max_points;
+	carve_worker(b, &b->workers[0], p);
+	p += scratch_size(b);
 	b->ones = p;
-	for (size_t i = 0; i < max_points; i++)
+	for (size_t i = 0; i < b->tile_cap; i++)
 		b->ones[i] = 1;
+	p += b->tile_cap;
+	if (max_points > MIN_TILE_POINTS)
+		b->hidden = p;
+	b->n_workers = 1;
 	*out = b;
 	return PP_OK;
 
@@ -502,30 +605,69 @@ void pp_batch_destroy(pp_batch *batch)
 {
 	if (!batch)
 		return;
+	free(batch->worker_slab);
 	free(batch->slab);
 	free(batch);
 }
 
+/* Scratch and private gradients for workers 1..n-1, allocated at the first
+ * call that runs on n threads. */
+static int ensure_workers(pp_batch *b, int n, pp_error *err)
+{
+	size_t each = scratch_size(b) + b->net->n_params;
+	pp_real *p;
+
+	if (n <= b->n_workers)
+		return PP_OK;
+	p = realloc(b->worker_slab, (size_t)(n - 1) * each * sizeof *p);
+	if (!p)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for %d engine threads", n);
+	b->worker_slab = p;
+	for (int w = 1; w < n; w++) {
+		carve_worker(b, &b->workers[w], p);
+		b->workers[w].grad = p + scratch_size(b);
+		p += each;
+	}
+	b->n_workers = n;
+	return PP_OK;
+}
+
 const pp_real *pp_batch_hidden(const pp_batch *batch, int layer, int *width)
 {
+	size_t w;
+
 	/* layer counts hidden layers from 0 */
 	if (layer < 0 || layer >= batch->net->n_layers - 1)
 		return NULL;
+	w = (size_t)batch->net->width[layer + 1];
 	if (width)
-		*width = batch->net->width[layer + 1];
-	return batch->h[layer + 1];
+		*width = (int)w;
+	if (batch->n_tiles <= 1) {
+		tile t;
+		carve_tile(batch, 0, &t);
+		return t.h[layer + 1];
+	}
+	/* value blocks of the tiles, one after the other */
+	for (int k = 0; k < batch->n_tiles; k++) {
+		tile t;
+		carve_tile(batch, k, &t);
+		memcpy(batch->hidden + t.start * w, t.h[layer + 1], t.n * w * sizeof(pp_real));
+	}
+	return batch->hidden;
 }
 
-/* ---- forward ----------------------------------------------------------------- */
+/* ---- forward, one tile ------------------------------------------------------- */
 
 /* Embedding features and their derivative channels, point by point. */
-static void forward_features(const pp_network *net, pp_batch *b, size_t n, const pp_real *x)
+static void forward_features(const pp_network *net, const pp_batch *b, tile *t,
+			     const pp_real *x)
 {
 	int F = net->n_features, d = net->n_inputs;
+	size_t n = t->n;
 
 	for (int c = 0; c < b->S; c++) {
 		pp_channel ch = b->ch[c];
-		pp_real *out = b->features + (size_t)c * n * (size_t)F;
+		pp_real *out = t->features + (size_t)c * n * (size_t)F;
 		for (size_t i = 0; i < n; i++) {
 			const pp_real *xi = x + i * (size_t)d;
 			for (int j = 0; j < F; j++) {
@@ -554,33 +696,51 @@ static void forward_features(const pp_network *net, pp_batch *b, size_t n, const
 	}
 }
 
-/* H = channel activation of Z for hidden layer l (n points, width w). */
-static void activate(const pp_network *net, pp_batch *b, int l, size_t n, size_t w)
+/* H = channel activation of Z for hidden layer l of a tile (block = n·w
+ * entries per channel), strip by strip so that z, h and s1..s3 of a strip
+ * stay in L1 while every channel uses them. */
+static void activate(const pp_network *net, const pp_batch *b, tile *t, int l, size_t block)
 {
-	const pp_real *z0 = b->z[l];
-	pp_real *h = b->h[l], *s1 = b->s1[l], *s2 = b->s2[l], *s3 = b->s3[l];
-	size_t block = n * w;
+	const pp_real *z = t->z[l];
+	pp_real *h = t->h[l];
 
-	pp_activation_eval(net->act, block, z0, h, s1, s2, s3);
-	for (int c = 1; c < b->S; c++) {
-		pp_channel ch = b->ch[c];
-		const pp_real *zc = b->z[l] + (size_t)c * block;
-		pp_real *hc = h + (size_t)c * block;
-		if (ch.order == 1) {
-#pragma omp simd
-			for (size_t i = 0; i < block; i++)
-				hc[i] = s1[i] * zc[i];
+	pp_real d1[STRIP], d2[STRIP];
+
+	for (size_t i0 = 0; i0 < block; i0 += STRIP) {
+		size_t m = block - i0 < STRIP ? block - i0 : STRIP;
+		pp_real *s1, *s2;
+
+		if (b->from_value) {
+			/* σ' and σ'' from the rounded h, exactly as backward will */
+			s1 = d1;
+			s2 = b->max_order >= 1 ? d2 : NULL;
+			pp_activation_eval(net->act, m, z + i0, h + i0, NULL, NULL, NULL);
+			pp_activation_from_h(net->act, m, h + i0, s1, s2, NULL);
 		} else {
-			const pp_real *za = b->z[l] + (size_t)channel_index(b, PP_CHANNEL_D(ch.d0)) * block;
-			const pp_real *zb = b->z[l] + (size_t)channel_index(b, PP_CHANNEL_D(ch.d1)) * block;
+			s1 = t->s1[l] + i0;
+			s2 = t->s2[l] ? t->s2[l] + i0 : NULL;
+			pp_activation_eval(net->act, m, z + i0, h + i0, s1, s2,
+					   t->s3[l] ? t->s3[l] + i0 : NULL);
+		}
+		for (int c = 1; c < b->S; c++) {
+			const pp_real *zc = z + (size_t)c * block + i0;
+			pp_real *hc = h + (size_t)c * block + i0;
+			if (b->ch[c].order == 1) {
 #pragma omp simd
-			for (size_t i = 0; i < block; i++)
-				hc[i] = s2[i] * za[i] * zb[i] + s1[i] * zc[i];
+				for (size_t i = 0; i < m; i++)
+					hc[i] = s1[i] * zc[i];
+			} else {
+				const pp_real *za = z + (size_t)b->parent_a[c] * block + i0;
+				const pp_real *zb = z + (size_t)b->parent_b[c] * block + i0;
+#pragma omp simd
+				for (size_t i = 0; i < m; i++)
+					hc[i] = s2[i] * za[i] * zb[i] + s1[i] * zc[i];
+			}
 		}
 	}
 }
 
-/* Z = H_in · Wᵀ over all S·n rows, bias on the value block. */
+/* Z = H_in · Wᵀ over all S·n rows of a tile, bias on the value block. */
 static void dense_forward(const pp_network *net, int l, const pp_real *in, pp_real *z,
 			  size_t n, int S)
 {
@@ -597,87 +757,93 @@ static void dense_forward(const pp_network *net, int l, const pp_real *in, pp_re
 	}
 }
 
-int pp_network_forward(const pp_network *net, pp_batch *b, size_t n, const pp_real *x,
-		       pp_real *out, pp_error *err)
+/* The tile's requested channels into out ([n_req][batch n]). */
+static void tile_forward(const pp_network *net, const pp_batch *b, tile *t, worker *w,
+			 const pp_real *x, pp_real *out)
 {
-	const pp_real *in;
-	pp_real *u;
+	const pp_real *in = t->features;
 	int L = net->n_layers;
 
-	if (n > b->max_points)
-		return pp_error_set(err, PP_ERR_INVALID, "batch of %zu points exceeds its capacity %zu",
-				    n, b->max_points);
-	b->n = n;
-	forward_features(net, b, n, x);
-	in = b->features;
+	forward_features(net, b, t, x + t->start * (size_t)net->n_inputs);
 	for (int l = 1; l < L; l++) {
-		dense_forward(net, l - 1, in, b->z[l], n, b->S);
-		activate(net, b, l, n, (size_t)net->width[l]);
-		in = b->h[l];
+		dense_forward(net, l - 1, in, t->z[l], t->n, b->S);
+		activate(net, b, t, l, t->n * (size_t)net->width[l]);
+		in = t->h[l];
 	}
-	/* output layer: width 1, into gz as scratch (S·n values) */
-	u = b->gz;
-	dense_forward(net, L - 1, in, u, n, b->S);
+	/* output layer: width 1, S·n values into the worker's gz */
+	dense_forward(net, L - 1, in, w->gz, t->n, b->S);
 	for (int k = 0; k < b->n_req; k++)
-		memcpy(out + (size_t)k * n, u + (size_t)b->req_index[k] * n, n * sizeof *out);
-	return PP_OK;
+		memcpy(out + (size_t)k * b->n + t->start, w->gz + (size_t)b->req_index[k] * t->n,
+		       t->n * sizeof *out);
 }
 
-/* ---- backward ---------------------------------------------------------------- */
+/* ---- backward, one tile ------------------------------------------------------ */
 
-/* G_z from G_h for hidden layer l (the transposed channel propagation). */
-static void activation_backward(pp_batch *b, int l, size_t n, size_t w)
+/* G_z from G_h for hidden layer l (the transposed channel propagation),
+ * strip by strip like activate(). */
+static void activation_backward(const pp_batch *b, const tile *t, worker *wk, int l,
+				size_t block)
 {
-	size_t block = n * w;
-	const pp_real *s1 = b->s1[l], *s2 = b->s2[l], *s3 = b->s3[l];
-	const pp_real *z = b->z[l];
-	const pp_real *gh = b->gh;
-	pp_real *gz = b->gz;
+	pp_activation act = b->net->act;
+	pp_real d1[STRIP], d2[STRIP], d3[STRIP];
 
-	/* value block: g_z = g_h·s1, then the channel terms below add to it */
-#pragma omp simd
-	for (size_t i = 0; i < block; i++)
-		gz[i] = gh[i] * s1[i];
-	for (int c = 1; c < b->S; c++) {
-		pp_channel ch = b->ch[c];
-		const pp_real *ghc = gh + (size_t)c * block, *zc = z + (size_t)c * block;
-		pp_real *gzc = gz + (size_t)c * block;
-		/* ∂h_c/∂z_c = s1 for every order; for h_i = s1·z_i also ∂/∂z = s2·z_i */
-		if (ch.order == 1) {
-#pragma omp simd
-			for (size_t i = 0; i < block; i++) {
-				gzc[i] = ghc[i] * s1[i];
-				gz[i] += ghc[i] * s2[i] * zc[i];
-			}
+	for (size_t i0 = 0; i0 < block; i0 += STRIP) {
+		size_t m = block - i0 < STRIP ? block - i0 : STRIP;
+		const pp_real *s1 = d1, *s2 = d2, *s3 = d3;
+
+		if (b->from_value) {
+			pp_activation_from_h(act, m, t->h[l] + i0, d1, b->max_order >= 1 ? d2 : NULL,
+					     b->max_order >= 2 ? d3 : NULL);
 		} else {
-#pragma omp simd
-			for (size_t i = 0; i < block; i++)
-				gzc[i] = ghc[i] * s1[i];
+			s1 = t->s1[l] + i0;
+			s2 = t->s2[l] ? t->s2[l] + i0 : NULL;
+			s3 = t->s3[l] ? t->s3[l] + i0 : NULL;
 		}
-	}
-	for (int c = 1; c < b->S; c++) {
-		pp_channel ch = b->ch[c];
-		if (ch.order != 2)
-			continue;
-		/* h_ab = s2·z_a·z_b + s1·z_ab:
-		 *   ∂/∂z = s3·z_a·z_b + s2·z_ab, ∂/∂z_a = s2·z_b, ∂/∂z_b = s2·z_a */
-		int ia = channel_index(b, PP_CHANNEL_D(ch.d0));
-		int ib = channel_index(b, PP_CHANNEL_D(ch.d1));
-		const pp_real *ghc = gh + (size_t)c * block, *zc = z + (size_t)c * block;
-		const pp_real *za = z + (size_t)ia * block, *zb = z + (size_t)ib * block;
-		pp_real *gza = gz + (size_t)ia * block, *gzb = gz + (size_t)ib * block;
+		const pp_real *z = t->z[l] + i0, *gh = wk->gh + i0;
+		pp_real *gz = wk->gz + i0;
+
+		/* value block: g_z = g_h·s1, then the channel terms below add to it */
 #pragma omp simd
-		for (size_t i = 0; i < block; i++) {
-			pp_real g = ghc[i];
-			gz[i] += g * (s3[i] * za[i] * zb[i] + s2[i] * zc[i]);
-			gza[i] += g * s2[i] * zb[i];
-			gzb[i] += g * s2[i] * za[i];
+		for (size_t i = 0; i < m; i++)
+			gz[i] = gh[i] * s1[i];
+		for (int c = 1; c < b->S; c++) {
+			const pp_real *ghc = gh + (size_t)c * block, *zc = z + (size_t)c * block;
+			pp_real *gzc = gz + (size_t)c * block;
+			/* ∂h_c/∂z_c = s1 for every order; h_i = s1·z_i also has ∂/∂z = s2·z_i */
+			if (b->ch[c].order == 1) {
+#pragma omp simd
+				for (size_t i = 0; i < m; i++) {
+					gzc[i] = ghc[i] * s1[i];
+					gz[i] += ghc[i] * s2[i] * zc[i];
+				}
+			} else {
+#pragma omp simd
+				for (size_t i = 0; i < m; i++)
+					gzc[i] = ghc[i] * s1[i];
+			}
+		}
+		for (int c = 1; c < b->S; c++) {
+			if (b->ch[c].order != 2)
+				continue;
+			/* h_ab = s2·z_a·z_b + s1·z_ab:
+			 *   ∂/∂z = s3·z_a·z_b + s2·z_ab, ∂/∂z_a = s2·z_b, ∂/∂z_b = s2·z_a */
+			size_t ia = (size_t)b->parent_a[c], ib = (size_t)b->parent_b[c];
+			const pp_real *ghc = gh + (size_t)c * block, *zc = z + (size_t)c * block;
+			const pp_real *za = z + ia * block, *zb = z + ib * block;
+			pp_real *gza = gz + ia * block, *gzb = gz + ib * block;
+#pragma omp simd
+			for (size_t i = 0; i < m; i++) {
+				pp_real g = ghc[i];
+				gz[i] += g * (s3[i] * za[i] * zb[i] + s2[i] * zc[i]);
+				gza[i] += g * s2[i] * zb[i];
+				gzb[i] += g * s2[i] * za[i];
+			}
 		}
 	}
 }
 
 /* dW += G_zᵀ·H_in, db += Σ value rows of G_z, and (if gh_out) G_h_in = G_z·W. */
-static void dense_backward(const pp_network *net, pp_batch *b, int l, const pp_real *in,
+static void dense_backward(const pp_network *net, const pp_batch *b, int l, const pp_real *in,
 			   const pp_real *gz, pp_real *gh_out, size_t n, pp_real *grad)
 {
 	const pp_layer_view *v = &net->layers[l];
@@ -693,32 +859,179 @@ static void dense_backward(const pp_network *net, pp_batch *b, int l, const pp_r
 		     v->fan_out, W, v->fan_in, 0, gh_out, v->fan_in);
 }
 
-int pp_network_backward(const pp_network *net, pp_batch *b, const pp_real *seed,
-			pp_real *grad, pp_error *err)
+/* Adds the tile's ∂L/∂θ into grad; seed is [n_req][batch n]. */
+static void tile_backward(const pp_network *net, const pp_batch *b, const tile *t, worker *w,
+			  const pp_real *seed, pp_real *grad)
 {
 	int L = net->n_layers;
-	size_t n = b->n;
-	pp_real *gz_out;
+	size_t n = t->n;
+	pp_real *gz_out = w->gz;
 
-	if (n == 0)
-		return pp_error_set(err, PP_ERR_STATE, "backward before any forward on this batch");
 	/* seeds of the output (S·n × 1); channels nobody asked for get zero */
-	gz_out = b->gz;
 	memset(gz_out, 0, (size_t)b->S * n * sizeof *gz_out);
 	for (int k = 0; k < b->n_req; k++) {
 		pp_real *dst = gz_out + (size_t)b->req_index[k] * n;
-		const pp_real *src = seed + (size_t)k * n;
+		const pp_real *src = seed + (size_t)k * b->n + t->start;
 		for (size_t i = 0; i < n; i++)
 			dst[i] += src[i];
 	}
-	dense_backward(net, b, L - 1, L > 1 ? b->h[L - 1] : b->features, gz_out,
-		       L > 1 ? b->gh : NULL, n, grad);
+	dense_backward(net, b, L - 1, L > 1 ? t->h[L - 1] : t->features, gz_out,
+		       L > 1 ? w->gh : NULL, n, grad);
 	for (int l = L - 1; l >= 1; l--) {
-		activation_backward(b, l, n, (size_t)net->width[l]);
-		dense_backward(net, b, l - 1, l > 1 ? b->h[l - 1] : b->features, b->gz,
-			       l > 1 ? b->gh : NULL, n, grad);
+		activation_backward(b, t, w, l, n * (size_t)net->width[l]);
+		dense_backward(net, b, l - 1, l > 1 ? t->h[l - 1] : t->features, w->gz,
+			       l > 1 ? w->gh : NULL, n, grad);
+	}
+}
+
+/* ---- tiles on threads ------------------------------------------------------- */
+
+typedef struct task {
+	const pp_network *net;
+	pp_batch *b;
+	int worker, n_workers;
+	const pp_real *x;        /* forward: points; NULL for backward */
+	pp_real *out;
+	const pp_real *seed;     /* backward */
+	pp_real *grad;
+} task;
+
+/* Worker w runs tiles [w·T/W, (w+1)·T/W): a fixed partition, so results
+ * depend on the thread count but never on timing. */
+static void *run_task(void *arg)
+{
+	task *k = arg;
+	pp_batch *b = k->b;
+	int first = b->n_tiles * k->worker / k->n_workers;
+	int last = b->n_tiles * (k->worker + 1) / k->n_workers;
+	worker *w = &b->workers[k->worker];
+
+	for (int i = first; i < last; i++) {
+		tile t;
+		carve_tile(b, i, &t);
+		if (k->x)
+			tile_forward(k->net, b, &t, w, k->x, k->out);
+		else
+			tile_backward(k->net, b, &t, w, k->seed, k->grad);
+	}
+	return NULL;
+}
+
+/* Threads for the engine: as many as OpenBLAS is set to (the experiment's
+ * `threads:`). */
+static int engine_threads(void)
+{
+	int t = openblas_get_num_threads();
+
+	return t < 1 ? 1 : t > PP_MAX_WORKERS ? PP_MAX_WORKERS : t;
+}
+
+/* Cut n points into tiles: at most TILE_POINTS each, and with several
+ * threads at least one tile per thread down to MIN_TILE_POINTS. */
+static void plan_tiles(pp_batch *b, size_t n)
+{
+	size_t threads = (size_t)engine_threads(), m = (n + threads - 1) / threads;
+
+	m = m < MIN_TILE_POINTS ? MIN_TILE_POINTS : m;
+	m = m > b->tile_cap ? b->tile_cap : m;
+	b->n = n;
+	b->tile_points = m;
+	b->n_tiles = (int)((n + m - 1) / m);
+}
+
+/* Runs @proto on every tile.  With several threads each runs its share of
+ * tiles with single-threaded BLAS (parallel over points instead of inside
+ * small products); backward sums the workers' private gradients into
+ * proto->grad in worker order. */
+static int run_tiles(pp_batch *b, const task *proto, pp_error *err)
+{
+	int blas_threads = engine_threads(), n = blas_threads, rc;
+	task tasks[PP_MAX_WORKERS];
+	pthread_t tid[PP_MAX_WORKERS];
+	int started[PP_MAX_WORKERS] = {0};
+
+	if (n > b->n_tiles)
+		n = b->n_tiles;
+	if (n <= 1) {
+		task k = *proto;
+		k.n_workers = 1;
+		/* OpenBLAS's own threads stay asleep: with several threads the
+		 * engine's are the ones that work */
+		if (blas_threads > 1)
+			openblas_set_num_threads(1);
+		run_task(&k);
+		if (blas_threads > 1)
+			openblas_set_num_threads(blas_threads);
+		return PP_OK;
+	}
+	rc = ensure_workers(b, n, err);
+	if (rc)
+		return rc;
+	openblas_set_num_threads(1);
+	for (int w = 0; w < n; w++) {
+		tasks[w] = *proto;
+		tasks[w].worker = w;
+		tasks[w].n_workers = n;
+		if (!proto->x && w > 0) {
+			tasks[w].grad = b->workers[w].grad;
+			memset(tasks[w].grad, 0, b->net->n_params * sizeof *tasks[w].grad);
+		}
+		if (w > 0)
+			started[w] = pthread_create(&tid[w], NULL, run_task, &tasks[w]) == 0;
+	}
+	run_task(&tasks[0]);
+	for (int w = 1; w < n; w++) {
+		if (started[w])
+			pthread_join(tid[w], NULL);
+		else
+			run_task(&tasks[w]);  /* no thread: same work, same buffers */
+	}
+	openblas_set_num_threads(blas_threads);
+	if (!proto->x) {
+		for (int w = 1; w < n; w++) {
+			const pp_real *g = b->workers[w].grad;
+			for (size_t j = 0; j < b->net->n_params; j++)
+				proto->grad[j] += g[j];
+		}
 	}
 	return PP_OK;
+}
+
+int pp_network_forward(const pp_network *net, pp_batch *b, size_t n, const pp_real *x,
+		       pp_real *out, pp_error *err)
+{
+	task proto = {0};
+
+	if (n > b->max_points)
+		return pp_error_set(err, PP_ERR_INVALID, "batch of %zu points exceeds its capacity %zu",
+				    n, b->max_points);
+	plan_tiles(b, n);
+	if (n == 0)
+		return PP_OK;
+	proto.net = net;
+	proto.b = b;
+	proto.x = x;
+	proto.out = out;
+	return run_tiles(b, &proto, err);
+}
+
+int pp_network_backward(const pp_network *net, pp_batch *b, const pp_real *seed,
+			pp_real *grad, pp_error *err)
+{
+	task proto = {0};
+
+	if (b->n == 0)
+		return pp_error_set(err, PP_ERR_STATE, "backward before any forward on this batch");
+	proto.net = net;
+	proto.b = b;
+	proto.seed = seed;
+	proto.grad = grad;
+	return run_tiles(b, &proto, err);
+}
+
+size_t pp_network_tile_points(void)
+{
+	return TILE_POINTS;
 }
 
 int pp_network_predict(const pp_network *net, size_t n, const pp_real *x, pp_real *u,

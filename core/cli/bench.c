@@ -12,8 +12,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <pthread.h>
 
 #include <cblas.h>
+
+#include <phasepinn/network.h>
 
 #include "core/cli/commands.h"
 #include "core/experiment.h"
@@ -129,59 +132,150 @@ static double step_flops(const bench_args *a, int features)
 	return flops;
 }
 
-/* The same gemms alone, on random data, in the shapes the trainer runs
- * them (the residual term in batches of @batch points): the rate OpenBLAS
- * reaches for exactly this work. */
+/* One batch of the step as the engine runs it: rows = S·points per tile. */
+typedef struct ref_batch {
+	int n_tiles;
+	int rows[64];
+} ref_batch;
+
+/* The batches of a term of @points points with S channels, cut like the
+ * trainer (equal batches of at most @batch points) and the engine (tiles). */
+static int plan_term(long points, int S, long batch, size_t tile, ref_batch *out, int max)
+{
+	long n_b = (points + batch - 1) / batch;
+	int count = 0;
+
+	for (long b = 0; b < n_b && count < max; b++) {
+		size_t len = (size_t)(points * (b + 1) / n_b - points * b / n_b);
+		ref_batch *r = &out[count++];
+		r->n_tiles = 0;
+		for (size_t s = 0; s < len && r->n_tiles < 64; s += tile)
+			r->rows[r->n_tiles++] = S * (int)(len - s < tile ? len - s : tile);
+	}
+	return count;
+}
+
+/* Buffers of one reference thread: A (rows × widest), C, W (widest²). */
+typedef struct ref_worker {
+	const bench_args *a;
+	const ref_batch *batches;
+	int n_batches, features, worker, n_workers, whole_batches;
+	pp_real *A, *C, *W;
+	double flops;
+	pthread_t tid;
+} ref_worker;
+
+/* The three products of every layer (forward Z = A·Wᵀ, dW += Cᵀ·A, dA = C·W;
+ * no dA for the first layer) on rows × width blocks. */
+static double layer_gemms(const ref_worker *r, int rows)
+{
+	long in = r->features;
+	double flops = 0;
+
+	for (long l = 0; l <= r->a->depth; l++) {
+		int out = (int)(l < r->a->depth ? r->a->width : 1), k = (int)in;
+		GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, k, 1, r->A, k, r->W, k, 0,
+		     r->C, out);
+		GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, k, rows, 1, r->C, out, r->A, k, 1,
+		     r->W, k);
+		flops += 4.0 * rows * (double)k * out;
+		if (l > 0) {
+			GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, k, out, 1, r->C, out, r->W,
+			     k, 0, r->A, k);
+			flops += 2.0 * rows * (double)k * out;
+		}
+		in = out;
+	}
+	return flops;
+}
+
+/* A thread's share: its tiles of every batch (the engine's partition), or
+ * with whole_batches each batch as one product on OpenBLAS's threads. */
+static void *ref_run(void *arg)
+{
+	ref_worker *r = arg;
+
+	r->flops = 0;
+	for (int b = 0; b < r->n_batches; b++) {
+		const ref_batch *rb = &r->batches[b];
+		if (r->whole_batches) {
+			int rows = 0;
+			for (int t = 0; t < rb->n_tiles; t++)
+				rows += rb->rows[t];
+			r->flops += layer_gemms(r, rows);
+			continue;
+		}
+		int first = rb->n_tiles * r->worker / r->n_workers;
+		int last = rb->n_tiles * (r->worker + 1) / r->n_workers;
+		for (int t = first; t < last; t++)
+			r->flops += layer_gemms(r, rb->rows[t]);
+	}
+	return NULL;
+}
+
+static int ref_alloc(ref_worker *r, size_t rows, size_t maxw)
+{
+	size_t big = rows * maxw;
+
+	r->A = malloc(big * sizeof *r->A);
+	r->C = malloc(big * sizeof *r->C);
+	r->W = malloc(maxw * maxw * sizeof *r->W);
+	if (!r->A || !r->C || !r->W)
+		return -1;
+	for (size_t i = 0; i < big; i++)
+		r->A[i] = (pp_real)((double)(i % 97) / 97.0 - 0.5);
+	for (size_t i = 0; i < maxw * maxw; i++)
+		r->W[i] = (pp_real)((double)(i % 89) / 89.0 - 0.5);
+	return 0;
+}
+
+/* GFLOP/s of the step's gemms alone, on random data, in the shapes the
+ * trainer and engine run them, best of 3: once as the engine does (tiles
+ * on T threads, single-threaded BLAS each) and once with each batch as one
+ * product on OpenBLAS's T threads; the better of the two is the reference. */
 static double gemm_rate(const bench_args *a, int features, long batch)
 {
-	long full = a->points / batch, rest = a->points % batch;
-	long rows_list[4] = {4 * batch, 4 * rest, 256, 512}, reps[4] = {full, rest ? 1 : 0, 1, 1};
-	long maxw = a->width > features ? a->width : features, maxrows = 4 * batch;
-	size_t big;
-	pp_real *A, *C, *W;
+	ref_batch batches[256];
+	ref_worker w[64] = {{0}};
+	size_t tile = pp_network_tile_points(), maxw = (size_t)(a->width > features ? a->width : features);
+	size_t rows = 4 * (size_t)(batch > 512 ? batch : 512);
+	int nb = 0, T = (int)(a->threads < 64 ? a->threads : 64);
 	double best = 0;
 
-	maxrows = maxrows > 512 ? maxrows : 512;
-	big = (size_t)maxrows * (size_t)maxw;
-	A = malloc(big * sizeof *A);
-	C = malloc(big * sizeof *C);
-	W = malloc((size_t)maxw * (size_t)maxw * sizeof *W);
-	if (!A || !C || !W)
-		goto done;
-	for (size_t i = 0; i < big; i++)
-		A[i] = (pp_real)((double)(i % 97) / 97.0 - 0.5);
-	for (size_t i = 0; i < (size_t)(maxw * maxw); i++)
-		W[i] = (pp_real)((double)(i % 89) / 89.0 - 0.5);
-	for (int rep = 0; rep < 3; rep++) {
-		double t0 = now(), flops = 0;
-		for (int term = 0; term < 4; term++) {
-			int rows = (int)rows_list[term];
-			for (long r = 0; r < reps[term]; r++) {
-				long in = features;
-				for (long l = 0; l <= a->depth; l++) {
-					int out = (int)(l < a->depth ? a->width : 1), k = (int)in;
-					GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, k, 1, A, k,
-					     W, k, 0, C, out);
-					GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, k, rows, 1, C, out,
-					     A, k, 1, W, k);
-					flops += 4.0 * rows * (double)k * out;
-					if (l > 0) {
-						GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, k, out, 1,
-						     C, out, W, k, 0, A, k);
-						flops += 2.0 * rows * (double)k * out;
-					}
-					in = out;
-				}
-			}
+	nb += plan_term(a->points, 4, batch, tile, batches + nb, 256 - nb);
+	nb += plan_term(256, 1, batch, tile, batches + nb, 256 - nb);
+	nb += plan_term(512, 1, batch, tile, batches + nb, 256 - nb);
+	for (int i = 0; i < T; i++) {
+		w[i] = (ref_worker){.a = a, .batches = batches, .n_batches = nb, .features = features,
+				    .worker = i, .n_workers = T};
+		if (ref_alloc(&w[i], rows, maxw))
+			goto done;
+	}
+	for (int whole = 0; whole <= 1; whole++) {
+		openblas_set_num_threads(whole ? T : 1);
+		for (int rep = 0; rep < 3; rep++) {
+			double t0 = now(), flops = 0, rate;
+			int n = whole ? 1 : T;
+			for (int i = 1; i < n; i++)
+				w[i].whole_batches = whole, pthread_create(&w[i].tid, NULL, ref_run, &w[i]);
+			w[0].whole_batches = whole;
+			ref_run(&w[0]);
+			for (int i = 1; i < n; i++)
+				pthread_join(w[i].tid, NULL);
+			for (int i = 0; i < n; i++)
+				flops += w[i].flops;
+			rate = flops / (now() - t0) / 1e9;
+			if (rate > best)
+				best = rate;
 		}
-		double rate = flops / (now() - t0) / 1e9;
-		if (rate > best)
-			best = rate;
 	}
 done:
-	free(A);
-	free(C);
-	free(W);
+	openblas_set_num_threads((int)a->threads);
+	for (int i = 0; i < T; i++) {
+		free(w[i].A);
+		free(w[i].C);
+		free(w[i].W);
+	}
 	return best;
 }
 

@@ -17,8 +17,13 @@
  *       periodic: {input: x, period: 2.0, harmonics: 1}   # exact periodicity
  *       random_fourier: {features: 64, scale: 1.0}        # Gaussian B, [cos, sin](2πBx)
  *
- * Threading: matrix products use OpenBLAS's threads; results are identical
- * for the same seed and thread count.
+ * Threading: a batch is cut into tiles of pp_network_tile_points() points
+ * that go through all layers one after the other (their activations stay in
+ * cache).  When OpenBLAS is set to T > 1 threads (openblas_set_num_threads,
+ * the experiment's `threads:`), forward and backward run a batch's tiles on
+ * T threads with single-threaded products each, over a fixed partition of
+ * the tiles; backward sums the threads' gradients in a fixed order.  Results
+ * are identical for the same seed and thread count.
  */
 #ifndef PHASEPINN_NETWORK_H
 #define PHASEPINN_NETWORK_H
@@ -77,6 +82,10 @@ int pp_network_backward(const pp_network *net, pp_batch *batch,
  * activations after the last forward: n × width, row-major.  NULL if out of
  * range. */
 const pp_real *pp_batch_hidden(const pp_batch *batch, int layer, int *width);
+
+/* Points per tile (see Threading above): batches of this size or less run
+ * as one tile on OpenBLAS's own threads. */
+size_t pp_network_tile_points(void);
 
 /* u at n points (value channel only), chunked internally. */
 int pp_network_predict(const pp_network *net, size_t n, const pp_real *x,

@@ -15,6 +15,8 @@
 #include <phasepinn/network.h>
 #include <phasepinn/rng.h>
 
+#include <cblas.h>
+
 #include "core/activation.h"
 #include "core/config_doc.h"
 #include "pp_test.h"
@@ -204,8 +206,8 @@ static void test_parameter_gradients_match_finite_differences(void)
 	check_gradient("layers: [5]\nactivation: gelu\nembedding:\n  periodic: {input: x, harmonics: 2}\n");
 }
 
-/* 12,000 points at once (element blocks of 96,000 > 65,536: the OpenMP
- * path) against three chunks of 4,000 (the serial path). */
+/* 12,000 points at once against three chunks of 4,000 (both cut into
+ * tiles of pp_network_tile_points(), at different places). */
 static void test_chunked_backward_equals_one_backward(void)
 {
 	pp_network *net = make_net("layers: [8, 8]\n");
@@ -236,6 +238,94 @@ static void test_chunked_backward_equals_one_backward(void)
 	free(g2);
 	pp_batch_destroy(whole);
 	pp_batch_destroy(part);
+	pp_network_destroy(net);
+}
+
+/* Forward and backward of @n points on @threads engine threads. */
+static void run_threads(pp_network *net, int threads, size_t n, const pp_real *x, pp_real *out,
+			pp_real *grad)
+{
+	pp_batch *b = NULL;
+	pp_error err = {0};
+	pp_real *seed = malloc(N_ALL * n * sizeof *seed);
+
+	openblas_set_num_threads(threads);
+	CU_ASSERT_EQUAL(pp_batch_create(net, n, N_ALL, all_channels, &b, &err), PP_OK);
+	loss_of(net, b, n, x, out, seed);
+	memset(grad, 0, pp_network_param_count(net) * sizeof *grad);
+	CU_ASSERT_EQUAL(pp_network_backward(net, b, seed, grad, &err), PP_OK);
+	openblas_set_num_threads(1);
+	pp_batch_destroy(b);
+	free(seed);
+}
+
+/* Tiles spread over 2 and 3 threads give the one-thread channels and
+ * gradient up to summation order, and the same bits run after run. */
+static void test_threads_agree_and_are_deterministic(void)
+{
+	pp_network *net = make_net("layers: [16, 12]\n");
+	const size_t n = 3000;  /* 6 tiles: uneven shares on 3 threads */
+	size_t P = pp_network_param_count(net);
+	pp_real *x = malloc(2 * n * sizeof *x), *out[3], *g[3];
+
+	points(n, x, 21);
+	for (int k = 0; k < 3; k++) {
+		out[k] = malloc(N_ALL * n * sizeof *out[k]);
+		g[k] = malloc(P * sizeof *g[k]);
+	}
+	run_threads(net, 1, n, x, out[0], g[0]);
+	for (int threads = 2; threads <= 3; threads++) {
+		run_threads(net, threads, n, x, out[1], g[1]);
+		run_threads(net, threads, n, x, out[2], g[2]);
+		CU_ASSERT_EQUAL(memcmp(out[1], out[2], N_ALL * n * sizeof *out[1]), 0);
+		CU_ASSERT_EQUAL(memcmp(g[1], g[2], P * sizeof *g[1]), 0);
+		/* per-point values do not depend on the tiling; sums of
+		 * 3,000 terms in another order differ by rounding only */
+		for (size_t i = 0; i < N_ALL * n; i++)
+			PP_ASSERT_CLOSE(out[1][i], out[0][i], 1e2 * PP_REAL_EPSILON, 1e2 * PP_REAL_EPSILON);
+		for (size_t j = 0; j < P; j++)
+			PP_ASSERT_CLOSE(g[1][j], g[0][j], 1e3 * PP_REAL_EPSILON, 1e3 * PP_REAL_EPSILON);
+	}
+	for (int k = 0; k < 3; k++) {
+		free(out[k]);
+		free(g[k]);
+	}
+	free(x);
+	pp_network_destroy(net);
+}
+
+/* The hidden activations of a batch of several tiles, gathered in point
+ * order, equal those of one-point batches. */
+static void test_hidden_rows_follow_point_order(void)
+{
+	pp_network *net = make_net("layers: [6, 5]\n");
+	const size_t n = 1300;  /* 3 tiles, the last one partial */
+	pp_real *x = malloc(2 * n * sizeof *x), *u = malloc(n * sizeof *u), one;
+	pp_channel value = PP_CHANNEL_U;
+	pp_batch *b = NULL, *b1 = NULL;
+	pp_error err = {0};
+	const pp_real *h, *h1;
+	int w, w1;
+
+	points(n, x, 4);
+	pp_batch_create(net, n, 1, &value, &b, &err);
+	pp_batch_create(net, 1, 1, &value, &b1, &err);
+	pp_network_forward(net, b, n, x, u, &err);
+	h = pp_batch_hidden(b, 1, &w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL(w, 5);
+	CU_ASSERT_PTR_NULL(pp_batch_hidden(b, 2, NULL));
+	for (size_t i = 0; i < n; i += 97) {
+		pp_network_forward(net, b1, 1, x + 2 * i, &one, &err);
+		h1 = pp_batch_hidden(b1, 1, &w1);
+		for (int j = 0; j < w; j++)
+			PP_ASSERT_CLOSE(h[i * (size_t)w + (size_t)j], h1[j], 1e2 * PP_REAL_EPSILON, 1e2 * PP_REAL_EPSILON);
+		PP_ASSERT_CLOSE(u[i], one, 1e2 * PP_REAL_EPSILON, 1e2 * PP_REAL_EPSILON);
+	}
+	free(x);
+	free(u);
+	pp_batch_destroy(b);
+	pp_batch_destroy(b1);
 	pp_network_destroy(net);
 }
 
@@ -317,6 +407,8 @@ int main(void)
 		{"channels match finite differences (embeddings)", test_channels_match_finite_differences_embeddings},
 		{"parameter gradients match finite differences", test_parameter_gradients_match_finite_differences},
 		{"chunked backward equals one backward", test_chunked_backward_equals_one_backward},
+		{"threads agree and are deterministic", test_threads_agree_and_are_deterministic},
+		{"hidden rows follow point order", test_hidden_rows_follow_point_order},
 		{"same seed gives identical networks", test_same_seed_gives_identical_networks},
 		{"periodic embedding is exactly periodic", test_periodic_embedding_is_exactly_periodic},
 		{"xavier normal has the right spread", test_xavier_normal_has_the_right_spread},
