@@ -117,6 +117,13 @@ typedef struct pp_pde_ops {
 size_t pp_grid_size(const pp_grid *grid);
 /* Coordinates of point @index of @grid into x[n_dims]. */
 void pp_grid_point(const pp_grid *grid, size_t index, double *x);
+/* PP_OK when @grid is usable by a reference(): @n_dims dimensions (any
+ * number from 1 to PP_MAX_INPUTS when 0), at least one point in each, finite
+ * bounds with lo < hi (lo = hi allowed for a single point), and a size whose
+ * array of doubles can be addressed.  Otherwise PP_ERR_INVALID and a message
+ * naming the dimension at fault ("a grid of 1099511627776 x 1048576 points is
+ * too large for memory"). */
+int pp_grid_check(const pp_grid *grid, int n_dims, pp_error *err);
 
 #ifdef __cplusplus
 }
