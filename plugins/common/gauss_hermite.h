@@ -2,53 +2,104 @@
  * ∫ f(s) e^{−s²} ds ≈ Σ w_i f(s_i) (header-only helper).
  *
  * Golub-Welsch: the nodes are the eigenvalues of the symmetric tridiagonal
- * Jacobi matrix of the Hermite recurrence (zero diagonal, off-diagonal
- * √(j/2)), the weights √π·v_{0,i}² from the first components of its
- * normalised eigenvectors.  LAPACK's dstev (shipped with OpenBLAS) does the
- * eigen-decomposition; unlike Newton from asymptotic guesses it stays
- * correct for the hundreds of nodes the Burgers front needs. */
+ * Jacobi matrix of the orthonormal Hermite recurrence (zero diagonal,
+ * off-diagonal b_j = √(j/2)).  Each eigenvalue is found by bisection on the
+ * Sturm count (the number of negative pivots of J − λI), which reaches full
+ * precision for every node however many there are.  The weights come from the
+ * Christoffel function, w_i = 1 / Σ_{k<n} p_k(s_i)² with p_k the orthonormal
+ * polynomials: a sum of positive terms, so even the e^{−s²}-tiny weights of
+ * the outermost nodes keep full relative accuracy (eigenvector components
+ * from an eigen-solver only have absolute accuracy, ~1e-16 of the largest,
+ * which the Burgers integrand, up to e^{100} times larger out there, would
+ * amplify).  Nodes and weights are exactly symmetric: s_{n−1−i} = −s_i.
+ */
 #ifndef PHASEPINN_PLUGINS_GAUSS_HERMITE_H
 #define PHASEPINN_PLUGINS_GAUSS_HERMITE_H
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include <phasepinn/error.h>
 
-void dstev_(const char *jobz, const int *n, double *d, double *e, double *z, const int *ldz,
-	    double *work, int *info);
-
-static inline int pp_gauss_hermite(long n, double **nodes, double **weights, pp_error *err)
+/* Number of eigenvalues of the n × n Hermite Jacobi matrix below @lambda. */
+static inline long pp_gh_sturm_count(long n, double lambda)
 {
-	int nn = (int)n, info = 0;
-	double *d = calloc((size_t)n, sizeof *d), *e = calloc((size_t)n, sizeof *e);
-	double *z = malloc((size_t)n * (size_t)n * sizeof *z);
-	double *work = malloc((size_t)(2 * n) * sizeof *work);
-	double *w = malloc((size_t)n * sizeof *w);
+	long count = 0;
+	double q = -lambda;
 
-	if (!d || !e || !z || !work || !w) {
-		info = -1;
-		goto done;
+	for (long k = 0; k < n; k++) {
+		if (k > 0)
+			q = -lambda - 0.5 * (double)k / q;   /* b_k² = k/2 */
+		if (q == 0)
+			q = -DBL_MIN;   /* a zero pivot counts as just negative */
+		count += q < 0;
 	}
-	for (long j = 1; j < n; j++)
-		e[j - 1] = sqrt((double)j / 2.0);
-	dstev_("V", &nn, d, e, z, &nn, work, &info);
-	if (info == 0)
-		for (long i = 0; i < n; i++)  /* column i of z (column-major) */
-			w[i] = sqrt(M_PI) * z[(size_t)i * (size_t)n] * z[(size_t)i * (size_t)n];
-done:
-	free(e);
-	free(z);
-	free(work);
-	if (info != 0) {
-		free(d);
+	return count;
+}
+
+/* The (k+1)-th smallest node: bisection on [lo, hi] until the interval can
+ * no longer shrink in double precision. */
+static inline double pp_gh_node(long n, long k, double lo, double hi)
+{
+	for (;;) {
+		double mid = 0.5 * (lo + hi);
+		if (mid <= lo || mid >= hi)
+			return mid;
+		if (pp_gh_sturm_count(n, mid) > k)
+			hi = mid;
+		else
+			lo = mid;
+	}
+}
+
+/* log of the weight 1 / Σ_{k<n} p_k(s)², the recurrence rescaled whenever it
+ * grows large (p_k(s) reaches e^{s²/2} ≈ e^{480} for the outer nodes of
+ * n = 480, whose weights underflow a double). */
+static inline double pp_gh_log_weight(long n, double s)
+{
+	double prev = 0, cur = pow(M_PI, -0.25), sum = cur * cur, log_scale = 0;
+
+	for (long k = 1; k < n; k++) {
+		double next = (s * cur - sqrt(0.5 * (double)(k - 1)) * prev) / sqrt(0.5 * (double)k);
+		prev = cur;
+		cur = next;
+		sum += cur * cur;
+		if (fabs(cur) > 1e100) {   /* true value = stored · e^{log_scale} */
+			prev *= 1e-100;
+			cur *= 1e-100;
+			sum *= 1e-200;
+			log_scale += 100 * M_LN10;
+		}
+	}
+	return -log(sum) - 2 * log_scale;
+}
+
+/* @n nodes (ascending) and the natural logs of their weights, newly
+ * allocated into *nodes, *log_weights (the caller frees both).  Logs, because
+ * the outer weights underflow while the integrand there may be huge. */
+static inline int pp_gauss_hermite(long n, double **nodes, double **log_weights,
+				   pp_error *err)
+{
+	double *s, *w, bound = sqrt(2.0 * (double)n + 1.0) + 1.0;  /* nodes < √(2n+1) */
+
+	if (n < 1)
+		return pp_error_set(err, PP_ERR_INVALID, "Gauss-Hermite needs at least one node");
+	s = malloc((size_t)n * sizeof *s);
+	w = malloc((size_t)n * sizeof *w);
+	if (!s || !w) {
+		free(s);
 		free(w);
-		return pp_error_set(err, info < 0 ? PP_ERR_NOMEM : PP_ERR_NUMERIC,
-				    "Gauss-Hermite: %s for %ld nodes",
-				    info < 0 ? "out of memory" : "eigenvalue solver failed", n);
+		return pp_error_set(err, PP_ERR_NOMEM, "Gauss-Hermite: out of memory for %ld nodes", n);
 	}
-	*nodes = d;
-	*weights = w;
+	for (long k = n / 2; k < n; k++) {   /* the upper half; mirror the rest */
+		s[k] = k == (n - 1) / 2 && n % 2 ? 0.0 : pp_gh_node(n, k, 0.0, bound);
+		w[k] = pp_gh_log_weight(n, s[k]);
+		s[n - 1 - k] = -s[k];
+		w[n - 1 - k] = w[k];
+	}
+	*nodes = s;
+	*log_weights = w;
 	return PP_OK;
 }
 

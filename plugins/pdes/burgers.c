@@ -24,7 +24,7 @@ typedef struct burgers {
 	double nu;
 	double lo[2], hi[2];
 	long nodes;
-	double *s, *w;   /* Gauss-Hermite nodes and weights */
+	double *s, *log_w;   /* Gauss-Hermite nodes and log weights */
 } burgers;
 
 static int burgers_create(const pp_config *cfg, void **state, pp_error *err)
@@ -42,7 +42,7 @@ static int burgers_create(const pp_config *cfg, void **state, pp_error *err)
 	if (!rc)
 		rc = pp_config_long(cfg, "quadrature_nodes", 240, 8, 2000, &b->nodes, err);
 	if (!rc)
-		rc = pp_gauss_hermite(b->nodes, &b->s, &b->w, err);
+		rc = pp_gauss_hermite(b->nodes, &b->s, &b->log_w, err);
 	if (rc) {
 		free(b);
 		return rc;
@@ -58,7 +58,7 @@ static void burgers_destroy(void *state)
 	if (!b)
 		return;
 	free(b->s);
-	free(b->w);
+	free(b->log_w);
 	free(b);
 }
 
@@ -91,9 +91,12 @@ static int burgers_describe(void *state, pp_pde_info *info, pp_error *err)
 		.n_pieces = 2, .pieces = {{.side = {PP_SIDE_LO, PP_SIDE_FREE}},
 					  {.side = {PP_SIDE_HI, PP_SIDE_FREE}}},
 		.n_channels = 1, .channels = {PP_CHANNEL_U}, .pair_input = -1};
+	/* The classic grid (Raissi et al.): 256 x with both ends by 100 t in
+	 * steps of 1/100 from t = 0, the last at 0.99; scaled to the t-domain. */
 	info->has_reference = b->lo[X] == -1 && b->hi[X] == 1;
 	info->reference_grid = (pp_grid){.n_dims = 2, .n = {256, 100},
-		.lo = {-1, b->lo[T]}, .hi = {1, 0.99}, .endpoint = {1, 1}};
+		.lo = {-1, b->lo[T]}, .hi = {1, b->lo[T] + 0.99 * (b->hi[T] - b->lo[T])},
+		.endpoint = {1, 1}};
 	return PP_OK;
 }
 
@@ -126,23 +129,22 @@ static int burgers_residual(void *state, const pp_residual_args *a, pp_error *er
 	return PP_OK;
 }
 
-/* Cole-Hopf at one point; exponents are shifted by their maximum so that
- * f = exp(−cos/(2πν)) ~ e^{±50} never overflows. */
+/* Cole-Hopf at one point.  Each quadrature term is w_i·f(y_i) with
+ * f = exp(−cos(πy)/(2πν)) ~ e^{±50} and w_i as small as e^{−s_i²}: both are
+ * kept as logs and shifted by the largest total exponent (log-sum-exp), so
+ * neither overflows nor underflows, whatever ν. */
 static double cole_hopf(const burgers *b, double x, double t)
 {
-	double c, emax = -INFINITY, num = 0, den = 0;
+	double c, emax = -INFINITY, num = 0, den = 0, k = 1.0 / (2.0 * M_PI * b->nu);
 
 	if (t <= 0)
 		return -sin(M_PI * x);
 	c = sqrt(4.0 * b->nu * t);
-	for (long i = 0; i < b->nodes; i++) {
-		double e = -cos(M_PI * (x - c * b->s[i])) / (2.0 * M_PI * b->nu);
-		if (e > emax)
-			emax = e;
-	}
+	for (long i = 0; i < b->nodes; i++)
+		emax = fmax(emax, b->log_w[i] - k * cos(M_PI * (x - c * b->s[i])));
 	for (long i = 0; i < b->nodes; i++) {
 		double y = x - c * b->s[i];
-		double f = b->w[i] * exp(-cos(M_PI * y) / (2.0 * M_PI * b->nu) - emax);
+		double f = exp(b->log_w[i] - k * cos(M_PI * y) - emax);
 		num += sin(M_PI * y) * f;
 		den += f;
 	}
@@ -152,17 +154,23 @@ static double cole_hopf(const burgers *b, double x, double t)
 static int burgers_reference(void *state, const pp_grid *grid, double *u, pp_error *err)
 {
 	const burgers *b = state;
-	size_t n = pp_grid_size(grid);
 	double x[PP_MAX_INPUTS];
+	int rc;
 
 	if (b->lo[X] != -1 || b->hi[X] != 1)
 		return pp_error_set(err, PP_ERR_INVALID,
-				    "the Cole-Hopf reference assumes x in [-1, 1]; the domain was changed");
-	if (grid->n_dims != 2 || n == 0)
-		return pp_error_set(err, PP_ERR_INVALID, "burgers reference needs a 2-D (x, t) grid");
-	for (size_t i = 0; i < n; i++) {
+				    "burgers: the Cole-Hopf reference assumes u(x,0) = -sin(pi x) with "
+				    "u = 0 at x = -1 and 1, but x was set to [%g, %g]", b->lo[X], b->hi[X]);
+	rc = pp_grid_check(grid, 2, err);
+	if (rc)
+		return pp_error_prefix(err, "burgers reference (x, t)");
+	if (grid->lo[T] < b->lo[T])
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "burgers reference: the grid starts at t = %g, before the initial "
+				    "time %g", grid->lo[T], b->lo[T]);
+	for (size_t i = 0; i < pp_grid_size(grid); i++) {
 		pp_grid_point(grid, i, x);
-		u[i] = cole_hopf(b, x[X], x[T]);
+		u[i] = cole_hopf(b, x[X], x[T] - b->lo[T]);   /* the IC holds at t = lo */
 	}
 	return PP_OK;
 }
