@@ -105,12 +105,11 @@ static int helmholtz_residual(void *state, const pp_residual_args *a, pp_error *
 
 static int helmholtz_reference(void *state, const pp_grid *grid, double *u, pp_error *err)
 {
-	size_t n = pp_grid_size(grid);
 	double x[PP_MAX_INPUTS];
 
-	if (grid->n_dims != 2 || n == 0)
-		return pp_error_set(err, PP_ERR_INVALID, "helmholtz reference needs a 2-D (x, y) grid");
-	for (size_t i = 0; i < n; i++) {
+	if (pp_grid_check(grid, 2, err))   /* e.g. too large for memory */
+		return pp_error_prefix(err, "helmholtz reference (x, y)");
+	for (size_t i = 0; i < pp_grid_size(grid); i++) {
 		pp_grid_point(grid, i, x);
 		u[i] = exact(state, x[X], x[Y]);
 	}

@@ -9,6 +9,7 @@
 #include <phasepinn/phasepinn.h>
 
 #include "core/config_doc.h"
+#include "plugins/common/gauss_hermite.h"
 #include "pp_test.h"
 
 typedef struct pde {
@@ -162,6 +163,33 @@ static void test_exact_helmholtz_and_heat_solutions_have_zero_residual(void)
 	close_pde(&q);
 }
 
+/* The heat reference is the exact solution, and it satisfies the initial
+ * and boundary terms: fed in as u, their residuals vanish. */
+static void test_heat_reference_is_exact_and_meets_its_conditions(void)
+{
+	pde q;
+	pp_error err = {0};
+	pp_grid g = {.n_dims = 2, .n = {5, 4}, .lo = {-1, 0}, .hi = {1, 0.6}, .endpoint = {1, 1}};
+	double u[20], x[2];
+	pp_real xr[2 * NPTS], ch[PP_MAX_CHANNELS][NPTS], r[NPTS], dr[PP_MAX_CHANNELS][NPTS];
+
+	CU_ASSERT_EQUAL_FATAL(open_pde("heat", "kappa: 0.5\n", &q, &err), PP_OK);
+	CU_ASSERT_EQUAL_FATAL(q.ops->reference(q.state, &g, u, &err), PP_OK);
+	for (size_t i = 0; i < 20; i++) {
+		pp_grid_point(&g, i, x);
+		PP_ASSERT_CLOSE(u[i], exp(-0.5 * M_PI * M_PI * x[1]) * sin(M_PI * x[0]), 1e-15, 0);
+	}
+	for (int i = 0; i < NPTS; i++) {   /* t = 0: u = sin(πx) */
+		xr[2 * i] = (pp_real)(-0.9 + 0.3 * i);
+		xr[2 * i + 1] = 0;
+		ch[0][i] = (pp_real)sin(M_PI * (double)xr[2 * i]);
+	}
+	residual(&q, 1, xr, ch, ch, r, dr, dr);
+	for (int i = 0; i < NPTS; i++)
+		PP_ASSERT_CLOSE(r[i], 0, 1e-15, 0);
+	close_pde(&q);
+}
+
 static double *reference(pde *p, pp_grid g)
 {
 	double *u = malloc(pp_grid_size(&g) * sizeof *u);
@@ -212,44 +240,152 @@ static void test_burgers_reference_properties_and_quadrature_convergence(void)
 	double *uf = reference(&a, g);
 	PP_ASSERT_CLOSE(-(uf[2] - uf[0]) / 2e-5, 152.00516, 0, 1e-4);
 	free(uf);
+	/* Inside the front, |x| <= 0.02 every 1e-4, after it has formed (t > 1/π):
+	 * the default 240 nodes against 480.  (Measured: 120 nodes already agree
+	 * with 1920 to 3e-15 on [−1, 1] for t <= 0.99; 60 are off by 1e-9.) */
+	g.n[0] = 401;
+	g.lo[0] = -0.02;
+	g.hi[0] = 0.02;
+	for (double t = 1 / M_PI + 0.01; t < 1; t += 0.2) {
+		g.lo[1] = g.hi[1] = t;
+		double *fa = reference(&a, g), *fb = reference(&b, g);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(fa);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(fb);
+		for (int i = 0; i < 401; i++) {
+			PP_ASSERT_CLOSE(fa[i], fb[i], 1e-6, 0);
+			PP_ASSERT_CLOSE(fa[i], -fa[400 - i], 1e-12, 0);
+		}
+		CU_ASSERT(fa[0] > 0.3 && fa[400] < -0.3);   /* it is the front: a jump */
+		free(fa);
+		free(fb);
+	}
 	close_pde(&a);
 	close_pde(&b);
 }
 
-/* Allen-Cahn for t in [0.125, 0.375] (about a second): ETDRK4 is fourth
- * order, so halving dt cuts the error ~16x; the default 1024 modes agree with
- * a twice-finer solve (2048 modes, dt/2) to 1e-6 (measured: 2e-10, because the
- * solver starts from the exact Fourier coefficients of u0, whose u_x jumps at
- * x = ±1); the free energy never increases; evenness holds. */
+/* Gauss-Hermite: exact for polynomials of degree < 2n, so with 20 nodes
+ * ∫ s^{2m} e^{−s²} ds = Γ(m + ½) up to m = 19 (relative 1e-13: positive
+ * terms, rounding only); odd moments vanish by symmetry; with 480 nodes the
+ * weights still sum to √π although the outer ones underflow. */
+static void test_gauss_hermite_is_exact_for_polynomials(void)
+{
+	double *s = NULL, *lw = NULL;
+	pp_error err = {0};
+
+	CU_ASSERT_EQUAL_FATAL(pp_gauss_hermite(20, &s, &lw, &err), PP_OK);
+	for (int m = 0; m <= 19; m++) {
+		double sum = 0;
+		for (int i = 0; i < 20; i++)
+			sum += exp(lw[i]) * pow(s[i], 2 * m);
+		PP_ASSERT_CLOSE(sum, tgamma(m + 0.5), 0, 1e-13);
+	}
+	for (int i = 0; i < 20; i++) {
+		CU_ASSERT_EQUAL(s[i], -s[19 - i]);
+		CU_ASSERT(i == 0 || s[i] > s[i - 1]);
+	}
+	free(s);
+	free(lw);
+	CU_ASSERT_EQUAL_FATAL(pp_gauss_hermite(481, &s, &lw, &err), PP_OK);
+	double sum = 0;
+	for (int i = 0; i < 481; i++)
+		sum += exp(lw[i]);
+	PP_ASSERT_CLOSE(sum, sqrt(M_PI), 0, 1e-13);
+	CU_ASSERT_EQUAL(s[240], 0);
+	CU_ASSERT(isfinite(lw[0]) && lw[0] < -700);   /* e^{−s²} at s ≈ 30.5 */
+	free(s);
+	free(lw);
+}
+
+/* Allen-Cahn.  The solver's hardest moment is the start: the periodic
+ * extension of u0 has a kink at x = ±1 that diffusion smooths only over
+ * √(d·t), so the number of modes matters most at small t (measured on the
+ * classic grid: the default 2048 modes and dt = 1e-5 are within 1.7e-7 of
+ * 4096 modes and dt = 5e-6, the worst at x = −1, t = 0.005; from t = 0.015
+ * on within 3e-11).  The tests therefore look at short times, which also
+ * keeps them to about a second. */
 static double ac_diff(pde *p, pde *q, pp_grid g)
 {
 	double *u = reference(p, g), *v = reference(q, g), worst = 0;
 
 	for (size_t i = 0; u && v && i < pp_grid_size(&g); i++)
 		worst = fmax(worst, fabs(u[i] - v[i]));
+	if (!u || !v)
+		worst = INFINITY;
 	free(u);
 	free(v);
 	return worst;
 }
 
-static void test_allen_cahn_solver_converges_in_dt_and_modes(void)
+/* ETDRK4 is fourth order: with dt = 4e-3, 2e-3 and 1e-3 against 2.5e-4 the
+ * errors fall ~16x per halving (measured 4.4e-9, 2.9e-10, 1.9e-11);
+ * > 8 leaves room for pre-asymptotic steps. */
+static void test_allen_cahn_solver_converges_in_dt(void)
 {
-	pde c1, c2, c4, m2;
+	pde c[4];
 	pp_error err = {0};
+	const char *dts[4] = {"4.0e-3", "2.0e-3", "1.0e-3", "2.5e-4"};
 	pp_grid g = {.n_dims = 2, .n = {64, 3}, .lo = {-1, 0.125}, .hi = {1, 0.375}, .endpoint = {0, 1}};
+	char yaml[96];
 
-	open_pde("allen_cahn", "reference_modes: 1024\nreference_dt: 4.0e-3\n", &c1, &err);
-	open_pde("allen_cahn", "reference_modes: 1024\nreference_dt: 2.0e-3\n", &c2, &err);
-	open_pde("allen_cahn", "reference_modes: 1024\nreference_dt: 1.0e-3\n", &c4, &err);
-	open_pde("allen_cahn", "reference_modes: 2048\nreference_dt: 5.0e-4\n", &m2, &err);
-	double e1 = ac_diff(&c1, &c4, g), e2 = ac_diff(&c2, &c4, g);
-	/* error(dt) ≈ C dt⁴: e1/e2 ≈ (2⁴ − 1)/(1 − 1/16)... ≥ 8 leaves room for pre-asymptotics */
-	CU_ASSERT(e1 > 0 && e1 / e2 > 8);
-	CU_ASSERT(ac_diff(&c4, &m2, g) < 1e-6);
-	close_pde(&c1);
-	close_pde(&c2);
-	close_pde(&c4);
-	close_pde(&m2);
+	for (int k = 0; k < 4; k++) {
+		snprintf(yaml, sizeof yaml, "reference_modes: 1024\nreference_dt: %s\n", dts[k]);
+		CU_ASSERT_EQUAL_FATAL(open_pde("allen_cahn", yaml, &c[k], &err), PP_OK);
+	}
+	double e0 = ac_diff(&c[0], &c[3], g), e1 = ac_diff(&c[1], &c[3], g);
+	double e2 = ac_diff(&c[2], &c[3], g);
+	CU_ASSERT(e0 > 0 && e0 / e1 > 8 && e1 / e2 > 8);
+	CU_ASSERT(e2 < 1e-8);
+	for (int k = 0; k < 4; k++)
+		close_pde(&c[k]);
+}
+
+/* Modes: 512, 1024 and 2048 against 4096 (the same dt) at t = 0.005 and
+ * 0.01, on 401 x points with both ends, most of them between the spectral
+ * nodes (this also checks the trigonometric interpolation).  The error
+ * falls with every doubling (measured 4e-4, 4e-5, 1.7e-7) and the
+ * default 2048 is within 1e-6. */
+static void test_allen_cahn_solver_converges_in_modes(void)
+{
+	pde c[4];
+	pp_error err = {0};
+	const int modes[4] = {512, 1024, 2048, 4096};
+	pp_grid g = {.n_dims = 2, .n = {401, 2}, .lo = {-1, 0.005}, .hi = {1, 0.01}, .endpoint = {1, 1}};
+	double e[3];
+	char yaml[96];
+
+	for (int k = 0; k < 4; k++) {
+		snprintf(yaml, sizeof yaml, "reference_modes: %d\nreference_dt: 1.0e-4\n", modes[k]);
+		CU_ASSERT_EQUAL_FATAL(open_pde("allen_cahn", yaml, &c[k], &err), PP_OK);
+	}
+	for (int k = 0; k < 3; k++)
+		e[k] = ac_diff(&c[k], &c[3], g);
+	CU_ASSERT(e[0] > 4 * e[1] && e[1] > 4 * e[2]);
+	CU_ASSERT(e[2] < 1e-6);
+	/* periodic interpolation: the two ends of the x grid are the same point */
+	double *u = reference(&c[2], g);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+	for (int it = 0; it < 2; it++)
+		PP_ASSERT_CLOSE(u[it], u[400 * 2 + it], 1e-12, 0);
+	free(u);
+	for (int k = 0; k < 4; k++)
+		close_pde(&c[k]);
+}
+
+/* The reference as configured by default against a twice-finer solve
+ * (4096 modes, dt = 5e-6) over t in [0, 0.05], which holds the worst case
+ * of the whole classic grid (see above), on the classic 512 x points. */
+static void test_allen_cahn_reference_is_within_1e6_of_a_twice_finer_solve(void)
+{
+	pde coarse, fine;
+	pp_error err = {0};
+	pp_grid g = {.n_dims = 2, .n = {512, 11}, .lo = {-1, 0}, .hi = {1, 0.05}, .endpoint = {0, 1}};
+
+	CU_ASSERT_EQUAL_FATAL(open_pde("allen_cahn", NULL, &coarse, &err), PP_OK);
+	CU_ASSERT_EQUAL_FATAL(open_pde("allen_cahn", "reference_modes: 4096\nreference_dt: 5.0e-6\n",
+				       &fine, &err), PP_OK);
+	CU_ASSERT(ac_diff(&coarse, &fine, g) < 1e-6);
+	close_pde(&coarse);
+	close_pde(&fine);
 }
 
 static void test_allen_cahn_energy_decreases_and_evenness_holds(void)
@@ -296,6 +432,74 @@ static void test_bad_input_is_refused_with_a_clear_error(void)
 	close_pde(&p);
 	CU_ASSERT_EQUAL(open_pde("helmholtz", "a1: 1.5\n", &p, &err), PP_ERR_CONFIG);
 	close_pde(&p);
+	CU_ASSERT_EQUAL(open_pde("burgers", "nu: 0\n", &p, &err), PP_ERR_CONFIG);
+	close_pde(&p);
+	CU_ASSERT_EQUAL(open_pde("burgers", "t: [0.5, 0.5]\n", &p, &err), PP_ERR_CONFIG);
+	close_pde(&p);
+	CU_ASSERT_EQUAL(open_pde("heat", "kappa: -1\n", &p, &err), PP_ERR_CONFIG);
+	close_pde(&p);
+	CU_ASSERT_EQUAL(open_pde("allen_cahn", "reference_modes: 1001\n", &p, &err), PP_ERR_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "even"));
+	close_pde(&p);
+}
+
+/* Every reference refuses grids it cannot fill, before allocating anything:
+ * too large to address, the wrong number of inputs, reversed bounds. */
+static void test_references_refuse_bad_grids(void)
+{
+	const char *names[4] = {"burgers", "allen_cahn", "helmholtz", "heat"};
+	pp_grid huge = {.n_dims = 2, .n = {1L << 40, 1L << 30}, .lo = {-1, 0}, .hi = {1, 1},
+			.endpoint = {1, 1}};
+	pp_grid flat = {.n_dims = 3, .n = {2, 2, 2}, .lo = {-1, 0, 0}, .hi = {1, 1, 1},
+			.endpoint = {1, 1, 1}};
+	pp_grid reversed = {.n_dims = 2, .n = {4, 4}, .lo = {1, 0}, .hi = {-1, 1}, .endpoint = {1, 1}};
+	double u[64];
+
+	for (int k = 0; k < 4; k++) {
+		pde p;
+		pp_error err = {0};
+		CU_ASSERT_EQUAL_FATAL(open_pde(names[k], NULL, &p, &err), PP_OK);
+		CU_ASSERT_EQUAL(p.ops->reference(p.state, &huge, u, &err), PP_ERR_INVALID);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "1099511627776 x 1073741824 points is too large"));
+		CU_ASSERT_EQUAL(p.ops->reference(p.state, &flat, u, &err), PP_ERR_INVALID);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "3-dimensional grid"));
+		CU_ASSERT_EQUAL(p.ops->reference(p.state, &reversed, u, &err), PP_ERR_INVALID);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "lower bound 1 must be below upper bound -1"));
+		close_pde(&p);
+	}
+}
+
+/* describe(): the Allen-Cahn periodic modes and the classic grids. */
+static void test_descriptions_follow_the_options(void)
+{
+	pde p;
+	pp_error err = {0};
+
+	CU_ASSERT_EQUAL_FATAL(open_pde("allen_cahn", NULL, &p, &err), PP_OK);
+	CU_ASSERT_EQUAL(p.info.periodic_input, 0);   /* embed: exact periodic features */
+	CU_ASSERT_EQUAL(p.info.n_terms, 2);
+	CU_ASSERT(p.info.reference_grid.n[0] == 512 && p.info.reference_grid.n[1] == 201 &&
+		  !p.info.reference_grid.endpoint[0]);
+	close_pde(&p);
+	CU_ASSERT_EQUAL_FATAL(open_pde("allen_cahn", "periodic: soft\n", &p, &err), PP_OK);
+	CU_ASSERT_EQUAL(p.info.periodic_input, -1);
+	CU_ASSERT_EQUAL(p.info.n_terms, 4);
+	CU_ASSERT_STRING_EQUAL(p.info.terms[2].name, "periodic");
+	CU_ASSERT_STRING_EQUAL(p.info.terms[3].name, "periodic_dx");
+	CU_ASSERT(p.info.terms[2].pair_input == 0 && p.info.terms[3].pair_input == 0);
+	CU_ASSERT_EQUAL(p.info.terms[2].pieces[0].side[0], PP_SIDE_LO);
+	close_pde(&p);
+	CU_ASSERT_EQUAL_FATAL(open_pde("allen_cahn", "periodic: none\n", &p, &err), PP_OK);
+	CU_ASSERT(p.info.periodic_input == -1 && p.info.n_terms == 2);
+	close_pde(&p);
+	CU_ASSERT_EQUAL_FATAL(open_pde("burgers", "t: [0, 2]\n", &p, &err), PP_OK);
+	CU_ASSERT(p.info.reference_grid.n[0] == 256 && p.info.reference_grid.n[1] == 100);
+	PP_ASSERT_CLOSE(p.info.reference_grid.hi[1], 1.98, 1e-15, 0);   /* 0.99 of the span */
+	close_pde(&p);
+	CU_ASSERT_EQUAL_FATAL(open_pde("helmholtz", NULL, &p, &err), PP_OK);
+	CU_ASSERT(p.info.time_input == -1 && p.info.terms[1].n_pieces == 4 &&
+		  p.info.terms[1].points == 400);
+	close_pde(&p);
 }
 
 static void test_burgers_reference_refuses_a_changed_domain(void)
@@ -316,11 +520,17 @@ int main(void)
 	static const pp_test_case cases[] = {
 		{"residual jacobians match finite differences", test_residual_jacobians_match_finite_differences},
 		{"exact helmholtz and heat solutions have zero residual", test_exact_helmholtz_and_heat_solutions_have_zero_residual},
+		{"heat reference is exact and meets its conditions", test_heat_reference_is_exact_and_meets_its_conditions},
+		{"gauss-hermite is exact for polynomials", test_gauss_hermite_is_exact_for_polynomials},
 		{"burgers reference properties and quadrature convergence", test_burgers_reference_properties_and_quadrature_convergence},
-		{"allen-cahn solver converges in dt and modes", test_allen_cahn_solver_converges_in_dt_and_modes},
+		{"allen-cahn solver converges in dt", test_allen_cahn_solver_converges_in_dt},
+		{"allen-cahn solver converges in modes", test_allen_cahn_solver_converges_in_modes},
+		{"allen-cahn reference is within 1e-6 of a twice-finer solve", test_allen_cahn_reference_is_within_1e6_of_a_twice_finer_solve},
 		{"allen-cahn energy decreases and evenness holds", test_allen_cahn_energy_decreases_and_evenness_holds},
 		{"bad input is refused with a clear error", test_bad_input_is_refused_with_a_clear_error},
 		{"burgers reference refuses a changed domain", test_burgers_reference_refuses_a_changed_domain},
+		{"references refuse bad grids", test_references_refuse_bad_grids},
+		{"descriptions follow the options", test_descriptions_follow_the_options},
 		{NULL, NULL},
 	};
 	PP_TEST_DOUBLE_ONLY();
