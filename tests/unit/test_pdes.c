@@ -263,6 +263,35 @@ static void test_burgers_reference_properties_and_quadrature_convergence(void)
 	close_pde(&b);
 }
 
+/* A smaller ν widens the Gaussian's reach in s: the node count is raised
+ * to what ν needs (359 for ν = 1e-3 from a requested 8), and that agrees with
+ * twice as many nodes; a ν beyond the quadrature is refused clearly. */
+static void test_burgers_quadrature_adapts_to_a_small_viscosity(void)
+{
+	pde a, b, c;
+	pp_error err = {0};
+	pp_grid g = {.n_dims = 2, .n = {201, 3}, .lo = {-1, 0.3}, .hi = {1, 0.99}, .endpoint = {1, 1}};
+	double u[4];
+
+	CU_ASSERT_EQUAL_FATAL(open_pde("burgers", "nu: 1.0e-3\nquadrature_nodes: 8\n", &a, &err), PP_OK);
+	CU_ASSERT_EQUAL_FATAL(open_pde("burgers", "nu: 1.0e-3\nquadrature_nodes: 718\n", &b, &err),
+			      PP_OK);
+	double *ua = reference(&a, g), *ub = reference(&b, g);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ua);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ub);
+	for (int i = 0; i < 201 * 3; i++)
+		PP_ASSERT_CLOSE(ua[i], ub[i], 1e-6, 0);
+	free(ua);
+	free(ub);
+	close_pde(&a);
+	close_pde(&b);
+	CU_ASSERT_EQUAL_FATAL(open_pde("burgers", "nu: 1.0e-6\n", &c, &err), PP_OK);
+	g.n[0] = g.n[1] = 2;
+	CU_ASSERT_EQUAL(c.ops->reference(c.state, &g, u, &err), PP_ERR_INVALID);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "too small for the Cole-Hopf reference"));
+	close_pde(&c);
+}
+
 /* Gauss-Hermite: exact for polynomials of degree < 2n, so with 20 nodes
  * ∫ s^{2m} e^{−s²} ds = Γ(m + ½) up to m = 19 (relative 1e-13: positive
  * terms, rounding only); odd moments vanish by symmetry; with 480 nodes the
@@ -522,6 +551,7 @@ int main(void)
 		{"exact helmholtz and heat solutions have zero residual", test_exact_helmholtz_and_heat_solutions_have_zero_residual},
 		{"heat reference is exact and meets its conditions", test_heat_reference_is_exact_and_meets_its_conditions},
 		{"gauss-hermite is exact for polynomials", test_gauss_hermite_is_exact_for_polynomials},
+		{"burgers quadrature adapts to a small viscosity", test_burgers_quadrature_adapts_to_a_small_viscosity},
 		{"burgers reference properties and quadrature convergence", test_burgers_reference_properties_and_quadrature_convergence},
 		{"allen-cahn solver converges in dt", test_allen_cahn_solver_converges_in_dt},
 		{"allen-cahn solver converges in modes", test_allen_cahn_solver_converges_in_modes},
