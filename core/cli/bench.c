@@ -33,6 +33,7 @@
 typedef struct bench_args {
 	const char *pde;
 	long width, depth, points, steps, threads;
+	long batch;  /* sampling.batch_points; 0: the experiment's default */
 	const char *torch;
 } bench_args;
 
@@ -46,12 +47,13 @@ static double now(void)
 
 static int parse(int argc, char **argv, bench_args *a)
 {
-	*a = (bench_args){"burgers", 50, 4, 10000, 50, 1, NULL};
+	*a = (bench_args){"burgers", 50, 4, 10000, 50, 1, 0, NULL};
 	for (int i = 1; i < argc; i++) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		long *target = !strcmp(k, "--width") ? &a->width : !strcmp(k, "--depth") ? &a->depth
 			     : !strcmp(k, "--points") ? &a->points : !strcmp(k, "--steps") ? &a->steps
-			     : !strcmp(k, "--threads") ? &a->threads : NULL;
+			     : !strcmp(k, "--threads") ? &a->threads
+			     : !strcmp(k, "--batch") ? &a->batch : NULL;
 		if (!v)
 			goto usage;
 		if (target) {
@@ -75,7 +77,8 @@ static int parse(int argc, char **argv, bench_args *a)
 	return PP_EXIT_OK;
 usage:
 	fprintf(stderr, "usage: phasepinn bench [--pde burgers] [--width W] [--depth D] [--points N]\n"
-			"                       [--steps K] [--threads T] [--torch PATH/torch_pinn.py]\n");
+			"                       [--steps K] [--threads T] [--batch POINTS]\n"
+			"                       [--torch PATH/torch_pinn.py]\n");
 	return PP_EXIT_USAGE;
 }
 
@@ -98,9 +101,12 @@ static int time_training(const bench_args *a, pp_registry *reg, long steps, doub
 	/* 256 initial points and 256 on each side, like the PyTorch peer */
 	fprintf(f, "seed: 0\nthreads: %ld\npde:\n  type: burgers\n  terms:\n"
 		   "    residual: {points: %ld}\n    initial: {points: 256}\n    boundary: {points: 512}\n"
-		   "network: {width: %ld, depth: %ld}\nsampling: {method: uniform}\n"
-		   "stages:\n  - optimizer: adam\n    iterations: %ld\nlogging: {every: 1000000000}\n",
-		a->threads, a->points, a->width, a->depth, steps);
+		   "network: {width: %ld, depth: %ld}\nsampling: {method: uniform",
+		a->threads, a->points, a->width, a->depth);
+	if (a->batch)
+		fprintf(f, ", batch_points: %ld", a->batch);
+	fprintf(f, "}\nstages:\n  - optimizer: adam\n    iterations: %ld\n"
+		   "logging: {every: 1000000000}\n", steps);
 	fclose(f);
 	rc = pp_experiment_create(path, reg, NULL, PP_EXPERIMENT_CHECK, &exp, err);
 	if (!rc) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <phasepinn/network.h>
 #include <phasepinn/rng.h>
@@ -385,6 +386,30 @@ static void test_bad_network_config_is_refused(void)
 	pp_config_doc_destroy(doc);
 }
 
+/* `phasepinn bench` on a tiny case: one line with the keys the docs and
+ * the comparison with PyTorch read (the timing itself is not tested). */
+static void test_bench_prints_one_line_of_keys(void)
+{
+	const char *exe = getenv("PP_TEST_EXE");
+	static const char *const keys[] = {"width=8 ", "depth=2 ", "points=600 ", "threads=1 ",
+					   "precision=" PP_REAL_NAME, "params=", "sec_per_step=",
+					   "gflops=", "dgemm_fraction=", NULL};
+	char cmd[1024], line[2048] = "", extra[64] = "";
+	FILE *p;
+
+	if (!exe || access(exe, X_OK) != 0)
+		return;  /* the CLI is not built */
+	snprintf(cmd, sizeof cmd, "'%s' bench --width 8 --depth 2 --points 600 --steps 2 --threads 1",
+		 exe);
+	p = popen(cmd, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, p));
+	CU_ASSERT_PTR_NULL(fgets(extra, sizeof extra, p));
+	CU_ASSERT_EQUAL(pclose(p), 0);
+	for (int k = 0; keys[k]; k++)
+		CU_ASSERT_PTR_NOT_NULL(strstr(line, keys[k]));
+}
+
 static void test_fast_tanh_is_accurate(void)
 {
 	double worst = 0;
@@ -414,6 +439,7 @@ int main(void)
 		{"xavier normal has the right spread", test_xavier_normal_has_the_right_spread},
 		{"bad network config is refused", test_bad_network_config_is_refused},
 		{"fast tanh is accurate", test_fast_tanh_is_accurate},
+		{"bench prints one line of keys", test_bench_prints_one_line_of_keys},
 		{NULL, NULL},
 	};
 	return pp_test_run("network", cases);
