@@ -10,6 +10,9 @@
 #include <math.h>
 #include <stdlib.h>
 
+/* M_PI is POSIX, not C11: this file also builds with plain -std=c11 */
+#define PI 3.14159265358979323846
+
 enum { TERM_RESIDUAL, TERM_INITIAL, TERM_BOUNDARY };   /* order of describe() */
 enum { X, T };                                          /* inputs */
 
@@ -90,7 +93,7 @@ static int heat_residual(void *state, const pp_residual_args *a, pp_error *err)
 		break;
 	case TERM_INITIAL:    /* channel u at t = 0 */
 		for (size_t i = 0; i < a->n; i++) {
-			a->r[i] = a->u[0][i] - (pp_real)sin(M_PI * (double)a->x[2 * i + X]);
+			a->r[i] = a->u[0][i] - (pp_real)sin(PI * (double)a->x[2 * i + X]);
 			a->dr[0][i] = 1;
 		}
 		break;
@@ -113,7 +116,7 @@ static int heat_reference(void *state, const pp_grid *grid, double *u, pp_error 
 		return pp_error_prefix(err, "heat reference (x, t)");
 	for (size_t i = 0; i < pp_grid_size(grid); i++) {
 		pp_grid_point(grid, i, x);
-		u[i] = exp(-h->kappa * M_PI * M_PI * x[T]) * sin(M_PI * x[X]);
+		u[i] = exp(-h->kappa * PI * PI * x[T]) * sin(PI * x[X]);
 	}
 	return PP_OK;
 }
