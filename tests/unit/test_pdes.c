@@ -423,8 +423,12 @@ static void test_allen_cahn_energy_decreases_and_evenness_holds(void)
 	pp_error err = {0};
 	const long nx = 256, nt = 11;
 	pp_grid g = {.n_dims = 2, .n = {nx, nt}, .lo = {-1, 0}, .hi = {1, 0.5}, .endpoint = {0, 1}};
-	double d = 1e-4, rho = 5, prev = INFINITY;
+	double d = 1e-4, rho = 5, prev = INFINITY, first = 0;
 
+	/* dE/dt = −∫ u_t² dx <= 0 along exact solutions (u_t = −δE/δu); the
+	 * discrete E below only approximates it, hence a coarse solve for speed
+	 * and a check of the sign, not of the rate.  u0 is even and the equation
+	 * commutes with x → −x, so u stays even. */
 	open_pde("allen_cahn", "reference_modes: 512\nreference_dt: 1.0e-3\n", &p, &err);
 	double *u = reference(&p, g);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(u);
@@ -439,8 +443,11 @@ static void test_allen_cahn_energy_decreases_and_evenness_holds(void)
 				PP_ASSERT_CLOSE(ui, u[(nx - i) * nt + it], 1e-9, 0);
 		}
 		CU_ASSERT(e <= prev + 1e-12);
+		if (it == 0)
+			first = e;
 		prev = e;
 	}
+	CU_ASSERT(prev < 0.75 * first);   /* it does fall (measured 2.00 to 1.09) */
 	free(u);
 	close_pde(&p);
 }
