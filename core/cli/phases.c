@@ -13,12 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <phasepinn/phases.h>
 
 #include "core/cli/commands.h"
 
-#define MAX_LINE 65536
 #define MAX_FIELDS 512
 
 /* Split @line at commas in place; returns the number of fields. */
@@ -69,16 +69,31 @@ static int parse_cell(const char *s, double *v, int *empty)
 	return end == s || *end != '\0' || errno == ERANGE ? -1 : 0;
 }
 
-static int detect(FILE *f, const char *path, pp_phase_detector *d, pp_error *err)
+/* Next line into *line (getline's buffer); -1 at the end, -2 for a line
+ * holding a NUL byte. */
+static ssize_t next_line(char **line, size_t *cap, FILE *f)
 {
-	static char line[MAX_LINE];
+	ssize_t len = getline(line, cap, f);
+
+	if (len >= 0 && strlen(*line) != (size_t)len)
+		return -2;
+	return len;
+}
+
+/* Feed every row of the CSV @f to @d. */
+static int read_rows(FILE *f, const char *path, char **line, size_t *cap,
+		     pp_phase_detector *d, pp_error *err)
+{
 	char *fields[MAX_FIELDS];
 	int n, c_step, c_snr, c_mu, c_sigma, c_signal, last;
 	long lineno = 1;
+	ssize_t len;
 
-	if (!fgets(line, sizeof line, f))
+	if ((len = next_line(line, cap, f)) == -1)
 		return pp_error_set(err, PP_ERR_CONFIG, "%s:1: empty file; expected a header row", path);
-	n = split(line, fields);
+	if (len == -2)
+		return pp_error_set(err, PP_ERR_CONFIG, "%s:1: NUL byte in the header", path);
+	n = split(*line, fields);
 	c_step = column(fields, n, "iteration", "step");
 	c_snr = column(fields, n, "snr", NULL);
 	c_mu = column(fields, n, "mu", "snr_mu");
@@ -92,17 +107,16 @@ static int detect(FILE *f, const char *path, pp_phase_detector *d, pp_error *err
 	last = c_step > c_signal ? c_step : c_signal;
 	if (c_snr < 0 && c_sigma > last)
 		last = c_sigma;
-	while (fgets(line, sizeof line, f)) {
+	while ((len = next_line(line, cap, f)) != -1) {
 		double step = 0, a = 0, b = 1;
 		int empty_a, empty_b = 0, empty_s;
 
 		lineno++;
-		if (!strchr(line, '\n') && !feof(f))
-			return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: line longer than %d bytes",
-					    path, lineno, MAX_LINE - 1);
-		if (line[strspn(line, " \r\n")] == '\0')
+		if (len == -2)
+			return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: NUL byte in the line", path, lineno);
+		if ((*line)[strspn(*line, " \r\n")] == '\0')
 			continue;
-		n = split(line, fields);
+		n = split(*line, fields);
 		if (n <= last)
 			return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: %d fields, expected at least %d",
 					    path, lineno, n, last + 1);
@@ -123,6 +137,16 @@ static int detect(FILE *f, const char *path, pp_phase_detector *d, pp_error *err
 	if (ferror(f))
 		return pp_error_set(err, PP_ERR_IO, "%s: read error", path);
 	return PP_OK;
+}
+
+static int detect(FILE *f, const char *path, pp_phase_detector *d, pp_error *err)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = read_rows(f, path, &line, &cap, d, err);
+
+	free(line);
+	return rc;
 }
 
 static const char usage[] =
