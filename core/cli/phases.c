@@ -19,7 +19,7 @@
 
 #include "core/cli/commands.h"
 
-#define MAX_FIELDS 512
+#define MAX_FIELDS 4096   /* columns looked at; later ones are ignored */
 
 /* Split @line at commas in place; returns the number of fields. */
 static int split(char *line, char **fields)
@@ -38,6 +38,8 @@ static int split(char *line, char **fields)
 	return n;
 }
 
+/* Index of the header field named @a (or @b when not NULL), spaces and
+ * quotes around it ignored; -1 when absent. */
 static int column(char **fields, int n, const char *a, const char *b)
 {
 	for (int i = 0; i < n; i++) {
