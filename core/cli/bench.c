@@ -3,8 +3,10 @@
  * Burgers-shaped work, and compare with what OpenBLAS gemm alone reaches on
  * the same matrix shapes, and optionally with the PyTorch peer.
  *
- * Steady-state time per step = (T(K + 5 steps) − T(5 steps)) / K: the
- * difference removes set-up and the final evaluation.
+ * Time per step: the median of the K step times after 5 warm-up steps, read
+ * from the trainer's metrics rows (time_s at every step), so set-up, the
+ * final evaluation and the occasional step slowed by another process on a
+ * shared machine do not count.
  */
 #include <math.h>
 #include <stdio.h>
@@ -82,10 +84,71 @@ usage:
 	return PP_EXIT_USAGE;
 }
 
-/* Train @steps Adam steps on the bench problem; wall seconds into *sec. */
-static int time_training(const bench_args *a, pp_registry *reg, long steps, double *sec,
+static int compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median time of the steps after @warm from metrics.csv text in @f
+ * (columns step and time_s; one row per step). */
+static double median_step(FILE *f, long warm)
+{
+	char line[8192];
+	int col_step = -1, col_time = -1, n = 0, cap = 0;
+	double *d = NULL, last_t = NAN, med = NAN;
+	long last_step = -1;
+
+	rewind(f);
+	if (!fgets(line, sizeof line, f))
+		return NAN;
+	{
+		int col = 0;
+		for (char *tok = strtok(line, ",\n"); tok; tok = strtok(NULL, ",\n"), col++) {
+			if (!strcmp(tok, "step"))
+				col_step = col;
+			else if (!strcmp(tok, "time_s"))
+				col_time = col;
+		}
+	}
+	while (col_step >= 0 && col_time >= 0 && fgets(line, sizeof line, f)) {
+		double step = NAN, t = NAN;
+		char *p = line;
+		for (int col = 0; p; col++) {
+			if (col == col_step)
+				step = strtod(p, NULL);
+			if (col == col_time)
+				t = strtod(p, NULL);
+			p = strchr(p, ',');
+			p = p ? p + 1 : NULL;
+		}
+		if ((long)step == last_step + 1 && (long)step > warm && isfinite(t)) {
+			if (n == cap) {
+				double *g = realloc(d, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *d);
+				if (!g)
+					break;
+				d = g;
+			}
+			d[n++] = t - last_t;
+		}
+		last_step = (long)step;
+		last_t = t;
+	}
+	if (n > 0) {
+		qsort(d, (size_t)n, sizeof *d, compare_double);
+		med = n % 2 ? d[n / 2] : 0.5 * (d[n / 2 - 1] + d[n / 2]);
+	}
+	free(d);
+	return med;
+}
+
+/* Train @warm + a->steps Adam steps on the bench problem; the median
+ * seconds per step after the warm-up into *sec. */
+static int time_training(const bench_args *a, pp_registry *reg, long warm, double *sec,
 			 size_t *params, long *batch, pp_error *err)
 {
+	long steps = warm + a->steps;
 	char path[] = "/tmp/phasepinn_bench_XXXXXX";
 	pp_experiment *exp = NULL;
 	pp_train_options opts = {0};
@@ -106,16 +169,26 @@ static int time_training(const bench_args *a, pp_registry *reg, long steps, doub
 	if (a->batch)
 		fprintf(f, ", batch_points: %ld", a->batch);
 	fprintf(f, "}\nstages:\n  - optimizer: adam\n    iterations: %ld\n"
-		   "logging: {every: 1000000000}\n", steps);
+		   "logging: {every: 1}\n", steps);
 	fclose(f);
+	opts.metrics = tmpfile();
+	if (!opts.metrics) {
+		rc = pp_error_set(err, PP_ERR_IO, "cannot create a temporary metrics file");
+		goto done;
+	}
 	rc = pp_experiment_create(path, reg, NULL, PP_EXPERIMENT_CHECK, &exp, err);
-	if (!rc) {
-		double t0 = now();
+	if (!rc)
 		rc = pp_train(exp, &opts, res, err);
-		*sec = now() - t0;
+	if (!rc) {
+		*sec = median_step(opts.metrics, warm);
 		*params = pp_network_param_count(exp->net);
 		*batch = exp->batch_points;
+		if (!isfinite(*sec))
+			rc = pp_error_set(err, PP_ERR_IO, "no step times in the trainer's metrics");
 	}
+done:
+	if (opts.metrics)
+		fclose(opts.metrics);
 	pp_experiment_destroy(exp);
 	unlink(path);
 	free(res);
@@ -312,7 +385,7 @@ int pp_cli_bench(int argc, char **argv)
 	bench_args a;
 	pp_registry *reg;
 	pp_error err = {0};
-	double t_short = 0, t_long = 0, sec, flops, gflops, peak;
+	double sec = NAN, flops, gflops, peak;
 	size_t params = 0;
 	long batch = 0;
 	const long warm = 5;
@@ -323,15 +396,12 @@ int pp_cli_bench(int argc, char **argv)
 	reg = pp_cli_registry();
 	if (!reg)
 		return PP_EXIT_USAGE;
-	rc = time_training(&a, reg, warm, &t_short, &params, &batch, &err);
-	if (!rc)
-		rc = time_training(&a, reg, warm + a.steps, &t_long, &params, &batch, &err);
+	rc = time_training(&a, reg, warm, &sec, &params, &batch, &err);
 	pp_registry_destroy(reg);
 	if (rc) {
 		fprintf(stderr, "phasepinn bench: %s\n", err.message);
 		return pp_cli_exit_code(rc);
 	}
-	sec = (t_long - t_short) / (double)a.steps;
 	flops = step_flops(&a, 2);
 	gflops = flops / sec / 1e9;
 	peak = gemm_rate(&a, 2, batch);
