@@ -307,6 +307,8 @@ static int read_output(pp_experiment *exp, const char *override, pp_error *err)
 	int rc;
 
 	rc = pp_config_long(logging, "every", 100, 1, LONG_MAX, &exp->log_every, err);
+	if (!rc)
+		rc = pp_config_bool(logging, "plot", 1, &exp->plot, err);
 	if (rc)
 		return rc;
 	snprintf(buf, sizeof buf, "runs/%s", exp->name);

@@ -50,6 +50,7 @@ typedef struct pp_experiment {
 	int threads;
 	const char *output;          /* run directory */
 	long log_every;
+	int plot;                    /* logging.plot: figures and report.md after a run */
 
 	const pp_plugin *pde_plugin;
 	const pp_pde_ops *pde_ops;

@@ -21,6 +21,18 @@ int pp_cli_check_compare(const char *path);
 int pp_cli_bench(int argc, char **argv);     /* core/cli/bench.c */
 int pp_cli_phases(int argc, char **argv);    /* core/cli/phases.c */
 int pp_cli_reference(int argc, char **argv); /* core/cli/reference.c */
+int pp_cli_plot(int argc, char **argv);      /* core/cli/plot.c */
+
+/* Figures (gnuplot) and report.md at the end of `run` and `compare`
+ * (core/cli/plot.c).  They never change the command's exit code: a gnuplot
+ * error is one warning line, a missing gnuplot one hint for the whole
+ * process, printed by pp_cli_plot_hint (main, after the command) unless
+ * --quiet.  --no-plot: pp_cli_set_plotting(0).  @plot: the experiment's
+ * logging.plot. */
+void pp_cli_set_plotting(int on);
+void pp_cli_plot_after_run(const char *run_dir, int plot, int quiet);
+void pp_cli_plot_after_compare(const char *dir, int quiet);
+void pp_cli_plot_hint(void);
 
 /* Run one experiment into @output (NULL: its own output:); the exit code.
  * pp_cli_run_doc takes the document over. */

@@ -296,6 +296,8 @@ int pp_cli_compare(int argc, char **argv)
 			force = 1;
 		else if (!strcmp(argv[i], "--quiet"))
 			quiet = 1;
+		else if (!strcmp(argv[i], "--no-plot"))
+			pp_cli_set_plotting(0);
 		else if (argv[i][0] != '-' && src.n < MAX_VARIANTS)
 			src.files[src.n++] = argv[i];
 		else {
@@ -381,6 +383,7 @@ int pp_cli_compare(int argc, char **argv)
 		if (f)
 			fclose(f);
 	}
+	pp_cli_plot_after_compare(out, quiet);
 	return PP_EXIT_OK;
 }
 

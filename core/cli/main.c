@@ -14,11 +14,14 @@ static void usage(FILE *f)
 	fputs("usage: phasepinn [--plugin-dir DIR]... COMMAND [ARGS]\n"
 	      "\n"
 	      "commands:\n"
-	      "  run FILE.yaml [--output DIR] [--force] [--quiet]\n"
+	      "  run FILE.yaml [--output DIR] [--force] [--quiet] [--no-plot]\n"
 	      "                          train the experiment, write a run directory\n"
+	      "                          with figures and report.md (gnuplot)\n"
 	      "  check FILE.yaml         validate the experiment, write nothing\n"
-	      "  compare A.yaml B.yaml ... [--output DIR] [--force] [--quiet]\n"
+	      "  compare A.yaml B.yaml ... [--output DIR] [--force] [--quiet] [--no-plot]\n"
 	      "                          run experiments and tabulate them side by side\n"
+	      "  plot DIR                figures (DIR/figures/*.png) and DIR/report.md of a\n"
+	      "                          run or comparison directory\n"
 	      "  plugins                 list every plugin with kind and summary\n"
 	      "  reference FILE.yaml --out F.csv [--grid NxM]\n"
 	      "                          write the PDE's reference solution on a grid\n"
@@ -34,6 +37,13 @@ static void usage(FILE *f)
 	      "\n"
 	      "exit codes: 0 ok, 1 the run failed, 2 usage or configuration error\n",
 	      f);
+}
+
+/* After run and compare: the one line on getting figures, if gnuplot was missing. */
+static int with_plot_hint(int code)
+{
+	pp_cli_plot_hint();
+	return code;
 }
 
 int main(int argc, char **argv)
@@ -67,13 +77,15 @@ int main(int argc, char **argv)
 	argc -= i;
 	argv += i;
 	if (strcmp(argv[0], "run") == 0)
-		return pp_cli_run(argc, argv);
+		return with_plot_hint(pp_cli_run(argc, argv));
+	if (strcmp(argv[0], "compare") == 0)
+		return with_plot_hint(pp_cli_compare(argc, argv));
+	if (strcmp(argv[0], "plot") == 0)
+		return pp_cli_plot(argc, argv);
 	if (strcmp(argv[0], "check") == 0)
 		return pp_cli_check(argc, argv);
 	if (strcmp(argv[0], "plugins") == 0)
 		return pp_cli_plugins(argc, argv);
-	if (strcmp(argv[0], "compare") == 0)
-		return pp_cli_compare(argc, argv);
 	if (strcmp(argv[0], "reference") == 0)
 		return pp_cli_reference(argc, argv);
 	if (strcmp(argv[0], "phases") == 0)

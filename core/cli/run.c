@@ -251,6 +251,8 @@ static int run_experiment(pp_experiment *exp, int force, int quiet, pp_error *er
 	if (!rc && !quiet)
 		fprintf(stderr, "phasepinn: done in %.1f s, final loss %.4e; results in %s\n",
 			res->seconds, res->final_loss, exp->run_dir);
+	if (!rc)
+		pp_cli_plot_after_run(exp->run_dir, exp->plot, quiet);
 cleanup:
 	if (metrics)
 		fclose(metrics);
@@ -269,6 +271,8 @@ static int parse_run_args(int argc, char **argv, const char **file, const char *
 			*force = 1;
 		else if (strcmp(argv[i], "--quiet") == 0 && quiet)
 			*quiet = 1;
+		else if (strcmp(argv[i], "--no-plot") == 0 && output)
+			pp_cli_set_plotting(0);
 		else if (argv[i][0] != '-' && !*file)
 			*file = argv[i];
 		else {

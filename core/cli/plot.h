@@ -1,0 +1,64 @@
+/* phasepinn — figures and Markdown reports of a run directory or of a
+ * comparison directory (private to the CLI).
+ *
+ * The figures are gnuplot scripts written into DIR/figures/<name>.gp (a
+ * user can edit and rerun them there: `gnuplot <name>.gp`), rendered to
+ * DIR/figures/<name>.png by running gnuplot on each script.  Only figures
+ * whose data the directory holds are made.  See docs/figures.md.
+ *
+ *   core/cli/figures.c  which figures a directory has, and their scripts
+ *   core/cli/plot.c     running gnuplot; `phasepinn plot`; plotting after
+ *                       `run` and `compare`
+ *   core/cli/report.c   DIR/report.md
+ */
+#ifndef PHASEPINN_CLI_PLOT_H
+#define PHASEPINN_CLI_PLOT_H
+
+#include <phasepinn/error.h>
+
+#define PP_PLOT_MAX_FIGURES 48
+
+typedef struct pp_figure {
+	char name[128];     /* stem: figures/<name>.gp draws figures/<name>.png */
+	char title[160];    /* its heading in report.md */
+	char caption[512];  /* one line under it in report.md: what it shows */
+	int made;           /* the PNG was drawn by the last pp_plot_render */
+} pp_figure;
+
+typedef struct pp_figure_set {
+	char dir[4096];     /* the run or comparison directory */
+	int compare;        /* 1: a comparison directory */
+	int n;
+	pp_figure fig[PP_PLOT_MAX_FIGURES];
+} pp_figure_set;
+
+/* Write the scripts of every figure @run_dir has data for into
+ * @run_dir/figures/ and list them in @set.  PP_ERR_INVALID when metrics.csv
+ * is missing or has no header; PP_ERR_IO when a file cannot be written. */
+int pp_plot_run_scripts(const char *run_dir, pp_figure_set *set, pp_error *err);
+
+/* The same for a comparison directory (comparison.csv lists the variants,
+ * each with its run directory DIR/<variant>/). */
+int pp_plot_compare_scripts(const char *dir, pp_figure_set *set, pp_error *err);
+
+/* The names of the variants in @dir/comparison.csv, in order; the count or
+ * a negative status. */
+int pp_plot_compare_variants(const char *dir, char (*names)[128], int max, pp_error *err);
+
+/* The gnuplot program: $PHASEPINN_GNUPLOT when set, else "gnuplot". */
+const char *pp_plot_gnuplot(void);
+
+/* 1 when that program is found (on PATH unless it names a path). */
+int pp_plot_gnuplot_available(void);
+
+/* Run gnuplot on every script of @set (in DIR/figures), each PNG written to
+ * a temporary name and renamed when gnuplot succeeded and it is not empty;
+ * sets each figure's `made`.  Every figure is tried; the error names the
+ * first script that failed and gnuplot's own message. */
+int pp_plot_render(pp_figure_set *set, pp_error *err);
+
+/* DIR/report.md, written atomically.  @gnuplot_missing: say in one line how
+ * to get the figures instead of embedding them. */
+int pp_report_write(const pp_figure_set *set, int gnuplot_missing, pp_error *err);
+
+#endif
