@@ -321,6 +321,22 @@ static int read_output(pp_experiment *exp, const char *override, pp_error *err)
 	return PP_OK;
 }
 
+/* checkpoint: {every: 1000, keep: 2, at_end: true} (docs/checkpoints.md). */
+static int read_checkpoint(pp_experiment *exp, pp_error *err)
+{
+	const pp_config *ck = pp_config_section(exp->root, "checkpoint");
+	long keep;
+	int rc;
+
+	rc = pp_config_long(ck, "every", 1000, 0, LONG_MAX, &exp->checkpoint_every, err);
+	if (!rc)
+		rc = pp_config_long(ck, "keep", 2, 1, 1000, &keep, err);
+	if (!rc)
+		rc = pp_config_bool(ck, "at_end", 1, &exp->checkpoint_at_end, err);
+	exp->checkpoint_keep = (int)keep;
+	return rc;
+}
+
 int pp_experiment_create(const char *path, const pp_registry *reg,
 			 const char *run_dir_override, enum pp_experiment_mode mode,
 			 pp_experiment **out, pp_error *err)
@@ -363,6 +379,8 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 		goto fail;
 	}
 	rc = read_output(exp, run_dir_override, err);
+	if (!rc)
+		rc = read_checkpoint(exp, err);
 	if (rc)
 		goto fail;
 	rc = build_pde(exp, reg, err);

@@ -3,7 +3,7 @@
  *
  * Top-level keys of an experiment file:
  *   name, seed, threads, output, pde, network, sampling, weighting, stages,
- *   analyzers, logging.
+ *   analyzers, logging, checkpoint.
  * pp_experiment_create() validates everything (each plugin reads its own
  * section; keys nobody read are errors) and writes nothing to disk.
  */
@@ -51,6 +51,9 @@ typedef struct pp_experiment {
 	const char *output;          /* run directory */
 	long log_every;
 	int plot;                    /* logging.plot: figures and report.md after a run */
+	long checkpoint_every;       /* steps between checkpoints, 0: none */
+	int checkpoint_keep;         /* newest checkpoints kept */
+	int checkpoint_at_end;       /* write one after the last step */
 
 	const pp_plugin *pde_plugin;
 	const pp_pde_ops *pde_ops;

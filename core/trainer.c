@@ -1,6 +1,7 @@
 /* phasepinn — the training loop (see trainer.h). */
 #include "core/trainer.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,9 +60,25 @@ typedef struct trainer {
 	const pp_stage *stage;
 	void *opt_state;
 	pp_objective objective;
+	char *config_text;          /* resolved config for checkpoints */
+	size_t config_len;
+	long first_step;            /* 0, or the step a resumed run starts at */
 } trainer;
 
 /* ---- set-up ------------------------------------------------------------- */
+
+/* A paired term (periodic boundary) evaluates each point also at the upper
+ * end of its pair input. */
+static void pair_points(trainer *t, term_run *tr)
+{
+	int p = tr->info->pair_input;
+
+	if (!tr->paired)
+		return;
+	memcpy(tr->x_pair, tr->x, tr->n * (size_t)t->d * sizeof *tr->x);
+	for (size_t i = 0; i < tr->n; i++)
+		tr->x_pair[i * (size_t)t->d + (size_t)p] = (pp_real)t->exp->pde.hi[p];
+}
 
 static int sample_points(trainer *t, term_run *tr, pp_error *err)
 {
@@ -70,12 +87,7 @@ static int sample_points(trainer *t, term_run *tr, pp_error *err)
 
 	if (rc)
 		return rc;
-	if (tr->paired) {
-		int p = tr->info->pair_input;
-		memcpy(tr->x_pair, tr->x, tr->n * (size_t)t->d * sizeof *tr->x);
-		for (size_t i = 0; i < tr->n; i++)
-			tr->x_pair[i * (size_t)t->d + (size_t)p] = (pp_real)t->exp->pde.hi[p];
-	}
+	pair_points(t, tr);
 	return PP_OK;
 }
 
@@ -313,6 +325,7 @@ static void trainer_teardown(trainer *t)
 	free(t->opt_grad);
 	free(t->chunk_sum);
 	free(t->chunk_sumsq);
+	free(t->config_text);
 	pp_batch_destroy(t->sample_batch);
 }
 
@@ -724,6 +737,342 @@ static void progress(trainer *t, long step, int final, const struct timespec *t0
 	fflush(f);
 }
 
+/* ---- checkpoints --------------------------------------------------------- */
+
+/* Where the run stands; section "STAT".  Fixed-size types: a checkpoint is
+ * read back by the same build (format version and real size are checked). */
+typedef struct ckpt_state {
+	int64_t step;                /* next global step */
+	int32_t stage;               /* stage of that step; n_stages after the last */
+	int32_t n_terms;
+	int64_t stage_step;          /* its step within the stage */
+	int64_t n_params;
+	int64_t metrics_offset;      /* bytes of metrics.csv, -1 without one */
+	int64_t steps_done;
+	double elapsed;              /* wall seconds so far (time_s goes on from it) */
+	int32_t n_columns;
+	int32_t reserved;
+	int64_t stage_steps[PP_MAX_STAGES];
+	char stop_reasons[PP_MAX_STAGES][160];
+	double last[PP_MAX_COLUMNS];
+} ckpt_state;
+
+/* Per term, section "TERM" index k: this header, then x (n × d), w and
+ * lambda (n each), as pp_real. */
+typedef struct ckpt_term {
+	int64_t n, d;
+	double term_weight;
+} ckpt_term;
+
+/* One plugin's save/load hooks, NULL when it has none. */
+typedef struct hooks {
+	const char *kind, *name;
+	void *state;
+	int (*save)(void *, void *, size_t *, pp_error *);
+	int (*load)(void *, const void *, size_t, pp_error *);
+} hooks;
+
+static hooks weighting_hooks(const pp_experiment *exp)
+{
+	const pp_weighting_ops *o = exp->weighting_ops;
+	hooks h = {"weighting", exp->weighting_plugin->name, exp->weighting_state, NULL, NULL};
+
+	if (PP_OPS_HAS(o, pp_weighting_ops, load)) {
+		h.save = o->save;
+		h.load = o->load;
+	}
+	return h;
+}
+
+static hooks analyzer_hooks(const pp_experiment *exp, int a)
+{
+	const pp_analyzer_slot *s = &exp->analyzers[a];
+	hooks h = {"analyzer", s->plugin->name, s->state, NULL, NULL};
+
+	if (PP_OPS_HAS(s->ops, pp_analyzer_ops, load)) {
+		h.save = s->ops->save;
+		h.load = s->ops->load;
+	}
+	return h;
+}
+
+static hooks optimizer_hooks(const pp_stage *st, void *state)
+{
+	hooks h = {"optimizer", st->plugin->name, state, NULL, NULL};
+
+	if (PP_OPS_HAS(st->ops, pp_optimizer_ops, load)) {
+		h.save = st->ops->save;
+		h.load = st->ops->load;
+	}
+	return h;
+}
+
+static void append_name(char *buf, size_t size, int *n, const hooks *h)
+{
+	size_t used = strlen(buf);
+
+	if (h->save && h->load)
+		return;
+	if (used < size)
+		snprintf(buf + used, size - used, "%s%s '%s'", *n ? ", " : "", h->kind, h->name);
+	(*n)++;
+}
+
+int pp_train_unresumable(const pp_experiment *exp, char *buf, size_t size)
+{
+	int n = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (int s = 0; s < exp->n_stages; s++) {
+		hooks h = optimizer_hooks(&exp->stages[s], NULL);
+		append_name(buf, size, &n, &h);
+	}
+	{
+		hooks h = weighting_hooks(exp);
+		append_name(buf, size, &n, &h);
+	}
+	for (int a = 0; a < exp->n_analyzers; a++) {
+		hooks h = analyzer_hooks(exp, a);
+		append_name(buf, size, &n, &h);
+	}
+	return n;
+}
+
+/* Section @tag/@index from the plugin's save(); nothing when it has none
+ * (pp_train_unresumable names it and resume refuses). */
+static int save_plugin(pp_ckpt_writer *w, uint32_t tag, uint32_t index, const hooks *h,
+		       pp_error *err)
+{
+	size_t size = 0;
+	void *p;
+	int rc;
+
+	if (!h->save || !h->load)
+		return PP_OK;
+	rc = h->save(h->state, NULL, &size, err);
+	if (!rc) {
+		p = pp_ckpt_reserve(w, tag, index, size);
+		if (!p)
+			return pp_error_set(err, PP_ERR_NOMEM, "out of memory for a checkpoint");
+		rc = h->save(h->state, p, &size, err);
+	}
+	return rc ? pp_error_prefix(err, "saving %s '%s'", h->kind, h->name) : PP_OK;
+}
+
+static int load_plugin(const pp_ckpt *c, uint32_t tag, uint32_t index, const hooks *h,
+		       pp_error *err)
+{
+	size_t len;
+	const void *p = pp_ckpt_find(c, tag, index, &len);
+	int rc;
+
+	if (!h->save || !h->load)
+		return pp_error_set(err, PP_ERR_STATE,
+				    "cannot resume: %s '%s' has no checkpoint hooks (save/load), so its state would be lost; start the run again",
+				    h->kind, h->name);
+	if (!p)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "%s holds no state for %s '%s'; it was written for another experiment",
+				    c->path, h->kind, h->name);
+	rc = h->load(h->state, p, len, err);
+	return rc ? pp_error_prefix(err, "%s: restoring %s '%s'", c->path, h->kind, h->name)
+		  : PP_OK;
+}
+
+#define TAG_STAT PP_CKPT_TAG("STAT")
+#define TAG_CONF PP_CKPT_TAG("CONF")
+#define TAG_PATH PP_CKPT_TAG("PATH")
+#define TAG_PARM PP_CKPT_TAG("PARM")
+#define TAG_RNG PP_CKPT_TAG("RNG_")
+#define TAG_TERM PP_CKPT_TAG("TERM")
+#define TAG_OPTM PP_CKPT_TAG("OPTM")
+#define TAG_WGHT PP_CKPT_TAG("WGHT")
+#define TAG_ANLZ PP_CKPT_TAG("ANLZ")
+
+/* The resolved configuration as text, once, for every checkpoint. */
+static int config_text(trainer *t, pp_error *err)
+{
+	FILE *f = open_memstream(&t->config_text, &t->config_len);
+	int rc;
+
+	if (!f)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	fprintf(f, "# resolved from %s by phasepinn %s: every default made explicit\n",
+		t->exp->path, PP_VERSION);
+	rc = pp_config_write_resolved(t->exp->root, f);
+	if (fclose(f) != 0 || rc)
+		return pp_error_set(err, PP_ERR_NOMEM, "cannot render the configuration");
+	return PP_OK;
+}
+
+/* Checkpoint before global step @step, which is step @i of stage @s
+ * (s == n_stages: every stage is done). */
+static int save_checkpoint(trainer *t, long step, int s, long i, const struct timespec *t0,
+			   const pp_train_options *opts, const pp_train_result *res,
+			   pp_error *err)
+{
+	pp_experiment *exp = t->exp;
+	pp_ckpt_writer w;
+	ckpt_state *st;
+	char path[4096];
+	int rc = PP_OK;
+
+	pp_ckpt_writer_init(&w, step);
+	st = pp_ckpt_reserve(&w, TAG_STAT, 0, sizeof *st);
+	if (st) {
+		st->step = step;
+		st->stage = s;
+		st->n_terms = t->n_terms;
+		st->stage_step = i;
+		st->n_params = (int64_t)t->n_params;
+		st->metrics_offset = opts->metrics ? (int64_t)ftell(opts->metrics) : -1;
+		st->steps_done = res->steps;
+		st->elapsed = seconds_since(t0);
+		st->n_columns = res->n_columns;
+		memcpy(st->stage_steps, res->stage_steps, sizeof st->stage_steps);
+		memcpy(st->stop_reasons, res->stop_reasons, sizeof st->stop_reasons);
+		memcpy(st->last, res->last, sizeof st->last);
+	}
+	pp_ckpt_put(&w, TAG_CONF, 0, t->config_text, t->config_len);
+	pp_ckpt_put(&w, TAG_PATH, 0, exp->path, strlen(exp->path) + 1);
+	pp_ckpt_put(&w, TAG_PARM, 0, pp_network_params(t->net), t->n_params * sizeof(pp_real));
+	pp_ckpt_put(&w, TAG_RNG, 0, &t->rng, sizeof t->rng);
+	for (int k = 0; k < t->n_terms; k++) {
+		const term_run *tr = &t->terms[k];
+		size_t nx = tr->n * (size_t)t->d, bytes = (nx + 2 * tr->n) * sizeof(pp_real);
+		unsigned char *p = pp_ckpt_reserve(&w, TAG_TERM, (uint32_t)k,
+						   sizeof(ckpt_term) + bytes);
+		ckpt_term h = {(int64_t)tr->n, t->d, tr->st->term_weight};
+		if (!p)
+			continue;
+		memcpy(p, &h, sizeof h);
+		p += sizeof h;
+		memcpy(p, tr->x, nx * sizeof(pp_real));
+		memcpy(p + nx * sizeof(pp_real), tr->w, tr->n * sizeof(pp_real));
+		memcpy(p + (nx + tr->n) * sizeof(pp_real), tr->lambda, tr->n * sizeof(pp_real));
+	}
+	if (s < exp->n_stages) {
+		hooks h = optimizer_hooks(&exp->stages[s], t->opt_state);
+		rc = save_plugin(&w, TAG_OPTM, (uint32_t)s, &h, err);
+	}
+	if (!rc) {
+		hooks h = weighting_hooks(exp);
+		rc = save_plugin(&w, TAG_WGHT, 0, &h, err);
+	}
+	for (int a = 0; a < exp->n_analyzers && !rc; a++) {
+		hooks h = analyzer_hooks(exp, a);
+		rc = save_plugin(&w, TAG_ANLZ, (uint32_t)a, &h, err);
+	}
+	if (!rc)
+		rc = pp_ckpt_path(path, sizeof path, exp->run_dir, step, err);
+	if (!rc) {
+		char dir[4096];
+		rc = pp_path_join(dir, sizeof dir, exp->run_dir, PP_CKPT_DIR, err);
+		if (!rc)
+			rc = pp_mkdir_p(dir, err);
+	}
+	if (!rc)
+		rc = pp_ckpt_write_file(&w, path, err);
+	if (!rc)
+		rc = pp_ckpt_prune(exp->run_dir, exp->checkpoint_keep, LONG_MAX, err);
+	pp_ckpt_writer_free(&w);
+	return rc;
+}
+
+/* Section @tag/@index of exactly @len bytes, else an error naming it. */
+static const void *section(const pp_ckpt *c, uint32_t tag, uint32_t index, size_t len,
+			   const char *what, pp_error *err)
+{
+	size_t got;
+	const void *p = pp_ckpt_find(c, tag, index, &got);
+
+	if (!p || got != len) {
+		pp_error_set(err, PP_ERR_INVALID,
+			     "%s: %s does not match this experiment (it was written for another configuration)",
+			     c->path, what);
+		return NULL;
+	}
+	return p;
+}
+
+long pp_train_resume_offset(const pp_ckpt *ckpt, pp_error *err)
+{
+	const ckpt_state *st = section(ckpt, TAG_STAT, 0, sizeof *st, "the run state", err);
+
+	return st ? (long)st->metrics_offset : -2;
+}
+
+/* Put the trainer, the weighting and the analyzers where @c left them;
+ * *stage, *stage_step, *step say where to go on.  The optimizer's state is
+ * loaded by run_stage once it has created the optimizer. */
+static int restore(trainer *t, const pp_ckpt *c, pp_train_result *res, int *stage,
+		   long *stage_step, long *step, double *elapsed, pp_error *err)
+{
+	pp_experiment *exp = t->exp;
+	const ckpt_state *st = section(c, TAG_STAT, 0, sizeof *st, "the run state", err);
+	const void *p;
+	int rc;
+
+	if (!st)
+		return err->code;
+	if (st->n_params != (int64_t)t->n_params || st->n_terms != t->n_terms ||
+	    st->n_columns != res->n_columns || st->stage < 0 || st->stage > exp->n_stages ||
+	    st->step < 0 || st->stage_step < 0 ||
+	    (st->stage < exp->n_stages && st->stage_step >= exp->stages[st->stage].iterations))
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "%s: its network, terms, metrics or stages differ from this experiment's",
+				    c->path);
+	p = section(c, TAG_PARM, 0, t->n_params * sizeof(pp_real), "the parameter vector", err);
+	if (!p)
+		return err->code;
+	memcpy(pp_network_params(t->net), p, t->n_params * sizeof(pp_real));
+	p = section(c, TAG_RNG, 0, sizeof t->rng, "the sampler's random state", err);
+	if (!p)
+		return err->code;
+	memcpy(&t->rng, p, sizeof t->rng);
+	for (int k = 0; k < t->n_terms; k++) {
+		term_run *tr = &t->terms[k];
+		size_t nx = tr->n * (size_t)t->d;
+		const unsigned char *q = section(c, TAG_TERM, (uint32_t)k,
+						 sizeof(ckpt_term) + (nx + 2 * tr->n) * sizeof(pp_real),
+						 "a term's points", err);
+		ckpt_term h;
+		if (!q)
+			return err->code;
+		memcpy(&h, q, sizeof h);
+		q += sizeof h;
+		memcpy(tr->x, q, nx * sizeof(pp_real));
+		memcpy(tr->w, q + nx * sizeof(pp_real), tr->n * sizeof(pp_real));
+		memcpy(tr->lambda, q + (nx + tr->n) * sizeof(pp_real), tr->n * sizeof(pp_real));
+		tr->st->term_weight = h.term_weight;
+		pair_points(t, tr);
+	}
+	{
+		hooks h = weighting_hooks(exp);
+		rc = load_plugin(c, TAG_WGHT, 0, &h, err);
+		if (rc)
+			return rc;
+	}
+	for (int a = 0; a < exp->n_analyzers; a++) {
+		hooks h = analyzer_hooks(exp, a);
+		rc = load_plugin(c, TAG_ANLZ, (uint32_t)a, &h, err);
+		if (rc)
+			return rc;
+	}
+	res->steps = (long)st->steps_done;
+	memcpy(res->stage_steps, st->stage_steps, sizeof res->stage_steps);
+	memcpy(res->stop_reasons, st->stop_reasons, sizeof res->stop_reasons);
+	memcpy(res->last, st->last, sizeof res->last);
+	for (int i = 0; i < PP_MAX_STAGES; i++)
+		res->stop_reasons[i][sizeof res->stop_reasons[i] - 1] = '\0';
+	*stage = st->stage;
+	*stage_step = (long)st->stage_step;
+	*step = (long)st->step;
+	*elapsed = st->elapsed;
+	return PP_OK;
+}
+
 /* ---- stages ------------------------------------------------------------- */
 
 static int resample(trainer *t, pp_error *err)
@@ -809,8 +1158,20 @@ static int train_step(trainer *t, const pp_stage *stage, int s, long i, long ste
 	return PP_OK;
 }
 
-static int run_stage(trainer *t, int s, long *step, const struct timespec *t0,
-		     const pp_train_options *opts, pp_train_result *res, pp_error *err)
+/* Checkpoint due before @step: every checkpoint.every steps, but not the
+ * step the run (re)started at. */
+static int checkpoint_due(const trainer *t, const pp_train_options *opts, long step)
+{
+	long every = t->exp->checkpoint_every;
+
+	return opts->checkpoints && every > 0 && step % every == 0 && step != t->first_step;
+}
+
+/* Run stage @s from its step @first (0, or where a checkpoint @resume left
+ * it, whose optimizer state is then restored). */
+static int run_stage(trainer *t, int s, long first, const pp_ckpt *resume, long *step,
+		     const struct timespec *t0, const pp_train_options *opts,
+		     pp_train_result *res, pp_error *err)
 {
 	const pp_stage *stage = &t->exp->stages[s];
 	pp_optimizer_args args;
@@ -819,16 +1180,40 @@ static int run_stage(trainer *t, int s, long *step, const struct timespec *t0,
 	rc = stage->ops->create(stage->cfg, t->n_params, &t->opt_state, err);
 	if (rc)
 		return rc;
+	if (resume) {
+		hooks h = optimizer_hooks(stage, t->opt_state);
+		rc = load_plugin(resume, TAG_OPTM, (uint32_t)s, &h, err);
+		if (rc) {
+			stage->ops->destroy(t->opt_state);
+			t->opt_state = NULL;
+			return rc;
+		}
+	}
 	t->view.stage = s;
 	t->view.optimizer = stage->plugin->name;
 	t->view.optimizer_state = t->opt_state;
 	t->view.moments = stage->ops->moments;
 	snprintf(res->stop_reasons[s], sizeof res->stop_reasons[s], "completed %ld iterations",
 		 stage->iterations);
-	for (long i = 0; i < stage->iterations; i++) {
+	for (long i = first; i < stage->iterations; i++) {
 		if (opts->interrupted && *opts->interrupted) {
-			rc = pp_error_set(err, PP_ERR_INTERRUPTED, "interrupted at step %ld", *step);
+			pp_error ck = {0};
+			if (!opts->checkpoints)
+				rc = pp_error_set(err, PP_ERR_INTERRUPTED, "interrupted at step %ld", *step);
+			else if (save_checkpoint(t, *step, s, i, t0, opts, res, &ck) == PP_OK)
+				rc = pp_error_set(err, PP_ERR_INTERRUPTED,
+						  "interrupted at step %ld; checkpoint written, continue with: phasepinn resume %s",
+						  *step, t->exp->run_dir);
+			else
+				rc = pp_error_set(err, PP_ERR_INTERRUPTED,
+						  "interrupted at step %ld; no checkpoint written: %.600s",
+						  *step, ck.message);
 			break;
+		}
+		if (checkpoint_due(t, opts, *step)) {
+			rc = save_checkpoint(t, *step, s, i, t0, opts, res, err);
+			if (rc)
+				break;
 		}
 		rc = train_step(t, stage, s, i, *step, t0, opts, res, &args, err);
 		if (rc)
@@ -921,8 +1306,8 @@ int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *
 {
 	trainer *t = calloc(1, sizeof *t);
 	struct timespec t0;
-	long step = 0;
-	int rc;
+	long step = 0, first = 0;
+	int rc, s0 = 0;
 
 	memset(res, 0, sizeof *res);
 	if (!t)
@@ -942,11 +1327,41 @@ int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *
 		if (!strcmp(res->columns[i], "phase"))
 			t->col_phase = i;
 	}
-	if (opts->metrics)
+	if (opts->checkpoints) {
+		rc = config_text(t, err);
+		if (rc)
+			goto cleanup;
+	}
+	if (opts->resume) {
+		double elapsed = 0;
+		rc = restore(t, opts->resume, res, &s0, &first, &step, &elapsed, err);
+		if (rc)
+			goto cleanup;
+		t->first_step = step;
+		/* time_s goes on from the interrupted run's clock */
+		t0.tv_sec -= (time_t)elapsed;
+		t0.tv_nsec -= (long)((elapsed - (double)(time_t)elapsed) * 1e9);
+		if (t0.tv_nsec < 0) {
+			t0.tv_sec--;
+			t0.tv_nsec += 1000000000L;
+		}
+		if (s0 >= exp->n_stages && exp->n_stages > 0) {
+			t->view.stage = exp->n_stages - 1;
+			t->view.optimizer = exp->stages[exp->n_stages - 1].plugin->name;
+		}
+		res->stages_run = s0 < exp->n_stages ? s0 : exp->n_stages;
+	} else if (opts->metrics) {
 		write_header(res, opts->metrics);
-	for (int s = 0; s < exp->n_stages; s++) {
+	}
+	for (int s = s0; s < exp->n_stages; s++) {
 		res->stages_run = s + 1;
-		rc = run_stage(t, s, &step, &t0, opts, res, err);
+		rc = run_stage(t, s, s == s0 ? first : 0, s == s0 ? opts->resume : NULL, &step,
+			       &t0, opts, res, err);
+		if (rc)
+			goto cleanup;
+	}
+	if (opts->checkpoints && exp->checkpoint_at_end && step != t->first_step) {
+		rc = save_checkpoint(t, step, exp->n_stages, 0, &t0, opts, res, err);
 		if (rc)
 			goto cleanup;
 	}

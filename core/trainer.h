@@ -15,6 +15,11 @@
  *      objective again with the point weights of this step held fixed).
  * After the last stage the final parameters are evaluated once more and that
  * row is the run's final result.
+ *
+ * Checkpoints (docs/checkpoints.md) are taken between steps: every
+ * checkpoint.every steps, after the last step, and when a signal interrupts
+ * the run.  A run resumed from one continues bit for bit as the run would
+ * have without the interruption (same thread count; only time_s differs).
  */
 #ifndef PHASEPINN_CORE_TRAINER_H
 #define PHASEPINN_CORE_TRAINER_H
@@ -22,12 +27,20 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "core/checkpoint.h"
 #include "core/experiment.h"
 
 typedef struct pp_train_options {
 	FILE *progress;                      /* progress lines, NULL for none */
 	FILE *metrics;                       /* metrics.csv, NULL for none */
 	volatile sig_atomic_t *interrupted;  /* set by a signal handler; may be NULL */
+	int checkpoints;                     /* write checkpoints into the run
+						directory as exp->checkpoint_* say,
+						and one when interrupted */
+	const pp_ckpt *resume;               /* continue from this checkpoint;
+						metrics must then be positioned
+						at its metrics offset (see
+						pp_train_resume_offset) */
 } pp_train_options;
 
 #define PP_MAX_COLUMNS 256
@@ -51,5 +64,13 @@ typedef struct pp_train_result {
  * done so far. */
 int pp_train(pp_experiment *exp, const pp_train_options *opts,
 	     pp_train_result *res, pp_error *err);
+
+/* Byte length of metrics.csv when @ckpt was written (-1: the run kept no
+ * metrics file).  Rows after it belong to steps the resumed run redoes. */
+long pp_train_resume_offset(const pp_ckpt *ckpt, pp_error *err);
+/* Plugins of @exp that cannot be checkpointed (no save/load hooks) and
+ * whose state a resume would therefore lose, as "analyzer 'x', ..." into
+ * @buf; returns how many. */
+int pp_train_unresumable(const pp_experiment *exp, char *buf, size_t size);
 
 #endif

@@ -13,6 +13,7 @@
 enum { PP_EXIT_OK = 0, PP_EXIT_FAILED = 1, PP_EXIT_USAGE = 2 };
 
 int pp_cli_run(int argc, char **argv);       /* core/cli/run.c */
+int pp_cli_resume(int argc, char **argv);    /* core/cli/run.c */
 int pp_cli_check(int argc, char **argv);     /* core/cli/run.c */
 int pp_cli_plugins(int argc, char **argv);   /* core/cli/run.c */
 int pp_cli_compare(int argc, char **argv);   /* core/cli/compare.c */

@@ -17,6 +17,9 @@ static void usage(FILE *f)
 	      "  run FILE.yaml [--output DIR] [--force] [--quiet] [--no-plot]\n"
 	      "                          train the experiment, write a run directory\n"
 	      "                          with figures and report.md (gnuplot)\n"
+	      "  resume RUN_DIR [--quiet]\n"
+	      "                          continue an interrupted run from its last good\n"
+	      "                          checkpoint\n"
 	      "  check FILE.yaml         validate the experiment, write nothing\n"
 	      "  compare A.yaml B.yaml ... [--output DIR] [--force] [--quiet] [--no-plot]\n"
 	      "                          run experiments and tabulate them side by side\n"
@@ -82,6 +85,8 @@ int main(int argc, char **argv)
 		return with_plot_hint(pp_cli_compare(argc, argv));
 	if (strcmp(argv[0], "plot") == 0)
 		return pp_cli_plot(argc, argv);
+	if (strcmp(argv[0], "resume") == 0)
+		return pp_cli_resume(argc, argv);
 	if (strcmp(argv[0], "check") == 0)
 		return pp_cli_check(argc, argv);
 	if (strcmp(argv[0], "plugins") == 0)

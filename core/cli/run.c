@@ -1,4 +1,4 @@
-/* phasepinn — `run`, `check` and `plugins`. */
+/* phasepinn — `run`, `resume`, `check` and `plugins`. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <phasepinn/output.h>
 
+#include "core/checkpoint.h"
 #include "core/cli/commands.h"
 #include "core/experiment.h"
 #include "core/trainer.h"
@@ -180,7 +182,8 @@ static int write_config_copy(const pp_experiment *exp, pp_error *err)
 	return pp_atomic_commit(&af, err);
 }
 
-/* A run directory that already holds a run is only reused with --force. */
+/* A run directory that already holds a run is only reused with --force,
+ * and then its old checkpoints go (resume must not pick them up). */
 static int prepare_run_dir(const char *dir, int force, pp_error *err)
 {
 	char path[4096];
@@ -193,44 +196,96 @@ static int prepare_run_dir(const char *dir, int force, pp_error *err)
 		       (pp_path_join(path, sizeof path, dir, "metrics.csv", err) == 0 &&
 			stat(path, &st) == 0)))
 		return pp_error_set(err, PP_ERR_CONFIG,
-				    "%s already holds a run; pass --force to overwrite it or choose another output: / --output",
-				    dir);
-	return pp_mkdir_p(dir, err);
+				    "%s already holds a run; pass --force to overwrite it, phasepinn resume %s to continue it, or choose another output: / --output",
+				    dir, dir);
+	rc = pp_mkdir_p(dir, err);
+	return rc ? rc : pp_ckpt_remove_all(dir, err);
 }
 
-static int run_experiment(pp_experiment *exp, int force, int quiet, pp_error *err)
+/* metrics.csv of a resumed run: cut back to what it held at the checkpoint
+ * (rows written after it are for steps the run now redoes), then append. */
+static FILE *reopen_metrics(const char *path, const pp_ckpt *ckpt, pp_error *err)
+{
+	long offset = pp_train_resume_offset(ckpt, err);
+	struct stat st;
+	FILE *f;
+
+	if (offset < -1)
+		return NULL;
+	if (offset < 0) {
+		pp_error_set(err, PP_ERR_INVALID, "%s: the run kept no metrics file", ckpt->path);
+		return NULL;
+	}
+	f = fopen(path, "r+");
+	if (!f || fstat(fileno(f), &st) != 0) {
+		pp_error_set(err, PP_ERR_IO, "cannot reopen %s: %s", path, strerror(errno));
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	if (st.st_size < offset) {
+		pp_error_set(err, PP_ERR_INVALID,
+			     "%s holds %lld bytes, fewer than the %ld it had at %s; the run directory was changed by hand",
+			     path, (long long)st.st_size, offset, ckpt->path);
+		fclose(f);
+		return NULL;
+	}
+	if (fflush(f) != 0 || ftruncate(fileno(f), (off_t)offset) != 0 ||
+	    fseek(f, 0, SEEK_END) != 0) {
+		pp_error_set(err, PP_ERR_IO, "cannot cut %s back to the checkpoint: %s", path,
+			     strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* Train @exp into its run directory, from the start or (@resume) from a
+ * checkpoint of that directory. */
+static int run_experiment(pp_experiment *exp, int force, int quiet, const pp_ckpt *resume,
+			  pp_error *err)
 {
 	pp_train_options opts = {0};
 	pp_train_result *res = calloc(1, sizeof *res);
 	pp_error run_err = {0};
-	char path[4096];
+	char path[4096], lost[512];
 	FILE *metrics = NULL;
 	const char *status;
 	int rc;
 
 	if (!res)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	rc = prepare_run_dir(exp->run_dir, force, err);
-	if (!rc)
+	rc = resume ? PP_OK : prepare_run_dir(exp->run_dir, force, err);
+	if (!rc && !resume)
 		rc = write_config_copy(exp, err);
 	if (!rc)
 		rc = pp_path_join(path, sizeof path, exp->run_dir, "metrics.csv", err);
 	if (rc)
 		goto cleanup;
-	metrics = fopen(path, "w");
+	metrics = resume ? reopen_metrics(path, resume, err) : fopen(path, "w");
 	if (!metrics) {
-		rc = pp_error_set(err, PP_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+		rc = resume ? err->code
+			    : pp_error_set(err, PP_ERR_IO, "cannot write %s: %s", path, strerror(errno));
 		goto cleanup;
 	}
 	opts.metrics = metrics;
 	opts.progress = quiet ? NULL : stderr;
 	opts.interrupted = &interrupted;
+	opts.checkpoints = 1;
+	opts.resume = resume;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (!quiet)
+	if (!quiet && resume)
+		fprintf(stderr, "phasepinn: %s: resuming at step %ld of %ld from %s\n", exp->name,
+			resume->step, exp->total_iterations, resume->path);
+	else if (!quiet)
 		fprintf(stderr, "phasepinn: %s: %s, %s, %ld iterations -> %s\n", exp->name,
 			exp->pde_plugin->name, pp_network_describe(exp->net),
 			exp->total_iterations, exp->run_dir);
+	if (!quiet && (exp->checkpoint_every > 0 || exp->checkpoint_at_end) &&
+	    pp_train_unresumable(exp, lost, sizeof lost) > 0)
+		fprintf(stderr, "phasepinn: note: %s cannot be checkpointed (no save/load hooks); this run cannot be resumed\n",
+			lost);
 	rc = pp_train(exp, &opts, res, &run_err);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -307,7 +362,7 @@ int pp_cli_run_doc(pp_config_doc *doc, const char *output, int force, int quiet)
 		pp_registry_destroy(reg);
 		return PP_EXIT_USAGE;
 	}
-	rc = run_experiment(exp, force, quiet, &err);
+	rc = run_experiment(exp, force, quiet, NULL, &err);
 	if (rc)
 		fprintf(stderr, "phasepinn: %s\n", err.message);
 	pp_experiment_destroy(exp);
@@ -336,6 +391,97 @@ int pp_cli_run(int argc, char **argv)
 	if (rc)
 		return rc;
 	return pp_cli_run_file(file, output, force, quiet);
+}
+
+/* Does RUN_DIR/summary.json record a completed run? */
+static int run_completed(const char *dir)
+{
+	char path[4096], buf[8192];
+	size_t n = 0;
+	FILE *f;
+
+	if (pp_path_join(path, sizeof path, dir, "summary.json", NULL) != PP_OK ||
+	    !(f = fopen(path, "r")))
+		return 0;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, "\"status\": \"completed\"") != NULL;
+}
+
+/* phasepinn resume RUN_DIR: the newest good checkpoint, the configuration
+ * it carries, the run directory as it stood then. */
+int pp_cli_resume(int argc, char **argv)
+{
+	const char *dir = NULL;
+	pp_config_doc *doc = NULL;
+	pp_experiment *exp = NULL;
+	pp_registry *reg = NULL;
+	pp_ckpt *ckpt = NULL;
+	pp_error err = {0};
+	const char *text;
+	char name[4200];
+	size_t len;
+	int quiet = 0, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--quiet") == 0)
+			quiet = 1;
+		else if (argv[i][0] != '-' && !dir)
+			dir = argv[i];
+		else {
+			fprintf(stderr, "phasepinn resume: unexpected argument '%s' (see phasepinn --help)\n",
+				argv[i]);
+			return PP_EXIT_USAGE;
+		}
+	}
+	if (!dir) {
+		fprintf(stderr, "phasepinn resume: which run? usage: phasepinn resume RUN_DIR\n");
+		return PP_EXIT_USAGE;
+	}
+	if (run_completed(dir)) {
+		fprintf(stderr, "phasepinn: %s already completed (its summary.json says so); nothing to resume\n",
+			dir);
+		return PP_EXIT_OK;
+	}
+	rc = pp_ckpt_latest(dir, stderr, &ckpt, &err);
+	if (rc) {
+		fprintf(stderr, "phasepinn: %s\n", err.message);
+		return PP_EXIT_USAGE;
+	}
+	text = pp_ckpt_find(ckpt, PP_CKPT_TAG("CONF"), 0, &len);
+	snprintf(name, sizeof name, "%s (configuration)", ckpt->path);
+	if (!text) {
+		pp_error_set(&err, PP_ERR_INVALID, "%s carries no configuration", ckpt->path);
+		rc = PP_ERR_INVALID;
+	}
+	if (!rc)
+		rc = pp_config_doc_parse(text, len, name, &doc, &err);
+	if (!rc) {
+		reg = pp_cli_registry();
+		rc = reg ? PP_OK : PP_ERR_PLUGIN;
+		if (!reg)
+			pp_config_doc_destroy(doc);
+		else
+			rc = pp_experiment_create_doc(doc, reg, dir, PP_EXPERIMENT_RUN, &exp, &err);
+	}
+	/* Outputs name the experiment file the run started from. */
+	if (!rc) {
+		const char *src = pp_ckpt_find(ckpt, PP_CKPT_TAG("PATH"), 0, &len);
+		if (src && len > 0 && src[len - 1] == '\0')
+			exp->path = src;
+	}
+	/* The steps after this checkpoint are redone; newer (bad) files go. */
+	if (!rc)
+		rc = pp_ckpt_prune(dir, exp->checkpoint_keep, ckpt->step, &err);
+	if (!rc)
+		rc = run_experiment(exp, 0, quiet, ckpt, &err);
+	if (rc && err.message[0])
+		fprintf(stderr, "phasepinn: %s\n", err.message);
+	pp_experiment_destroy(exp);
+	pp_registry_destroy(reg);
+	pp_ckpt_free(ckpt);
+	return rc == PP_ERR_INVALID || rc == PP_ERR_STATE ? PP_EXIT_USAGE : pp_cli_exit_code(rc);
 }
 
 int pp_cli_check(int argc, char **argv)

@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "plugins/common/stateless.h"
+
 typedef struct adam_snr {
 	double eps;
 	size_t n;
@@ -82,6 +84,8 @@ static const pp_analyzer_ops adam_snr_ops = {
 	.destroy = as_destroy,
 	.columns = as_columns,
 	.observe = as_observe,
+	.save = pp_stateless_save,
+	.load = pp_stateless_load,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_ANALYZER, "adam_snr",

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "plugins/common/stateless.h"
+
 typedef struct error_an {
 	pp_grid grid;
 	size_t n;
@@ -167,6 +169,8 @@ static const pp_analyzer_ops error_ops = {
 	.columns = error_columns_fn,
 	.observe = error_observe,
 	.finish = error_finish,
+	.save = pp_stateless_save,
+	.load = pp_stateless_load,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_ANALYZER, "error",

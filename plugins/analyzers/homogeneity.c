@@ -13,6 +13,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "plugins/common/stateless.h"
+
 typedef struct homogeneity {
 	int dims;
 	long bins[2];
@@ -151,6 +153,8 @@ static const pp_analyzer_ops homogeneity_ops = {
 	.destroy = hg_destroy,
 	.columns = hg_columns,
 	.observe = hg_observe,
+	.save = pp_stateless_save,
+	.load = pp_stateless_load,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_ANALYZER, "homogeneity",

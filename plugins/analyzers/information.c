@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugins/common/stateless.h"
+
 #define MAX_LAYERS 64
 
 typedef struct information {
@@ -197,6 +199,8 @@ static const pp_analyzer_ops information_ops = {
 	.destroy = info_destroy,
 	.columns = info_columns,
 	.observe = info_observe,
+	.save = pp_stateless_save,
+	.load = pp_stateless_load,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_ANALYZER, "information",

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "plugins/common/stateless.h"
+
 #define MAX_LAYER_COLUMNS 64
 
 typedef struct snr {
@@ -119,6 +121,8 @@ static const pp_analyzer_ops snr_ops = {
 	.columns = snr_columns,
 	.observe = snr_observe,
 	.chunk_count = snr_chunk_count,
+	.save = pp_stateless_save,
+	.load = pp_stateless_load,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_ANALYZER, "snr",

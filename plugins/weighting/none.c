@@ -5,6 +5,8 @@
  * trainer that reuses them). */
 #include <phasepinn/phasepinn.h>
 
+#include "plugins/common/stateless.h"
+
 static int none_create(const pp_config *cfg, const pp_problem *problem, void **state,
 		       pp_error *err)
 {
@@ -37,6 +39,8 @@ static const pp_weighting_ops none_ops = {
 	.create = none_create,
 	.destroy = none_destroy,
 	.point_weights = none_point_weights,
+	.save = pp_stateless_save,
+	.load = pp_stateless_load,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_WEIGHTING, "none", "uniform weights (vanilla PINN)", &none_ops)

@@ -1,0 +1,88 @@
+/* phasepinn tests — see pp_shell.h. */
+#include "pp_shell.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char pp_shell_output[65536];
+static const char *workdir = "/tmp";
+
+int pp_shell_init(char *pattern)
+{
+	if (!mkdtemp(pattern))
+		return -1;
+	workdir = pattern;
+	return 0;
+}
+
+int pp_shell(const char *fmt, ...)
+{
+	char snippet[16384], cmd[20000];
+	va_list ap;
+	size_t n;
+	FILE *p;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(snippet, sizeof snippet, fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof cmd, "cd %s && { %s; } 2>&1", workdir, snippet);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(pp_shell_output, 1, sizeof pp_shell_output - 1, p);
+	pp_shell_output[n] = '\0';
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void path_of(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s", workdir, name);
+}
+
+void pp_shell_write(const char *name, const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	path_of(path, sizeof path, name);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+char *pp_shell_read(const char *name, size_t *len)
+{
+	char path[4096], *buf = NULL;
+	struct stat st;
+	FILE *f;
+
+	path_of(path, sizeof path, name);
+	f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	if (fstat(fileno(f), &st) == 0 && (buf = malloc((size_t)st.st_size + 1)) != NULL) {
+		size_t n = fread(buf, 1, (size_t)st.st_size, f);
+		buf[n] = '\0';
+		if (len)
+			*len = n;
+	}
+	fclose(f);
+	return buf;
+}
+
+int pp_shell_exists(const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	path_of(path, sizeof path, name);
+	return stat(path, &st) == 0;
+}

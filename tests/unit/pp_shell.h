@@ -1,0 +1,25 @@
+/* phasepinn tests — running the phasepinn command from a test, in a
+ * temporary directory, and looking at the files it leaves. */
+#ifndef PHASEPINN_TEST_SHELL_H
+#define PHASEPINN_TEST_SHELL_H
+
+#include <stddef.h>
+
+/* Create a fresh directory from @pattern ("/tmp/pp_x_XXXXXX", modified in
+ * place) and make it the directory the functions below work in. */
+int pp_shell_init(char *pattern);
+
+/* Run a shell snippet in that directory ($PP_TEST_EXE is the program),
+ * stdout and stderr into pp_shell_output; returns the exit status (-1 when
+ * the snippet did not exit normally). */
+int pp_shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern char pp_shell_output[65536];
+
+/* Write @text to @name (relative to the directory). */
+void pp_shell_write(const char *name, const char *text);
+/* The whole file @name as a NUL-terminated string the caller frees, its
+ * length in *len (may be NULL); NULL when it cannot be read. */
+char *pp_shell_read(const char *name, size_t *len);
+int pp_shell_exists(const char *name);
+
+#endif

@@ -1,0 +1,451 @@
+/* Checkpoints: the file format (CRC, every corruption detected, sections),
+ * the checkpoint directory (newest good file, fall-back, pruning), and the
+ * promise that matters: a run interrupted — kill -9 between checkpoints,
+ * SIGINT in an L-BFGS stage — and resumed ends with the same parameters and
+ * metrics, bit for bit, as the same run uninterrupted.  time_s (wall clock)
+ * is the one column that may differ. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/checkpoint.h"
+#include "pp_shell.h"
+#include "pp_test.h"
+
+static char dir[] = "/tmp/pp_test_ckpt_XXXXXX";
+
+/* ---- the file format ---------------------------------------------------- */
+
+static void test_crc32_check_value(void)
+{
+	/* The CRC-32 check value of "123456789" (the catalogue's "check"). */
+	CU_ASSERT_EQUAL(pp_crc32(0, "123456789", 9), 0xCBF43926u);
+	/* Continuing a CRC over a split buffer gives the same value. */
+	CU_ASSERT_EQUAL(pp_crc32(pp_crc32(0, "1234", 4), "56789", 5), 0xCBF43926u);
+	CU_ASSERT_EQUAL(pp_crc32(0, "", 0), 0u);
+}
+
+static void write_sample(const char *path, long step)
+{
+	pp_ckpt_writer w;
+	double v[3] = {1.5, -2.25, 1e300};
+	pp_error err = {0};
+
+	pp_ckpt_writer_init(&w, step);
+	pp_ckpt_put(&w, PP_CKPT_TAG("ABCD"), 0, "hello", 5);   /* padded to 8 */
+	pp_ckpt_put(&w, PP_CKPT_TAG("ABCD"), 7, v, sizeof v);
+	pp_ckpt_put(&w, PP_CKPT_TAG("NONE"), 0, NULL, 0);
+	CU_ASSERT_EQUAL(pp_ckpt_write_file(&w, path, &err), PP_OK);
+	pp_ckpt_writer_free(&w);
+}
+
+static void test_sections_round_trip(void)
+{
+	char path[4096];
+	pp_ckpt *c = NULL;
+	pp_error err = {0};
+	const double *v;
+	size_t len = 99;
+
+	snprintf(path, sizeof path, "%s/rt.ckpt", dir);
+	write_sample(path, 123);
+	CU_ASSERT_EQUAL_FATAL(pp_ckpt_read(path, &c, &err), PP_OK);
+	CU_ASSERT_EQUAL(c->step, 123);
+	/* header 40 + (16+8) + (16+24) + (16+0) + trailer 8 */
+	CU_ASSERT_EQUAL(c->size, 128u);
+	CU_ASSERT_EQUAL(memcmp(pp_ckpt_find(c, PP_CKPT_TAG("ABCD"), 0, &len), "hello", 5), 0);
+	CU_ASSERT_EQUAL(len, 5u);
+	v = pp_ckpt_find(c, PP_CKPT_TAG("ABCD"), 7, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_EQUAL(len, 3 * sizeof(double));
+	CU_ASSERT(v[0] == 1.5 && v[1] == -2.25 && v[2] == 1e300);
+	CU_ASSERT_PTR_NOT_NULL(pp_ckpt_find(c, PP_CKPT_TAG("NONE"), 0, &len));
+	CU_ASSERT_EQUAL(len, 0u);
+	CU_ASSERT_PTR_NULL(pp_ckpt_find(c, PP_CKPT_TAG("ABCD"), 1, NULL));
+	CU_ASSERT_PTR_NULL(pp_ckpt_find(c, PP_CKPT_TAG("ZZZZ"), 0, NULL));
+	pp_ckpt_free(c);
+}
+
+/* Rewrite @path with byte @off set to @value; @fix_crc recomputes the CRC so
+ * only the structural checks can catch the change. */
+static void patch(const char *path, size_t off, unsigned char value, int fix_crc)
+{
+	FILE *f = fopen(path, "r+b");
+	unsigned char buf[4096];
+	size_t n = fread(buf, 1, sizeof buf, f);
+	uint32_t crc;
+
+	buf[off] = value;
+	if (fix_crc) {
+		crc = pp_crc32(0, buf, n - 8);
+		memcpy(buf + n - 8, &crc, 4);
+	}
+	rewind(f);
+	fwrite(buf, 1, n, f);
+	fclose(f);
+}
+
+static void expect_rejected(const char *path, const char *why)
+{
+	pp_ckpt *c = NULL;
+	pp_error err = {0};
+
+	CU_ASSERT_EQUAL(pp_ckpt_read(path, &c, &err), PP_ERR_INVALID);
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, why));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, path));
+	if (!strstr(err.message, why))
+		printf("\n  expected '%s' in: %s\n", why, err.message);
+}
+
+static void test_every_corruption_is_detected(void)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/bad.ckpt", dir);
+	write_sample(path, 5);
+	patch(path, 60, 'j', 0);                 /* inside "hello" */
+	expect_rejected(path, "checksum mismatch");
+
+	write_sample(path, 5);
+	if (truncate(path, 100) != 0)
+		CU_FAIL("truncate");
+	expect_rejected(path, "truncated");
+
+	write_sample(path, 5);
+	f = fopen(path, "ab");
+	fputs("x", f);
+	fclose(f);
+	expect_rejected(path, "truncated or extended");
+
+	write_sample(path, 5);
+	patch(path, 0, 'Q', 1);
+	expect_rejected(path, "not a phasepinn checkpoint");
+
+	write_sample(path, 5);
+	patch(path, 8, PP_CKPT_VERSION + 1, 1);
+	expect_rejected(path, "checkpoint format 2");
+
+	write_sample(path, 5);
+	patch(path, 12, sizeof(pp_real) == 8 ? 4 : 8, 1);
+	expect_rejected(path, "precision build");
+
+	/* A section length reaching past the end, with a valid CRC. */
+	write_sample(path, 5);
+	patch(path, 40 + 8 + 1, 0x10, 1);
+	expect_rejected(path, "more than the file holds");
+
+	/* A section count that leaves bytes unaccounted for. */
+	write_sample(path, 5);
+	patch(path, 32, 2, 1);
+	expect_rejected(path, "after the last section");
+
+	f = fopen(path, "w");
+	fclose(f);
+	expect_rejected(path, "not a phasepinn checkpoint");
+}
+
+static void test_newest_good_checkpoint_and_pruning(void)
+{
+	char run[4096], path[4096];
+	pp_ckpt *c = NULL;
+	pp_error err = {0};
+	FILE *notes = tmpfile();
+	char text[2048] = "";
+	size_t n;
+
+	snprintf(run, sizeof run, "%s/run_fallback", dir);
+	CU_ASSERT_EQUAL(pp_shell("mkdir -p run_fallback/checkpoints"), 0);
+	CU_ASSERT_EQUAL(pp_ckpt_latest(run, NULL, &c, &err), PP_ERR_IO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "no usable checkpoint"));
+	for (long step = 100; step <= 400; step += 100) {
+		CU_ASSERT_EQUAL(pp_ckpt_path(path, sizeof path, run, step, &err), PP_OK);
+		write_sample(path, step);
+	}
+	patch(path, 60, 'j', 0);                 /* step 400 corrupted */
+	CU_ASSERT_EQUAL_FATAL(pp_ckpt_latest(run, notes, &c, &err), PP_OK);
+	CU_ASSERT_EQUAL(c->step, 300);
+	pp_ckpt_free(c);
+	rewind(notes);
+	n = fread(text, 1, sizeof text - 1, notes);
+	text[n] = '\0';
+	fclose(notes);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "step-0000000400.ckpt: checksum mismatch"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "trying the previous checkpoint"));
+
+	/* Resuming from 300 drops 400; keep 2 of the rest. A leftover
+	 * temporary file from a killed write goes too. */
+	CU_ASSERT_EQUAL(pp_shell("touch run_fallback/checkpoints/step-0000000500.ckpt.tmp.Ab12Cd"), 0);
+	CU_ASSERT_EQUAL(pp_ckpt_prune(run, 2, 300, &err), PP_OK);
+	CU_ASSERT_EQUAL(pp_shell("ls run_fallback/checkpoints | tr '\\n' ' '"), 0);
+	CU_ASSERT_STRING_EQUAL(pp_shell_output, "step-0000000200.ckpt step-0000000300.ckpt ");
+	CU_ASSERT_EQUAL(pp_ckpt_remove_all(run, &err), PP_OK);
+	CU_ASSERT_EQUAL(pp_shell("ls run_fallback/checkpoints | wc -l"), 0);
+	CU_ASSERT_STRING_EQUAL(pp_shell_output, "0\n");
+}
+
+/* ---- interrupted runs resume exactly ------------------------------------- */
+
+/* Burgers with everything that carries state from step to step: RBA
+ * weights, resampled points (the sampler's random stream), Adam then
+ * L-BFGS, SNR statistics and the phase detector.  About 1 s. */
+#define EXPERIMENT \
+	"seed: 11\n" \
+	"pde:\n  type: burgers\n  terms:\n    residual: {points: 400}\n" \
+	"    initial: {points: 100}\n    boundary: {points: 100}\n" \
+	"network:\n  layers: [16, 16]\n" \
+	"sampling:\n  resample_every: 300\n" \
+	"weighting:\n  type: rba\n" \
+	"stages:\n  - optimizer: adam\n    iterations: 1500\n    lr: 2.0e-3\n" \
+	"  - optimizer: lbfgs\n    iterations: 120\n" \
+	"analyzers:\n  - {type: snr, every: 10}\n  - {type: phases, every: 10}\n" \
+	"logging:\n  every: 10\n" \
+	"checkpoint:\n  every: 250\n"
+
+/* metrics.csv without its time_s column (the fifth). */
+static char *metrics_without_time(const char *run)
+{
+	char name[256];
+	char *text, *out, *o;
+	int field = 0;
+
+	snprintf(name, sizeof name, "%s/metrics.csv", run);
+	text = pp_shell_read(name, NULL);
+	if (!text)
+		return NULL;
+	out = o = malloc(strlen(text) + 1);
+	for (const char *p = text; *p; p++) {
+		if (*p == '\n')
+			field = 0;
+		else if (*p == ',')
+			field++;
+		if (field != 4)
+			*o++ = *p;
+	}
+	*o = '\0';
+	free(text);
+	return out;
+}
+
+/* The part of summary.json from "final_loss" on, without timings. */
+static char *summary_results(const char *run)
+{
+	char name[256];
+	char *text, *start, *out, *o;
+
+	snprintf(name, sizeof name, "%s/summary.json", run);
+	text = pp_shell_read(name, NULL);
+	if (!text)
+		return NULL;
+	start = strstr(text, "\"final_loss\"");
+	out = o = calloc(strlen(text) + 1, 1);
+	for (char *line = start ? start : text; line && *line;) {
+		char *end = strchr(line, '\n');
+		size_t n = end ? (size_t)(end - line + 1) : strlen(line);
+		if (!strstr(line, "time_s") || (end && strstr(line, "time_s") > end)) {
+			memcpy(o, line, n);
+			o += n;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	free(text);
+	return out;
+}
+
+static void assert_same_as_reference(const char *run)
+{
+	char a[256], b[256];
+	char *x, *y;
+	size_t nx = 0, ny = 0;
+
+	snprintf(a, sizeof a, "reference/parameters.txt");
+	snprintf(b, sizeof b, "%s/parameters.txt", run);
+	x = pp_shell_read(a, &nx);
+	y = pp_shell_read(b, &ny);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+	CU_ASSERT(nx == ny && memcmp(x, y, nx) == 0);
+	free(x);
+	free(y);
+	x = metrics_without_time("reference");
+	y = metrics_without_time(run);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+	CU_ASSERT_STRING_EQUAL(x, y);
+	free(x);
+	free(y);
+	x = summary_results("reference");
+	y = summary_results(run);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+	CU_ASSERT_STRING_EQUAL(x, y);
+	CU_ASSERT_PTR_NOT_NULL(strstr(y, "\"phase_snr\""));
+	free(x);
+	free(y);
+	CU_ASSERT_EQUAL(pp_shell("grep -c '\"status\": \"completed\"' %s/summary.json", run), 0);
+	/* Other files whole: per-point weights and phases. */
+	CU_ASSERT_EQUAL(pp_shell("cmp reference/weights_residual.csv %s/weights_residual.csv && "
+				 "cmp reference/phases.txt %s/phases.txt", run, run), 0);
+}
+
+static int reference_done;
+
+static void run_reference(void)
+{
+	if (reference_done)
+		return;
+	pp_shell_write("exp.yaml", EXPERIMENT);
+	CU_ASSERT_EQUAL_FATAL(pp_shell("\"$PP_TEST_EXE\" run exp.yaml --output reference --quiet"), 0);
+	reference_done = 1;
+}
+
+/* Start the run into @run, wait until metrics.csv has the row of @step,
+ * send @signal.  Busy-polls so the signal lands between checkpoints. */
+static int interrupt_at(const char *run, long step, const char *signal)
+{
+	return pp_shell("\"$PP_TEST_EXE\" run exp.yaml --output %s --quiet & pid=$!; "
+			"while ! grep -q '^%ld,' %s/metrics.csv 2>/dev/null; do "
+			"  kill -0 $pid 2>/dev/null || break; done; "
+			"kill -%s $pid; wait $pid",
+			run, step, run, signal);
+}
+
+static void test_kill_9_between_checkpoints_then_resume(void)
+{
+	run_reference();
+	/* Killed after step 800: the newest checkpoint is at 750 or later. */
+	CU_ASSERT_EQUAL(interrupt_at("killed", 800, "9"), 128 + 9);
+	CU_ASSERT_FALSE(pp_shell_exists("killed/summary.json"));   /* died mid-run */
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" resume killed"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "resuming at step"));
+	assert_same_as_reference("killed");
+	/* And resuming a completed run does nothing. */
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" resume killed"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "nothing to resume"));
+}
+
+static void test_sigint_in_lbfgs_stage_checkpoints_then_resumes(void)
+{
+	char *summary;
+
+	run_reference();
+	CU_ASSERT_EQUAL(interrupt_at("sigint", 1520, "INT"), 1);
+	summary = pp_shell_read("sigint/summary.json", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(summary);
+	CU_ASSERT_PTR_NOT_NULL(strstr(summary, "\"status\": \"interrupted\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(summary, "checkpoint written, continue with: phasepinn resume sigint"));
+	free(summary);
+	/* The checkpoint is at the interrupted step, not a multiple of 250. */
+	CU_ASSERT_EQUAL(pp_shell("ls sigint/checkpoints | tail -1 | grep -v 'step-00000015[05]0.ckpt'"), 0);
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" resume sigint --quiet"), 0);
+	assert_same_as_reference("sigint");
+}
+
+static void test_corrupted_checkpoint_falls_back_to_the_previous(void)
+{
+	run_reference();
+	CU_ASSERT_EQUAL(interrupt_at("corrupt", 1100, "9"), 128 + 9);
+	/* Damage the newest checkpoint in its middle. */
+	CU_ASSERT_EQUAL(pp_shell("f=$(ls corrupt/checkpoints/*.ckpt | tail -1); "
+				 "printf 'XXXX' | dd of=$f bs=1 seek=3000 conv=notrunc 2>/dev/null"), 0);
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" resume corrupt --quiet"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "checksum mismatch"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "trying the previous checkpoint"));
+	assert_same_as_reference("corrupt");
+}
+
+static void test_divergence_keeps_the_last_good_checkpoint(void)
+{
+	char *summary;
+
+	pp_shell_write("diverge.yaml",
+		       "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
+		       "network:\n  layers: [8]\nstages:\n  - optimizer: sgd\n    iterations: 200\n"
+		       "    lr: 1.0e+6\ncheckpoint:\n  every: 1\n  keep: 3\n");
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" run diverge.yaml --output diverged --quiet"), 1);
+	summary = pp_shell_read("diverged/summary.json", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(summary);
+	CU_ASSERT_PTR_NOT_NULL(strstr(summary, "is not finite"));
+	free(summary);
+	/* Every kept checkpoint is readable and before the failing step, and
+	 * resuming from the newest meets the same failure at the same step. */
+	CU_ASSERT_EQUAL(pp_shell("grep -o 'step [0-9]*' diverged/summary.json | head -1"), 0);
+	{
+		char failing[64];
+		snprintf(failing, sizeof failing, "%.60s", pp_shell_output);
+		CU_ASSERT_EQUAL(pp_shell("ls diverged/checkpoints | wc -l"), 0);
+		CU_ASSERT_STRING_EQUAL(pp_shell_output, "3\n");
+		CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" resume diverged --quiet"), 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "is not finite"));
+		failing[strcspn(failing, "\n")] = '\0';
+		CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, failing));
+	}
+}
+
+static void test_plugin_without_hooks_refuses_to_resume(void)
+{
+	pp_shell_write("hookless.yaml",
+		       "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
+		       "network:\n  layers: [8]\nstages:\n  - optimizer: adam\n    iterations: 40\n"
+		       "analyzers:\n  - {type: counter, every: 5}\ncheckpoint:\n  every: 10\n");
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" --plugin-dir \"$PP_TEST_HOOKLESS_DIR\" "
+				 "run hookless.yaml --output hookless"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "analyzer 'counter' cannot be checkpointed"));
+	/* As if killed after its last checkpoint: resume must refuse, not go
+	 * on with the counter restarted at zero. */
+	CU_ASSERT_EQUAL(pp_shell("rm hookless/summary.json"), 0);
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" --plugin-dir \"$PP_TEST_HOOKLESS_DIR\" "
+				 "resume hookless"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output,
+				      "analyzer 'counter' has no checkpoint hooks"));
+}
+
+static void test_resume_errors_and_force(void)
+{
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" resume"), 2);
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" resume no_such_run"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "no_such_run/checkpoints holds no usable checkpoint"));
+	/* --force starts over: the old run's checkpoints must not survive. */
+	pp_shell_write("short.yaml",
+		       "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
+		       "network:\n  layers: [8]\nstages:\n  - optimizer: adam\n    iterations: 30\n"
+		       "checkpoint:\n  every: 10\n  keep: 5\n");
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" run short.yaml --output forced --quiet"), 0);
+	CU_ASSERT_EQUAL(pp_shell("ls forced/checkpoints | tr '\\n' ' '"), 0);
+	CU_ASSERT_STRING_EQUAL(pp_shell_output,
+			       "step-0000000010.ckpt step-0000000020.ckpt step-0000000030.ckpt ");
+	CU_ASSERT_EQUAL(pp_shell("sed -i 's/every: 10/every: 7/' short.yaml && "
+				 "\"$PP_TEST_EXE\" run short.yaml --output forced --quiet --force"), 0);
+	CU_ASSERT_EQUAL(pp_shell("ls forced/checkpoints | tr '\\n' ' '"), 0);
+	CU_ASSERT_STRING_EQUAL(pp_shell_output,
+			       "step-0000000007.ckpt step-0000000014.ckpt step-0000000021.ckpt "
+			       "step-0000000028.ckpt step-0000000030.ckpt ");
+	/* A bad value in the section is a configuration error with its place. */
+	CU_ASSERT_EQUAL(pp_shell("sed -i 's/keep: 5/keep: 0/' short.yaml && "
+				 "\"$PP_TEST_EXE\" check short.yaml"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "short.yaml:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "keep"));
+}
+
+int main(void)
+{
+	static const pp_test_case tests[] = {
+		{"crc32 check value", test_crc32_check_value},
+		{"sections round trip", test_sections_round_trip},
+		{"every corruption is detected", test_every_corruption_is_detected},
+		{"newest good checkpoint and pruning", test_newest_good_checkpoint_and_pruning},
+		{"kill -9 between checkpoints, then resume", test_kill_9_between_checkpoints_then_resume},
+		{"SIGINT in an L-BFGS stage checkpoints, then resumes", test_sigint_in_lbfgs_stage_checkpoints_then_resumes},
+		{"corrupted checkpoint falls back to the previous", test_corrupted_checkpoint_falls_back_to_the_previous},
+		{"divergence keeps the last good checkpoint", test_divergence_keeps_the_last_good_checkpoint},
+		{"plugin without hooks refuses to resume", test_plugin_without_hooks_refuses_to_resume},
+		{"resume errors and --force", test_resume_errors_and_force},
+		{NULL, NULL}};
+
+	if (pp_shell_init(dir) != 0) {
+		perror(dir);
+		return 1;
+	}
+	return pp_test_run("checkpoint", tests);
+}
