@@ -1,0 +1,397 @@
+/* phasepinn plot: the gnuplot scripts name the right files and columns, only
+ * figures with data are made, PNGs are drawn when gnuplot is installed, a
+ * gnuplot error is reported, and without gnuplot `run` and `compare` still
+ * succeed with one hint line and a report.md.
+ *
+ * A machine without gnuplot is simulated with PHASEPINN_GNUPLOT (the program
+ * phasepinn runs instead of gnuplot) pointing nowhere, or PATH without it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pp_test.h"
+
+static char dir[] = "/tmp/pp_test_plot_XXXXXX";
+static char output[65536];
+
+/* Run a shell snippet in the temp dir ($PP_TEST_EXE is the program);
+ * stdout+stderr into output; the exit status. */
+static int shell(const char *snippet)
+{
+	char cmd[16384];
+	size_t n;
+	FILE *p;
+	int status;
+
+	snprintf(cmd, sizeof cmd, "cd %s && { %s; } 2>&1", dir, snippet);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(output, 1, sizeof output - 1, p);
+	output[n] = '\0';
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void write_file(const char *name, const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static long file_size(const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* The whole file (a static buffer), or NULL. */
+static char *slurp(const char *name)
+{
+	static char buf[1 << 18];
+	char path[4096];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int count(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* gnuplot on PATH, as phasepinn looks for it. */
+static int have_gnuplot(void)
+{
+	return shell("command -v gnuplot >/dev/null") == 0;
+}
+
+static void skipped(const char *why)
+{
+	printf("\n    skipped: %s ... ", why);
+	fflush(stdout);
+	CU_PASS(why);
+}
+
+/* A run directory by hand: SNR with two layers and a phase column, an
+ * error every 20 steps, an empty homogeneity column (analyzer present in
+ * the header, never ran) and no information columns. */
+static void write_fixture(const char *run)
+{
+	char name[256];
+
+	snprintf(name, sizeof name, "mkdir -p %s", run);
+	CU_ASSERT_EQUAL_FATAL(shell(name), 0);
+	snprintf(name, sizeof name, "%s/metrics.csv", run);
+	write_file(name,
+		   "step,stage,loss,lr,time_s,loss_residual,weight_residual,snr,snr_l1,snr_l2,phase,phase_snr,error_rel_l2,error_max,homog_phi\n"
+		   "0,0,1.0,0.001,0.1,0.9,1,50,40,60,0,50,0.9,1.2,\n"
+		   "10,0,0.5,0.001,0.2,0.4,1,10,9,11,0,30,,,\n"
+		   "20,0,0.2,0.001,0.3,0.15,1,0.1,0.09,0.2,1,5,0.5,0.8,\n"
+		   "30,1,0.1,,0.4,0.08,1,0.05,0.04,0.06,1,0.5,,,\n"
+		   "40,1,0.05,,0.5,0.04,1,2,1.5,2.5,2,1.2,0.1,0.3,\n");
+	snprintf(name, sizeof name, "%s/phases.txt", run);
+	write_file(name, "diffusion 20\nequilibrium 40\n");
+	snprintf(name, sizeof name, "%s/prediction.csv", run);
+	write_file(name, "x,t,u_pred,u_ref,abs_err\n"
+			 "-1,0,0.1,0,0.1\n-1,1,0.2,0.1,0.1\n"
+			 "0,0,0.3,0.3,0\n0,1,0.4,0.5,0.1\n"
+			 "1,0,0.6,0.5,0.1\n1,1,0.7,0.7,0\n");
+	snprintf(name, sizeof name, "%s/weights_residual.csv", run);
+	write_file(name, "x,t,r,w,lambda\n0.1,0.2,0.3,0.01,0.1\n-0.5,0.7,-0.2,0.04,0.2\n0.9,0.4,0.1,0.09,0.3\n");
+	snprintf(name, sizeof name, "%s/summary.json", run);
+	write_file(name,
+		   "{\n  \"name\": \"fixture\",\n  \"config\": \"fx.yaml\",\n  \"status\": \"completed\",\n"
+		   "  \"error\": null,\n  \"pde\": \"burgers\",\n  \"weighting\": \"rba\",\n"
+		   "  \"network\": \"2-[8 tanh]-1\",\n  \"steps\": 40,\n  \"seconds\": 0.5,\n"
+		   "  \"final_loss\": 0.05,\n  \"stages\": [\n"
+		   "    {\"optimizer\": \"adam\", \"iterations\": 30, \"steps\": 30, \"stop\": \"completed 30 iterations\"},\n"
+		   "    {\"optimizer\": \"lbfgs\", \"iterations\": 10, \"steps\": 10, \"stop\": \"converged: {tiny} step\"}\n"
+		   "  ],\n  \"final\": {\n    \"loss\": 0.05,\n    \"error_rel_l2\": 0.1,\n    \"error_max\": 0.3\n  }\n}\n");
+}
+
+static void test_scripts_name_the_data_files_and_columns(void)
+{
+	char *text, first[8192];
+
+	write_fixture("fx");
+	/* no gnuplot: the scripts and the report are still written, exit 1 */
+	CU_ASSERT_EQUAL(shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot fx"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "apt-get install gnuplot-nox"));
+
+	text = slurp("fx/figures/loss.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# columns of ../metrics.csv: 1 step, 3 loss, 6 loss_residual\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../metrics.csv' using 1:3 with lines lw 2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../metrics.csv' using 1:6 with lines"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'loss_residual'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set logscale y"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set arrow from first 30, graph 0"));  /* stage 2 began */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set terminal pngcairo"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set terminal png size"));              /* the fallback */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "pp_output = 'loss.png'"));
+	CU_ASSERT_FATAL(strlen(text) < sizeof first);
+	memcpy(first, text, strlen(text) + 1);
+
+	text = slurp("fx/figures/error.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "using 1:13 with linespoints"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'error_rel_l2'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "using 1:14 with linespoints"));
+
+	text = slurp("fx/figures/snr.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "1 step, 8 snr, 9 snr_l1, 10 snr_l2, 12 phase_snr"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../metrics.csv' using 1:8 with lines lw 2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'layer 2 (snr_l2)'"));
+	/* phases shaded from phases.txt: fitting 0-20, diffusion 20-40 */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set object 1 rectangle from first 0, graph 0 to first 20, graph 1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set object 2 rectangle from first 20, graph 0 to first 40, graph 1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'diffusion' at first 20"));
+
+	text = slurp("fx/figures/solution.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "plot '../prediction.csv' using 1:2:3 with image"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "plot '../prediction.csv' using 1:2:4 with image"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "plot '../prediction.csv' using 1:2:5 with image"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set xlabel 'x'"));
+
+	text = slurp("fx/figures/weights_residual.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "plot '../weights_residual.csv' using 1:2:5 with points"));
+
+	/* no data, no figure: homog_phi is empty, no info_ columns */
+	CU_ASSERT_EQUAL(file_size("fx/figures/homogeneity.gp"), -1);
+	CU_ASSERT_EQUAL(file_size("fx/figures/information.gp"), -1);
+
+	text = slurp("fx/report.md");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# fixture\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| PDE | burgers |"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| final rel. L2 error | 1.000e-01 |"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| 2 | lbfgs | 10 | 10 | converged: {tiny} step |"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| equilibrium | 40 |"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "gnuplot is not installed"));
+	CU_ASSERT_PTR_NULL(strstr(text, "!["));   /* nothing drawn, nothing embedded */
+
+	/* deterministic: the same data, the same script */
+	CU_ASSERT_EQUAL(shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot fx"), 1);
+	text = slurp("fx/figures/loss.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_STRING_EQUAL(text, first);
+}
+
+static int is_png(const char *name)
+{
+	char *text = slurp(name);
+
+	return text && file_size(name) > 100 && !memcmp(text, "\x89PNG", 4);
+}
+
+static void test_pngs_are_drawn_when_gnuplot_is_installed(void)
+{
+	static const char *const figures[] = {"loss", "error", "snr", "solution", "weights_residual"};
+	char name[256], *text;
+
+	if (!have_gnuplot()) {
+		skipped("gnuplot is not on PATH (apt-get install gnuplot-nox)");
+		return;
+	}
+	write_fixture("fx_png");
+	CU_ASSERT_EQUAL_FATAL(shell("\"$PP_TEST_EXE\" plot fx_png"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "5 figure(s) in fx_png/figures"));
+	for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++) {
+		snprintf(name, sizeof name, "fx_png/figures/%s.png", figures[i]);
+		CU_ASSERT_TRUE(is_png(name));
+	}
+	CU_ASSERT_EQUAL(shell("ls fx_png/figures | grep -c tmp"), 1);  /* grep found none */
+	text = slurp("fx_png/report.md");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "![Loss](figures/loss.png)\n\nTraining loss"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "(figures/snr.png)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "(figures/weights_residual.png)"));
+}
+
+/* A gnuplot that fails: its message reaches the user, no PNG appears. */
+static void test_a_gnuplot_error_is_reported(void)
+{
+	char *text;
+
+	write_fixture("fx_bad");
+	write_file("fake_gnuplot.sh", "#!/bin/sh\necho \"\\\"$3\\\" line 3: boom, no such thing\" >&2\nexit 1\n");
+	CU_ASSERT_EQUAL_FATAL(shell("chmod +x fake_gnuplot.sh"), 0);
+	CU_ASSERT_EQUAL(shell("PHASEPINN_GNUPLOT=$PWD/fake_gnuplot.sh \"$PP_TEST_EXE\" plot fx_bad"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "gnuplot failed on fx_bad/figures/loss.gp (exit 1)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "line 3: boom"));
+	CU_ASSERT_EQUAL(file_size("fx_bad/figures/loss.png"), -1);
+	CU_ASSERT_EQUAL(file_size("fx_bad/figures/loss.png.tmp"), -1);
+	text = slurp("fx_bad/report.md");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "gnuplot failed on these scripts"));
+	/* after a run it is a warning: the run itself succeeded */
+	write_file("bad_run.yaml", "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
+				   "network:\n  layers: [4]\nstages:\n  - optimizer: adam\n    iterations: 5\n"
+				   "output: out_bad_run\n");
+	CU_ASSERT_EQUAL(shell("PHASEPINN_GNUPLOT=$PWD/fake_gnuplot.sh \"$PP_TEST_EXE\" run bad_run.yaml --quiet"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "phasepinn: warning: figures of out_bad_run: gnuplot failed on"));
+}
+
+#define TINY \
+	"pde:\n  type: burgers\n  terms:\n    residual: {points: 200}\n    initial: {points: 50}\n" \
+	"    boundary: {points: 50}\nnetwork:\n  layers: [8, 8]\nstages:\n" \
+	"  - optimizer: adam\n    iterations: 30\n" \
+	"analyzers:\n  - {type: snr, every: 5, chunks: 10}\n  - {type: phases, every: 5, chunks: 10}\n" \
+	"  - {type: error, every: 10, grid: [16, 12]}\nlogging:\n  every: 10\n"
+#define TINY_RBA TINY "weighting: {type: rba}\n"
+
+/* No gnuplot: run and compare exit 0, one hint line, report.md written. */
+static void test_without_gnuplot_runs_succeed_with_one_hint(void)
+{
+	char *text;
+
+	write_file("nogp.yaml", TINY_RBA "output: out_nogp\n");
+	CU_ASSERT_EQUAL(shell("PATH=/nonexistent \"$PP_TEST_EXE\" run nogp.yaml"), 0);
+	CU_ASSERT_EQUAL(count(output, "apt-get install gnuplot-nox"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "phasepinn: no figures: gnuplot is not installed; apt-get install gnuplot-nox, then phasepinn plot out_nogp\n"));
+	CU_ASSERT_TRUE(file_size("out_nogp/report.md") > 0);
+	CU_ASSERT_TRUE(file_size("out_nogp/figures/snr.gp") > 0);
+	CU_ASSERT_EQUAL(file_size("out_nogp/figures/snr.png"), -1);
+	/* --quiet: nothing at all */
+	CU_ASSERT_EQUAL(shell("PATH=/nonexistent \"$PP_TEST_EXE\" run nogp.yaml --force --quiet"), 0);
+	CU_ASSERT_STRING_EQUAL(output, "");
+
+	/* compare: one hint for the whole comparison, naming its directory */
+	write_file("va.yaml", TINY_RBA "name: va\n");
+	write_file("vb.yaml", TINY "name: vb\nweighting: {type: none}\n");
+	CU_ASSERT_EQUAL(shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" compare va.yaml vb.yaml --output cmp_nogp"), 0);
+	CU_ASSERT_EQUAL(count(output, "apt-get install gnuplot-nox"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "then phasepinn plot cmp_nogp\n"));
+	CU_ASSERT_TRUE(file_size("cmp_nogp/va/report.md") > 0);
+	text = slurp("cmp_nogp/report.md");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| variant | rel. L2 |"));   /* the comparison table */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "- [va](va/report.md)"));
+	text = slurp("cmp_nogp/figures/compare_error.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "plot '../va/metrics.csv' using 1:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../vb/metrics.csv' using 1:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'vb'"));
+	CU_ASSERT_TRUE(file_size("cmp_nogp/figures/compare_snr.gp") > 0);
+}
+
+/* A real run and a comparison, drawn by gnuplot at the end. */
+static void test_run_and_compare_draw_their_figures(void)
+{
+	char *text;
+
+	if (!have_gnuplot()) {
+		skipped("gnuplot is not on PATH (apt-get install gnuplot-nox)");
+		return;
+	}
+	write_file("real.yaml", TINY_RBA "output: out_real\n");
+	CU_ASSERT_EQUAL_FATAL(shell("\"$PP_TEST_EXE\" run real.yaml"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "figure(s) and report: out_real/report.md"));
+	CU_ASSERT_TRUE(is_png("out_real/figures/loss.png"));
+	CU_ASSERT_TRUE(is_png("out_real/figures/snr.png"));
+	CU_ASSERT_TRUE(is_png("out_real/figures/solution.png"));
+	CU_ASSERT_TRUE(is_png("out_real/figures/weights_residual.png"));
+	text = slurp("out_real/report.md");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "The run completed."));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| 1 | adam | 30 | 30 |"));
+
+	write_file("ca.yaml", TINY_RBA "name: ca\n");
+	write_file("cb.yaml", TINY "name: cb\nweighting: {type: none}\n");
+	CU_ASSERT_EQUAL_FATAL(shell("\"$PP_TEST_EXE\" compare ca.yaml cb.yaml --output cmp_real --quiet"), 0);
+	CU_ASSERT_TRUE(is_png("cmp_real/figures/compare_error.png"));
+	CU_ASSERT_TRUE(is_png("cmp_real/figures/compare_snr.png"));
+	CU_ASSERT_TRUE(is_png("cmp_real/ca/figures/loss.png"));
+	text = slurp("cmp_real/report.md");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "(figures/compare_error.png)"));
+}
+
+/* --no-plot and logging: {plot: false}: no figures, no report. */
+static void test_plotting_can_be_switched_off(void)
+{
+	write_file("off.yaml", TINY "output: out_off\n");
+	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" run off.yaml --no-plot"), 0);
+	CU_ASSERT_PTR_NULL(strstr(output, "gnuplot"));
+	CU_ASSERT_EQUAL(file_size("out_off/report.md"), -1);
+	CU_ASSERT_EQUAL(file_size("out_off/figures"), -1);
+	write_file("off2.yaml", TINY "  plot: false\noutput: out_off2\n");
+	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" run off2.yaml"), 0);
+	CU_ASSERT_EQUAL(file_size("out_off2/report.md"), -1);
+	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" check off2.yaml"), 0);
+	/* and plot makes them later */
+	CU_ASSERT_EQUAL(shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot out_off2"), 1);
+	CU_ASSERT_TRUE(file_size("out_off2/report.md") > 0);
+	write_file("c1.yaml", TINY "name: c1\n");
+	write_file("c2.yaml", TINY "name: c2\n");
+	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" compare c1.yaml c2.yaml --output cmp_off --no-plot --quiet"), 0);
+	CU_ASSERT_EQUAL(file_size("cmp_off/report.md"), -1);
+	CU_ASSERT_EQUAL(file_size("cmp_off/c1/report.md"), -1);
+	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" check off.yaml --no-plot"), 2);
+}
+
+static void test_bad_directories_exit_two_naming_the_path(void)
+{
+	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" plot"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "usage: phasepinn plot RUN_DIR"));
+	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" plot no_such_dir"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "no_such_dir: no such directory"));
+	CU_ASSERT_EQUAL(shell("mkdir -p empty_dir && \"$PP_TEST_EXE\" plot empty_dir"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "empty_dir/metrics.csv: not found"));
+	CU_ASSERT_EQUAL(file_size("empty_dir/report.md"), -1);
+	CU_ASSERT_EQUAL(shell("mkdir -p hollow && : > hollow/metrics.csv && \"$PP_TEST_EXE\" plot hollow"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "hollow/metrics.csv: empty"));
+	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" plot empty_dir extra"), 2);
+}
+
+int main(void)
+{
+	static const pp_test_case cases[] = {
+		{"scripts name the data files and columns", test_scripts_name_the_data_files_and_columns},
+		{"PNGs are drawn when gnuplot is installed", test_pngs_are_drawn_when_gnuplot_is_installed},
+		{"a gnuplot error is reported", test_a_gnuplot_error_is_reported},
+		{"without gnuplot runs succeed with one hint", test_without_gnuplot_runs_succeed_with_one_hint},
+		{"run and compare draw their figures", test_run_and_compare_draw_their_figures},
+		{"plotting can be switched off", test_plotting_can_be_switched_off},
+		{"bad directories exit two naming the path", test_bad_directories_exit_two_naming_the_path},
+		{NULL, NULL},
+	};
+	char cmd[4200];
+	int failed;
+
+	if (!mkdtemp(dir))
+		return 1;
+	failed = pp_test_run("plot", cases);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (!failed && system(cmd) != 0)
+		return 1;
+	return failed;
+}
