@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[0], "plot") == 0)
 		return pp_cli_plot(argc, argv);
 	if (strcmp(argv[0], "resume") == 0)
-		return pp_cli_resume(argc, argv);
+		return with_plot_hint(pp_cli_resume(argc, argv));
 	if (strcmp(argv[0], "check") == 0)
 		return pp_cli_check(argc, argv);
 	if (strcmp(argv[0], "plugins") == 0)
