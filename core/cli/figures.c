@@ -586,7 +586,7 @@ static int solution_figure(pp_figure_set *set, pp_error *err)
 		      "lo = P_min < R_min ? P_min : R_min\n"
 		      "hi = P_max > R_max ? P_max : R_max\n",
 		c_pred + 1, c_ref + 1);
-	fputs("set multiplot layout 1,3\nset autoscale fix\nset size ratio -1\n", af.f);
+	fputs("set multiplot layout 1,3\nset autoscale fix\nunset grid\n", af.f);
 	fputs("set xlabel ", af.f);
 	gp_string(af.f, p.names[0]);
 	fputs("\nset ylabel ", af.f);
