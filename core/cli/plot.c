@@ -277,7 +277,11 @@ int pp_cli_plot(int argc, char **argv)
 			pp_plot_gnuplot(), dir, dir);
 		return PP_EXIT_FAILED;
 	}
-	printf("%d figure(s) in %s/figures; report: %s/report.md\n", made, dir, dir);
+	if (has_file(dir, "metrics.csv"))
+		printf("%d figure(s) in %s/figures; report: %s/report.md\n", made, dir, dir);
+	else
+		printf("%d figure(s) in %s/figures and its runs' figures/; report: %s/report.md\n",
+		       made, dir, dir);
 	return PP_EXIT_OK;
 }
 
