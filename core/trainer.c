@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -34,6 +35,9 @@ typedef struct trainer {
 	pp_experiment *exp;
 	int progress_tty;           /* progress goes to a terminal: one updating line */
 	double progress_last;       /* when that line was last drawn (s) */
+	int progress_open;          /* a redrawn line waits for its newline */
+	long rate_step0;            /* step and time (s) the rate counts from */
+	double rate_time0;
 	int col_error, col_phase;   /* metric columns shown in progress, or -1 */
 	pp_network *net;
 	size_t n_params;
@@ -706,15 +710,48 @@ static void emit(trainer *t, const metrics_row *row, const pp_train_options *opt
 		write_row(row->v, row->set, res->n_columns, opts->metrics);
 }
 
-/* Progress: on a terminal one line redrawn at most 5 times a second; else a
- * plain line every logging.every steps (CI logs).  Stage, step / total,
- * loss, error and phase when those analyzers run, steps per second, time
- * left. */
+/* "42s", "12m05s", "3h07m", "2d04h": time left of a run of any length. */
+static void format_duration(double sec, char *buf, size_t size)
+{
+	long s = sec > 0 && sec < 1e9 ? (long)(sec + 0.5) : 0;
+
+	if (s < 120)
+		snprintf(buf, size, "%lds", s);
+	else if (s < 7200)
+		snprintf(buf, size, "%ldm%02lds", s / 60, s % 60);
+	else if (s < 172800)
+		snprintf(buf, size, "%ldh%02ldm", s / 3600, s / 60 % 60);
+	else
+		snprintf(buf, size, "%ldd%02ldh", s / 86400, s / 3600 % 24);
+}
+
+/* Columns of the terminal @f is, 0 when unknown. */
+static int terminal_columns(FILE *f)
+{
+	struct winsize ws;
+
+	if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
+}
+
+/* Progress: on a terminal one line redrawn at most 5 times a second, fitted
+ * to the terminal's width so it never wraps (the phase, then the error, then
+ * the stage are left out first); else a plain line every logging.every
+ * steps (CI logs).  Stage, step / total, loss, error and phase when those
+ * analyzers run, steps per second over the current stage (setup and earlier
+ * stages left out), time left at that rate. */
 static void progress(trainer *t, long step, int final, const struct timespec *t0,
 		     const pp_train_options *opts, const pp_train_result *res)
 {
 	static const char *const phase_names[] = {"fitting", "diffusion", "equilibrium"};
-	double now = seconds_since(t0), rate, left;
+	/* pieces in display order; drop[] is the order they go when too wide */
+	enum { STAGE, STEP, LOSS, ERROR, PHASE, RATE, LEFT, N_PIECES };
+	static const int drop[] = {PHASE, ERROR, STAGE};
+	char piece[N_PIECES][96], line[N_PIECES * 96], when[32];
+	double now = seconds_since(t0), rate, span;
+	size_t width = 0;
+	int cols;
 	FILE *f = opts->progress;
 
 	if (!f)
@@ -723,18 +760,51 @@ static void progress(trainer *t, long step, int final, const struct timespec *t0
 			    : !final && step % t->exp->log_every != 0)
 		return;
 	t->progress_last = now;
-	rate = now > 0 ? (double)step / now : 0;
-	left = rate > 0 ? (double)(t->exp->total_iterations - step) / rate : 0;
-	fprintf(f, "%sstage %d/%d %s  step %ld/%ld  loss %.3e", t->progress_tty ? "\r\033[K" : "",
-		t->view.stage + 1, t->exp->n_stages, t->view.optimizer ? t->view.optimizer : "-",
-		step, t->exp->total_iterations, t->view.loss);
+	span = now - t->rate_time0;
+	rate = span > 0 ? (double)(step - t->rate_step0) / span : 0;
+	format_duration(final ? now
+		       : rate > 0 ? (double)(t->exp->total_iterations - step) / rate : 0,
+		       when, sizeof when);
+	memset(piece, 0, sizeof piece);
+	snprintf(piece[STAGE], sizeof piece[0], "stage %d/%d %s", t->view.stage + 1,
+		 t->exp->n_stages, t->view.optimizer ? t->view.optimizer : "-");
+	snprintf(piece[STEP], sizeof piece[0], "step %ld/%ld", step, t->exp->total_iterations);
+	snprintf(piece[LOSS], sizeof piece[0], "loss %.3e", t->view.loss);
 	if (t->col_error >= 0 && isfinite(res->last[t->col_error]))
-		fprintf(f, "  rel.L2 %.3e", res->last[t->col_error]);
+		snprintf(piece[ERROR], sizeof piece[0], "rel.L2 %.3e", res->last[t->col_error]);
 	if (t->col_phase >= 0 && res->last[t->col_phase] >= 0 && res->last[t->col_phase] <= 2)
-		fprintf(f, "  phase %s", phase_names[(int)res->last[t->col_phase]]);
-	fprintf(f, "  %.0f steps/s  %s %.0fs", rate, final ? "total" : "left", final ? now : left);
-	fputs(t->progress_tty && !final ? "" : "\n", f);
+		snprintf(piece[PHASE], sizeof piece[0], "phase %s",
+			 phase_names[(int)res->last[t->col_phase]]);
+	snprintf(piece[RATE], sizeof piece[0],
+		 rate >= 100 ? "%.0f steps/s" : rate >= 10 ? "%.1f steps/s" : "%.2f steps/s", rate);
+	snprintf(piece[LEFT], sizeof piece[0], "%s %s", final ? "total" : "left", when);
+	for (int i = 0; i < N_PIECES; i++)
+		width += strlen(piece[i]) + (piece[i][0] ? 2 : 0);
+	if (t->progress_tty && (cols = terminal_columns(f)) > 0)
+		for (size_t d = 0; d < sizeof drop / sizeof drop[0] && width > (size_t)cols; d++) {
+			width -= strlen(piece[drop[d]]) + (piece[drop[d]][0] ? 2 : 0);
+			piece[drop[d]][0] = '\0';
+		}
+	line[0] = '\0';
+	for (int i = 0; i < N_PIECES; i++)
+		if (piece[i][0]) {
+			if (line[0])
+				strcat(line, "  ");
+			strcat(line, piece[i]);
+		}
+	if (t->progress_tty && (cols = terminal_columns(f)) > 1 && strlen(line) > (size_t)cols - 1)
+		line[cols - 1] = '\0';
+	fprintf(f, "%s%s%s", t->progress_tty ? "\r\033[K" : "", line,
+		t->progress_tty && !final ? "" : "\n");
+	t->progress_open = t->progress_tty && !final;
 	fflush(f);
+}
+
+/* Rates count from here: the start of a stage (or of a resumed run). */
+static void progress_mark(trainer *t, long step, const struct timespec *t0)
+{
+	t->rate_step0 = step;
+	t->rate_time0 = seconds_since(t0);
 }
 
 /* ---- checkpoints --------------------------------------------------------- */
@@ -1195,6 +1265,7 @@ static int run_stage(trainer *t, int s, long first, const pp_ckpt *resume, long 
 	t->view.moments = stage->ops->moments;
 	snprintf(res->stop_reasons[s], sizeof res->stop_reasons[s], "completed %ld iterations",
 		 stage->iterations);
+	progress_mark(t, *step, t0);
 	for (long i = first; i < stage->iterations; i++) {
 		if (opts->interrupted && *opts->interrupted) {
 			pp_error ck = {0};
@@ -1367,6 +1438,9 @@ int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *
 	}
 	rc = finish(t, step, &t0, opts, res, err);
 cleanup:
+	/* An error message must not land on the end of a redrawn line. */
+	if (t->progress_open)
+		fputc('\n', opts->progress);
 	res->seconds = seconds_since(&t0);
 	trainer_teardown(t);
 	free(t);
