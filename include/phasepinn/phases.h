@@ -100,6 +100,18 @@ pp_phase pp_phase_feed(pp_phase_detector *d, long step, double mu, double sigma)
  * PP_ERR_IO. */
 int pp_phase_write_transitions(const pp_phase_detector *d, FILE *f);
 
+/* Feed the SNR curve in the CSV text @f to @d (initialised by the caller).
+ * The first line is a header naming the step column `iteration` (or `step`)
+ * and the signal: `snr`, or `mu` and `sigma` (also `snr_mu`, `snr_sigma`, as
+ * metrics.csv names them); spaces and quotes around names are ignored, other
+ * columns too (only the first 4096 are looked at).  Rows that are blank or
+ * whose signal cells are empty are skipped.  Returns PP_OK; PP_ERR_CONFIG
+ * for a missing header, a short row, a step that is not an integer, a cell
+ * that is not a number or a NUL byte, with "@name:line: what" in @err;
+ * PP_ERR_IO or PP_ERR_NOMEM when reading fails.  Rows before an error have
+ * been fed. */
+int pp_phase_read_csv(FILE *f, const char *name, pp_phase_detector *d, pp_error *err);
+
 #ifdef __cplusplus
 }
 #endif
