@@ -1,5 +1,6 @@
 /* Experiment files: every kind of bad input is an error that quotes
  * file:line:column, and names what is available where a name was wrong. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,38 @@ static void test_fuzzer_found_inputs_are_clean_errors(void)
 	CU_ASSERT_EQUAL(try_create("name: x\nseed: lots\n", &err), PP_ERR_CONFIG);
 }
 
+/* Every YAML file of tests/data/fuzz/ (what scripts/fuzz.sh found, minimised)
+ * builds or is a clean configuration error naming the file; under the
+ * sanitizers, without a report. */
+static void test_every_fuzzer_found_yaml_is_a_clean_result(void)
+{
+	char fuzz_dir[4096], path[8192];
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(fuzz_dir, sizeof fuzz_dir, "%s/tests/data/fuzz", getenv("PP_TEST_SOURCE_ROOT"));
+	d = opendir(fuzz_dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		pp_experiment *exp = NULL;
+		pp_error err = {0};
+		int rc;
+
+		if (n < 6 || strcmp(e->d_name + n - 5, ".yaml"))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", fuzz_dir, e->d_name);
+		rc = pp_experiment_create(path, reg, NULL, PP_EXPERIMENT_CHECK, &exp, &err);
+		CU_ASSERT(rc == PP_OK || rc == PP_ERR_CONFIG || rc == PP_ERR_NOMEM);
+		if (rc) {
+			CU_ASSERT_PTR_NULL(exp);
+			CU_ASSERT_PTR_NOT_NULL(strstr(err.message, e->d_name));
+		}
+		pp_experiment_destroy(exp);
+	}
+	closedir(d);
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -160,6 +193,7 @@ int main(void)
 		{"unknown term lists the pde terms", test_unknown_term_lists_the_pde_terms},
 		{"impossible values are refused", test_impossible_values_are_refused},
 		{"fuzzer-found inputs are clean errors", test_fuzzer_found_inputs_are_clean_errors},
+		{"every fuzzer-found YAML is a clean result", test_every_fuzzer_found_yaml_is_a_clean_result},
 		{NULL, NULL},
 	};
 	pp_error err = {0};
