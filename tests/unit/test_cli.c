@@ -255,6 +255,104 @@ static void test_interrupted_run_leaves_a_complete_summary(void)
 	CU_ASSERT_TRUE(exists("out_long/parameters.txt"));
 }
 
+/* Every line of @text ends in a newline and has as many commas as the
+ * first (the header); the number of rows after it, -1 if one is ragged or
+ * cut short. */
+static int complete_csv_rows(const char *text)
+{
+	const char *nl = strchr(text, '\n');
+	int commas = 0, rows = 0;
+
+	if (!nl)
+		return -1;
+	for (const char *c = text; c < nl; c++)
+		commas += *c == ',';
+	for (const char *line = nl + 1; *line; line = nl + 1) {
+		int n = 0;
+		nl = strchr(line, '\n');
+		if (!nl)
+			return -1;
+		for (const char *c = line; c < nl; c++)
+			n += *c == ',';
+		if (n != commas)
+			return -1;
+		rows++;
+	}
+	return rows;
+}
+
+/* Run TINY with a failing_analyzer (tests/plugins/failing) observing every
+ * step with @options, into @out; the exit status. */
+static int run_failing(const char *out, const char *options)
+{
+	char text[2048];
+
+	snprintf(text, sizeof text,
+		 TINY "output: %s\nanalyzers:\n  - {type: failing_analyzer, every: 1, %s}\n", out, options);
+	write_file("failing.yaml", text);
+	return cli("--plugin-dir \"$PP_TEST_PLUGIN_DIR/failing\" run failing.yaml --quiet");
+}
+
+/* The run directory after a failure: a complete summary saying failed and
+ * why, the parameters, the resolved config, metrics.csv with its header and
+ * only whole rows, no temporary file left behind. */
+static void assert_consistent_failed_run(const char *out, const char *message, int rows)
+{
+	char name[256], args[512];
+	char *text;
+
+	snprintf(name, sizeof name, "%s/summary.json", out);
+	text = slurp(name);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"status\": \"failed\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, message));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n}\n"));
+	snprintf(name, sizeof name, "%s/parameters.txt", out);
+	CU_ASSERT_TRUE(exists(name));
+	snprintf(name, sizeof name, "%s/config.yaml", out);
+	CU_ASSERT_TRUE(exists(name));
+	snprintf(name, sizeof name, "%s/metrics.csv", out);
+	text = slurp(name);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(strncmp(text, "step,stage,loss,", 16), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, ",failing_step\n"));
+	CU_ASSERT_EQUAL(complete_csv_rows(text), rows);
+	/* pp_atomic_file's temporaries are <name>.tmp.XXXXXX */
+	snprintf(args, sizeof args, "ls -A %s | grep -F .tmp", out);
+	CU_ASSERT_EQUAL(shell(args), 1);
+}
+
+/* A plugin that returns an error mid-run: exit 1 and a consistent run
+ * directory, whether it fails while observing or at the end. */
+static void test_plugin_error_mid_run_leaves_a_consistent_run_dir(void)
+{
+	CU_ASSERT_EQUAL(run_failing("out_fail17", "fail_at: 17"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "failing on purpose at step 17"));
+	/* steps 0..16 were logged, every one (the analyzer observes each step) */
+	assert_consistent_failed_run("out_fail17", "failing on purpose at step 17", 17);
+	CU_ASSERT_PTR_NOT_NULL(strstr(slurp("out_fail17/metrics.csv"), "\n16,0,"));
+	CU_ASSERT_EQUAL(run_failing("out_fail0", "fail_at: 0, status: io"), 1);
+	assert_consistent_failed_run("out_fail0", "failing on purpose at step 0", 0);
+	/* the final observation passes, finish() fails */
+	CU_ASSERT_EQUAL(run_failing("out_fail_end", "fail_at: -1"), 1);
+	assert_consistent_failed_run("out_fail_end", "failing on purpose at the end", 36);
+}
+
+/* A plugin that cannot be loaded stops everything before the run directory
+ * exists: exit 2, nothing written. */
+static void test_plugin_that_fails_to_load_writes_nothing(void)
+{
+	CU_ASSERT_EQUAL(shell("mkdir -p badplug && echo 'not an ELF file' > badplug/junk.so"), 0);
+	write_file("badplug.yaml", TINY "output: out_badplug\n");
+	CU_ASSERT_EQUAL(cli("--plugin-dir badplug run badplug.yaml --quiet"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "junk.so"));
+	CU_ASSERT_FALSE(exists("out_badplug"));
+	/* the loader tests' directory: another ABI version, a duplicate, ... */
+	CU_ASSERT_EQUAL(cli("--plugin-dir \"$PP_TEST_PLUGIN_DIR\" run badplug.yaml --quiet"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(output, "/tests/plugins/"));
+	CU_ASSERT_FALSE(exists("out_badplug"));
+}
+
 /* Not a terminal: plain progress lines every logging.every steps, one at the end. */
 static void test_progress_lines_when_not_a_terminal(void)
 {
@@ -296,6 +394,8 @@ int main(void)
 		{"compare runs variants and tabulates them", test_compare_runs_variants_and_tabulates_them},
 		{"compare file with base and variants", test_compare_file_with_base_and_variants},
 		{"interrupted run leaves a complete summary", test_interrupted_run_leaves_a_complete_summary},
+		{"plugin error mid-run leaves a consistent run dir", test_plugin_error_mid_run_leaves_a_consistent_run_dir},
+		{"plugin that fails to load writes nothing", test_plugin_that_fails_to_load_writes_nothing},
 		{"progress lines when not a terminal", test_progress_lines_when_not_a_terminal},
 		{"shipped configs validate", test_shipped_configs_validate},
 		{NULL, NULL},
