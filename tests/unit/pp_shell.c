@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,18 +20,15 @@ int pp_shell_init(char *pattern)
 	return 0;
 }
 
-int pp_shell(const char *fmt, ...)
+static int run_snippet(const char *prefix, const char *fmt, va_list ap)
 {
 	char snippet[16384], cmd[20000];
-	va_list ap;
 	size_t n;
 	FILE *p;
 	int status;
 
-	va_start(ap, fmt);
 	vsnprintf(snippet, sizeof snippet, fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof cmd, "cd %s && { %s; } 2>&1", workdir, snippet);
+	snprintf(cmd, sizeof cmd, "cd %s && { %s%s; } 2>&1", workdir, prefix, snippet);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;
@@ -38,6 +36,28 @@ int pp_shell(const char *fmt, ...)
 	pp_shell_output[n] = '\0';
 	status = pclose(p);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int pp_shell(const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = run_snippet("", fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int pp_shell_cli(const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = run_snippet("\"$PP_TEST_EXE\" ", fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static void path_of(char *buf, size_t size, const char *name)
@@ -85,4 +105,41 @@ int pp_shell_exists(const char *name)
 
 	path_of(path, sizeof path, name);
 	return stat(path, &st) == 0;
+}
+
+char *pp_shell_slurp(const char *name)
+{
+	static char buf[1 << 20];
+	char path[4096];
+	size_t n;
+	FILE *f;
+
+	path_of(path, sizeof path, name);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+long pp_shell_size(const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	path_of(path, sizeof path, name);
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+void pp_shell_cleanup(void)
+{
+	char cmd[4200];
+
+	if (strncmp(workdir, "/tmp/", 5) != 0)
+		return;
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", workdir);
 }

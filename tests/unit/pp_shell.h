@@ -14,6 +14,8 @@ int pp_shell_init(char *pattern);
  * the snippet did not exit normally). */
 int pp_shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern char pp_shell_output[65536];
+/* pp_shell with the program in front: pp_shell_cli("run %s", file). */
+int pp_shell_cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Write @text to @name (relative to the directory). */
 void pp_shell_write(const char *name, const char *text);
@@ -21,5 +23,12 @@ void pp_shell_write(const char *name, const char *text);
  * length in *len (may be NULL); NULL when it cannot be read. */
 char *pp_shell_read(const char *name, size_t *len);
 int pp_shell_exists(const char *name);
+/* The whole file @name in a buffer that the next call reuses (1 MiB at
+ * most), NULL when it cannot be read: for a quick strstr in a test. */
+char *pp_shell_slurp(const char *name);
+/* Size of @name in bytes, -1 when it does not exist. */
+long pp_shell_size(const char *name);
+/* Remove the directory and everything in it. */
+void pp_shell_cleanup(void);
 
 #endif

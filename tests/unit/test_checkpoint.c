@@ -296,7 +296,7 @@ static void run_reference(void)
 	if (reference_done)
 		return;
 	pp_shell_write("exp.yaml", EXPERIMENT);
-	CU_ASSERT_EQUAL_FATAL(pp_shell("\"$PP_TEST_EXE\" run exp.yaml --output reference --quiet"), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run exp.yaml --output reference --quiet"), 0);
 	reference_done = 1;
 }
 
@@ -304,7 +304,7 @@ static void run_reference(void)
  * send @signal.  Busy-polls so the signal lands between checkpoints. */
 static int interrupt_at(const char *run, long step, const char *signal)
 {
-	return pp_shell("\"$PP_TEST_EXE\" run exp.yaml --output %s --quiet & pid=$!; "
+	return pp_shell_cli("run exp.yaml --output %s --quiet & pid=$!; "
 			"while ! grep -q '^%ld,' %s/metrics.csv 2>/dev/null; do "
 			"  kill -0 $pid 2>/dev/null || break; done; "
 			"kill -%s $pid; wait $pid",
@@ -317,11 +317,11 @@ static void test_kill_9_between_checkpoints_then_resume(void)
 	/* Killed after step 800: the newest checkpoint is at 750 or later. */
 	CU_ASSERT_EQUAL(interrupt_at("killed", 800, "9"), 128 + 9);
 	CU_ASSERT_FALSE(pp_shell_exists("killed/summary.json"));   /* died mid-run */
-	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" resume killed"), 0);
+	CU_ASSERT_EQUAL(pp_shell_cli("resume killed"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "resuming at step"));
 	assert_same_as_reference("killed");
 	/* And resuming a completed run does nothing. */
-	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" resume killed"), 0);
+	CU_ASSERT_EQUAL(pp_shell_cli("resume killed"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "nothing to resume"));
 }
 
@@ -338,7 +338,7 @@ static void test_sigint_in_lbfgs_stage_checkpoints_then_resumes(void)
 	free(summary);
 	/* The checkpoint is at the interrupted step, not a multiple of 250. */
 	CU_ASSERT_EQUAL(pp_shell("ls sigint/checkpoints | tail -1 | grep -v 'step-00000015[05]0.ckpt'"), 0);
-	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" resume sigint --quiet"), 0);
+	CU_ASSERT_EQUAL(pp_shell_cli("resume sigint --quiet"), 0);
 	assert_same_as_reference("sigint");
 }
 
@@ -349,7 +349,7 @@ static void test_corrupted_checkpoint_falls_back_to_the_previous(void)
 	/* Damage the newest checkpoint in its middle. */
 	CU_ASSERT_EQUAL(pp_shell("f=$(ls corrupt/checkpoints/*.ckpt | tail -1); "
 				 "printf 'XXXX' | dd of=$f bs=1 seek=3000 conv=notrunc 2>/dev/null"), 0);
-	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" resume corrupt --quiet"), 0);
+	CU_ASSERT_EQUAL(pp_shell_cli("resume corrupt --quiet"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "checksum mismatch"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "trying the previous checkpoint"));
 	assert_same_as_reference("corrupt");
@@ -363,7 +363,7 @@ static void test_divergence_keeps_the_last_good_checkpoint(void)
 		       "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
 		       "network:\n  layers: [8]\nstages:\n  - optimizer: sgd\n    iterations: 200\n"
 		       "    lr: 1.0e+6\ncheckpoint:\n  every: 1\n  keep: 3\n");
-	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" run diverge.yaml --output diverged --quiet"), 1);
+	CU_ASSERT_EQUAL(pp_shell_cli("run diverge.yaml --output diverged --quiet"), 1);
 	summary = pp_shell_read("diverged/summary.json", NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(summary);
 	CU_ASSERT_PTR_NOT_NULL(strstr(summary, "is not finite"));
@@ -376,7 +376,7 @@ static void test_divergence_keeps_the_last_good_checkpoint(void)
 		snprintf(failing, sizeof failing, "%.60s", pp_shell_output);
 		CU_ASSERT_EQUAL(pp_shell("ls diverged/checkpoints | wc -l"), 0);
 		CU_ASSERT_STRING_EQUAL(pp_shell_output, "3\n");
-		CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" resume diverged --quiet"), 1);
+		CU_ASSERT_EQUAL(pp_shell_cli("resume diverged --quiet"), 1);
 		CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "is not finite"));
 		failing[strcspn(failing, "\n")] = '\0';
 		CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, failing));
@@ -389,13 +389,13 @@ static void test_plugin_without_hooks_refuses_to_resume(void)
 		       "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
 		       "network:\n  layers: [8]\nstages:\n  - optimizer: adam\n    iterations: 40\n"
 		       "analyzers:\n  - {type: counter, every: 5}\ncheckpoint:\n  every: 10\n");
-	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" --plugin-dir \"$PP_TEST_HOOKLESS_DIR\" "
+	CU_ASSERT_EQUAL(pp_shell_cli("--plugin-dir \"$PP_TEST_HOOKLESS_DIR\" "
 				 "run hookless.yaml --output hookless"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "analyzer 'counter' cannot be checkpointed"));
 	/* As if killed after its last checkpoint: resume must refuse, not go
 	 * on with the counter restarted at zero. */
 	CU_ASSERT_EQUAL(pp_shell("rm hookless/summary.json"), 0);
-	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" --plugin-dir \"$PP_TEST_HOOKLESS_DIR\" "
+	CU_ASSERT_EQUAL(pp_shell_cli("--plugin-dir \"$PP_TEST_HOOKLESS_DIR\" "
 				 "resume hookless"), 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output,
 				      "analyzer 'counter' has no checkpoint hooks"));
@@ -403,15 +403,15 @@ static void test_plugin_without_hooks_refuses_to_resume(void)
 
 static void test_resume_errors_and_force(void)
 {
-	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" resume"), 2);
-	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" resume no_such_run"), 2);
+	CU_ASSERT_EQUAL(pp_shell_cli("resume"), 2);
+	CU_ASSERT_EQUAL(pp_shell_cli("resume no_such_run"), 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "no_such_run/checkpoints holds no usable checkpoint"));
 	/* --force starts over: the old run's checkpoints must not survive. */
 	pp_shell_write("short.yaml",
 		       "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
 		       "network:\n  layers: [8]\nstages:\n  - optimizer: adam\n    iterations: 30\n"
 		       "checkpoint:\n  every: 10\n  keep: 5\n");
-	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" run short.yaml --output forced --quiet"), 0);
+	CU_ASSERT_EQUAL(pp_shell_cli("run short.yaml --output forced --quiet"), 0);
 	CU_ASSERT_EQUAL(pp_shell("ls forced/checkpoints | tr '\\n' ' '"), 0);
 	CU_ASSERT_STRING_EQUAL(pp_shell_output,
 			       "step-0000000010.ckpt step-0000000020.ckpt step-0000000030.ckpt ");
@@ -447,5 +447,8 @@ int main(void)
 		perror(dir);
 		return 1;
 	}
-	return pp_test_run("checkpoint", tests);
+	if (pp_test_run("checkpoint", tests) != 0)
+		return 1;
+	pp_shell_cleanup();
+	return 0;
 }

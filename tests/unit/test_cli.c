@@ -3,79 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "pp_shell.h"
 #include "pp_test.h"
 
 static char dir[] = "/tmp/pp_test_cli_XXXXXX";
-static char output[65536];
-
-/* Run a shell snippet in the temp dir ($PP_TEST_EXE is the program);
- * stdout+stderr into output; the exit status. */
-static int shell(const char *snippet)
-{
-	char cmd[16384];
-	size_t n;
-	FILE *p;
-	int status;
-
-	snprintf(cmd, sizeof cmd, "cd %s && { %s; } 2>&1", dir, snippet);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	n = fread(output, 1, sizeof output - 1, p);
-	output[n] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Run `phasepinn ARGS` in the temp dir. */
-static int cli(const char *args)
-{
-	char snippet[8192];
-
-	snprintf(snippet, sizeof snippet, "\"$PP_TEST_EXE\" %s", args);
-	return shell(snippet);
-}
-
-static void write_file(const char *name, const char *text)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-}
-
-static int exists(const char *name)
-{
-	char path[4096];
-	struct stat st;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	return stat(path, &st) == 0;
-}
-
-static char *slurp(const char *name)
-{
-	static char buf[1 << 20];
-	char path[4096];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
 
 #define TINY \
 	"pde:\n  type: burgers\n  terms:\n    residual: {points: 200}\n    initial: {points: 50}\n" \
@@ -85,93 +17,93 @@ static char *slurp(const char *name)
 
 static void test_help_and_version_exit_zero(void)
 {
-	CU_ASSERT_EQUAL(cli("--help"), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "exit codes"));
-	CU_ASSERT_EQUAL(cli("--version"), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "phasepinn 0."));
+	CU_ASSERT_EQUAL(pp_shell_cli("--help"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "exit codes"));
+	CU_ASSERT_EQUAL(pp_shell_cli("--version"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "phasepinn 0."));
 }
 
 static void test_usage_errors_exit_two(void)
 {
-	CU_ASSERT_EQUAL(cli(""), 2);
-	CU_ASSERT_EQUAL(cli("frobnicate"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "unknown command 'frobnicate'"));
-	CU_ASSERT_EQUAL(cli("run"), 2);
-	CU_ASSERT_EQUAL(cli("--bogus run x.yaml"), 2);
+	CU_ASSERT_EQUAL(pp_shell_cli("%s", ""), 2);
+	CU_ASSERT_EQUAL(pp_shell_cli("frobnicate"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "unknown command 'frobnicate'"));
+	CU_ASSERT_EQUAL(pp_shell_cli("run"), 2);
+	CU_ASSERT_EQUAL(pp_shell_cli("--bogus run x.yaml"), 2);
 }
 
 static void test_plugins_lists_every_kind(void)
 {
-	CU_ASSERT_EQUAL(cli("plugins"), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "pde        burgers"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "optimizer  adam"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "weighting  rba"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "analyzer   snr"));
+	CU_ASSERT_EQUAL(pp_shell_cli("plugins"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "pde        burgers"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "optimizer  adam"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "weighting  rba"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "analyzer   snr"));
 }
 
 static void test_check_accepts_valid_and_rejects_invalid_files(void)
 {
-	write_file("ok.yaml", TINY);
-	CU_ASSERT_EQUAL(cli("check ok.yaml"), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "ok.yaml: ok"));
-	write_file("bad.yaml", TINY "  typo: 1\n");
-	CU_ASSERT_EQUAL(cli("check bad.yaml"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "bad.yaml:16:3: unknown key 'typo'"));
-	CU_ASSERT_EQUAL(cli("check missing.yaml"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "missing.yaml"));
+	pp_shell_write("ok.yaml", TINY);
+	CU_ASSERT_EQUAL(pp_shell_cli("check ok.yaml"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "ok.yaml: ok"));
+	pp_shell_write("bad.yaml", TINY "  typo: 1\n");
+	CU_ASSERT_EQUAL(pp_shell_cli("check bad.yaml"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "bad.yaml:16:3: unknown key 'typo'"));
+	CU_ASSERT_EQUAL(pp_shell_cli("check missing.yaml"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "missing.yaml"));
 }
 
 static void test_invalid_run_writes_nothing(void)
 {
-	write_file("bad_run.yaml", TINY "output: out_bad\nweighting: {type: rbaa}\n");
-	CU_ASSERT_EQUAL(cli("run bad_run.yaml"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "unknown weighting plugin 'rbaa'"));
-	CU_ASSERT_FALSE(exists("out_bad"));
+	pp_shell_write("bad_run.yaml", TINY "output: out_bad\nweighting: {type: rbaa}\n");
+	CU_ASSERT_EQUAL(pp_shell_cli("run bad_run.yaml"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "unknown weighting plugin 'rbaa'"));
+	CU_ASSERT_FALSE(pp_shell_exists("out_bad"));
 }
 
 static void test_run_writes_config_metrics_and_summary(void)
 {
 	char *text;
 
-	write_file("tiny.yaml", TINY "output: out_tiny\n");
-	CU_ASSERT_EQUAL_FATAL(cli("run tiny.yaml --quiet"), 0);
-	text = slurp("out_tiny/config.yaml");
+	pp_shell_write("tiny.yaml", TINY "output: out_tiny\n");
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run tiny.yaml --quiet"), 0);
+	text = pp_shell_slurp("out_tiny/config.yaml");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# default"));
-	text = slurp("out_tiny/metrics.csv");
+	text = pp_shell_slurp("out_tiny/metrics.csv");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_EQUAL(strncmp(text, "step,stage,loss,lr,time_s,loss_residual", 39), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n30,1,"));  /* first lbfgs step, global counter */
-	text = slurp("out_tiny/summary.json");
+	text = pp_shell_slurp("out_tiny/summary.json");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"status\": \"completed\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"optimizer\": \"lbfgs\""));
-	CU_ASSERT_TRUE(exists("out_tiny/weights_residual.csv"));
+	CU_ASSERT_TRUE(pp_shell_exists("out_tiny/weights_residual.csv"));
 	/* a second run into the same directory needs --force */
-	CU_ASSERT_EQUAL(cli("run tiny.yaml --quiet"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "--force"));
-	CU_ASSERT_EQUAL(cli("run tiny.yaml --quiet --force --output out_tiny2"), 0);
-	CU_ASSERT_TRUE(exists("out_tiny2/summary.json"));
+	CU_ASSERT_EQUAL(pp_shell_cli("run tiny.yaml --quiet"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "--force"));
+	CU_ASSERT_EQUAL(pp_shell_cli("run tiny.yaml --quiet --force --output out_tiny2"), 0);
+	CU_ASSERT_TRUE(pp_shell_exists("out_tiny2/summary.json"));
 }
 
 static void test_divergence_exits_one_with_failed_summary(void)
 {
 	char *text;
 
-	write_file("diverge.yaml",
+	pp_shell_write("diverge.yaml",
 		   "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
 		   "network:\n  layers: [8]\nstages:\n  - optimizer: sgd\n    iterations: 200\n"
 		   "    lr: 1.0e+6\noutput: out_div\n");
-	CU_ASSERT_EQUAL(cli("run diverge.yaml --quiet"), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "not finite"));
-	text = slurp("out_div/summary.json");
+	CU_ASSERT_EQUAL(pp_shell_cli("run diverge.yaml --quiet"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "not finite"));
+	text = pp_shell_slurp("out_div/summary.json");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"status\": \"failed\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "is not finite"));  /* names step and term */
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"stop\": \"stopped: step "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "of term '"));
 	/* the last good parameters are kept: all finite */
-	text = slurp("out_div/parameters.txt");
+	text = pp_shell_slurp("out_div/parameters.txt");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NULL(strstr(text, "nan"));
 	CU_ASSERT_PTR_NULL(strstr(text, "inf"));
@@ -181,62 +113,62 @@ static void test_reference_writes_a_csv_with_input_names(void)
 {
 	char *text;
 
-	write_file("ref.yaml", "pde:\n  type: helmholtz\nstages: []\n");
-	CU_ASSERT_EQUAL(cli("reference ref.yaml --out ref.csv --grid 11x11"), 0);
-	text = slurp("ref.csv");
+	pp_shell_write("ref.yaml", "pde:\n  type: helmholtz\nstages: []\n");
+	CU_ASSERT_EQUAL(pp_shell_cli("reference ref.yaml --out ref.csv --grid 11x11"), 0);
+	text = pp_shell_slurp("ref.csv");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_EQUAL(strncmp(text, "x,y,u\n", 6), 0);
-	CU_ASSERT_EQUAL(cli("reference ref.yaml --out ref2.csv --grid 100000x100000"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "too large"));
-	CU_ASSERT_FALSE(exists("ref2.csv"));
+	CU_ASSERT_EQUAL(pp_shell_cli("reference ref.yaml --out ref2.csv --grid 100000x100000"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "too large"));
+	CU_ASSERT_FALSE(pp_shell_exists("ref2.csv"));
 }
 
 static void test_compare_runs_variants_and_tabulates_them(void)
 {
 	char *text;
 
-	write_file("va.yaml", TINY "name: va\nweighting: {type: none}\nanalyzers:\n  - {type: error, every: 10}\n");
-	write_file("vb.yaml", TINY "name: vb\nweighting: {type: rba}\nanalyzers:\n  - {type: error, every: 10}\n");
-	CU_ASSERT_EQUAL_FATAL(cli("compare va.yaml vb.yaml --output cmp --quiet"), 0);
-	text = slurp("cmp/comparison.md");
+	pp_shell_write("va.yaml", TINY "name: va\nweighting: {type: none}\nanalyzers:\n  - {type: error, every: 10}\n");
+	pp_shell_write("vb.yaml", TINY "name: vb\nweighting: {type: rba}\nanalyzers:\n  - {type: error, every: 10}\n");
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("compare va.yaml vb.yaml --output cmp --quiet"), 0);
+	text = pp_shell_slurp("cmp/comparison.md");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| va | "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| vb | "));
-	text = slurp("cmp/combined_metrics.csv");
+	text = pp_shell_slurp("cmp/combined_metrics.csv");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_EQUAL(strncmp(text, "variant,step,metric,value\nva,0,", 31), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nvb,"));
-	CU_ASSERT_TRUE(exists("cmp/va/summary.json"));
+	CU_ASSERT_TRUE(pp_shell_exists("cmp/va/summary.json"));
 	/* a bad file anywhere stops everything before any run */
-	write_file("vc.yaml", TINY "name: vc\nweighting: {type: nope}\n");
-	CU_ASSERT_EQUAL(cli("compare va.yaml vc.yaml --output cmp2"), 2);
-	CU_ASSERT_FALSE(exists("cmp2"));
+	pp_shell_write("vc.yaml", TINY "name: vc\nweighting: {type: nope}\n");
+	CU_ASSERT_EQUAL(pp_shell_cli("compare va.yaml vc.yaml --output cmp2"), 2);
+	CU_ASSERT_FALSE(pp_shell_exists("cmp2"));
 }
 
 static void test_compare_file_with_base_and_variants(void)
 {
 	char *text;
 
-	write_file("base.yaml", TINY "analyzers:\n  - {type: error, every: 10}\n");
-	write_file("cmp.yaml", "compare:\n  base: base.yaml\n  variants:\n"
+	pp_shell_write("base.yaml", TINY "analyzers:\n  - {type: error, every: 10}\n");
+	pp_shell_write("cmp.yaml", "compare:\n  base: base.yaml\n  variants:\n"
 			       "    - {name: plain, weighting: {type: none}}\n"
 			       "    - {name: attention, weighting: {type: rba, eta: 0.01}}\n");
-	CU_ASSERT_EQUAL(cli("check cmp.yaml"), 0);
-	CU_ASSERT_EQUAL_FATAL(cli("compare cmp.yaml --output cmpv --quiet"), 0);
-	text = slurp("cmpv/comparison.md");
+	CU_ASSERT_EQUAL(pp_shell_cli("check cmp.yaml"), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("compare cmp.yaml --output cmpv --quiet"), 0);
+	text = pp_shell_slurp("cmpv/comparison.md");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| plain | "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| attention | "));
-	text = slurp("cmpv/attention/config.yaml");
+	text = pp_shell_slurp("cmpv/attention/config.yaml");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "eta: 0.01"));
 	/* an error in a variant points into the compare file */
-	write_file("cmp_bad.yaml", "compare:\n  base: base.yaml\n  variants:\n"
+	pp_shell_write("cmp_bad.yaml", "compare:\n  base: base.yaml\n  variants:\n"
 				   "    - {name: a, weighting: {type: rba, gama: 1}}\n    - {name: b}\n");
-	CU_ASSERT_EQUAL(cli("compare cmp_bad.yaml --output cmpbad"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "cmp_bad.yaml:4:"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "unknown key 'gama'"));
-	CU_ASSERT_FALSE(exists("cmpbad"));
+	CU_ASSERT_EQUAL(pp_shell_cli("compare cmp_bad.yaml --output cmpbad"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "cmp_bad.yaml:4:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "unknown key 'gama'"));
+	CU_ASSERT_FALSE(pp_shell_exists("cmpbad"));
 }
 
 /* SIGTERM mid-run: exit 1, a complete summary saying "interrupted". */
@@ -244,15 +176,15 @@ static void test_interrupted_run_leaves_a_complete_summary(void)
 {
 	char *text;
 
-	write_file("long.yaml", "pde:\n  type: burgers\nnetwork:\n  layers: [20, 20]\nstages:\n"
+	pp_shell_write("long.yaml", "pde:\n  type: burgers\nnetwork:\n  layers: [20, 20]\nstages:\n"
 				"  - optimizer: adam\n    iterations: 1000000\noutput: out_long\n");
-	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" run long.yaml --quiet & pid=$!; sleep 1; "
+	CU_ASSERT_EQUAL(pp_shell("%s", "\"$PP_TEST_EXE\" run long.yaml --quiet & pid=$!; sleep 1; "
 			      "kill -TERM $pid; wait $pid"), 1);
-	text = slurp("out_long/summary.json");
+	text = pp_shell_slurp("out_long/summary.json");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"status\": \"interrupted\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n}\n"));   /* complete JSON */
-	CU_ASSERT_TRUE(exists("out_long/parameters.txt"));
+	CU_ASSERT_TRUE(pp_shell_exists("out_long/parameters.txt"));
 }
 
 /* Every line of @text ends in a newline and has as many commas as the
@@ -289,8 +221,8 @@ static int run_failing(const char *out, const char *options)
 
 	snprintf(text, sizeof text,
 		 TINY "output: %s\nanalyzers:\n  - {type: failing_analyzer, every: 1, %s}\n", out, options);
-	write_file("failing.yaml", text);
-	return cli("--plugin-dir \"$PP_TEST_PLUGIN_DIR/failing\" run failing.yaml --quiet");
+	pp_shell_write("failing.yaml", text);
+	return pp_shell_cli("--plugin-dir \"$PP_TEST_PLUGIN_DIR/failing\" run failing.yaml --quiet");
 }
 
 /* The run directory after a failure: a complete summary saying failed and
@@ -302,24 +234,24 @@ static void assert_consistent_failed_run(const char *out, const char *message, i
 	char *text;
 
 	snprintf(name, sizeof name, "%s/summary.json", out);
-	text = slurp(name);
+	text = pp_shell_slurp(name);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"status\": \"failed\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, message));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n}\n"));
 	snprintf(name, sizeof name, "%s/parameters.txt", out);
-	CU_ASSERT_TRUE(exists(name));
+	CU_ASSERT_TRUE(pp_shell_exists(name));
 	snprintf(name, sizeof name, "%s/config.yaml", out);
-	CU_ASSERT_TRUE(exists(name));
+	CU_ASSERT_TRUE(pp_shell_exists(name));
 	snprintf(name, sizeof name, "%s/metrics.csv", out);
-	text = slurp(name);
+	text = pp_shell_slurp(name);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_EQUAL(strncmp(text, "step,stage,loss,", 16), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, ",failing_step\n"));
 	CU_ASSERT_EQUAL(complete_csv_rows(text), rows);
 	/* pp_atomic_file's temporaries are <name>.tmp.XXXXXX */
 	snprintf(args, sizeof args, "ls -A %s | grep -F .tmp", out);
-	CU_ASSERT_EQUAL(shell(args), 1);
+	CU_ASSERT_EQUAL(pp_shell("%s", args), 1);
 }
 
 /* A plugin that returns an error mid-run: exit 1 and a consistent run
@@ -327,10 +259,10 @@ static void assert_consistent_failed_run(const char *out, const char *message, i
 static void test_plugin_error_mid_run_leaves_a_consistent_run_dir(void)
 {
 	CU_ASSERT_EQUAL(run_failing("out_fail17", "fail_at: 17"), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "failing on purpose at step 17"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "failing on purpose at step 17"));
 	/* steps 0..16 were logged, every one (the analyzer observes each step) */
 	assert_consistent_failed_run("out_fail17", "failing on purpose at step 17", 17);
-	CU_ASSERT_PTR_NOT_NULL(strstr(slurp("out_fail17/metrics.csv"), "\n16,0,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_slurp("out_fail17/metrics.csv"), "\n16,0,"));
 	CU_ASSERT_EQUAL(run_failing("out_fail0", "fail_at: 0, status: io"), 1);
 	assert_consistent_failed_run("out_fail0", "failing on purpose at step 0", 0);
 	/* the final observation passes, finish() fails */
@@ -342,28 +274,28 @@ static void test_plugin_error_mid_run_leaves_a_consistent_run_dir(void)
  * exists: exit 2, nothing written. */
 static void test_plugin_that_fails_to_load_writes_nothing(void)
 {
-	CU_ASSERT_EQUAL(shell("mkdir -p badplug && echo 'not an ELF file' > badplug/junk.so"), 0);
-	write_file("badplug.yaml", TINY "output: out_badplug\n");
-	CU_ASSERT_EQUAL(cli("--plugin-dir badplug run badplug.yaml --quiet"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "junk.so"));
-	CU_ASSERT_FALSE(exists("out_badplug"));
+	CU_ASSERT_EQUAL(pp_shell("mkdir -p badplug && echo 'not an ELF file' > badplug/junk.so"), 0);
+	pp_shell_write("badplug.yaml", TINY "output: out_badplug\n");
+	CU_ASSERT_EQUAL(pp_shell_cli("--plugin-dir badplug run badplug.yaml --quiet"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "junk.so"));
+	CU_ASSERT_FALSE(pp_shell_exists("out_badplug"));
 	/* the loader tests' directory: another ABI version, a duplicate, ... */
-	CU_ASSERT_EQUAL(cli("--plugin-dir \"$PP_TEST_PLUGIN_DIR\" run badplug.yaml --quiet"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "/tests/plugins/"));
-	CU_ASSERT_FALSE(exists("out_badplug"));
+	CU_ASSERT_EQUAL(pp_shell_cli("--plugin-dir \"$PP_TEST_PLUGIN_DIR\" run badplug.yaml --quiet"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "/tests/plugins/"));
+	CU_ASSERT_FALSE(pp_shell_exists("out_badplug"));
 }
 
 /* Not a terminal: plain progress lines every logging.every steps, one at the end. */
 static void test_progress_lines_when_not_a_terminal(void)
 {
-	write_file("prog.yaml", TINY "output: out_prog\n");
-	CU_ASSERT_EQUAL_FATAL(cli("run prog.yaml"), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "\nstage 1/2 adam  step 10/35  loss "));
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "\nstage 2/2 lbfgs  step 30/35  loss "));
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "steps/s  total "));
-	CU_ASSERT_PTR_NULL(strstr(output, "\r"));
-	CU_ASSERT_EQUAL_FATAL(cli("run prog.yaml --force --quiet"), 0);
-	CU_ASSERT_STRING_EQUAL(output, "");
+	pp_shell_write("prog.yaml", TINY "output: out_prog\n");
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run prog.yaml"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "\nstage 1/2 adam  step 10/35  loss "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "\nstage 2/2 lbfgs  step 30/35  loss "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "steps/s  total "));
+	CU_ASSERT_PTR_NULL(strstr(pp_shell_output, "\r"));
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run prog.yaml --force --quiet"), 0);
+	CU_ASSERT_STRING_EQUAL(pp_shell_output, "");
 }
 
 /* Every experiment shipped in configs/ must stay valid. */
@@ -375,9 +307,9 @@ static void test_shipped_configs_validate(void)
 		 "plugins >/dev/null && for f in %s/configs/*.yaml %s/configs/*/*.yaml; do "
 		 "%s check \"$f\" >/dev/null || exit 1; done; true",
 		 getenv("PP_TEST_SOURCE_ROOT"), getenv("PP_TEST_SOURCE_ROOT"), getenv("PP_TEST_EXE"));
-	CU_ASSERT_EQUAL(cli(args), 0);
-	if (output[0])
-		fprintf(stderr, "%s", output);
+	CU_ASSERT_EQUAL(pp_shell_cli("%s", args), 0);
+	if (pp_shell_output[0])
+		fprintf(stderr, "%s", pp_shell_output);
 }
 
 int main(void)
@@ -400,14 +332,12 @@ int main(void)
 		{"shipped configs validate", test_shipped_configs_validate},
 		{NULL, NULL},
 	};
-	char cmd[4200];
 	int failed;
 
-	if (!mkdtemp(dir))
+	if (pp_shell_init(dir) != 0)
 		return 1;
 	failed = pp_test_run("cli", cases);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (!failed && system(cmd) != 0)
-		return 1;
+	if (!failed)
+		pp_shell_cleanup();
 	return failed;
 }

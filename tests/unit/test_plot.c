@@ -8,72 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "pp_shell.h"
 #include "pp_test.h"
 
 static char dir[] = "/tmp/pp_test_plot_XXXXXX";
-static char output[65536];
-
-/* Run a shell snippet in the temp dir ($PP_TEST_EXE is the program);
- * stdout+stderr into output; the exit status. */
-static int shell(const char *snippet)
-{
-	char cmd[16384];
-	size_t n;
-	FILE *p;
-	int status;
-
-	snprintf(cmd, sizeof cmd, "cd %s && { %s; } 2>&1", dir, snippet);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	n = fread(output, 1, sizeof output - 1, p);
-	output[n] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void write_file(const char *name, const char *text)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static long file_size(const char *name)
-{
-	char path[4096];
-	struct stat st;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
-
-/* The whole file (a static buffer), or NULL. */
-static char *slurp(const char *name)
-{
-	static char buf[1 << 18];
-	char path[4096];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
 
 static int count(const char *text, const char *needle)
 {
@@ -87,7 +26,7 @@ static int count(const char *text, const char *needle)
 /* gnuplot on PATH, as phasepinn looks for it. */
 static int have_gnuplot(void)
 {
-	return shell("command -v gnuplot >/dev/null") == 0;
+	return pp_shell("command -v gnuplot >/dev/null") == 0;
 }
 
 static void skipped(const char *why)
@@ -105,9 +44,9 @@ static void write_fixture(const char *run)
 	char name[256];
 
 	snprintf(name, sizeof name, "mkdir -p %s", run);
-	CU_ASSERT_EQUAL_FATAL(shell(name), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell("%s", name), 0);
 	snprintf(name, sizeof name, "%s/metrics.csv", run);
-	write_file(name,
+	pp_shell_write(name,
 		   "step,stage,loss,lr,time_s,loss_residual,weight_residual,snr,snr_l1,snr_l2,phase,phase_snr,error_rel_l2,error_max,homog_phi\n"
 		   "0,0,1.0,0.001,0.1,0.9,1,50,40,60,0,50,0.9,1.2,\n"
 		   "10,0,0.5,0.001,0.2,0.4,1,10,9,11,0,30,,,\n"
@@ -115,16 +54,16 @@ static void write_fixture(const char *run)
 		   "30,1,0.1,,0.4,0.08,1,0.05,0.04,0.06,1,0.5,,,\n"
 		   "40,1,0.05,,0.5,0.04,1,2,1.5,2.5,2,1.2,0.1,0.3,\n");
 	snprintf(name, sizeof name, "%s/phases.txt", run);
-	write_file(name, "diffusion 20\nequilibrium 40\n");
+	pp_shell_write(name, "diffusion 20\nequilibrium 40\n");
 	snprintf(name, sizeof name, "%s/prediction.csv", run);
-	write_file(name, "x,t,u_pred,u_ref,abs_err\n"
+	pp_shell_write(name, "x,t,u_pred,u_ref,abs_err\n"
 			 "-1,0,0.1,0,0.1\n-1,1,0.2,0.1,0.1\n"
 			 "0,0,0.3,0.3,0\n0,1,0.4,0.5,0.1\n"
 			 "1,0,0.6,0.5,0.1\n1,1,0.7,0.7,0\n");
 	snprintf(name, sizeof name, "%s/weights_residual.csv", run);
-	write_file(name, "x,t,r,w,lambda\n0.1,0.2,0.3,0.01,0.1\n-0.5,0.7,-0.2,0.04,0.2\n0.9,0.4,0.1,0.09,0.3\n");
+	pp_shell_write(name, "x,t,r,w,lambda\n0.1,0.2,0.3,0.01,0.1\n-0.5,0.7,-0.2,0.04,0.2\n0.9,0.4,0.1,0.09,0.3\n");
 	snprintf(name, sizeof name, "%s/summary.json", run);
-	write_file(name,
+	pp_shell_write(name,
 		   "{\n  \"name\": \"fixture\",\n  \"config\": \"fx.yaml\",\n  \"status\": \"completed\",\n"
 		   "  \"error\": null,\n  \"pde\": \"burgers\",\n  \"weighting\": \"rba\",\n"
 		   "  \"network\": \"2-[8 tanh]-1\",\n  \"steps\": 40,\n  \"seconds\": 0.5,\n"
@@ -140,10 +79,10 @@ static void test_scripts_name_the_data_files_and_columns(void)
 
 	write_fixture("fx");
 	/* no gnuplot: the scripts and the report are still written, exit 1 */
-	CU_ASSERT_EQUAL(shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot fx"), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "apt-get install gnuplot-nox"));
+	CU_ASSERT_EQUAL(pp_shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot fx"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "apt-get install gnuplot-nox"));
 
-	text = slurp("fx/figures/loss.gp");
+	text = pp_shell_slurp("fx/figures/loss.gp");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# columns of ../metrics.csv: 1 step, 3 loss, 6 loss_residual\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../metrics.csv' using 1:3 with lines lw 2"));
@@ -157,13 +96,13 @@ static void test_scripts_name_the_data_files_and_columns(void)
 	CU_ASSERT_FATAL(strlen(text) < sizeof first);
 	memcpy(first, text, strlen(text) + 1);
 
-	text = slurp("fx/figures/error.gp");
+	text = pp_shell_slurp("fx/figures/error.gp");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "using 1:13 with linespoints"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'error_rel_l2'"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "using 1:14 with linespoints"));
 
-	text = slurp("fx/figures/snr.gp");
+	text = pp_shell_slurp("fx/figures/snr.gp");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "1 step, 8 snr, 9 snr_l1, 10 snr_l2, 12 phase_snr"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../metrics.csv' using 1:8 with lines lw 2"));
@@ -173,22 +112,22 @@ static void test_scripts_name_the_data_files_and_columns(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set object 2 rectangle from first 20, graph 0 to first 40, graph 1"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'diffusion' at first 20"));
 
-	text = slurp("fx/figures/solution.gp");
+	text = pp_shell_slurp("fx/figures/solution.gp");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "plot '../prediction.csv' using 1:2:3 with image"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "plot '../prediction.csv' using 1:2:4 with image"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "plot '../prediction.csv' using 1:2:5 with image"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set xlabel 'x'"));
 
-	text = slurp("fx/figures/weights_residual.gp");
+	text = pp_shell_slurp("fx/figures/weights_residual.gp");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "plot '../weights_residual.csv' using 1:2:5 with points"));
 
 	/* no data, no figure: homog_phi is empty, no info_ columns */
-	CU_ASSERT_EQUAL(file_size("fx/figures/homogeneity.gp"), -1);
-	CU_ASSERT_EQUAL(file_size("fx/figures/information.gp"), -1);
+	CU_ASSERT_EQUAL(pp_shell_size("fx/figures/homogeneity.gp"), -1);
+	CU_ASSERT_EQUAL(pp_shell_size("fx/figures/information.gp"), -1);
 
-	text = slurp("fx/report.md");
+	text = pp_shell_slurp("fx/report.md");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# fixture\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| PDE | burgers |"));
@@ -199,17 +138,17 @@ static void test_scripts_name_the_data_files_and_columns(void)
 	CU_ASSERT_PTR_NULL(strstr(text, "!["));   /* nothing drawn, nothing embedded */
 
 	/* deterministic: the same data, the same script */
-	CU_ASSERT_EQUAL(shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot fx"), 1);
-	text = slurp("fx/figures/loss.gp");
+	CU_ASSERT_EQUAL(pp_shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot fx"), 1);
+	text = pp_shell_slurp("fx/figures/loss.gp");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_STRING_EQUAL(text, first);
 }
 
 static int is_png(const char *name)
 {
-	char *text = slurp(name);
+	char *text = pp_shell_slurp(name);
 
-	return text && file_size(name) > 100 && !memcmp(text, "\x89PNG", 4);
+	return text && pp_shell_size(name) > 100 && !memcmp(text, "\x89PNG", 4);
 }
 
 static void test_pngs_are_drawn_when_gnuplot_is_installed(void)
@@ -222,14 +161,14 @@ static void test_pngs_are_drawn_when_gnuplot_is_installed(void)
 		return;
 	}
 	write_fixture("fx_png");
-	CU_ASSERT_EQUAL_FATAL(shell("\"$PP_TEST_EXE\" plot fx_png"), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "5 figure(s) in fx_png/figures"));
+	CU_ASSERT_EQUAL_FATAL(pp_shell("\"$PP_TEST_EXE\" plot fx_png"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "5 figure(s) in fx_png/figures"));
 	for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++) {
 		snprintf(name, sizeof name, "fx_png/figures/%s.png", figures[i]);
 		CU_ASSERT_TRUE(is_png(name));
 	}
-	CU_ASSERT_EQUAL(shell("ls fx_png/figures | grep -c tmp"), 1);  /* grep found none */
-	text = slurp("fx_png/report.md");
+	CU_ASSERT_EQUAL(pp_shell("ls fx_png/figures | grep -c tmp"), 1);  /* grep found none */
+	text = pp_shell_slurp("fx_png/report.md");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "![Loss](figures/loss.png)\n\nTraining loss"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "(figures/snr.png)"));
@@ -242,22 +181,22 @@ static void test_a_gnuplot_error_is_reported(void)
 	char *text;
 
 	write_fixture("fx_bad");
-	write_file("fake_gnuplot.sh", "#!/bin/sh\necho \"\\\"$3\\\" line 3: boom, no such thing\" >&2\nexit 1\n");
-	CU_ASSERT_EQUAL_FATAL(shell("chmod +x fake_gnuplot.sh"), 0);
-	CU_ASSERT_EQUAL(shell("PHASEPINN_GNUPLOT=$PWD/fake_gnuplot.sh \"$PP_TEST_EXE\" plot fx_bad"), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "gnuplot failed on fx_bad/figures/loss.gp (exit 1)"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "line 3: boom"));
-	CU_ASSERT_EQUAL(file_size("fx_bad/figures/loss.png"), -1);
-	CU_ASSERT_EQUAL(file_size("fx_bad/figures/loss.png.tmp"), -1);
-	text = slurp("fx_bad/report.md");
+	pp_shell_write("fake_gnuplot.sh", "#!/bin/sh\necho \"\\\"$3\\\" line 3: boom, no such thing\" >&2\nexit 1\n");
+	CU_ASSERT_EQUAL_FATAL(pp_shell("chmod +x fake_gnuplot.sh"), 0);
+	CU_ASSERT_EQUAL(pp_shell("PHASEPINN_GNUPLOT=$PWD/fake_gnuplot.sh \"$PP_TEST_EXE\" plot fx_bad"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "gnuplot failed on fx_bad/figures/loss.gp (exit 1)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "line 3: boom"));
+	CU_ASSERT_EQUAL(pp_shell_size("fx_bad/figures/loss.png"), -1);
+	CU_ASSERT_EQUAL(pp_shell_size("fx_bad/figures/loss.png.tmp"), -1);
+	text = pp_shell_slurp("fx_bad/report.md");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "gnuplot failed on these scripts"));
 	/* after a run it is a warning: the run itself succeeded */
-	write_file("bad_run.yaml", "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
+	pp_shell_write("bad_run.yaml", "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
 				   "network:\n  layers: [4]\nstages:\n  - optimizer: adam\n    iterations: 5\n"
 				   "output: out_bad_run\n");
-	CU_ASSERT_EQUAL(shell("PHASEPINN_GNUPLOT=$PWD/fake_gnuplot.sh \"$PP_TEST_EXE\" run bad_run.yaml --quiet"), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "phasepinn: warning: figures of out_bad_run: gnuplot failed on"));
+	CU_ASSERT_EQUAL(pp_shell("PHASEPINN_GNUPLOT=$PWD/fake_gnuplot.sh \"$PP_TEST_EXE\" run bad_run.yaml --quiet"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "phasepinn: warning: figures of out_bad_run: gnuplot failed on"));
 }
 
 #define TINY \
@@ -273,34 +212,34 @@ static void test_without_gnuplot_runs_succeed_with_one_hint(void)
 {
 	char *text;
 
-	write_file("nogp.yaml", TINY_RBA "output: out_nogp\n");
-	CU_ASSERT_EQUAL(shell("PATH=/nonexistent \"$PP_TEST_EXE\" run nogp.yaml"), 0);
-	CU_ASSERT_EQUAL(count(output, "apt-get install gnuplot-nox"), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "phasepinn: no figures: gnuplot is not installed; apt-get install gnuplot-nox, then phasepinn plot out_nogp\n"));
-	CU_ASSERT_TRUE(file_size("out_nogp/report.md") > 0);
-	CU_ASSERT_TRUE(file_size("out_nogp/figures/snr.gp") > 0);
-	CU_ASSERT_EQUAL(file_size("out_nogp/figures/snr.png"), -1);
+	pp_shell_write("nogp.yaml", TINY_RBA "output: out_nogp\n");
+	CU_ASSERT_EQUAL(pp_shell("PATH=/nonexistent \"$PP_TEST_EXE\" run nogp.yaml"), 0);
+	CU_ASSERT_EQUAL(count(pp_shell_output, "apt-get install gnuplot-nox"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "phasepinn: no figures: gnuplot is not installed; apt-get install gnuplot-nox, then phasepinn plot out_nogp\n"));
+	CU_ASSERT_TRUE(pp_shell_size("out_nogp/report.md") > 0);
+	CU_ASSERT_TRUE(pp_shell_size("out_nogp/figures/snr.gp") > 0);
+	CU_ASSERT_EQUAL(pp_shell_size("out_nogp/figures/snr.png"), -1);
 	/* --quiet: nothing at all */
-	CU_ASSERT_EQUAL(shell("PATH=/nonexistent \"$PP_TEST_EXE\" run nogp.yaml --force --quiet"), 0);
-	CU_ASSERT_STRING_EQUAL(output, "");
+	CU_ASSERT_EQUAL(pp_shell("PATH=/nonexistent \"$PP_TEST_EXE\" run nogp.yaml --force --quiet"), 0);
+	CU_ASSERT_STRING_EQUAL(pp_shell_output, "");
 
 	/* compare: one hint for the whole comparison, naming its directory */
-	write_file("va.yaml", TINY_RBA "name: va\n");
-	write_file("vb.yaml", TINY "name: vb\nweighting: {type: none}\n");
-	CU_ASSERT_EQUAL(shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" compare va.yaml vb.yaml --output cmp_nogp"), 0);
-	CU_ASSERT_EQUAL(count(output, "apt-get install gnuplot-nox"), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "then phasepinn plot cmp_nogp\n"));
-	CU_ASSERT_TRUE(file_size("cmp_nogp/va/report.md") > 0);
-	text = slurp("cmp_nogp/report.md");
+	pp_shell_write("va.yaml", TINY_RBA "name: va\n");
+	pp_shell_write("vb.yaml", TINY "name: vb\nweighting: {type: none}\n");
+	CU_ASSERT_EQUAL(pp_shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" compare va.yaml vb.yaml --output cmp_nogp"), 0);
+	CU_ASSERT_EQUAL(count(pp_shell_output, "apt-get install gnuplot-nox"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "then phasepinn plot cmp_nogp\n"));
+	CU_ASSERT_TRUE(pp_shell_size("cmp_nogp/va/report.md") > 0);
+	text = pp_shell_slurp("cmp_nogp/report.md");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| variant | rel. L2 |"));   /* the comparison table */
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "- [va](va/report.md)"));
-	text = slurp("cmp_nogp/figures/compare_error.gp");
+	text = pp_shell_slurp("cmp_nogp/figures/compare_error.gp");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "plot '../va/metrics.csv' using 1:"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../vb/metrics.csv' using 1:"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'vb'"));
-	CU_ASSERT_TRUE(file_size("cmp_nogp/figures/compare_snr.gp") > 0);
+	CU_ASSERT_TRUE(pp_shell_size("cmp_nogp/figures/compare_snr.gp") > 0);
 }
 
 /* A real run and a comparison, drawn by gnuplot at the end. */
@@ -312,25 +251,25 @@ static void test_run_and_compare_draw_their_figures(void)
 		skipped("gnuplot is not on PATH (apt-get install gnuplot-nox)");
 		return;
 	}
-	write_file("real.yaml", TINY_RBA "output: out_real\n");
-	CU_ASSERT_EQUAL_FATAL(shell("\"$PP_TEST_EXE\" run real.yaml"), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "figure(s) and report: out_real/report.md"));
+	pp_shell_write("real.yaml", TINY_RBA "output: out_real\n");
+	CU_ASSERT_EQUAL_FATAL(pp_shell("\"$PP_TEST_EXE\" run real.yaml"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "figure(s) and report: out_real/report.md"));
 	CU_ASSERT_TRUE(is_png("out_real/figures/loss.png"));
 	CU_ASSERT_TRUE(is_png("out_real/figures/snr.png"));
 	CU_ASSERT_TRUE(is_png("out_real/figures/solution.png"));
 	CU_ASSERT_TRUE(is_png("out_real/figures/weights_residual.png"));
-	text = slurp("out_real/report.md");
+	text = pp_shell_slurp("out_real/report.md");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "The run completed."));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| 1 | adam | 30 | 30 |"));
 
-	write_file("ca.yaml", TINY_RBA "name: ca\n");
-	write_file("cb.yaml", TINY "name: cb\nweighting: {type: none}\n");
-	CU_ASSERT_EQUAL_FATAL(shell("\"$PP_TEST_EXE\" compare ca.yaml cb.yaml --output cmp_real --quiet"), 0);
+	pp_shell_write("ca.yaml", TINY_RBA "name: ca\n");
+	pp_shell_write("cb.yaml", TINY "name: cb\nweighting: {type: none}\n");
+	CU_ASSERT_EQUAL_FATAL(pp_shell("\"$PP_TEST_EXE\" compare ca.yaml cb.yaml --output cmp_real --quiet"), 0);
 	CU_ASSERT_TRUE(is_png("cmp_real/figures/compare_error.png"));
 	CU_ASSERT_TRUE(is_png("cmp_real/figures/compare_snr.png"));
 	CU_ASSERT_TRUE(is_png("cmp_real/ca/figures/loss.png"));
-	text = slurp("cmp_real/report.md");
+	text = pp_shell_slurp("cmp_real/report.md");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "(figures/compare_error.png)"));
 }
@@ -338,38 +277,38 @@ static void test_run_and_compare_draw_their_figures(void)
 /* --no-plot and logging: {plot: false}: no figures, no report. */
 static void test_plotting_can_be_switched_off(void)
 {
-	write_file("off.yaml", TINY "output: out_off\n");
-	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" run off.yaml --no-plot"), 0);
-	CU_ASSERT_PTR_NULL(strstr(output, "gnuplot"));
-	CU_ASSERT_EQUAL(file_size("out_off/report.md"), -1);
-	CU_ASSERT_EQUAL(file_size("out_off/figures"), -1);
-	write_file("off2.yaml", TINY "  plot: false\noutput: out_off2\n");
-	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" run off2.yaml"), 0);
-	CU_ASSERT_EQUAL(file_size("out_off2/report.md"), -1);
-	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" check off2.yaml"), 0);
+	pp_shell_write("off.yaml", TINY "output: out_off\n");
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" run off.yaml --no-plot"), 0);
+	CU_ASSERT_PTR_NULL(strstr(pp_shell_output, "gnuplot"));
+	CU_ASSERT_EQUAL(pp_shell_size("out_off/report.md"), -1);
+	CU_ASSERT_EQUAL(pp_shell_size("out_off/figures"), -1);
+	pp_shell_write("off2.yaml", TINY "  plot: false\noutput: out_off2\n");
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" run off2.yaml"), 0);
+	CU_ASSERT_EQUAL(pp_shell_size("out_off2/report.md"), -1);
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" check off2.yaml"), 0);
 	/* and plot makes them later */
-	CU_ASSERT_EQUAL(shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot out_off2"), 1);
-	CU_ASSERT_TRUE(file_size("out_off2/report.md") > 0);
-	write_file("c1.yaml", TINY "name: c1\n");
-	write_file("c2.yaml", TINY "name: c2\n");
-	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" compare c1.yaml c2.yaml --output cmp_off --no-plot --quiet"), 0);
-	CU_ASSERT_EQUAL(file_size("cmp_off/report.md"), -1);
-	CU_ASSERT_EQUAL(file_size("cmp_off/c1/report.md"), -1);
-	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" check off.yaml --no-plot"), 2);
+	CU_ASSERT_EQUAL(pp_shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot out_off2"), 1);
+	CU_ASSERT_TRUE(pp_shell_size("out_off2/report.md") > 0);
+	pp_shell_write("c1.yaml", TINY "name: c1\n");
+	pp_shell_write("c2.yaml", TINY "name: c2\n");
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" compare c1.yaml c2.yaml --output cmp_off --no-plot --quiet"), 0);
+	CU_ASSERT_EQUAL(pp_shell_size("cmp_off/report.md"), -1);
+	CU_ASSERT_EQUAL(pp_shell_size("cmp_off/c1/report.md"), -1);
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" check off.yaml --no-plot"), 2);
 }
 
 static void test_bad_directories_exit_two_naming_the_path(void)
 {
-	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" plot"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "usage: phasepinn plot RUN_DIR"));
-	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" plot no_such_dir"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "no_such_dir: no such directory"));
-	CU_ASSERT_EQUAL(shell("mkdir -p empty_dir && \"$PP_TEST_EXE\" plot empty_dir"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "empty_dir/metrics.csv: not found"));
-	CU_ASSERT_EQUAL(file_size("empty_dir/report.md"), -1);
-	CU_ASSERT_EQUAL(shell("mkdir -p hollow && : > hollow/metrics.csv && \"$PP_TEST_EXE\" plot hollow"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(output, "hollow/metrics.csv: empty"));
-	CU_ASSERT_EQUAL(shell("\"$PP_TEST_EXE\" plot empty_dir extra"), 2);
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" plot"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "usage: phasepinn plot RUN_DIR"));
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" plot no_such_dir"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "no_such_dir: no such directory"));
+	CU_ASSERT_EQUAL(pp_shell("mkdir -p empty_dir && \"$PP_TEST_EXE\" plot empty_dir"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "empty_dir/metrics.csv: not found"));
+	CU_ASSERT_EQUAL(pp_shell_size("empty_dir/report.md"), -1);
+	CU_ASSERT_EQUAL(pp_shell("mkdir -p hollow && : > hollow/metrics.csv && \"$PP_TEST_EXE\" plot hollow"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "hollow/metrics.csv: empty"));
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" plot empty_dir extra"), 2);
 }
 
 int main(void)
@@ -384,14 +323,12 @@ int main(void)
 		{"bad directories exit two naming the path", test_bad_directories_exit_two_naming_the_path},
 		{NULL, NULL},
 	};
-	char cmd[4200];
 	int failed;
 
-	if (!mkdtemp(dir))
+	if (pp_shell_init(dir) != 0)
 		return 1;
 	failed = pp_test_run("plot", cases);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (!failed && system(cmd) != 0)
-		return 1;
+	if (!failed)
+		pp_shell_cleanup();
 	return failed;
 }

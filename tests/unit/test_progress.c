@@ -99,5 +99,8 @@ int main(void)
 		perror(dir);
 		return 1;
 	}
-	return pp_test_run("progress", tests);
+	if (pp_test_run("progress", tests) != 0)
+		return 1;
+	pp_shell_cleanup();
+	return 0;
 }
