@@ -325,7 +325,7 @@ static int read_output(pp_experiment *exp, const char *override, pp_error *err)
 static int read_checkpoint(pp_experiment *exp, pp_error *err)
 {
 	const pp_config *ck = pp_config_section(exp->root, "checkpoint");
-	long keep;
+	long keep = 2;
 	int rc;
 
 	rc = pp_config_long(ck, "every", 1000, 0, LONG_MAX, &exp->checkpoint_every, err);

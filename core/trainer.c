@@ -1424,6 +1424,7 @@ int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *
 	} else if (opts->metrics) {
 		write_header(res, opts->metrics);
 	}
+	res->started = 1;
 	for (int s = s0; s < exp->n_stages; s++) {
 		res->stages_run = s + 1;
 		rc = run_stage(t, s, s == s0 ? first : 0, s == s0 ? opts->resume : NULL, &step,

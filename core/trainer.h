@@ -46,6 +46,8 @@ typedef struct pp_train_options {
 #define PP_MAX_COLUMNS 256
 
 typedef struct pp_train_result {
+	int started;                /* set-up passed: a failure from here on is
+				       the run's (exit 1), not the experiment's */
 	long steps;                 /* optimizer steps taken */
 	double seconds;             /* wall time of training */
 	double final_loss;

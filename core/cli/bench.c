@@ -50,7 +50,7 @@ static double now(void)
 static int parse(int argc, char **argv, bench_args *a)
 {
 	*a = (bench_args){"burgers", 50, 4, 10000, 50, 1, 0, NULL};
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {   /* options come as "--key value" pairs */
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		long *target = !strcmp(k, "--width") ? &a->width : !strcmp(k, "--depth") ? &a->depth
 			     : !strcmp(k, "--points") ? &a->points : !strcmp(k, "--steps") ? &a->steps
@@ -70,7 +70,6 @@ static int parse(int argc, char **argv, bench_args *a)
 		} else {
 			goto usage;
 		}
-		i++;
 	}
 	if (strcmp(a->pde, "burgers") != 0) {
 		fprintf(stderr, "phasepinn bench: only --pde burgers is benchmarked (the PyTorch peer's problem)\n");

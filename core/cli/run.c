@@ -241,9 +241,11 @@ static FILE *reopen_metrics(const char *path, const pp_ckpt *ckpt, pp_error *err
 }
 
 /* Train @exp into its run directory, from the start or (@resume) from a
- * checkpoint of that directory. */
+ * checkpoint of that directory.  Returns the status; *exit_code is the
+ * command's: once training has started, any failure (a plugin's error
+ * included) is the run's, 1, not a configuration error. */
 static int run_experiment(pp_experiment *exp, int force, int quiet, const pp_ckpt *resume,
-			  pp_error *err)
+			  int *exit_code, pp_error *err)
 {
 	pp_train_options opts = {0};
 	pp_train_result *res = calloc(1, sizeof *res);
@@ -253,6 +255,7 @@ static int run_experiment(pp_experiment *exp, int force, int quiet, const pp_ckp
 	const char *status;
 	int rc;
 
+	*exit_code = PP_EXIT_FAILED;
 	if (!res)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 	rc = resume ? PP_OK : prepare_run_dir(exp->run_dir, force, err);
@@ -311,6 +314,10 @@ static int run_experiment(pp_experiment *exp, int force, int quiet, const pp_ckp
 cleanup:
 	if (metrics)
 		fclose(metrics);
+	*exit_code = rc == PP_OK ? PP_EXIT_OK
+		     : res && res->started ? PP_EXIT_FAILED
+		     : rc == PP_ERR_INVALID || rc == PP_ERR_STATE ? PP_EXIT_USAGE
+		     : pp_cli_exit_code(rc);
 	free(res);
 	return rc;
 }
@@ -349,7 +356,7 @@ int pp_cli_run_doc(pp_config_doc *doc, const char *output, int force, int quiet)
 	pp_registry *reg = pp_cli_registry();
 	pp_experiment *exp = NULL;
 	pp_error err = {0};
-	int rc;
+	int rc, code;
 
 	if (!reg) {
 		pp_config_doc_destroy(doc);
@@ -362,12 +369,12 @@ int pp_cli_run_doc(pp_config_doc *doc, const char *output, int force, int quiet)
 		pp_registry_destroy(reg);
 		return PP_EXIT_USAGE;
 	}
-	rc = run_experiment(exp, force, quiet, NULL, &err);
+	rc = run_experiment(exp, force, quiet, NULL, &code, &err);
 	if (rc)
 		fprintf(stderr, "phasepinn: %s\n", err.message);
 	pp_experiment_destroy(exp);
 	pp_registry_destroy(reg);
-	return pp_cli_exit_code(rc);
+	return code;
 }
 
 int pp_cli_run_file(const char *file, const char *output, int force, int quiet)
@@ -422,7 +429,7 @@ int pp_cli_resume(int argc, char **argv)
 	const char *text;
 	char name[4200];
 	size_t len;
-	int quiet = 0, rc;
+	int quiet = 0, rc, code;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quiet") == 0)
@@ -474,14 +481,18 @@ int pp_cli_resume(int argc, char **argv)
 	/* The steps after this checkpoint are redone; newer (bad) files go. */
 	if (!rc)
 		rc = pp_ckpt_prune(dir, exp->checkpoint_keep, ckpt->step, &err);
+	/* A checkpoint that cannot be resumed (wrong experiment, a plugin
+	 * without hooks) is the user's to sort out: 2; a failure while
+	 * training on: 1. */
+	code = PP_EXIT_USAGE;
 	if (!rc)
-		rc = run_experiment(exp, 0, quiet, ckpt, &err);
+		rc = run_experiment(exp, 0, quiet, ckpt, &code, &err);
 	if (rc && err.message[0])
 		fprintf(stderr, "phasepinn: %s\n", err.message);
 	pp_experiment_destroy(exp);
 	pp_registry_destroy(reg);
 	pp_ckpt_free(ckpt);
-	return rc == PP_ERR_INVALID || rc == PP_ERR_STATE ? PP_EXIT_USAGE : pp_cli_exit_code(rc);
+	return rc ? code : PP_EXIT_OK;
 }
 
 int pp_cli_check(int argc, char **argv)

@@ -268,6 +268,10 @@ static void test_plugin_error_mid_run_leaves_a_consistent_run_dir(void)
 	/* the final observation passes, finish() fails */
 	CU_ASSERT_EQUAL(run_failing("out_fail_end", "fail_at: -1"), 1);
 	assert_consistent_failed_run("out_fail_end", "failing on purpose at the end", 36);
+	/* A plugin's own error status mid-run is still the run's failure (1),
+	 * not an invalid experiment (2). */
+	CU_ASSERT_EQUAL(run_failing("out_fail_plugin", "fail_at: 5, status: plugin"), 1);
+	assert_consistent_failed_run("out_fail_plugin", "failing on purpose at step 5", 5);
 }
 
 /* A plugin that cannot be loaded stops everything before the run directory
