@@ -404,10 +404,12 @@ int pp_cli_bench(int argc, char **argv)
 	flops = step_flops(&a, 2);
 	gflops = flops / sec / 1e9;
 	peak = gemm_rate(&a, 2, batch);
-	printf("pde=%s width=%ld depth=%ld points=%ld steps=%ld threads=%ld precision=%s params=%zu "
-	       "batch_points=%ld sec_per_step=%.6f gflops=%.2f dgemm_gflops=%.2f dgemm_fraction=%.3f",
-	       a.pde, a.width, a.depth, a.points, a.steps, a.threads, PP_REAL_NAME, params, batch, sec,
-	       gflops, peak, peak > 0 ? gflops / peak : NAN);
+	printf("pde=%s width=%ld depth=%ld points=%ld steps=%ld threads=%ld precision=%s blas=%s "
+	       "params=%zu batch_points=%ld sec_per_step=%.6f gflops=%.2f dgemm_gflops=%.2f "
+	       "dgemm_fraction=%.3f",
+	       a.pde, a.width, a.depth, a.points, a.steps, a.threads, PP_REAL_NAME,
+	       openblas_get_corename(), params, batch, sec, gflops, peak,
+	       peak > 0 ? gflops / peak : NAN);
 	if (a.torch) {
 		double torch = run_torch(&a);
 		printf(" torch_sec_per_step=%.6f speedup=%.2f", torch, torch / sec);

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cblas.h>
+
 #include <phasepinn/output.h>
 
 #include "core/checkpoint.h"
@@ -97,6 +99,10 @@ static int write_summary(const pp_experiment *exp, const pp_train_result *res,
 		fputs("null", f);
 	fprintf(f, ",\n  \"version\": \"%s\",\n  \"precision\": \"%s\",\n  \"threads\": %d,\n  \"seed\": %lu,\n",
 		PP_VERSION, PP_REAL_NAME, exp->threads, exp->seed);
+	/* results are reproducible for a thread count and a BLAS kernel set */
+	fputs("  \"blas_kernels\": ", f);
+	json_string(f, openblas_get_corename());
+	fputs(",\n", f);
 	fputs("  \"pde\": ", f);
 	json_string(f, exp->pde_plugin->name);
 	fputs(",\n  \"weighting\": ", f);

@@ -23,6 +23,20 @@ static void test_help_and_version_exit_zero(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "phasepinn 0."));
 }
 
+/* OpenBLAS's SSE3 fallback kernels are replaced when the CPU can do better
+ * (see choose_blas_kernels in core/cli/main.c); an explicit choice stays. */
+static void test_blas_kernels_fit_the_cpu(void)
+{
+	int avx2 = pp_shell("grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo") == 0;
+
+	CU_ASSERT_EQUAL(pp_shell("OPENBLAS_CORETYPE=Prescott \"$PP_TEST_EXE\" --version"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "OpenBLAS Prescott kernels"));
+	CU_ASSERT_EQUAL(pp_shell("unset OPENBLAS_CORETYPE; \"$PP_TEST_EXE\" --version"), 0);
+	if (avx2)
+		CU_ASSERT_PTR_NULL(strstr(pp_shell_output, "Prescott"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, " kernels)"));
+}
+
 static void test_usage_errors_exit_two(void)
 {
 	CU_ASSERT_EQUAL(pp_shell_cli("%s", ""), 2);
@@ -78,6 +92,7 @@ static void test_run_writes_config_metrics_and_summary(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"status\": \"completed\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"optimizer\": \"lbfgs\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"blas_kernels\": \""));
 	CU_ASSERT_TRUE(pp_shell_exists("out_tiny/weights_residual.csv"));
 	/* a second run into the same directory needs --force */
 	CU_ASSERT_EQUAL(pp_shell_cli("run tiny.yaml --quiet"), 2);
@@ -320,6 +335,7 @@ int main(void)
 {
 	static const pp_test_case cases[] = {
 		{"help and version exit zero", test_help_and_version_exit_zero},
+		{"BLAS kernels fit the CPU", test_blas_kernels_fit_the_cpu},
 		{"usage errors exit two", test_usage_errors_exit_two},
 		{"plugins lists every kind", test_plugins_lists_every_kind},
 		{"check accepts valid and rejects invalid files", test_check_accepts_valid_and_rejects_invalid_files},
