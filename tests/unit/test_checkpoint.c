@@ -255,13 +255,13 @@ static char *summary_results(const char *run)
 	return out;
 }
 
-static void assert_same_as_reference(const char *run)
+static void assert_same_run(const char *ref, const char *run)
 {
 	char a[256], b[256];
 	char *x, *y;
 	size_t nx = 0, ny = 0;
 
-	snprintf(a, sizeof a, "reference/parameters.txt");
+	snprintf(a, sizeof a, "%s/parameters.txt", ref);
 	snprintf(b, sizeof b, "%s/parameters.txt", run);
 	x = pp_shell_read(a, &nx);
 	y = pp_shell_read(b, &ny);
@@ -270,13 +270,13 @@ static void assert_same_as_reference(const char *run)
 	CU_ASSERT(nx == ny && memcmp(x, y, nx) == 0);
 	free(x);
 	free(y);
-	x = metrics_without_time("reference");
+	x = metrics_without_time(ref);
 	y = metrics_without_time(run);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(y);
 	CU_ASSERT_STRING_EQUAL(x, y);
 	free(x);
 	free(y);
-	x = summary_results("reference");
+	x = summary_results(ref);
 	y = summary_results(run);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(y);
 	CU_ASSERT_STRING_EQUAL(x, y);
@@ -285,8 +285,13 @@ static void assert_same_as_reference(const char *run)
 	free(y);
 	CU_ASSERT_EQUAL(pp_shell("grep -c '\"status\": \"completed\"' %s/summary.json", run), 0);
 	/* Other files whole: per-point weights and phases. */
-	CU_ASSERT_EQUAL(pp_shell("cmp reference/weights_residual.csv %s/weights_residual.csv && "
-				 "cmp reference/phases.txt %s/phases.txt", run, run), 0);
+	CU_ASSERT_EQUAL(pp_shell("cmp %s/weights_residual.csv %s/weights_residual.csv && "
+				 "cmp %s/phases.txt %s/phases.txt", ref, run, ref, run), 0);
+}
+
+static void assert_same_as_reference(const char *run)
+{
+	assert_same_run("reference", run);
 }
 
 static int reference_done;
@@ -300,15 +305,21 @@ static void run_reference(void)
 	reference_done = 1;
 }
 
-/* Start the run into @run, wait until metrics.csv has the row of @step,
- * send @signal.  Busy-polls so the signal lands between checkpoints. */
-static int interrupt_at(const char *run, long step, const char *signal)
+/* Start @file's run into @run, wait until metrics.csv has the row of
+ * @step, send @signal.  Busy-polls so the signal lands between
+ * checkpoints. */
+static int interrupt_file_at(const char *file, const char *run, long step, const char *signal)
 {
-	return pp_shell_cli("run exp.yaml --output %s --quiet & pid=$!; "
+	return pp_shell("\"$PP_TEST_EXE\" run %s --output %s --quiet & pid=$!; "
 			"while ! grep -q '^%ld,' %s/metrics.csv 2>/dev/null; do "
 			"  kill -0 $pid 2>/dev/null || break; done; "
 			"kill -%s $pid; wait $pid",
-			run, step, run, signal);
+			file, run, step, run, signal);
+}
+
+static int interrupt_at(const char *run, long step, const char *signal)
+{
+	return interrupt_file_at("exp.yaml", run, step, signal);
 }
 
 static void test_kill_9_between_checkpoints_then_resume(void)
@@ -353,6 +364,40 @@ static void test_corrupted_checkpoint_falls_back_to_the_previous(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "checksum mismatch"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "trying the previous checkpoint"));
 	assert_same_as_reference("corrupt");
+}
+
+/* The other weighting schemes (SA's trainable weights and random stream,
+ * causal's schedule, GradNorm's running term weights) and the stateless
+ * analyzers, on Allen-Cahn (periodic embedding), Adam then SGD with
+ * momentum, on two threads. */
+static void test_every_weighting_scheme_resumes_exactly(void)
+{
+	static const char *const schemes[] = {"sa", "causal", "gradnorm"};
+	char yaml[2048], file[64], ref[64], run[64];
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(yaml, sizeof yaml,
+			 "seed: 5\nthreads: 2\npde:\n  type: allen_cahn\n  terms:\n"
+			 "    residual: {points: 300}\n    initial: {points: 64}\n"
+			 "network:\n  layers: [12, 12]\nsampling:\n  resample_every: 200\n"
+			 "weighting:\n  type: %s\n"
+			 "stages:\n  - optimizer: adam\n    iterations: 400\n"
+			 "  - optimizer: sgd\n    iterations: 300\n    lr: 1.0e-5\n    momentum: 0.9\n"
+			 "analyzers:\n  - {type: snr, every: 10}\n  - {type: phases, every: 10}\n"
+			 "  - {type: homogeneity, every: 50}\n  - {type: information, every: 100}\n"
+			 "logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 100\n",
+			 schemes[i]);
+		snprintf(file, sizeof file, "%s.yaml", schemes[i]);
+		snprintf(ref, sizeof ref, "ref_%s", schemes[i]);
+		snprintf(run, sizeof run, "killed_%s", schemes[i]);
+		pp_shell_write(file, yaml);
+		if (pp_shell_cli("run %s --output %s --quiet", file, ref) != 0)
+			printf("\n%s\n", pp_shell_output);
+		/* killed in the SGD stage: its momentum comes from the checkpoint */
+		CU_ASSERT_EQUAL(interrupt_file_at(file, run, 560, "9"), 128 + 9);
+		CU_ASSERT_EQUAL(pp_shell_cli("resume %s --quiet", run), 0);
+		assert_same_run(ref, run);
+	}
 }
 
 static void test_divergence_keeps_the_last_good_checkpoint(void)
@@ -438,6 +483,7 @@ int main(void)
 		{"kill -9 between checkpoints, then resume", test_kill_9_between_checkpoints_then_resume},
 		{"SIGINT in an L-BFGS stage checkpoints, then resumes", test_sigint_in_lbfgs_stage_checkpoints_then_resumes},
 		{"corrupted checkpoint falls back to the previous", test_corrupted_checkpoint_falls_back_to_the_previous},
+		{"every weighting scheme resumes exactly", test_every_weighting_scheme_resumes_exactly},
 		{"divergence keeps the last good checkpoint", test_divergence_keeps_the_last_good_checkpoint},
 		{"plugin without hooks refuses to resume", test_plugin_without_hooks_refuses_to_resume},
 		{"resume errors and --force", test_resume_errors_and_force},
