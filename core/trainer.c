@@ -55,6 +55,10 @@ typedef struct trainer {
 				       evaluations inside the step must not clobber */
 	int want_chunks;
 	int n_chunks;               /* 0: one per point (per-sample statistics) */
+	size_t *chunk_start;        /* chunk c of the interior term: points
+				       [chunk_start[c], chunk_start[c + 1]) */
+	pp_batch *chunk_batch;      /* chunk mode: one chunk at a time */
+	pp_real *chunk_out;         /* its outputs, n_channels × chunk */
 	int stats_due;              /* an analyzer reads the statistics this step */
 	pp_batch *sample_batch;     /* per-sample mode: one point at a time */
 	double *chunk_sum, *chunk_sumsq;
@@ -95,9 +99,7 @@ static int sample_points(trainer *t, term_run *tr, pp_error *err)
 	return PP_OK;
 }
 
-/* Cut n points into batches: n_chunks equal chunks for the chunked interior
- * term, otherwise pieces of at most batch_points. */
-static int plan_batches(term_run *tr, size_t n_batches, pp_error *err)
+static int alloc_plan(term_run *tr, size_t n_batches, pp_error *err)
 {
 	tr->n_batches = n_batches;
 	tr->start = calloc(n_batches, sizeof *tr->start);
@@ -106,11 +108,53 @@ static int plan_batches(term_run *tr, size_t n_batches, pp_error *err)
 	tr->pair_batches = calloc(n_batches, sizeof *tr->pair_batches);
 	if (!tr->start || !tr->len || !tr->batches || !tr->pair_batches)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory planning batches");
-	for (size_t b = 0; b < n_batches; b++) {
+	return PP_OK;
+}
+
+/* Cut a term's n points into batches of at most @batch_points. */
+static int plan_batches(term_run *tr, size_t batch_points, pp_error *err)
+{
+	size_t n_batches = (tr->n + batch_points - 1) / batch_points;
+	int rc = alloc_plan(tr, n_batches, err);
+
+	for (size_t b = 0; !rc && b < n_batches; b++) {
 		tr->start[b] = tr->n * b / n_batches;
 		tr->len[b] = tr->n * (b + 1) / n_batches - tr->start[b];
 	}
-	return PP_OK;
+	return rc;
+}
+
+/* The interior term when analyzers read gradient statistics: K equal chunks
+ * (the statistics' samples), and batches of whole chunks, as many as fit in
+ * @batch_points (at least one), so that ordinary steps run large batches on
+ * every thread and a statistics step finds each chunk inside one batch. */
+static int plan_chunked_batches(trainer *t, term_run *tr, size_t batch_points, pp_error *err)
+{
+	size_t K = (size_t)t->n_chunks, longest = 0, per, n_batches;
+	int rc;
+
+	t->chunk_start = calloc(K + 1, sizeof *t->chunk_start);
+	if (!t->chunk_start)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory planning chunks");
+	for (size_t c = 0; c <= K; c++)
+		t->chunk_start[c] = tr->n * c / K;
+	for (size_t c = 0; c < K; c++)
+		if (t->chunk_start[c + 1] - t->chunk_start[c] > longest)
+			longest = t->chunk_start[c + 1] - t->chunk_start[c];
+	per = batch_points / longest ? batch_points / longest : 1;
+	n_batches = (K + per - 1) / per;
+	rc = alloc_plan(tr, n_batches, err);
+	for (size_t b = 0; !rc && b < n_batches; b++) {
+		size_t end = (b + 1) * per < K ? (b + 1) * per : K;
+		tr->start[b] = t->chunk_start[b * per];
+		tr->len[b] = t->chunk_start[end] - tr->start[b];
+	}
+	if (!rc)
+		rc = pp_batch_create(t->net, longest, tr->n_channels, tr->info->channels,
+				     &t->chunk_batch, err);
+	if (!rc && !(t->chunk_out = calloc((size_t)tr->n_channels * longest, sizeof *t->chunk_out)))
+		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for a gradient chunk");
+	return rc;
 }
 
 static pp_real *alloc_reals(size_t n)
@@ -154,17 +198,20 @@ static int setup_term(trainer *t, int k, pp_error *err)
 	for (size_t i = 0; i < n; i++)
 		tr->w[i] = tr->lambda[i] = 1;
 	if (k == t->interior && t->want_chunks && t->n_chunks > 0) {
-		n_batches = (size_t)t->n_chunks;
-		if (n < n_batches)
+		if (n < (size_t)t->n_chunks)
 			return pp_error_set(err, PP_ERR_CONFIG,
 					    "term '%s' has %zu points, fewer than the %d gradient chunks the analyzers asked for",
 					    tr->info->name, n, t->n_chunks);
+		if (tr->paired)
+			return pp_error_set(err, PP_ERR_CONFIG,
+					    "gradient statistics do not support a paired interior term");
+		rc = plan_chunked_batches(t, tr, (size_t)exp->batch_points, err);
 	} else {
-		n_batches = (n + (size_t)exp->batch_points - 1) / (size_t)exp->batch_points;
+		rc = plan_batches(tr, (size_t)exp->batch_points, err);
 	}
-	rc = plan_batches(tr, n_batches, err);
 	if (rc)
 		return rc;
+	n_batches = tr->n_batches;
 	for (size_t b = 0; b < n_batches; b++) {
 		rc = pp_batch_create(t->net, tr->len[b], tr->n_channels, tr->info->channels,
 				     &tr->batches[b], err);
@@ -330,6 +377,9 @@ static void trainer_teardown(trainer *t)
 	free(t->chunk_sum);
 	free(t->chunk_sumsq);
 	free(t->config_text);
+	free(t->chunk_start);
+	free(t->chunk_out);
+	pp_batch_destroy(t->chunk_batch);
 	pp_batch_destroy(t->sample_batch);
 }
 
@@ -435,18 +485,38 @@ static void add_scaled(pp_real *y, double a, const pp_real *x, size_t n)
 }
 
 /* The interior term chunk by chunk: g_int and the chunk statistics of
- * g_chunk = K·(chunk's share of tw·g_int) + other. */
+ * g_chunk = K·(chunk's share of tw·g_int) + other.  Each chunk is pushed
+ * through the network once more on its own (the batches hold larger
+ * pieces), its seed built from the residuals and Jacobians of the batched
+ * pass, so statistics cost one extra forward on the steps that read them. */
 static int backward_chunked(trainer *t, term_run *tr, pp_error *err)
 {
-	double tw = tr->st->term_weight, K = (double)tr->n_batches;
+	double tw = tr->st->term_weight, K = (double)t->n_chunks;
+	pp_real scale = (pp_real)(2.0 / (double)tr->n);
+	size_t S = (size_t)tr->n_channels, b = 0;
 	int rc;
 
 	memset(t->chunk_sum, 0, t->n_params * sizeof *t->chunk_sum);
 	memset(t->chunk_sumsq, 0, t->n_params * sizeof *t->chunk_sumsq);
-	for (size_t b = 0; b < tr->n_batches; b++) {
-		double share = (double)tr->n / ((double)tr->len[b] * K);
+	for (int c = 0; c < t->n_chunks; c++) {
+		size_t p0 = t->chunk_start[c], len = t->chunk_start[c + 1] - p0, off;
+		double share = (double)tr->n / ((double)len * K);
+		const pp_real *dr;
+
+		while (p0 >= tr->start[b] + tr->len[b])
+			b++;
+		off = p0 - tr->start[b];
+		dr = tr->dr + S * tr->start[b];
+		rc = pp_network_forward(t->net, t->chunk_batch, len, tr->x + p0 * (size_t)t->d,
+					t->chunk_out, err);
+		if (rc)
+			return rc;
+		for (size_t ch = 0; ch < S; ch++)
+			for (size_t i = 0; i < len; i++)
+				t->seed[ch * len + i] = scale * tr->w[p0 + i] * tr->r[p0 + i] *
+							dr[ch * tr->len[b] + off + i];
 		memset(t->chunk_grad, 0, t->n_params * sizeof *t->chunk_grad);
-		rc = backward_batch(t, tr, b, t->chunk_grad, err);
+		rc = pp_network_backward(t->net, t->chunk_batch, t->seed, t->chunk_grad, err);
 		if (rc)
 			return rc;
 		for (size_t j = 0; j < t->n_params; j++) {
