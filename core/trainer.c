@@ -912,6 +912,18 @@ typedef struct hooks {
 	int (*load)(void *, const void *, size_t, pp_error *);
 } hooks;
 
+static hooks pde_hooks(const pp_experiment *exp)
+{
+	const pp_pde_ops *o = exp->pde_ops;
+	hooks h = {"pde", exp->pde_plugin->name, exp->pde_state, NULL, NULL};
+
+	if (PP_OPS_HAS(o, pp_pde_ops, load)) {
+		h.save = o->save;
+		h.load = o->load;
+	}
+	return h;
+}
+
 static hooks weighting_hooks(const pp_experiment *exp)
 {
 	const pp_weighting_ops *o = exp->weighting_ops;
@@ -964,6 +976,10 @@ int pp_train_unresumable(const pp_experiment *exp, char *buf, size_t size)
 
 	if (size)
 		buf[0] = '\0';
+	{
+		hooks h = pde_hooks(exp);
+		append_name(buf, size, &n, &h);
+	}
 	for (int s = 0; s < exp->n_stages; s++) {
 		hooks h = optimizer_hooks(&exp->stages[s], NULL);
 		append_name(buf, size, &n, &h);
@@ -1028,6 +1044,7 @@ static int load_plugin(const pp_ckpt *c, uint32_t tag, uint32_t index, const hoo
 #define TAG_TERM PP_CKPT_TAG("TERM")
 #define TAG_OPTM PP_CKPT_TAG("OPTM")
 #define TAG_WGHT PP_CKPT_TAG("WGHT")
+#define TAG_PDE PP_CKPT_TAG("PDE_")
 #define TAG_ANLZ PP_CKPT_TAG("ANLZ")
 
 /* The resolved configuration as text, once, for every checkpoint. */
@@ -1099,6 +1116,10 @@ static int save_checkpoint(trainer *t, long step, int s, long i, const struct ti
 	if (!rc) {
 		hooks h = weighting_hooks(exp);
 		rc = save_plugin(&w, TAG_WGHT, 0, &h, err);
+	}
+	if (!rc) {
+		hooks h = pde_hooks(exp);
+		rc = save_plugin(&w, TAG_PDE, 0, &h, err);
 	}
 	for (int a = 0; a < exp->n_analyzers && !rc; a++) {
 		hooks h = analyzer_hooks(exp, a);
@@ -1189,7 +1210,11 @@ static int restore(trainer *t, const pp_ckpt *c, pp_train_result *res, int *stag
 		pair_points(t, tr);
 	}
 	{
-		hooks h = weighting_hooks(exp);
+		hooks h = pde_hooks(exp);
+		rc = load_plugin(c, TAG_PDE, 0, &h, err);
+		if (rc)
+			return rc;
+		h = weighting_hooks(exp);
 		rc = load_plugin(c, TAG_WGHT, 0, &h, err);
 		if (rc)
 			return rc;

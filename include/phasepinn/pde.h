@@ -111,6 +111,12 @@ typedef struct pp_pde_ops {
 	int (*residual)(void *state, const pp_residual_args *args, pp_error *err);
 	/* Optional (NULL): reference solution on @grid into u[grid size]. */
 	int (*reference)(void *state, const pp_grid *grid, double *u, pp_error *err);
+	/* Optional (NULL): checkpoint hooks, as for the other kinds (see
+	 * optimizer.h).  A PDE whose state is only its coefficients says so
+	 * with pp_stateless_save / pp_stateless_load (plugin.h); without them
+	 * `phasepinn resume` refuses runs that use it. */
+	int (*save)(void *state, void *buf, size_t *size, pp_error *err);
+	int (*load)(void *state, const void *buf, size_t size, pp_error *err);
 } pp_pde_ops;
 
 /* Number of points of @grid (0 on overflow). */

@@ -15,7 +15,9 @@
 #ifndef PHASEPINN_PLUGIN_H
 #define PHASEPINN_PLUGIN_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <phasepinn/error.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,6 +63,35 @@ typedef struct pp_plugin {
 	((ops)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 const char *pp_kind_name(pp_kind kind);
+
+/* Checkpoint hooks for a plugin that keeps nothing between steps but its
+ * configuration and scratch space: it saves zero bytes and accepts only zero
+ * bytes back.  Every ops table with state (optimizer, weighting, analyzer,
+ * pde) has optional save/load members; leaving them NULL makes `phasepinn
+ * resume` refuse a run that uses the plugin, since the core cannot know that
+ * nothing would be lost.  So a stateless plugin says so:
+ *
+ *     .save = pp_stateless_save,
+ *     .load = pp_stateless_load,
+ */
+static inline int pp_stateless_save(void *state, void *buf, size_t *size, pp_error *err)
+{
+	(void)state;
+	(void)buf;
+	(void)err;
+	*size = 0;
+	return PP_OK;
+}
+
+static inline int pp_stateless_load(void *state, const void *buf, size_t size, pp_error *err)
+{
+	(void)state;
+	(void)buf;
+	if (size != 0)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "expected no saved state, found %zu bytes", size);
+	return PP_OK;
+}
 
 #ifdef __cplusplus
 }

@@ -7,8 +7,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "plugins/common/stateless.h"
-
 typedef struct adam_snr {
 	double eps;
 	size_t n;

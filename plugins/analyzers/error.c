@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "plugins/common/stateless.h"
-
 typedef struct error_an {
 	pp_grid grid;
 	size_t n;

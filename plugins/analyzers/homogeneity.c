@@ -13,8 +13,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "plugins/common/stateless.h"
-
 typedef struct homogeneity {
 	int dims;
 	long bins[2];

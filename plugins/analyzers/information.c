@@ -21,8 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugins/common/stateless.h"
-
 #define MAX_LAYERS 64
 
 typedef struct information {

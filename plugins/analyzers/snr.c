@@ -17,8 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "plugins/common/stateless.h"
-
 #define MAX_LAYER_COLUMNS 64
 
 typedef struct snr {

@@ -441,6 +441,8 @@ static const pp_pde_ops allen_cahn_ops = {
 	.describe = ac_describe,
 	.residual = ac_residual,
 	.reference = ac_reference,
+	.save = pp_stateless_save,
+	.load = pp_stateless_load,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_PDE, "allen_cahn",

@@ -210,6 +210,8 @@ static const pp_pde_ops burgers_ops = {
 	.describe = burgers_describe,
 	.residual = burgers_residual,
 	.reference = burgers_reference,
+	.save = pp_stateless_save,
+	.load = pp_stateless_load,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_PDE, "burgers",

@@ -128,6 +128,8 @@ static const pp_pde_ops heat_ops = {
 	.describe = heat_describe,
 	.residual = heat_residual,
 	.reference = heat_reference,
+	.save = pp_stateless_save,
+	.load = pp_stateless_load,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_PDE, "heat", "1-D heat equation u_t = kappa u_xx, exact reference",

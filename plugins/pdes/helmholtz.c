@@ -123,6 +123,8 @@ static const pp_pde_ops helmholtz_ops = {
 	.describe = helmholtz_describe,
 	.residual = helmholtz_residual,
 	.reference = helmholtz_reference,
+	.save = pp_stateless_save,
+	.load = pp_stateless_load,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_PDE, "helmholtz",

@@ -5,8 +5,6 @@
  * trainer that reuses them). */
 #include <phasepinn/phasepinn.h>
 
-#include "plugins/common/stateless.h"
-
 static int none_create(const pp_config *cfg, const pp_problem *problem, void **state,
 		       pp_error *err)
 {

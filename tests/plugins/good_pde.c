@@ -52,6 +52,8 @@ static const pp_pde_ops toy_ops = {
 	.destroy = toy_destroy,
 	.describe = toy_describe,
 	.residual = toy_residual,
+	.save = pp_stateless_save,
+	.load = pp_stateless_load,
 };
 
 #ifndef TOY_NAME
