@@ -58,6 +58,8 @@ static void usage(FILE *f)
 static void choose_blas_kernels(char **argv)
 {
 	const char *core = NULL;
+	char self[4096];
+	ssize_t n;
 
 	if (getenv("OPENBLAS_CORETYPE") || strcmp(openblas_get_corename(), "Prescott") != 0)
 		return;
@@ -67,9 +69,13 @@ static void choose_blas_kernels(char **argv)
 		core = "SkylakeX";
 	else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 		core = "Haswell";
-	if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0)
+	/* The program's real path, so that ps and pkill still see "phasepinn". */
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (!core || n <= 0 || (size_t)n >= sizeof self - 1 ||
+	    setenv("OPENBLAS_CORETYPE", core, 1) != 0)
 		return;
-	execv("/proc/self/exe", argv);
+	self[n] = '\0';
+	execv(self, argv);
 	unsetenv("OPENBLAS_CORETYPE");   /* exec failed: go on with what we have */
 }
 
