@@ -1,4 +1,5 @@
 /* phasepinn — `run`, `resume`, `check` and `plugins`. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -188,6 +189,48 @@ static int write_config_copy(const pp_experiment *exp, pp_error *err)
 	return pp_atomic_commit(&af, err);
 }
 
+/* Does @name end with @suffix? */
+static int ends_with(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+
+	return n >= k && strcmp(name + n - k, suffix) == 0;
+}
+
+/* Delete from @dir (and @dir/figures) the files an earlier run left that
+ * this one may not write again: a stale prediction.csv or phases.txt would
+ * otherwise be drawn and reported as this run's.  Only names phasepinn
+ * writes are touched; anything else in the directory stays. */
+static int clear_previous_run(const char *dir, pp_error *err)
+{
+	static const char *const names[] = {"summary.json", "metrics.csv", "config.yaml",
+					    "parameters.txt", "report.md", "prediction.csv",
+					    "phases.txt", NULL};
+	char sub[4096], path[4200];
+	struct dirent *e;
+	DIR *d;
+
+	for (int i = 0; names[i]; i++)
+		if (pp_path_join(path, sizeof path, dir, names[i], err) == PP_OK &&
+		    unlink(path) != 0 && errno != ENOENT)
+			return pp_error_set(err, PP_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
+	for (int pass = 0; pass < 2; pass++) {
+		if (pp_path_join(sub, sizeof sub, dir, pass ? "figures" : ".", err) != PP_OK)
+			return err->code;
+		if (!(d = opendir(sub)))
+			continue;
+		while ((e = readdir(d)) != NULL) {
+			int ours = pass ? ends_with(e->d_name, ".png") || ends_with(e->d_name, ".gp")
+					: strncmp(e->d_name, "weights_", 8) == 0 &&
+						  ends_with(e->d_name, ".csv");
+			if (ours && snprintf(path, sizeof path, "%s/%s", sub, e->d_name) < (int)sizeof path)
+				unlink(path);
+		}
+		closedir(d);
+	}
+	return PP_OK;
+}
+
 /* A run directory that already holds a run is only reused with --force,
  * and then its old checkpoints go (resume must not pick them up). */
 static int prepare_run_dir(const char *dir, int force, pp_error *err)
@@ -205,7 +248,11 @@ static int prepare_run_dir(const char *dir, int force, pp_error *err)
 				    "%s already holds a run; pass --force to overwrite it, phasepinn resume %s to continue it, or choose another output: / --output",
 				    dir, dir);
 	rc = pp_mkdir_p(dir, err);
-	return rc ? rc : pp_ckpt_remove_all(dir, err);
+	if (!rc)
+		rc = pp_ckpt_remove_all(dir, err);
+	if (!rc && force)
+		rc = clear_previous_run(dir, err);
+	return rc;
 }
 
 /* metrics.csv of a resumed run: cut back to what it held at the checkpoint

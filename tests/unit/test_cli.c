@@ -101,6 +101,24 @@ static void test_run_writes_config_metrics_and_summary(void)
 	CU_ASSERT_TRUE(pp_shell_exists("out_tiny2/summary.json"));
 }
 
+/* --force starts over: files of the earlier run that this one does not
+ * write (here prediction.csv and the solution figure of an error analyzer
+ * the new run lacks) must not be reported as this run's. */
+static void test_force_clears_the_previous_run(void)
+{
+	pp_shell_write("stale.yaml", TINY "output: out_stale\nanalyzers:\n  - {type: error, every: 10}\n");
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run stale.yaml --quiet"), 0);
+	CU_ASSERT_TRUE(pp_shell_exists("out_stale/prediction.csv"));
+	pp_shell_write("out_stale/notes.txt", "mine\n");
+	pp_shell_write("fresh.yaml", TINY "output: out_stale\n");
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run fresh.yaml --quiet --force"), 0);
+	CU_ASSERT_FALSE(pp_shell_exists("out_stale/prediction.csv"));
+	CU_ASSERT_FALSE(pp_shell_exists("out_stale/figures/solution.png"));
+	CU_ASSERT_FALSE(pp_shell_exists("out_stale/figures/error.gp"));
+	CU_ASSERT_TRUE(pp_shell_exists("out_stale/summary.json"));
+	CU_ASSERT_TRUE(pp_shell_exists("out_stale/notes.txt"));   /* not ours: kept */
+}
+
 static void test_divergence_exits_one_with_failed_summary(void)
 {
 	char *text;
@@ -341,6 +359,7 @@ int main(void)
 		{"check accepts valid and rejects invalid files", test_check_accepts_valid_and_rejects_invalid_files},
 		{"invalid run writes nothing", test_invalid_run_writes_nothing},
 		{"run writes config, metrics and summary", test_run_writes_config_metrics_and_summary},
+		{"--force clears the previous run", test_force_clears_the_previous_run},
 		{"divergence exits one with a failed summary", test_divergence_exits_one_with_failed_summary},
 		{"reference writes a CSV with input names", test_reference_writes_a_csv_with_input_names},
 		{"compare runs variants and tabulates them", test_compare_runs_variants_and_tabulates_them},
