@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -189,6 +191,34 @@ static int write_config_copy(const pp_experiment *exp, pp_error *err)
 	return pp_atomic_commit(&af, err);
 }
 
+/* One process at a time in a run directory: an advisory lock on
+ * RUN_DIR/.phasepinn.lock, held until *fd is closed or the process ends
+ * (kill -9 included, so a dead run never leaves the directory locked). */
+static int lock_run_dir(const char *dir, int *fd, pp_error *err)
+{
+	char path[4096];
+	int rc = pp_mkdir_p(dir, err), e;
+
+	*fd = -1;
+	if (!rc)
+		rc = pp_path_join(path, sizeof path, dir, ".phasepinn.lock", err);
+	if (rc)
+		return rc;
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return pp_error_set(err, PP_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return PP_OK;
+	e = errno;
+	close(*fd);
+	*fd = -1;
+	if (e == EWOULDBLOCK)
+		return pp_error_set(err, PP_ERR_CONFIG,
+				    "%s is in use by another phasepinn process; wait for it to end or choose another output: / --output",
+				    dir);
+	return pp_error_set(err, PP_ERR_IO, "cannot lock %s: %s", path, strerror(e));
+}
+
 /* Does @name end with @suffix? */
 static int ends_with(const char *name, const char *suffix)
 {
@@ -306,12 +336,15 @@ static int run_experiment(pp_experiment *exp, int force, int quiet, const pp_ckp
 	char path[4096], lost[512];
 	FILE *metrics = NULL;
 	const char *status;
-	int rc;
+	int rc, lock = -1;
 
 	*exit_code = PP_EXIT_FAILED;
 	if (!res)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	rc = resume ? PP_OK : prepare_run_dir(exp->run_dir, force, err);
+	/* (resume holds the lock already) */
+	rc = resume ? PP_OK : lock_run_dir(exp->run_dir, &lock, err);
+	if (!rc && !resume)
+		rc = prepare_run_dir(exp->run_dir, force, err);
 	if (!rc && !resume)
 		rc = write_config_copy(exp, err);
 	if (!rc)
@@ -367,6 +400,8 @@ static int run_experiment(pp_experiment *exp, int force, int quiet, const pp_ckp
 cleanup:
 	if (metrics)
 		fclose(metrics);
+	if (lock >= 0)
+		close(lock);
 	*exit_code = rc == PP_OK ? PP_EXIT_OK
 		     : res && res->started ? PP_EXIT_FAILED
 		     : rc == PP_ERR_INVALID || rc == PP_ERR_STATE ? PP_EXIT_USAGE
@@ -482,7 +517,7 @@ int pp_cli_resume(int argc, char **argv)
 	const char *text;
 	char name[4200];
 	size_t len;
-	int quiet = 0, rc, code;
+	int quiet = 0, rc, code, lock = -1;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quiet") == 0)
@@ -531,7 +566,10 @@ int pp_cli_resume(int argc, char **argv)
 		if (src && len > 0 && src[len - 1] == '\0')
 			exp->path = src;
 	}
-	/* The steps after this checkpoint are redone; newer (bad) files go. */
+	/* Nobody else may write here while this resumes; then the steps after
+	 * this checkpoint are redone and newer (bad) files go. */
+	if (!rc)
+		rc = lock_run_dir(dir, &lock, &err);
 	if (!rc)
 		rc = pp_ckpt_prune(dir, exp->checkpoint_keep, ckpt->step, &err);
 	/* A checkpoint that cannot be resumed (wrong experiment, a plugin
@@ -542,6 +580,8 @@ int pp_cli_resume(int argc, char **argv)
 		rc = run_experiment(exp, 0, quiet, ckpt, &code, &err);
 	if (rc && err.message[0])
 		fprintf(stderr, "phasepinn: %s\n", err.message);
+	if (lock >= 0)
+		close(lock);
 	pp_experiment_destroy(exp);
 	pp_registry_destroy(reg);
 	pp_ckpt_free(ckpt);

@@ -446,6 +446,36 @@ static void test_plugin_without_hooks_refuses_to_resume(void)
 				      "analyzer 'counter' has no checkpoint hooks"));
 }
 
+/* While a run writes a directory, neither another run (even with --force)
+ * nor a resume may touch it; once it ends (here: kill -9) the directory is
+ * free again, since the lock dies with the process. */
+static void test_a_busy_run_directory_is_refused(void)
+{
+	char *summary;
+
+	pp_shell_write("busy.yaml",
+		       "pde:\n  type: burgers\n  terms:\n    residual: {points: 400}\n"
+		       "network:\n  layers: [16, 16]\nstages:\n  - optimizer: adam\n    iterations: 3000\n"
+		       "logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 50\n");
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" run busy.yaml --output busy --quiet & pid=$!; "
+				 "while ! grep -q '^100,' busy/metrics.csv 2>/dev/null; do "
+				 "  kill -0 $pid 2>/dev/null || break; done; "
+				 "\"$PP_TEST_EXE\" run busy.yaml --output busy --quiet --force; a=$?; "
+				 "\"$PP_TEST_EXE\" resume busy --quiet; b=$?; "
+				 "kill -0 $pid && echo still-running; kill -9 $pid; wait $pid; "
+				 "echo \"codes $a $b\""), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "busy is in use by another phasepinn process"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "still-running"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "codes 2 2"));
+	/* the refused attempts changed nothing: the run resumes and completes */
+	CU_ASSERT_EQUAL(pp_shell_cli("resume busy --quiet"), 0);
+	summary = pp_shell_read("busy/summary.json", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(summary);
+	CU_ASSERT_PTR_NOT_NULL(strstr(summary, "\"status\": \"completed\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(summary, "\"steps\": 3000"));
+	free(summary);
+}
+
 static void test_resume_errors_and_force(void)
 {
 	CU_ASSERT_EQUAL(pp_shell_cli("resume"), 2);
@@ -486,6 +516,7 @@ int main(void)
 		{"every weighting scheme resumes exactly", test_every_weighting_scheme_resumes_exactly},
 		{"divergence keeps the last good checkpoint", test_divergence_keeps_the_last_good_checkpoint},
 		{"plugin without hooks refuses to resume", test_plugin_without_hooks_refuses_to_resume},
+		{"a busy run directory is refused", test_a_busy_run_directory_is_refused},
 		{"resume errors and --force", test_resume_errors_and_force},
 		{NULL, NULL}};
 
