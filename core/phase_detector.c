@@ -162,6 +162,39 @@ static void smooth(pp_phase_detector *d, double mu, double sigma)
 	d->recent[d->recent_count++ % PP_PHASE_MAX_RISE] = d->snr;
 }
 
+static int valid_phase(pp_phase phase)
+{
+	return phase == PP_PHASE_FITTING || phase == PP_PHASE_DIFFUSION ||
+	       phase == PP_PHASE_EQUILIBRIUM;
+}
+
+int pp_phase_detector_check(const pp_phase_detector *d, pp_error *err)
+{
+	int rc = pp_phase_params_check(&d->p, err), stored;
+
+	if (rc)
+		return rc;
+	if (d->samples < 0 || d->recent_count < 0 || d->recent_count > d->samples || d->run < 0)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "phase detector: negative or inconsistent sample counts");
+	if (!valid_phase(d->phase))
+		return pp_error_set(err, PP_ERR_INVALID, "phase detector: unknown phase %d",
+				    (int)d->phase);
+	if ((d->equilibrium_holds != 0 && d->equilibrium_holds != 1) ||
+	    (d->fitting_seen != 0 && d->fitting_seen != 1))
+		return pp_error_set(err, PP_ERR_INVALID, "phase detector: flags out of range");
+	if (d->n_transitions < 0)
+		return pp_error_set(err, PP_ERR_INVALID, "phase detector: negative transition count");
+	stored = d->n_transitions < PP_PHASE_MAX_TRANSITIONS ? d->n_transitions
+							     : PP_PHASE_MAX_TRANSITIONS;
+	for (int i = 0; i < stored; i++)
+		if (!valid_phase(d->transitions[i].phase) ||
+		    (i > 0 && d->transitions[i].step < d->transitions[i - 1].step))
+			return pp_error_set(err, PP_ERR_INVALID,
+					    "phase detector: transition %d is out of range or order", i);
+	return PP_OK;
+}
+
 pp_phase pp_phase_feed(pp_phase_detector *d, long step, double mu, double sigma)
 {
 	if (!(mu > 0) || !(sigma > 0) || !isfinite(mu) || !isfinite(sigma))

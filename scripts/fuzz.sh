@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzz the YAML experiment loader and the `phases` CSV reader with libFuzzer,
+# Fuzz the YAML experiment loader, the `phases` CSV reader and checkpoint
+# restoring with libFuzzer,
 # for a bounded time each (docs/hardening.md).
 #
 #   scripts/fuzz.sh [SECONDS]     seconds per harness (default 120, or FUZZ_SECONDS)
@@ -11,7 +12,8 @@
 # timeout stops it and leaves the input in FUZZ_BUILD_DIR/findings/; minimise
 # it with `HARNESS -minimize_crash=1 -runs=10000 FILE` and add it to
 # tests/data/fuzz/ (the unit tests replay every file there).  Exit status 1
-# when anything was found.  FUZZ_ARGS adds libFuzzer options.
+# when anything was found.  FUZZ_ARGS adds libFuzzer options; FUZZ_ONLY=NAME
+# runs one harness (fuzz_experiment, fuzz_phases_csv, fuzz_checkpoint).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -43,7 +45,11 @@ seed() {
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	cp tests/data/fuzz/*."$ext" "$dir"/ 2>/dev/null || true
-	if [ "$ext" = yaml ]; then
+	if [ "$ext" = ckpt ]; then
+		# checkpoints of the harness's own experiment, at every stage
+		PP_FUZZ_SEED_DIR="$dir" "$build_dir/tests/fuzz/$harness" >/dev/null 2>&1 ||
+			echo "fuzz: could not write $harness seeds" >&2
+	elif [ "$ext" = yaml ]; then
 		for f in configs/*.yaml configs/*/*.yaml; do
 			cp "$f" "$dir/$(echo "${f#configs/}" | tr / _)"
 		done
@@ -57,11 +63,12 @@ seed() {
 
 run() {
 	local harness=$1 ext=$2 dict=$3 corpus="$build_dir/corpus/$1" log="$build_dir/fuzz-$1.log"
+	[ -z "${FUZZ_ONLY:-}" ] || [ "$FUZZ_ONLY" = "$harness" ] || return 0
 	mkdir -p "$corpus" "$build_dir/findings"
 	echo "fuzz: $harness for ${seconds}s (log $log)"
 	local status=0
 	"$build_dir/tests/fuzz/$harness" -max_total_time="$seconds" \
-		-timeout=60 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+		-timeout=60 -rss_limit_mb=2048 -max_len="${max_len:-8192}" -print_final_stats=1 \
 		-dict="$dict" -artifact_prefix="$build_dir/findings/$harness-" \
 		${FUZZ_ARGS:-} "$corpus" "$(seed "$harness" "$ext")" >"$log" 2>&1 || status=$?
 	grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb|INFO: seed corpus)' "$log" || true
@@ -79,4 +86,5 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 found=0
 run fuzz_experiment yaml tests/fuzz/experiment.dict || found=1
 run fuzz_phases_csv csv tests/fuzz/phases_csv.dict || found=1
+max_len=131072 run fuzz_checkpoint ckpt tests/fuzz/checkpoint.dict || found=1
 exit "$found"

@@ -89,6 +89,11 @@ typedef struct pp_phase_detector {
 /* Parameters that make sense together: PP_OK, or PP_ERR_INVALID naming the
  * parameter in @err. */
 int pp_phase_params_check(const pp_phase_params *params, pp_error *err);
+/* A detector state read back from bytes (a checkpoint) is one the code can
+ * continue from: valid parameters, phases in range, counts and the ring
+ * buffer's position not negative, stored transitions in order.  PP_OK, or
+ * PP_ERR_INVALID naming the field. */
+int pp_phase_detector_check(const pp_phase_detector *d, pp_error *err);
 /* Start a detector in the fitting phase with no samples. */
 void pp_phase_init(pp_phase_detector *d, const pp_phase_params *params);
 /* Feed one sample (mu, sigma > 0; an SNR alone is mu = snr, sigma = 1) at

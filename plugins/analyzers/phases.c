@@ -169,6 +169,7 @@ static int phases_save(void *state, void *buf, size_t *size, pp_error *err)
 static int phases_load(void *state, const void *buf, size_t size, pp_error *err)
 {
 	phases *p = state;
+	pp_phase_detector saved;
 	uint32_t head[2];
 
 	if (size != sizeof head + sizeof p->detector)
@@ -177,7 +178,13 @@ static int phases_load(void *state, const void *buf, size_t size, pp_error *err)
 	if (head[0] != PHASES_MAGIC || head[1] != sizeof p->detector)
 		return pp_error_set(err, PP_ERR_INVALID,
 				    "phases: checkpoint from another version of the detector");
-	memcpy(&p->detector, (const char *)buf + sizeof head, sizeof p->detector);
+	memcpy(&saved, (const char *)buf + sizeof head, sizeof saved);
+	if (pp_phase_detector_check(&saved, err) != PP_OK)
+		return pp_error_prefix(err, "phases: checkpoint");
+	if (memcmp(&saved.p, &p->detector.p, sizeof saved.p) != 0)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "phases: checkpoint of a detector with other parameters");
+	p->detector = saved;
 	return PP_OK;
 }
 

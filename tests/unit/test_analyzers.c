@@ -3,6 +3,7 @@
  * `phasepinn phases`), entropy of known distributions, homogeneity of uniform
  * and concentrated weights. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -396,6 +397,24 @@ static void test_phases_analyzer_reports_steps_and_survives_a_checkpoint(void)
 			copy = create_from("phases", NULL, &problem, &doc, &err);
 			CU_ASSERT_EQUAL(ops->load(copy, buf, size, &err), PP_OK);
 			CU_ASSERT_NOT_EQUAL(ops->load(copy, buf, size - 1, &err), PP_OK);
+			{
+				/* well-formed but impossible states are refused, not
+				 * used as a ring-buffer index (found by fuzz_checkpoint) */
+				size_t at = 8 + offsetof(pp_phase_detector, recent_count);
+				long bad = -241, good;
+				memcpy(&good, buf + at, sizeof good);
+				memcpy(buf + at, &bad, sizeof bad);
+				CU_ASSERT_EQUAL(ops->load(copy, buf, size, &err), PP_ERR_INVALID);
+				CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "phase detector"));
+				memcpy(buf + at, &good, sizeof good);
+				at = 8 + offsetof(pp_phase_detector, p.window);
+				memcpy(&good, buf + at, sizeof good);
+				bad = good + 1;   /* a detector with another window */
+				memcpy(buf + at, &bad, sizeof bad);
+				CU_ASSERT_EQUAL(ops->load(copy, buf, size, &err), PP_ERR_INVALID);
+				memcpy(buf + at, &good, sizeof good);
+				CU_ASSERT_EQUAL(ops->load(copy, buf, size, &err), PP_OK);
+			}
 			free(buf);
 			ops->destroy(state);
 			state = copy;
