@@ -1164,6 +1164,34 @@ long pp_train_resume_offset(const pp_ckpt *ckpt, pp_error *err)
 	return st ? (long)st->metrics_offset : -2;
 }
 
+/* Points restored from a checkpoint lie in the PDE's box and every number
+ * of the term is finite: a checkpoint of this experiment always passes, and
+ * anything else must not reach the plugins as training data. */
+static int check_restored_term(const trainer *t, const term_run *tr, const pp_ckpt *c,
+			       pp_error *err)
+{
+	const pp_pde_info *pde = &t->exp->pde;
+
+	if (!isfinite(tr->st->term_weight) || tr->st->term_weight < 0)
+		goto bad;
+	for (size_t i = 0; i < tr->n; i++) {
+		for (int j = 0; j < t->d; j++) {
+			/* a few roundings of pp_real off the box are fine */
+			double x = (double)tr->x[i * (size_t)t->d + (size_t)j],
+			       slack = 8 * PP_REAL_EPSILON * (fabs(pde->lo[j]) + fabs(pde->hi[j]));
+			if (!(x >= pde->lo[j] - slack && x <= pde->hi[j] + slack))
+				goto bad;
+		}
+		if (!isfinite(tr->w[i]) || !isfinite(tr->lambda[i]))
+			goto bad;
+	}
+	return PP_OK;
+bad:
+	return pp_error_set(err, PP_ERR_INVALID,
+			    "%s: the points or weights of term '%s' are outside the domain or not finite",
+			    c->path, tr->info->name);
+}
+
 /* Put the trainer, the weighting and the analyzers where @c left them;
  * *stage, *stage_step, *step say where to go on.  The optimizer's state is
  * loaded by run_stage once it has created the optimizer. */
@@ -1188,6 +1216,10 @@ static int restore(trainer *t, const pp_ckpt *c, pp_train_result *res, int *stag
 	if (!p)
 		return err->code;
 	memcpy(pp_network_params(t->net), p, t->n_params * sizeof(pp_real));
+	for (size_t j = 0; j < t->n_params; j++)
+		if (!isfinite(pp_network_params(t->net)[j]))
+			return pp_error_set(err, PP_ERR_INVALID,
+					    "%s: parameter %zu is not finite", c->path, j);
 	p = section(c, TAG_RNG, 0, sizeof t->rng, "the sampler's random state", err);
 	if (!p)
 		return err->code;
@@ -1207,6 +1239,9 @@ static int restore(trainer *t, const pp_ckpt *c, pp_train_result *res, int *stag
 		memcpy(tr->w, q + nx * sizeof(pp_real), tr->n * sizeof(pp_real));
 		memcpy(tr->lambda, q + (nx + tr->n) * sizeof(pp_real), tr->n * sizeof(pp_real));
 		tr->st->term_weight = h.term_weight;
+		rc = check_restored_term(t, tr, c, err);
+		if (rc)
+			return rc;
 		pair_points(t, tr);
 	}
 	{

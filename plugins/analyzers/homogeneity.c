@@ -95,8 +95,10 @@ static long bin_index(const homogeneity *h, const pp_real *x)
 	long idx = 0;
 
 	for (int d = 0; d < h->dims; d++) {
-		long b = (long)(((double)x[d] - h->lo[d]) / (h->hi[d] - h->lo[d]) * (double)h->bins[d]);
-		b = b < 0 ? 0 : b >= h->bins[d] ? h->bins[d] - 1 : b;
+		double f = ((double)x[d] - h->lo[d]) / (h->hi[d] - h->lo[d]) * (double)h->bins[d];
+		/* clamp before converting: a point off the box (or NaN) must
+		 * not make the conversion undefined */
+		long b = f >= 0 ? (f < (double)h->bins[d] ? (long)f : h->bins[d] - 1) : 0;
 		idx = idx * h->bins[d] + b;
 	}
 	return idx;

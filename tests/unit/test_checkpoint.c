@@ -400,6 +400,42 @@ static void test_every_weighting_scheme_resumes_exactly(void)
 	}
 }
 
+/* A checkpoint that verifies (its CRC recomputed) but holds a point off the
+ * domain, as fuzz_checkpoint produced, is refused when restored: such
+ * numbers must not reach the plugins. */
+static void test_well_formed_checkpoint_with_bad_points_is_refused(void)
+{
+	char path[4096];
+	pp_ckpt *c = NULL;
+	pp_error err = {0};
+	const unsigned char *term;
+	size_t len = 0;
+	pp_real far = (pp_real)1e30;
+	uint32_t crc;
+	FILE *f;
+
+	run_reference();
+	CU_ASSERT_EQUAL_FATAL(pp_shell("rm -rf tampered && cp -r reference tampered && "
+				       "rm tampered/summary.json"), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell("ls tampered/checkpoints | tail -1"), 0);
+	pp_shell_output[strcspn(pp_shell_output, "\n")] = '\0';
+	snprintf(path, sizeof path, "%s/tampered/checkpoints/%.200s", dir, pp_shell_output);
+	CU_ASSERT_EQUAL_FATAL(pp_ckpt_read(path, &c, &err), PP_OK);
+	term = pp_ckpt_find(c, PP_CKPT_TAG("TERM"), 0, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(term);
+	/* the first coordinate of the first point, after the 24-byte header */
+	memcpy(c->data + (term - c->data) + 24, &far, sizeof far);
+	crc = pp_crc32(0, c->data, c->size - 8);
+	memcpy(c->data + c->size - 8, &crc, 4);
+	f = fopen(path, "wb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fwrite(c->data, 1, c->size, f);
+	fclose(f);
+	pp_ckpt_free(c);
+	CU_ASSERT_EQUAL(pp_shell_cli("resume tampered --quiet"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "outside the domain or not finite"));
+}
+
 static void test_divergence_keeps_the_last_good_checkpoint(void)
 {
 	char *summary;
@@ -514,6 +550,7 @@ int main(void)
 		{"SIGINT in an L-BFGS stage checkpoints, then resumes", test_sigint_in_lbfgs_stage_checkpoints_then_resumes},
 		{"corrupted checkpoint falls back to the previous", test_corrupted_checkpoint_falls_back_to_the_previous},
 		{"every weighting scheme resumes exactly", test_every_weighting_scheme_resumes_exactly},
+		{"well-formed checkpoint with bad points is refused", test_well_formed_checkpoint_with_bad_points_is_refused},
 		{"divergence keeps the last good checkpoint", test_divergence_keeps_the_last_good_checkpoint},
 		{"plugin without hooks refuses to resume", test_plugin_without_hooks_refuses_to_resume},
 		{"a busy run directory is refused", test_a_busy_run_directory_is_refused},
