@@ -599,11 +599,18 @@ static void combine_gradient(trainer *t)
 /* Name the first non-finite quantity, if any. */
 static int check_finite(trainer *t, long step, double loss, pp_error *err)
 {
-	for (int k = 0; k < t->n_terms; k++)
-		if (!isfinite(t->terms[k].st->loss) || !isfinite(t->terms[k].st->weighted_loss))
+	for (int k = 0; k < t->n_terms; k++) {
+		const pp_term_state *st = t->terms[k].st;
+		if (!isfinite(st->loss))
 			return pp_error_set(err, PP_ERR_NUMERIC,
 					    "step %ld: loss of term '%s' is not finite (%g); lower the learning rate or check the PDE coefficients",
-					    step, t->terms[k].st->name, t->terms[k].st->loss);
+					    step, st->name, st->loss);
+		if (!isfinite(st->weighted_loss))
+			return pp_error_set(err, PP_ERR_NUMERIC,
+					    "step %ld: weighted loss of term '%s' is not finite (%g) while its residuals are; weighting '%s' gave it a non-finite weight",
+					    step, st->name, st->weighted_loss,
+					    t->exp->weighting_plugin->name);
+	}
 	if (!isfinite(loss))
 		return pp_error_set(err, PP_ERR_NUMERIC, "step %ld: loss is not finite", step);
 	for (int k = 0; k < t->n_terms; k++)

@@ -464,6 +464,44 @@ static void test_divergence_keeps_the_last_good_checkpoint(void)
 	}
 }
 
+/* NaN injection: a weighting scheme sets one NaN weight at step 23.  The
+ * guard stops there naming the step and the term; no checkpoint is written
+ * at or after the bad step; the parameters kept are finite; and resuming
+ * meets the same NaN at the same step (training is deterministic). */
+static void test_injected_nan_stops_at_its_step(void)
+{
+	char *text;
+
+	pp_shell_write("nan.yaml",
+		       "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
+		       "network:\n  layers: [8]\nweighting: {type: nan_weighting, at: 23}\n"
+		       "stages:\n  - optimizer: adam\n    iterations: 60\n"
+		       "logging:\n  every: 1\n  plot: false\ncheckpoint:\n  every: 5\n  keep: 100\n");
+	CU_ASSERT_EQUAL(pp_shell_cli("--plugin-dir \"$PP_TEST_PLUGIN_DIR/failing\" "
+				     "run nan.yaml --output nan --quiet"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output,
+				      "step 23: weighted loss of term 'residual' is not finite (nan) while its "
+				      "residuals are; weighting 'nan_weighting' gave it a non-finite weight"));
+	text = pp_shell_read("nan/summary.json", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"status\": \"failed\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "step 23"));
+	free(text);
+	/* checkpoints before the bad step only: 5, 10, 15, 20 */
+	CU_ASSERT_EQUAL(pp_shell("ls nan/checkpoints | tr '\\n' ' '"), 0);
+	CU_ASSERT_STRING_EQUAL(pp_shell_output, "step-0000000005.ckpt step-0000000010.ckpt "
+			       "step-0000000015.ckpt step-0000000020.ckpt ");
+	/* metrics rows end with step 22; parameters.txt holds no nan */
+	CU_ASSERT_EQUAL(pp_shell("tail -1 nan/metrics.csv | cut -d, -f1"), 0);
+	CU_ASSERT_STRING_EQUAL(pp_shell_output, "22\n");
+	CU_ASSERT_NOT_EQUAL(pp_shell("grep -qi nan nan/parameters.txt"), 0);
+	CU_ASSERT_EQUAL(pp_shell_cli("--plugin-dir \"$PP_TEST_PLUGIN_DIR/failing\" "
+				     "resume nan --quiet"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output,
+				      "step 23: weighted loss of term 'residual' is not finite (nan) while its "
+				      "residuals are; weighting 'nan_weighting' gave it a non-finite weight"));
+}
+
 static void test_plugin_without_hooks_refuses_to_resume(void)
 {
 	pp_shell_write("hookless.yaml",
@@ -552,6 +590,7 @@ int main(void)
 		{"every weighting scheme resumes exactly", test_every_weighting_scheme_resumes_exactly},
 		{"well-formed checkpoint with bad points is refused", test_well_formed_checkpoint_with_bad_points_is_refused},
 		{"divergence keeps the last good checkpoint", test_divergence_keeps_the_last_good_checkpoint},
+		{"injected NaN stops at its step", test_injected_nan_stops_at_its_step},
 		{"plugin without hooks refuses to resume", test_plugin_without_hooks_refuses_to_resume},
 		{"a busy run directory is refused", test_a_busy_run_directory_is_refused},
 		{"resume errors and --force", test_resume_errors_and_force},
