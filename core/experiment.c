@@ -425,6 +425,13 @@ fail:
 	return rc;
 }
 
+int pp_experiment_write_config(const pp_experiment *exp, FILE *f)
+{
+	fprintf(f, "# resolved from %s by phasepinn %s: every default made explicit\n",
+		exp->path, PP_VERSION);
+	return pp_config_write_resolved(exp->root, f);
+}
+
 void pp_experiment_destroy(pp_experiment *exp)
 {
 	if (!exp)

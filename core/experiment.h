@@ -10,6 +10,8 @@
 #ifndef PHASEPINN_CORE_EXPERIMENT_H
 #define PHASEPINN_CORE_EXPERIMENT_H
 
+#include <stdio.h>
+
 #include <phasepinn/phasepinn.h>
 #include <phasepinn/sampling.h>
 
@@ -99,5 +101,10 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 			     const char *run_dir_override, enum pp_experiment_mode mode,
 			     pp_experiment **out, pp_error *err);
 void pp_experiment_destroy(pp_experiment *exp);
+
+/* The experiment as it runs — a header line naming the source file, then
+ * the resolved YAML with every default made explicit — into @f: the run's
+ * config.yaml and the configuration kept in each checkpoint. */
+int pp_experiment_write_config(const pp_experiment *exp, FILE *f);
 
 #endif

@@ -857,7 +857,8 @@ static void progress(trainer *t, long step, int final, const struct timespec *t0
 	snprintf(piece[LEFT], sizeof piece[0], "%s %s", final ? "total" : "left", when);
 	for (int i = 0; i < N_PIECES; i++)
 		width += strlen(piece[i]) + (piece[i][0] ? 2 : 0);
-	if (t->progress_tty && (cols = terminal_columns(f)) > 0)
+	cols = t->progress_tty ? terminal_columns(f) : 0;
+	if (cols > 0)
 		for (size_t d = 0; d < sizeof drop / sizeof drop[0] && width > (size_t)cols; d++) {
 			width -= strlen(piece[drop[d]]) + (piece[drop[d]][0] ? 2 : 0);
 			piece[drop[d]][0] = '\0';
@@ -869,7 +870,7 @@ static void progress(trainer *t, long step, int final, const struct timespec *t0
 				strcat(line, "  ");
 			strcat(line, piece[i]);
 		}
-	if (t->progress_tty && (cols = terminal_columns(f)) > 1 && strlen(line) > (size_t)cols - 1)
+	if (cols > 1 && strlen(line) > (size_t)cols - 1)
 		line[cols - 1] = '\0';
 	fprintf(f, "%s%s%s", t->progress_tty ? "\r\033[K" : "", line,
 		t->progress_tty && !final ? "" : "\n");
@@ -919,51 +920,33 @@ typedef struct hooks {
 	int (*load)(void *, const void *, size_t, pp_error *);
 } hooks;
 
+/* The hooks of an ops table of @type, NULL unless it has both. */
+#define HOOKS_OF(kind, name, state, ops, type)                                  \
+	((hooks){(kind), (name), (state),                                      \
+		 PP_OPS_HAS(ops, type, load) ? (ops)->save : NULL,              \
+		 PP_OPS_HAS(ops, type, load) ? (ops)->load : NULL})
+
 static hooks pde_hooks(const pp_experiment *exp)
 {
-	const pp_pde_ops *o = exp->pde_ops;
-	hooks h = {"pde", exp->pde_plugin->name, exp->pde_state, NULL, NULL};
-
-	if (PP_OPS_HAS(o, pp_pde_ops, load)) {
-		h.save = o->save;
-		h.load = o->load;
-	}
-	return h;
+	return HOOKS_OF("pde", exp->pde_plugin->name, exp->pde_state, exp->pde_ops, pp_pde_ops);
 }
 
 static hooks weighting_hooks(const pp_experiment *exp)
 {
-	const pp_weighting_ops *o = exp->weighting_ops;
-	hooks h = {"weighting", exp->weighting_plugin->name, exp->weighting_state, NULL, NULL};
-
-	if (PP_OPS_HAS(o, pp_weighting_ops, load)) {
-		h.save = o->save;
-		h.load = o->load;
-	}
-	return h;
+	return HOOKS_OF("weighting", exp->weighting_plugin->name, exp->weighting_state,
+			exp->weighting_ops, pp_weighting_ops);
 }
 
 static hooks analyzer_hooks(const pp_experiment *exp, int a)
 {
 	const pp_analyzer_slot *s = &exp->analyzers[a];
-	hooks h = {"analyzer", s->plugin->name, s->state, NULL, NULL};
 
-	if (PP_OPS_HAS(s->ops, pp_analyzer_ops, load)) {
-		h.save = s->ops->save;
-		h.load = s->ops->load;
-	}
-	return h;
+	return HOOKS_OF("analyzer", s->plugin->name, s->state, s->ops, pp_analyzer_ops);
 }
 
 static hooks optimizer_hooks(const pp_stage *st, void *state)
 {
-	hooks h = {"optimizer", st->plugin->name, state, NULL, NULL};
-
-	if (PP_OPS_HAS(st->ops, pp_optimizer_ops, load)) {
-		h.save = st->ops->save;
-		h.load = st->ops->load;
-	}
-	return h;
+	return HOOKS_OF("optimizer", st->plugin->name, state, st->ops, pp_optimizer_ops);
 }
 
 static void append_name(char *buf, size_t size, int *n, const hooks *h)
@@ -1062,9 +1045,7 @@ static int config_text(trainer *t, pp_error *err)
 
 	if (!f)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	fprintf(f, "# resolved from %s by phasepinn %s: every default made explicit\n",
-		t->exp->path, PP_VERSION);
-	rc = pp_config_write_resolved(t->exp->root, f);
+	rc = pp_experiment_write_config(t->exp, f);
 	if (fclose(f) != 0 || rc)
 		return pp_error_set(err, PP_ERR_NOMEM, "cannot render the configuration");
 	return PP_OK;

@@ -181,9 +181,7 @@ static int write_config_copy(const pp_experiment *exp, pp_error *err)
 		rc = pp_atomic_open(&af, path, err);
 	if (rc)
 		return rc;
-	fprintf(af.f, "# resolved from %s by phasepinn %s: every default made explicit\n",
-		exp->path, PP_VERSION);
-	rc = pp_config_write_resolved(exp->root, af.f);
+	rc = pp_experiment_write_config(exp, af.f);
 	if (rc) {
 		pp_atomic_abort(&af);
 		return pp_error_set(err, rc, "cannot write %s", path);

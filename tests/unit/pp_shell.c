@@ -110,17 +110,15 @@ int pp_shell_exists(const char *name)
 char *pp_shell_slurp(const char *name)
 {
 	static char buf[1 << 20];
-	char path[4096];
-	size_t n;
-	FILE *f;
+	size_t n = 0;
+	char *text = pp_shell_read(name, &n);
 
-	path_of(path, sizeof path, name);
-	f = fopen(path, "r");
-	if (!f)
+	if (!text)
 		return NULL;
-	n = fread(buf, 1, sizeof buf - 1, f);
+	n = n < sizeof buf - 1 ? n : sizeof buf - 1;
+	memcpy(buf, text, n);
 	buf[n] = '\0';
-	fclose(f);
+	free(text);
 	return buf;
 }
 
