@@ -18,7 +18,6 @@ static int split(char *line, char **fields)
 	int n = 0;
 	char *p = line;
 
-	line[strcspn(line, "\r\n")] = '\0';
 	while (n < MAX_FIELDS) {
 		fields[n++] = p;
 		p = strchr(p, ',');
@@ -62,15 +61,37 @@ static int parse_cell(const char *s, double *v, int *empty)
 	return end == s || *end != '\0' || errno == ERANGE ? -1 : 0;
 }
 
-/* Next line into *line (getline's buffer); -1 at the end, -2 for a line
- * holding a NUL byte. */
+/* Next line into *line (a growing buffer at *cap bytes), without its end:
+ * lines end at "\n", "\r\n" or a lone "\r" (old Mac files), so a file
+ * written with any of them reads the same.  Returns the length, -1 at the
+ * end of the file, -2 for a line holding a NUL byte, -3 out of memory. */
 static ssize_t next_line(char **line, size_t *cap, FILE *f)
 {
-	ssize_t len = getline(line, cap, f);
+	size_t len = 0;
+	int c, nul = 0;
 
-	if (len >= 0 && strlen(*line) != (size_t)len)
-		return -2;
-	return len;
+	if (!*line) {
+		if (!(*line = malloc(256)))
+			return -3;
+		*cap = 256;
+	}
+	while ((c = getc(f)) != EOF && c != '\n' && c != '\r') {
+		if (len + 1 >= *cap) {
+			char *p = realloc(*line, 2 * *cap);
+			if (!p)
+				return -3;
+			*line = p;
+			*cap *= 2;
+		}
+		nul |= c == '\0';
+		(*line)[len++] = (char)c;
+	}
+	(*line)[len] = '\0';
+	if (c == EOF && len == 0)
+		return -1;
+	if (c == '\r' && (c = getc(f)) != '\n' && c != EOF)
+		ungetc(c, f);
+	return nul ? -2 : (ssize_t)len;
 }
 
 /* Where the columns are: the step, the signal (snr, else mu with sigma
@@ -85,12 +106,17 @@ static int read_header(FILE *f, const char *name, char **line, size_t *cap, char
 	ssize_t len = next_line(line, cap, f);
 	int n, mu;
 
-	if (len == -1 && !feof(f))
-		return pp_error_set(err, ferror(f) ? PP_ERR_IO : PP_ERR_NOMEM, "%s: read error", name);
+	if (len == -3)
+		return pp_error_set(err, PP_ERR_NOMEM, "%s:1: out of memory", name);
+	if (len == -1 && ferror(f))
+		return pp_error_set(err, PP_ERR_IO, "%s: read error", name);
 	if (len == -1)
 		return pp_error_set(err, PP_ERR_CONFIG, "%s:1: empty file; expected a header row", name);
 	if (len == -2)
 		return pp_error_set(err, PP_ERR_CONFIG, "%s:1: NUL byte in the header", name);
+	/* a UTF-8 byte-order mark (spreadsheets write one) is not part of the first name */
+	if (strncmp(*line, "\xEF\xBB\xBF", 3) == 0)
+		memmove(*line, *line + 3, (size_t)len - 2);
 	n = split(*line, fields);
 	c->step = column(fields, n, "iteration", "step");
 	c->snr = column(fields, n, "snr", NULL);
@@ -111,7 +137,7 @@ static int read_header(FILE *f, const char *name, char **line, size_t *cap, char
 static int read_rows(FILE *f, const char *name, char **line, size_t *cap, char **fields,
 		     const csv_columns *c, pp_phase_detector *d, pp_error *err)
 {
-	long lineno = 1;
+	long lineno = 1, previous = 0, previous_line = 0;
 	ssize_t len;
 
 	while ((len = next_line(line, cap, f)) != -1) {
@@ -119,9 +145,11 @@ static int read_rows(FILE *f, const char *name, char **line, size_t *cap, char *
 		int n, empty_a, empty_b = 0, empty_s;
 
 		lineno++;
+		if (len == -3)
+			return pp_error_set(err, PP_ERR_NOMEM, "%s:%ld: out of memory", name, lineno);
 		if (len == -2)
 			return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: NUL byte in the line", name, lineno);
-		if ((*line)[strspn(*line, " \r\n")] == '\0')
+		if ((*line)[strspn(*line, " ")] == '\0')
 			continue;
 		n = split(*line, fields);
 		if (n <= c->last)
@@ -131,6 +159,14 @@ static int read_rows(FILE *f, const char *name, char **line, size_t *cap, char *
 		    step != floor(step))
 			return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: expected an integer iteration, found '%s'",
 					    name, lineno, fields[c->step]);
+		/* the detector's windows are in samples: out-of-order or repeated
+		 * iterations (two runs pasted together) would mix two curves */
+		if (previous_line && (long)step <= previous)
+			return pp_error_set(err, PP_ERR_CONFIG,
+					    "%s:%ld: iteration %ld does not follow iteration %ld of line %ld; iterations must increase (sort the file, or split concatenated runs)",
+					    name, lineno, (long)step, previous, previous_line);
+		previous = (long)step;
+		previous_line = lineno;
 		if (parse_cell(fields[c->signal], &a, &empty_a))
 			return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: expected a number, found '%s'",
 					    name, lineno, fields[c->signal]);
@@ -141,8 +177,8 @@ static int read_rows(FILE *f, const char *name, char **line, size_t *cap, char *
 			continue;
 		pp_phase_feed(d, (long)step, a, b);
 	}
-	if (!feof(f))
-		return pp_error_set(err, ferror(f) ? PP_ERR_IO : PP_ERR_NOMEM, "%s: read error", name);
+	if (ferror(f))
+		return pp_error_set(err, PP_ERR_IO, "%s: read error", name);
 	return PP_OK;
 }
 

@@ -9,6 +9,7 @@
  * Options set the detector's parameters (the phases analyzer's keys).
  */
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,9 +51,10 @@ static int set_option(pp_phase_params *p, const char *name, const char *value, p
 			*(long *)((char *)p + options[i].offset) = strtol(value, &end, 10);
 		else
 			*(double *)((char *)p + options[i].offset) = strtod(value, &end);
-		if (end == value || *end || errno)
+		if (end == value || *end || errno ||
+		    (!options[i].integer && !isfinite(*(double *)((char *)p + options[i].offset))))
 			return pp_error_set(err, PP_ERR_CONFIG, "%s: '%s' is not %s", name, value,
-					    options[i].integer ? "an integer" : "a number");
+					    options[i].integer ? "an integer" : "a finite number");
 		return PP_OK;
 	}
 	return 1;

@@ -3,6 +3,15 @@
 
 #include <CUnit/Basic.h>
 
+static int tests_skipped;
+
+void pp_test_skip(const char *why)
+{
+	printf("\n    skipped: %s ... ", why);
+	fflush(stdout);
+	tests_skipped++;
+}
+
 int pp_test_run(const char *suite_name, const pp_test_case *tests)
 {
 	CU_pSuite suite;
@@ -19,9 +28,14 @@ int pp_test_run(const char *suite_name, const pp_test_case *tests)
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	failed += CU_get_number_of_failure_records() ? 0 : 0;
 	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	if (failed)
+		return 1;
+	if (tests_skipped) {
+		printf("%d test(s) skipped: the suite reports SKIP\n", tests_skipped);
+		return 77;
+	}
+	return 0;
 fail:
 	CU_cleanup_registry();
 	return 1;

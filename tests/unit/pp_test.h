@@ -11,8 +11,14 @@ typedef struct pp_test_case {
 } pp_test_case;
 
 /* Run one suite of tests (terminated by {NULL, NULL}) in CUnit's basic mode;
- * returns 0 when all passed, 1 otherwise. */
+ * returns 1 when a test failed, otherwise 77 (meson's SKIP) when a test
+ * called pp_test_skip, otherwise 0. */
 int pp_test_run(const char *suite, const pp_test_case *tests);
+
+/* The running test cannot check what it names, because @why (a missing
+ * program, say) is missing: it prints the reason and the caller returns.
+ * The suite then reports SKIP, not PASS, unless another test failed. */
+void pp_test_skip(const char *why);
 
 /* Suites whose hand-computed values assume pp_real = double start main()
  * with this: in a -Dprecision=single build they report "skipped" (exit 77)

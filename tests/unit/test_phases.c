@@ -8,6 +8,7 @@
 
 #include <phasepinn/phases.h>
 
+#include "pp_shell.h"
 #include "pp_test.h"
 
 /* Read @text as a CSV named "t.csv" into a default detector. */
@@ -92,6 +93,63 @@ static void test_nul_byte_is_an_error_by_line(void)
 	fclose(f);
 }
 
+/* Old Mac files end lines with a lone CR, Windows files with CRLF:
+ * both read as the same rows as LF. */
+static void test_cr_only_and_crlf_line_ends_read_as_lines(void)
+{
+	pp_phase_detector d;
+	pp_error err = {0};
+
+	CU_ASSERT_EQUAL(read_text("iteration,snr\r0,5\r10,4\r20,3", &d, &err), PP_OK);
+	CU_ASSERT_EQUAL(d.samples, 3);
+	CU_ASSERT_EQUAL(read_text("iteration,snr\r\n0,5\r\n10,4\r\n\r\n20,3\r\n", &d, &err), PP_OK);
+	CU_ASSERT_EQUAL(d.samples, 3);
+	/* errors count lines the same way */
+	CU_ASSERT_EQUAL(read_text("iteration,snr\r0,5\rten,4\r", &d, &err), PP_ERR_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "t.csv:3: expected an integer iteration, found 'ten'"));
+}
+
+static void test_utf8_byte_order_mark_is_not_part_of_the_header(void)
+{
+	pp_phase_detector d;
+	pp_error err = {0};
+
+	CU_ASSERT_EQUAL(read_text("\xEF\xBB\xBFiteration,snr\n0,5\n10,4\n", &d, &err), PP_OK);
+	CU_ASSERT_EQUAL(d.samples, 2);
+}
+
+static void test_unsorted_or_repeated_iterations_are_errors(void)
+{
+	pp_phase_detector d;
+	pp_error err = {0};
+
+	CU_ASSERT_EQUAL(read_text("iteration,snr\n0,5\n20,4\n10,3\n", &d, &err), PP_ERR_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "t.csv:4: iteration 10 does not follow iteration 20 of line 3"));
+	CU_ASSERT_EQUAL(read_text("iteration,snr\n0,5\n10,4\n\n10,3\n", &d, &err), PP_ERR_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "t.csv:5: iteration 10 does not follow iteration 10 of line 3"));
+	/* a row with an empty signal still has its place in the order */
+	CU_ASSERT_EQUAL(read_text("iteration,snr\n0,5\n10,\n5,3\n", &d, &err), PP_ERR_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "t.csv:4: iteration 5"));
+}
+
+/* The detector's thresholds must be numbers: strtod reads "nan" and "inf",
+ * and a NaN threshold makes every comparison false. */
+static void test_non_finite_option_values_are_refused(void)
+{
+	static char dir[] = "/tmp/pp_test_phases_XXXXXX";
+	static const char *const options[] = {"--diffusion-below nan", "--equilibrium-above inf",
+					      "--jump-factor -inf", "--diffusion-below 'NAN(1)'", NULL};
+
+	CU_ASSERT_EQUAL_FATAL(pp_shell_init(dir), 0);
+	pp_shell_write("c.csv", "iteration,snr\n0,5\n10,4\n");
+	CU_ASSERT_EQUAL(pp_shell_cli("phases c.csv --diffusion-below 0.2"), 0);
+	for (int i = 0; options[i]; i++) {
+		CU_ASSERT_EQUAL(pp_shell_cli("phases c.csv %s", options[i]), 2);
+		CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "is not a finite number"));
+	}
+	pp_shell_cleanup();
+}
+
 /* Every CSV file of tests/data/fuzz/ reads to PP_OK or a clean PP_ERR_CONFIG
  * (under the sanitizers: without a report). */
 static void test_fuzzer_found_csv_files_are_clean_results(void)
@@ -99,6 +157,7 @@ static void test_fuzzer_found_csv_files_are_clean_results(void)
 	char dir[4096], path[8192];
 	DIR *d;
 	struct dirent *e;
+	int replayed = 0;
 
 	snprintf(dir, sizeof dir, "%s/tests/data/fuzz", getenv("PP_TEST_SOURCE_ROOT"));
 	d = opendir(dir);
@@ -120,11 +179,15 @@ static void test_fuzzer_found_csv_files_are_clean_results(void)
 		pp_phase_init(&det, &p);
 		rc = pp_phase_read_csv(f, e->d_name, &det, &err);
 		fclose(f);
+		replayed++;
 		CU_ASSERT(rc == PP_OK || rc == PP_ERR_CONFIG);
 		if (rc)
 			CU_ASSERT_PTR_NOT_NULL(strstr(err.message, e->d_name));
 	}
 	closedir(d);
+	/* the folder holds the seeds named in docs/hardening.md: a replay of
+	 * nothing would pass whatever the reader does */
+	CU_ASSERT(replayed >= 4);
 }
 
 int main(void)
@@ -134,6 +197,10 @@ int main(void)
 		{"metrics columns and empty cells", test_metrics_columns_and_empty_cells},
 		{"bad input quotes name and line", test_bad_input_quotes_name_and_line},
 		{"NUL byte is an error by line", test_nul_byte_is_an_error_by_line},
+		{"CR-only and CRLF line ends read as lines", test_cr_only_and_crlf_line_ends_read_as_lines},
+		{"UTF-8 byte-order mark is not part of the header", test_utf8_byte_order_mark_is_not_part_of_the_header},
+		{"unsorted or repeated iterations are errors", test_unsorted_or_repeated_iterations_are_errors},
+		{"non-finite option values are refused", test_non_finite_option_values_are_refused},
 		{"fuzzer-found CSV files are clean results", test_fuzzer_found_csv_files_are_clean_results},
 		{NULL, NULL},
 	};

@@ -29,13 +29,6 @@ static int have_gnuplot(void)
 	return pp_shell("command -v gnuplot >/dev/null") == 0;
 }
 
-static void skipped(const char *why)
-{
-	printf("\n    skipped: %s ... ", why);
-	fflush(stdout);
-	CU_PASS(why);
-}
-
 /* A run directory by hand: SNR with two layers and a phase column, an
  * error every 20 steps, an empty homogeneity column (analyzer present in
  * the header, never ran) and no information columns. */
@@ -157,7 +150,7 @@ static void test_pngs_are_drawn_when_gnuplot_is_installed(void)
 	char name[256], *text;
 
 	if (!have_gnuplot()) {
-		skipped("gnuplot is not on PATH (apt-get install gnuplot-nox)");
+		pp_test_skip("gnuplot is not on PATH (apt-get install gnuplot-nox)");
 		return;
 	}
 	write_fixture("fx_png");
@@ -248,7 +241,7 @@ static void test_run_and_compare_draw_their_figures(void)
 	char *text;
 
 	if (!have_gnuplot()) {
-		skipped("gnuplot is not on PATH (apt-get install gnuplot-nox)");
+		pp_test_skip("gnuplot is not on PATH (apt-get install gnuplot-nox)");
 		return;
 	}
 	pp_shell_write("real.yaml", TINY_RBA "output: out_real\n");

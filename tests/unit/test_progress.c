@@ -22,7 +22,7 @@ static int have_script(void)
 {
 	if (pp_shell("command -v script >/dev/null") == 0)
 		return 1;
-	printf("skipped: script(1) is not installed, no pseudo-terminal to test with\n");
+	pp_test_skip("script(1) is not installed (apt-get install util-linux), no pseudo-terminal to test with");
 	return 0;
 }
 
