@@ -18,6 +18,7 @@
  * (a few ulps of double arithmetic on O(1) numbers); convergence tolerances
  * are justified where they are asserted. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -703,6 +704,508 @@ static void test_checkpoint_for_another_network_is_refused(void)
 	}
 }
 
+/* ---- dense quasi-Newton: bfgs, ssbfgs, ssbroyden ------------------------ */
+
+static const char *const dense_names[3] = {"bfgs", "ssbfgs", "ssbroyden"};
+
+/* Small objectives with hand-computable steps, beside the problems above:
+ *   TOY_QUADRATIC: f = ½·xᵀAx − bᵀx, A = [[0.3, 0.1], [0.1, 0.2]], b = (1, 1),
+ *     minimum A⁻¹b = (2, 4); eigenvalues 0.36 and 0.14 are below 1, so the
+ *     self-scaling factors differ from 1 (they would be 1 on the 10-D
+ *     quadratic, whose eigenvalues are ≥ 1);
+ *   TOY_LYING: f = ½·|x − 1|², but away from the start the reported
+ *     gradient is 3·∇f(start): the loss falls along −g while the gradient
+ *     "change" y = 2·∇f(start) points against the step, sᵀy < 0;
+ *   TOY_FLOOR: f = 1e6 + ½·((x − 1)² + c·(y − 1)²) + ν(x), ν a fixed
+ *     pseudo-random "summation error" of up to ±1e-9 (8 ulps of 1e6),
+ *     started a few 1e-6 from the minimum: the decrease (< 1e-9) drowns in
+ *     ν, so loss values cannot tell trials apart, but the gradient is
+ *     exact — the situation of a PINN loss near its floor;
+ *   TOY_FLAT: f ≡ 1 with a constant gradient (1, 1): nothing can decrease. */
+enum { TOY_QUADRATIC, TOY_LYING, TOY_FLOOR, TOY_FLAT };
+
+typedef struct toy {
+	int kind;
+	double c;        /* TOY_LYING, TOY_FLOOR: curvature along y (0 means 1) */
+	pp_real start[2];
+	long evals;
+} toy;
+
+static void toy_true(const toy *t, const pp_real *p, double *loss, double *g)
+{
+	double x = p[0], y = p[1];
+
+	switch (t->kind) {
+	case TOY_QUADRATIC:
+		*loss = 0.5 * (0.3 * x * x + 0.2 * x * y + 0.2 * y * y) - x - y;
+		g[0] = 0.3 * x + 0.1 * y - 1;
+		g[1] = 0.1 * x + 0.2 * y - 1;
+		break;
+	case TOY_FLAT:
+		*loss = 1;
+		g[0] = g[1] = 1;
+		break;
+	default:
+		*loss = 0.5 * ((x - 1) * (x - 1) + t->c * (y - 1) * (y - 1));
+		if (t->kind == TOY_FLOOR) {
+			double r = sin(1e7 * x + 3e7 * y) * 43758.5453;
+			*loss += 1e6 + 2e-9 * (r - floor(r) - 0.5);
+		}
+		g[0] = x - 1;
+		g[1] = t->c * (y - 1);
+	}
+}
+
+static int toy_eval(void *ctx, const pp_real *p, double *loss, pp_real *grad, pp_error *err)
+{
+	toy *t = ctx;
+	double g[2];
+
+	(void)err;
+	t->evals++;
+	if (t->c == 0)
+		t->c = 1;
+	toy_true(t, p, loss, g);
+	if (t->kind == TOY_LYING && (p[0] != t->start[0] || p[1] != t->start[1])) {
+		double f0;
+		toy_true(t, t->start, &f0, g);
+		g[0] *= 3;
+		g[1] *= 3;
+	}
+	for (int j = 0; grad && j < 2; j++)
+		grad[j] = (pp_real)g[j];
+	return PP_OK;
+}
+
+/* One trainer-like step of @o on @t at p; the gradient at p is left in g. */
+static void toy_step(optimizer *o, toy *t, pp_real *p, long step, pp_real *g,
+		     pp_optimizer_args *args)
+{
+	pp_objective obj = {t, toy_eval};
+	double loss;
+
+	memset(args, 0, sizeof *args);
+	toy_eval(t, p, &loss, g, &o->err);
+	args->step = args->stage_step = step;
+	args->stage_iterations = 100;
+	args->loss = loss;
+	args->grad = g;
+	args->objective = &obj;
+	o->status = o->ops->step(o->state, p, args, &o->err);
+	args->grad = NULL;
+	args->objective = NULL;
+}
+
+/* The dense state as dense_quasi_newton.h documents its checkpoint blob. */
+typedef struct dense_blob {
+	int64_t identity, fresh, updates, restarts;
+	double gamma, tau, phi;
+	double H[MAXN * MAXN];
+} dense_blob;
+
+static void read_dense_blob(optimizer *o, size_t n, dense_blob *b)
+{
+	static unsigned char buf[24 + 56 + MAXN * MAXN * 8];
+	size_t size = sizeof buf;
+
+	CU_ASSERT_EQUAL_FATAL(o->ops->save(o->state, buf, &size, &o->err), PP_OK);
+	CU_ASSERT_EQUAL_FATAL(size, 24 + 56 + n * n * 8);
+	memcpy(&b->identity, buf + 24, 32);
+	memcpy(&b->gamma, buf + 56, 24);
+	memcpy(b->H, buf + 80, n * n * 8);
+}
+
+static double norm2(const pp_real *v, size_t n)
+{
+	double s = 0;
+
+	for (size_t j = 0; j < n; j++)
+		s += (double)v[j] * (double)v[j];
+	return sqrt(s);
+}
+
+static void test_dense_quasi_newton_solve_rosenbrock_to_gradient_1e8(void)
+{
+	for (int i = 0; i < 3; i++) {
+		problem pr = rosenbrock();
+		pp_real p[2] = {-1.2, 1.0}, g[2];
+		double loss;
+		outcome r = minimise(dense_names[i], "", &pr, p, 500);
+
+		CU_ASSERT_EQUAL(r.status, PP_OK);
+		/* stops on |g|_inf <= 1e-9 (the default), so |g|_2 <= 1.5e-9 */
+		CU_ASSERT(r.stopped);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.reason, "converged: |g|_inf"));
+		eval(&pr, p, &loss, g, NULL);
+		CU_ASSERT(norm2(g, 2) < 1e-8);
+		CU_ASSERT(distance_to_minimum(&pr, p) < 1e-7);
+		CU_ASSERT(r.always_finite);
+	}
+}
+
+static void test_bfgs_with_exact_line_searches_solves_the_quadratic_in_n_steps(void)
+{
+	/* With c2 = 1e-6 (and c1 below it) the line search is exact to ~1e-6
+	 * in φ' (on a
+	 * quadratic one cubic interpolation lands on the line minimum), and
+	 * BFGS with exact line searches ends on a quadratic in n steps (N&W
+	 * Theorem 6.4 / §6.1); rounding at condition 1e4 costs at most a few
+	 * more.  The self-scaled members converge too (Oren & Luenberger:
+	 * quadratic termination holds for the self-scaled family). */
+	for (int i = 0; i < 3; i++) {
+		problem pr = quadratic();
+		pp_real p[10] = {0};
+		optimizer o;
+		long steps = 0;
+
+		opt_open(&o, dense_names[i], "c1: 1.0e-7\nc2: 1.0e-6\ntolerance_grad: 0\n", pr.n);
+		CU_ASSERT_FATAL(o.status == PP_OK);
+		while (steps < 60 && distance_to_minimum(&pr, p) > 1e-10) {
+			pp_optimizer_args args;
+			opt_step(&o, &pr, p, steps, 60, &args);
+			CU_ASSERT_EQUAL_FATAL(o.status, PP_OK);
+			steps++;
+			if (args.stop)
+				break;
+		}
+		CU_ASSERT(distance_to_minimum(&pr, p) <= 1e-10);
+		if (i == 0) {
+			CU_ASSERT(steps <= (long)pr.n + 2);
+		} else {
+			CU_ASSERT(steps <= 3 * (long)pr.n);
+		}
+		opt_close(&o);
+	}
+}
+
+static void test_dense_quasi_newton_reach_the_ill_conditioned_quadratic_minimum(void)
+{
+	for (int i = 0; i < 3; i++) {
+		problem pr = quadratic();
+		pp_real p[10] = {0};
+		outcome r = minimise(dense_names[i], "", &pr, p, 200);
+
+		CU_ASSERT_EQUAL(r.status, PP_OK);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.reason, "converged"));
+		/* |g|_inf <= 1e-9 and the smallest eigenvalue 1: distance <= ~3e-9 */
+		CU_ASSERT(distance_to_minimum(&pr, p) < 1e-8);
+	}
+}
+
+/* |H·y − s|_inf relative to |s|_inf for the step just taken. */
+static double secant_error(const dense_blob *b, const pp_real *p0, const pp_real *p1,
+			   const pp_real *g0, const pp_real *g1)
+{
+	double s[2], y[2], err = 0;
+
+	for (int j = 0; j < 2; j++) {
+		s[j] = (double)p1[j] - (double)p0[j];
+		y[j] = (double)g1[j] - (double)g0[j];
+	}
+	for (int i = 0; i < 2; i++) {
+		double hy = b->H[i * 2] * y[0] + b->H[i * 2 + 1] * y[1];
+		err = fmax(err, fabs(hy - s[i]) / fmax(fabs(s[0]), fabs(s[1])));
+	}
+	return err;
+}
+
+static void test_bfgs_update_by_hand_satisfies_the_secant_equation(void)
+{
+	toy t = {.kind = TOY_QUADRATIC};
+	optimizer o;
+	pp_real p[2] = {0, 0}, p0[2], g0[2], g1[2];
+	pp_optimizer_args args;
+	dense_blob b;
+	double s[2], y[2], sy, H[2][2];
+	double loss;
+
+	/* one step from H = I (no initial scaling: H0 stays I) */
+	opt_open(&o, "bfgs", "initial_scale: false\n", 2);
+	memcpy(p0, p, sizeof p);
+	toy_step(&o, &t, p, 0, g0, &args);
+	CU_ASSERT_EQUAL_FATAL(o.status, PP_OK);
+	toy_eval(&t, p, &loss, g1, NULL);
+	read_dense_blob(&o, 2, &b);
+	CU_ASSERT_EQUAL(b.updates, 1);
+	CU_ASSERT_EQUAL(b.restarts, 0);
+	/* H₁ by hand: (I − ρ·s·yᵀ)(I − ρ·y·sᵀ) + ρ·s·sᵀ, written out for 2×2 */
+	for (int j = 0; j < 2; j++) {
+		s[j] = (double)p[j] - (double)p0[j];
+		y[j] = (double)g1[j] - (double)g0[j];
+	}
+	sy = s[0] * y[0] + s[1] * y[1];
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++) {
+			double h = 0;
+			for (int k = 0; k < 2; k++)
+				h += ((i == k) - s[i] * y[k] / sy) * ((k == j) - y[k] * s[j] / sy);
+			H[i][j] = h + s[i] * s[j] / sy;
+		}
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			PP_ASSERT_CLOSE(b.H[i * 2 + j], H[i][j], 1e-14, 1e-12);
+	/* the secant equation H₁·y = s, to rounding */
+	CU_ASSERT(secant_error(&b, p0, p, g0, g1) < 1e-13);
+	opt_close(&o);
+
+	/* every member, with the default initial scaling, over several steps */
+	for (int i = 0; i < 3; i++) {
+		toy u = {.kind = TOY_QUADRATIC};
+		pp_real q[2] = {0, 0}, q0[2];
+
+		opt_open(&o, dense_names[i], "", 2);
+		for (long k = 0; k < 3; k++) {
+			memcpy(q0, q, sizeof q);
+			toy_step(&o, &u, q, k, g0, &args);
+			CU_ASSERT_EQUAL_FATAL(o.status, PP_OK);
+			if (args.stop)
+				break;
+			toy_eval(&u, q, &loss, g1, NULL);
+			read_dense_blob(&o, 2, &b);
+			CU_ASSERT(secant_error(&b, q0, q, g0, g1) < 1e-12);
+		}
+		opt_close(&o);
+	}
+}
+
+static void test_self_scaling_factors_match_hand_computed_values(void)
+{
+	/* First step from x = 0 on TOY_QUADRATIC with H = I: g = (−1, −1), the
+	 * step s = −α·g for whatever α the line search takes, y = A·s, so
+	 *   b = −α·sᵀg/sᵀy = sᵀs/sᵀAs = gᵀg/gᵀAg = 2/0.7,
+	 *   h = yᵀy/sᵀy = gᵀA²g/gᵀAg = 0.25/0.7   (A·g = −(0.4, 0.3)).
+	 * ssbfgs (Al-Baali): τ = min(1, 1/b) = 0.35; (Oren–Luenberger) 1/b.
+	 * ssbroyden: a = bh − 1 = 1/49, c = √(a/(1+a)) = √(1/50),
+	 *   ρ⁻ = h(1 − c) = 0.3066, θ⁻ = (ρ⁻ − 1)/a = −33.97, θ⁺ = 1/ρ⁻ = 3.26,
+	 *   (1 − b)/b = −0.65, so θ = −0.65; σ = 1 + aθ = 48.35/49;
+	 *   ρ = min(1, 1/b) = 0.35, σ^(1/(1−n)) = 1/σ for n = 2, θ ≤ 0:
+	 *   τ = min(ρ/σ, σ) = 0.35·49/48.35, φ = (1 − θ)/σ = 1.65·49/48.35. */
+	const char *names[3] = {"ssbfgs", "ssbfgs", "ssbroyden"};
+	const char *yaml[3] = {"initial_scale: false\n",
+			       "initial_scale: false\ntau: oren_luenberger\n",
+			       "initial_scale: false\n"};
+	const double tau[3] = {0.35, 0.35, 0.35 * 49 / 48.35};
+	const double phi[3] = {1, 1, 1.65 * 49 / 48.35};
+
+	for (int i = 0; i < 3; i++) {
+		toy t = {.kind = TOY_QUADRATIC};
+		optimizer o;
+		pp_real p[2] = {0, 0}, g[2];
+		pp_optimizer_args args;
+		dense_blob b;
+
+		opt_open(&o, names[i], yaml[i], 2);
+		toy_step(&o, &t, p, 0, g, &args);
+		CU_ASSERT_EQUAL_FATAL(o.status, PP_OK);
+		read_dense_blob(&o, 2, &b);
+		CU_ASSERT_EQUAL(b.updates, 1);
+		/* the hand values hold for any α; rounding in s and y: 1e-12 */
+		PP_ASSERT_CLOSE(b.tau, tau[i], 0, 1e-12);
+		PP_ASSERT_CLOSE(b.phi, phi[i], 0, 1e-12);
+		opt_close(&o);
+	}
+	/* the two ssbfgs choices differ only where 1/b > 1 */
+	CU_ASSERT(tau[0] == tau[1]);
+}
+
+static void test_restart_when_the_pair_has_no_positive_curvature(void)
+{
+	/* TOY_LYING from 0 with two evaluations per search: both trials have
+	 * sufficient decrease (f falls along −g) but fail the curvature test
+	 * (the lying slope is 3·gᵀd), so the budget runs out and the lower one
+	 * is taken.  There y = 2·g(0), sᵀy = 2α·gᵀd < 0: H restarts to γ·I
+	 * (γ = 1: no pair yet) and no update is made. */
+	for (int i = 0; i < 3; i++) {
+		toy t = {.kind = TOY_LYING};
+		optimizer o;
+		pp_real p[2] = {0, 0}, g[2];
+		pp_optimizer_args args;
+		dense_blob b;
+
+		opt_open(&o, dense_names[i], "max_evaluations: 2\n", 2);
+		toy_step(&o, &t, p, 0, g, &args);
+		CU_ASSERT_EQUAL_FATAL(o.status, PP_OK);
+		CU_ASSERT_FALSE(args.stop);
+		CU_ASSERT(p[0] != 0 && p[1] != 0);  /* the step was taken */
+		read_dense_blob(&o, 2, &b);
+		CU_ASSERT_EQUAL(b.restarts, 1);
+		CU_ASSERT_EQUAL(b.updates, 0);
+		CU_ASSERT(b.H[0] == 1 && b.H[1] == 0 && b.H[2] == 0 && b.H[3] == 1);
+		opt_close(&o);
+	}
+}
+
+static void test_restart_when_h_gives_no_descent_direction(void)
+{
+	/* Load an H that is symmetric with a positive diagonal but indefinite,
+	 * [[1, 2], [2, 1]] (eigenvalues 3 and −1).  On TOY_QUADRATIC at
+	 * x = A⁻¹(b + (0.5, −0.5)) = [[4, −2], [−2, 6]]·(1.5, 0.5) = (5, 0) the
+	 * gradient is (0.5, −0.5), gᵀHg = −0.5 < 0: d = −Hg goes uphill.  The
+	 * step restarts H to γ·I and still decreases the loss. */
+	optimizer o;
+	toy t = {.kind = TOY_QUADRATIC};
+	pp_real p[2] = {5, 0}, g[2];
+	pp_optimizer_args args;
+	unsigned char buf[24 + 56 + 32];
+	size_t size = sizeof buf;
+	double H[4] = {1, 2, 2, 1}, before, after;
+	dense_blob b;
+
+	opt_open(&o, "bfgs", "", 2);
+	CU_ASSERT_EQUAL_FATAL(o.ops->save(o.state, buf, &size, &o.err), PP_OK);
+	memcpy(buf + 80, H, sizeof H);
+	CU_ASSERT_EQUAL_FATAL(o.ops->load(o.state, buf, size, &o.err), PP_OK);
+	toy_eval(&t, p, &before, g, NULL);
+	PP_ASSERT_CLOSE(g[0], 0.5, 1e-15, 0);
+	PP_ASSERT_CLOSE(g[1], -0.5, 1e-15, 0);
+	toy_step(&o, &t, p, 0, g, &args);
+	CU_ASSERT_EQUAL(o.status, PP_OK);
+	CU_ASSERT_FALSE(args.stop);
+	toy_eval(&t, p, &after, g, NULL);
+	CU_ASSERT(after < before);
+	read_dense_blob(&o, 2, &b);
+	CU_ASSERT_EQUAL(b.restarts, 1);
+	opt_close(&o);
+}
+
+static void test_too_large_network_is_refused_naming_its_size_and_memory(void)
+{
+	optimizer o;
+
+	/* 30,000 parameters: 30000² doubles = 6866 MiB > the default 4096 */
+	for (int i = 0; i < 3; i++) {
+		opt_open(&o, dense_names[i], "", 30000);
+		CU_ASSERT_EQUAL(o.status, PP_ERR_CONFIG);
+		CU_ASSERT_PTR_NOT_NULL(strstr(o.err.message, dense_names[i]));
+		CU_ASSERT_PTR_NOT_NULL(strstr(o.err.message, "30000 parameters"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(o.err.message, "6866 MiB"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(o.err.message, "max_memory_mb 4096"));
+		CU_ASSERT_PTR_NULL(o.state);
+		opt_close(&o);
+	}
+	/* the limit is the key: 1 MiB holds 362² doubles, not 363² */
+	opt_open(&o, "ssbroyden", "max_memory_mb: 1\n", 363);
+	CU_ASSERT_EQUAL(o.status, PP_ERR_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(o.err.message, "at most 362 parameters"));
+	opt_close(&o);
+	opt_open(&o, "ssbroyden", "max_memory_mb: 1\n", 362);
+	CU_ASSERT_EQUAL(o.status, PP_OK);
+	opt_close(&o);
+}
+
+static void test_approximate_wolfe_converges_where_the_loss_cannot_resolve_the_decrease(void)
+{
+	/* TOY_FLOOR: near the minimum every trial's loss is 1e6 plus noise.
+	 * With the approximate Wolfe test the gradient, which is exact, still
+	 * drives the iterate to |g|_inf <= 1e-13; with noise_tolerance 0
+	 * (values decide) the search fails to find a sufficient decrease as
+	 * soon as the decrease is below the noise, and the stage ends short
+	 * of that. */
+	for (int mode = 0; mode < 2; mode++) {
+		toy t = {.kind = TOY_FLOOR, .c = 100};
+		optimizer o;
+		pp_real p[2] = {1 + 4e-5, 1 - 3e-5}, g[2];
+		pp_optimizer_args args = {0};
+		long k;
+
+		opt_open(&o, "bfgs", mode ? "noise_tolerance: 0\ntolerance_grad: 1.0e-13\n"
+					  : "tolerance_grad: 1.0e-13\n", 2);
+		for (k = 0; k < 50 && !args.stop; k++) {
+			toy_step(&o, &t, p, k, g, &args);
+			CU_ASSERT_EQUAL_FATAL(o.status, PP_OK);
+		}
+		if (mode == 0) {
+			CU_ASSERT_PTR_NOT_NULL(strstr(args.stop_reason, "converged: |g|_inf"));
+			CU_ASSERT(fabs((double)p[0] - 1) <= 1e-13 && fabs((double)p[1] - 1) <= 1e-13);
+		} else {
+			CU_ASSERT_PTR_NULL(strstr(args.stop_reason, "converged: |g|_inf"));
+			CU_ASSERT(fabs((double)p[0] - 1) > 1e-13);
+		}
+		opt_close(&o);
+	}
+}
+
+static void test_a_loss_flat_to_rounding_stops_as_converged_at_machine_precision(void)
+{
+	/* TOY_FLAT: no trial decreases the loss and the (inconsistent)
+	 * gradient never passes the curvature test; every trial is within the
+	 * noise band, so the stop says converged at machine precision, with
+	 * the parameters kept. */
+	toy t = {.kind = TOY_FLAT};
+	optimizer o;
+	pp_real p[2] = {0.25, 0.5}, g[2];
+	pp_optimizer_args args;
+
+	opt_open(&o, "ssbroyden", "", 2);
+	toy_step(&o, &t, p, 0, g, &args);
+	CU_ASSERT_EQUAL(o.status, PP_OK);
+	CU_ASSERT(args.stop);
+	CU_ASSERT_PTR_NOT_NULL(strstr(args.stop_reason, "no longer decreases at machine precision"));
+	CU_ASSERT(p[0] == (pp_real)0.25 && p[1] == (pp_real)0.5);
+	opt_close(&o);
+}
+
+static void test_dense_checkpoint_round_trip_gives_identical_next_steps(void)
+{
+	for (int i = 0; i < 3; i++) {
+		problem pr = quadratic();
+		optimizer a, b;
+		pp_real pa[10] = {0}, pb[10];
+		pp_optimizer_args args;
+		static unsigned char buf[24 + 56 + 800], again[24 + 56 + 800];
+		size_t size = 0, size2 = sizeof again;
+
+		opt_open(&a, dense_names[i], "", pr.n);
+		opt_open(&b, dense_names[i], "", pr.n);
+		for (long s = 0; s < 4; s++)
+			opt_step(&a, &pr, pa, s, 20, &args);
+		CU_ASSERT_EQUAL(a.ops->save(a.state, NULL, &size, &a.err), PP_OK);
+		CU_ASSERT_FATAL(size == sizeof buf);
+		CU_ASSERT_EQUAL(a.ops->save(a.state, buf, &size, &a.err), PP_OK);
+		CU_ASSERT_EQUAL(b.ops->load(b.state, buf, size, &b.err), PP_OK);
+		/* what was loaded saves back byte for byte */
+		CU_ASSERT_EQUAL(b.ops->save(b.state, again, &size2, &b.err), PP_OK);
+		CU_ASSERT(size2 == size && memcmp(buf, again, size) == 0);
+		memcpy(pb, pa, sizeof pa);
+		for (long s = 4; s < 8; s++) {
+			opt_step(&a, &pr, pa, s, 20, &args);
+			opt_step(&b, &pr, pb, s, 20, &args);
+		}
+		CU_ASSERT(memcmp(pa, pb, sizeof pa) == 0);
+		/* refused: another size, another optimizer, another network, bad H */
+		CU_ASSERT_EQUAL(b.ops->load(b.state, buf, size - 1, &b.err), PP_ERR_INVALID);
+		memcpy(again, buf, size);
+		memcpy(again, "lbfgs\0\0\0", 8);
+		CU_ASSERT_EQUAL(b.ops->load(b.state, again, size, &b.err), PP_ERR_INVALID);
+		memcpy(again, buf, size);
+		memset(again + 80, 0, 8);   /* H[0][0] = 0: not positive definite */
+		CU_ASSERT_EQUAL(b.ops->load(b.state, again, size, &b.err), PP_ERR_INVALID);
+		CU_ASSERT_PTR_NOT_NULL(strstr(b.err.message, "positive definite"));
+		opt_close(&a);
+		opt_close(&b);
+	}
+	for (int i = 0; i < 3; i++) {
+		optimizer a, b;
+		unsigned char buf[4096];
+		size_t size = sizeof buf;
+
+		opt_open(&a, dense_names[i], "", 3);
+		opt_open(&b, dense_names[i], "", 4);
+		CU_ASSERT_EQUAL(a.ops->save(a.state, buf, &size, &a.err), PP_OK);
+		CU_ASSERT_EQUAL(b.ops->load(b.state, buf, size, &b.err), PP_ERR_INVALID);
+		CU_ASSERT_PTR_NOT_NULL(strstr(b.err.message, "3 parameters"));
+		opt_close(&a);
+		opt_close(&b);
+	}
+}
+
+static void test_dense_quasi_newton_bad_options_are_refused(void)
+{
+	assert_config_error("bfgs", "c1: 0.5\nc2: 0.4\n", "opt.yaml:2:", "c1 < c2");
+	assert_config_error("ssbfgs", "tau: spectral\n", "opt.yaml:1:", "al_baali");
+	assert_config_error("ssbroyden", "max_memory_mb: 0\n", "opt.yaml:1:", "max_memory_mb");
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -726,6 +1229,18 @@ int main(void)
 		{"lbfgs direction matches dense bfgs over the last pairs", test_lbfgs_direction_matches_dense_bfgs_over_the_last_pairs},
 		{"checkpoint round trip gives identical next step", test_checkpoint_round_trip_gives_identical_next_step},
 		{"checkpoint for another network is refused", test_checkpoint_for_another_network_is_refused},
+		{"dense quasi-newton solve rosenbrock to gradient 1e-8", test_dense_quasi_newton_solve_rosenbrock_to_gradient_1e8},
+		{"bfgs with exact line searches solves the quadratic in n steps", test_bfgs_with_exact_line_searches_solves_the_quadratic_in_n_steps},
+		{"dense quasi-newton reach the ill-conditioned quadratic minimum", test_dense_quasi_newton_reach_the_ill_conditioned_quadratic_minimum},
+		{"bfgs update by hand satisfies the secant equation", test_bfgs_update_by_hand_satisfies_the_secant_equation},
+		{"self-scaling factors match hand-computed values", test_self_scaling_factors_match_hand_computed_values},
+		{"restart when the pair has no positive curvature", test_restart_when_the_pair_has_no_positive_curvature},
+		{"restart when H gives no descent direction", test_restart_when_h_gives_no_descent_direction},
+		{"too-large network is refused naming its size and memory", test_too_large_network_is_refused_naming_its_size_and_memory},
+		{"approximate wolfe converges where the loss cannot resolve the decrease", test_approximate_wolfe_converges_where_the_loss_cannot_resolve_the_decrease},
+		{"a loss flat to rounding stops as converged at machine precision", test_a_loss_flat_to_rounding_stops_as_converged_at_machine_precision},
+		{"dense checkpoint round trip gives identical next steps", test_dense_checkpoint_round_trip_gives_identical_next_steps},
+		{"dense quasi-newton bad options are refused", test_dense_quasi_newton_bad_options_are_refused},
 		{NULL, NULL},
 	};
 	PP_TEST_DOUBLE_ONLY();
