@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 
 #include <phasepinn/output.h>
 #include <phasepinn/real.h>
+
+#include "core/config_doc.h"
 
 static const unsigned char magic[8] = {'P', 'P', 'C', 'K', 'P', 'T', '\r', '\n'};
 
@@ -193,26 +196,38 @@ static int check_sections(const unsigned char *d, size_t body, uint32_t n, const
 	return PP_OK;
 }
 
-static int verify(const pp_ckpt *c, pp_error *err)
+/* The header fields a reader can check before it reads the rest: magic,
+ * version, real size and the size field against @file_size. */
+static int check_header(const unsigned char *d, size_t file_size, const char *path,
+			pp_error *err)
 {
-	const unsigned char *d = c->data;
 	uint64_t size;
-	uint32_t crc;
 
-	if (c->size < HEADER + TRAILER || memcmp(d, magic, sizeof magic) != 0)
-		return pp_error_set(err, PP_ERR_INVALID, "%s: not a phasepinn checkpoint", c->path);
+	if (file_size < HEADER + TRAILER || memcmp(d, magic, sizeof magic) != 0)
+		return pp_error_set(err, PP_ERR_INVALID, "%s: not a phasepinn checkpoint", path);
 	if (get_u32(d + 8) != PP_CKPT_VERSION)
 		return pp_error_set(err, PP_ERR_INVALID,
 				    "%s: checkpoint format %u, this build reads format %u",
-				    c->path, get_u32(d + 8), PP_CKPT_VERSION);
+				    path, get_u32(d + 8), PP_CKPT_VERSION);
 	if (get_u32(d + 12) != sizeof(pp_real))
 		return pp_error_set(err, PP_ERR_INVALID,
 				    "%s: written by a %s-precision build; this is a %s-precision build",
-				    c->path, get_u32(d + 12) == 8 ? "double" : "single", PP_REAL_NAME);
+				    path, get_u32(d + 12) == 8 ? "double" : "single", PP_REAL_NAME);
 	size = get_u64(d + 24);
-	if (size != c->size)
+	if (size != file_size)
 		return pp_error_set(err, PP_ERR_INVALID, "%s: truncated or extended: %zu of %llu bytes",
-				    c->path, c->size, (unsigned long long)size);
+				    path, file_size, (unsigned long long)size);
+	return PP_OK;
+}
+
+static int verify(const pp_ckpt *c, pp_error *err)
+{
+	const unsigned char *d = c->data;
+	uint32_t crc;
+	int rc = check_header(d, c->size, c->path, err);
+
+	if (rc)
+		return rc;
 	crc = pp_crc32(0, d, c->size - TRAILER);
 	if (crc != get_u32(d + c->size - TRAILER))
 		return pp_error_set(err, PP_ERR_INVALID, "%s: checksum mismatch (the file is corrupted)",
@@ -220,29 +235,95 @@ static int verify(const pp_ckpt *c, pp_error *err)
 	return check_sections(d, c->size - TRAILER, get_u32(d + 32), c->path, err);
 }
 
+/* Read exactly @n bytes from @fd at @off; -1 on error or end of file. */
+static int read_exact(int fd, void *buf, size_t n, off_t off)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = pread(fd, (char *)buf + done, n - done, off + (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+static const char *file_kind(mode_t mode)
+{
+	return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
+	       : S_ISSOCK(mode) ? "a socket" : S_ISLNK(mode) ? "a symbolic link"
+	       : "not a regular file";
+}
+
+/* Open @path for reading if it is a regular file: never through a symbolic
+ * link (O_NOFOLLOW), never waiting for a FIFO's writer (O_NONBLOCK), and
+ * the type checked on the descriptor itself, so a file swapped after a
+ * directory listing cannot slip through.  Returns the descriptor, or -1
+ * with @err set. */
+static int open_regular(const char *path, struct stat *st, pp_error *err)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			pp_error_set(err, PP_ERR_INVALID,
+				     "%s: a symbolic link, not a checkpoint phasepinn wrote; skipped", path);
+		else
+			pp_error_set(err, PP_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) != 0) {
+		pp_error_set(err, PP_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		pp_error_set(err, PP_ERR_INVALID, "%s: %s, not a checkpoint file; skipped", path,
+			     file_kind(st->st_mode));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int pp_ckpt_read(const char *path, pp_ckpt **out, pp_error *err)
 {
 	pp_ckpt *c = calloc(1, sizeof *c);
-	FILE *f = NULL;
+	unsigned char header[HEADER];
 	struct stat st;
-	int rc;
+	int fd = -1, rc;
 
 	*out = NULL;
 	if (!c)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 	snprintf(c->path, sizeof c->path, "%s", path);
-	f = fopen(path, "rb");
-	if (!f || fstat(fileno(f), &st) != 0) {
-		rc = pp_error_set(err, PP_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+	fd = open_regular(path, &st, err);
+	if (fd < 0) {
+		rc = err->code;
 		goto cleanup;
 	}
+	/* The header first: a file whose length is not the one it states is
+	 * refused without reading (or allocating for) the rest of it. */
+	memset(header, 0, sizeof header);
+	if ((size_t)st.st_size >= HEADER && read_exact(fd, header, HEADER, 0) != 0) {
+		rc = pp_error_set(err, PP_ERR_IO, "cannot read %s: short read", path);
+		goto cleanup;
+	}
+	rc = check_header(header, (size_t)st.st_size, path, err);
+	if (rc)
+		goto cleanup;
 	c->size = (size_t)st.st_size;
-	c->data = malloc(c->size ? c->size : 1);
+	c->data = malloc(c->size);
 	if (!c->data) {
-		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", path);
+		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s (%zu bytes)", path,
+				  c->size);
 		goto cleanup;
 	}
-	if (fread(c->data, 1, c->size, f) != c->size) {
+	if (read_exact(fd, c->data, c->size, 0) != 0) {
 		rc = pp_error_set(err, PP_ERR_IO, "cannot read %s: short read", path);
 		goto cleanup;
 	}
@@ -253,8 +334,8 @@ int pp_ckpt_read(const char *path, pp_ckpt **out, pp_error *err)
 	*out = c;
 	c = NULL;
 cleanup:
-	if (f)
-		fclose(f);
+	if (fd >= 0)
+		close(fd);
 	pp_ckpt_free(c);
 	return rc;
 }
@@ -316,8 +397,30 @@ static int cmp_desc(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-/* Steps of the checkpoints in @run_dir, newest first, in *steps (malloc'd). */
-static int list_steps(const char *run_dir, long **steps, size_t *n, pp_error *err)
+/* Is the entry @name of @dir a regular file (not followed if a link)?
+ * Otherwise it is named on @notes. */
+static int is_regular_entry(const char *dir, const char *name, FILE *notes)
+{
+	char path[4096];
+	struct stat st;
+
+	if (pp_path_join(path, sizeof path, dir, name, NULL) != PP_OK ||
+	    lstat(path, &st) != 0)
+		return 0;
+	if (S_ISREG(st.st_mode))
+		return 1;
+	if (notes)
+		fprintf(notes, "phasepinn: %s: %s, not a checkpoint file; skipped\n", path,
+			file_kind(st.st_mode));
+	return 0;
+}
+
+/* Steps of the checkpoints in @run_dir, newest first, in *steps (malloc'd).
+ * Only regular files count: a directory, FIFO, device or symbolic link
+ * with a checkpoint's name is not one phasepinn wrote, and is named on
+ * @notes (may be NULL) and otherwise left alone. */
+static int list_steps_noted(const char *run_dir, FILE *notes, long **steps, size_t *n,
+			    pp_error *err)
 {
 	char dir[4096];
 	struct dirent *e;
@@ -337,7 +440,7 @@ static int list_steps(const char *run_dir, long **steps, size_t *n, pp_error *er
 						      strerror(errno));
 	while ((e = readdir(d)) != NULL) {
 		long s = name_step(e->d_name);
-		if (s < 0)
+		if (s < 0 || !is_regular_entry(dir, e->d_name, notes))
 			continue;
 		if (*n == cap) {
 			long *p = realloc(*steps, (cap ? 2 * cap : 16) * sizeof *p);
@@ -356,12 +459,17 @@ static int list_steps(const char *run_dir, long **steps, size_t *n, pp_error *er
 	return PP_OK;
 }
 
+static int list_steps(const char *run_dir, long **steps, size_t *n, pp_error *err)
+{
+	return list_steps_noted(run_dir, NULL, steps, n, err);
+}
+
 int pp_ckpt_latest(const char *run_dir, FILE *notes, pp_ckpt **out, pp_error *err)
 {
 	char path[4096];
 	long *steps;
 	size_t n;
-	int rc = list_steps(run_dir, &steps, &n, err);
+	int rc = list_steps_noted(run_dir, notes, &steps, &n, err);
 
 	*out = NULL;
 	if (rc)
@@ -387,7 +495,177 @@ int pp_ckpt_latest(const char *run_dir, FILE *notes, pp_ckpt **out, pp_error *er
 		rc = pp_error_set(err, PP_ERR_IO,
 				  "%s/%s holds no usable checkpoint; start the run again with phasepinn run --force",
 				  run_dir, PP_CKPT_DIR);
+	/* A whole checkpoint of another run is refused, not skipped: someone
+	 * put it there, and resuming from an older one of this run would
+	 * hide that. */
+	if (*out && (rc = pp_ckpt_check_origin(*out, run_dir, err)) != PP_OK) {
+		pp_ckpt_free(*out);
+		*out = NULL;
+	}
 	return rc;
+}
+
+/* ---- which run a checkpoint belongs to ---------------------------------- */
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* The tree under @node into @h: a type byte, then keys and scalar texts
+ * with their NULs, in document order. */
+static uint64_t hash_node(uint64_t h, const pp_config *node)
+{
+	pp_config_type type = pp_config_node_type(node);
+	unsigned char tag = (unsigned char)type;
+	size_t n = pp_config_size(node);
+
+	h = fnv1a(h, &tag, 1);
+	if (type == PP_CONFIG_SCALAR) {
+		const char *text = pp_config_text(node);
+		return fnv1a(h, text ? text : "", text ? strlen(text) + 1 : 1);
+	}
+	h = fnv1a(h, &n, sizeof n);
+	for (size_t i = 0; i < n; i++) {
+		if (type == PP_CONFIG_MAP) {
+			const char *key = pp_config_key_at(node, i);
+			h = fnv1a(h, key, strlen(key) + 1);
+			h = hash_node(h, pp_config_get(node, key));
+		} else {
+			h = hash_node(h, pp_config_at(node, i));
+		}
+	}
+	return h;
+}
+
+int pp_ckpt_config_hash(const char *text, size_t len, const char *name, uint64_t *hash,
+			pp_error *err)
+{
+	pp_config_doc *doc = NULL;
+	int rc = pp_config_doc_parse(text, len, name, &doc, err);
+
+	if (rc)
+		return rc;
+	*hash = hash_node(0xcbf29ce484222325ull, pp_config_doc_root(doc));
+	pp_config_doc_destroy(doc);
+	return PP_OK;
+}
+
+int pp_ckpt_origin_of(const pp_ckpt *c, pp_ckpt_origin *origin, pp_error *err)
+{
+	size_t len = 0;
+	const void *p = pp_ckpt_find(c, PP_CKPT_TAG_ORIGIN, 0, &len);
+
+	if (!p || len != sizeof *origin)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "%s: holds no record of the run that wrote it (section EXPT)", c->path);
+	memcpy(origin, p, sizeof *origin);
+	if (memchr(origin->network, '\0', sizeof origin->network) == NULL)
+		return pp_error_set(err, PP_ERR_INVALID, "%s: its record of the network is damaged",
+				    c->path);
+	return PP_OK;
+}
+
+int pp_ckpt_file_crc(int fd, int64_t from, int64_t to, uint32_t *crc)
+{
+	unsigned char buf[65536];
+
+	while (from < to) {
+		size_t n = (size_t)(to - from) < sizeof buf ? (size_t)(to - from) : sizeof buf;
+		if (read_exact(fd, buf, n, (off_t)from) != 0)
+			return -1;
+		*crc = pp_crc32(*crc, buf, n);
+		from += (int64_t)n;
+	}
+	return 0;
+}
+
+/* The hash of RUN_DIR/config.yaml, read as a regular file of sane size. */
+static int run_config_hash(const char *run_dir, uint64_t *hash, pp_error *err)
+{
+	char path[4096];
+	struct stat st;
+	char *text = NULL;
+	int fd, rc;
+
+	rc = pp_path_join(path, sizeof path, run_dir, "config.yaml", err);
+	if (rc)
+		return rc;
+	fd = open_regular(path, &st, err);
+	if (fd < 0)
+		return pp_error_prefix(err, "cannot tell whether the checkpoints belong to %s",
+				       run_dir);
+	if (st.st_size > (16 << 20)) {
+		close(fd);
+		return pp_error_set(err, PP_ERR_INVALID, "%s: %lld bytes, too large for a config.yaml",
+				    path, (long long)st.st_size);
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		close(fd);
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", path);
+	}
+	if (read_exact(fd, text, (size_t)st.st_size, 0) != 0)
+		rc = pp_error_set(err, PP_ERR_IO, "cannot read %s: short read", path);
+	else
+		rc = pp_ckpt_config_hash(text, (size_t)st.st_size, path, hash, err);
+	close(fd);
+	free(text);
+	return rc;
+}
+
+/* RUN_DIR/metrics.csv begins with the @o->metrics_bytes bytes @o recorded. */
+static int check_metrics(const pp_ckpt *c, const pp_ckpt_origin *o, const char *run_dir,
+			 pp_error *err)
+{
+	char path[4096];
+	struct stat st;
+	uint32_t crc = 0;
+	int fd, rc;
+
+	if (o->metrics_bytes < 0)
+		return PP_OK;
+	rc = pp_path_join(path, sizeof path, run_dir, "metrics.csv", err);
+	if (rc)
+		return rc;
+	fd = open_regular(path, &st, err);
+	if (fd < 0)
+		return err->code;
+	if (st.st_size < o->metrics_bytes)
+		rc = pp_error_set(err, PP_ERR_INVALID,
+				  "%s holds %lld bytes, fewer than the %lld it had at %s; the run directory was changed by hand",
+				  path, (long long)st.st_size, (long long)o->metrics_bytes, c->path);
+	else if (pp_ckpt_file_crc(fd, 0, o->metrics_bytes, &crc) != 0)
+		rc = pp_error_set(err, PP_ERR_IO, "cannot read %s", path);
+	else if (crc != o->metrics_crc)
+		rc = pp_error_set(err, PP_ERR_INVALID,
+				  "%s was not written by the run in %s: the metrics it recorded are not those of %s (copied from another run directory?); move it away and resume again",
+				  c->path, run_dir, path);
+	close(fd);
+	return rc;
+}
+
+int pp_ckpt_check_origin(const pp_ckpt *c, const char *run_dir, pp_error *err)
+{
+	pp_ckpt_origin o;
+	uint64_t hash;
+	int rc = pp_ckpt_origin_of(c, &o, err);
+
+	if (!rc)
+		rc = run_config_hash(run_dir, &hash, err);
+	if (rc)
+		return rc;
+	if (hash != o.config_hash)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "%s belongs to another experiment: its configuration is not the one in %s/config.yaml (copied from another run directory?); move it away and resume again",
+				    c->path, run_dir);
+	return check_metrics(c, &o, run_dir, err);
 }
 
 int pp_ckpt_prune(const char *run_dir, int keep, long after, pp_error *err)

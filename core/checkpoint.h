@@ -19,10 +19,17 @@
  *      end-4   4  reserved, 0
  *
  * Tags are four ASCII letters (PP_CKPT_TAG("PARM")).  What the trainer puts
- * in them is documented in docs/checkpoints.md.  A reader checks magic,
- * version, real size, the size field against the file's length, the section
- * table against the size and the CRC, so a truncated or corrupted file is
- * reported as such and never half-used. */
+ * in them is documented in docs/checkpoints.md.  A reader opens only regular
+ * files (never following a symbolic link, never blocking on a FIFO), checks
+ * the header — magic, version, real size, the size field against the
+ * file's length — before it reads the rest, then the CRC and the section
+ * table, so a truncated, extended or corrupted file is reported as such and
+ * never half-used.
+ *
+ * Format 2 added section "EXPT", a pp_ckpt_origin: which run wrote the
+ * checkpoint.  pp_ckpt_latest matches it against the run directory, so a
+ * checkpoint copied in from another run is refused before anything is
+ * touched. */
 #ifndef PHASEPINN_CORE_CHECKPOINT_H
 #define PHASEPINN_CORE_CHECKPOINT_H
 
@@ -32,7 +39,7 @@
 
 #include <phasepinn/error.h>
 
-#define PP_CKPT_VERSION 1u
+#define PP_CKPT_VERSION 2u
 #define PP_CKPT_DIR "checkpoints"
 #define PP_CKPT_TAG(s) ((uint32_t)(unsigned char)(s)[0] | (uint32_t)(unsigned char)(s)[1] << 8 | \
 			(uint32_t)(unsigned char)(s)[2] << 16 | (uint32_t)(unsigned char)(s)[3] << 24)
@@ -81,10 +88,44 @@ const void *pp_ckpt_find(const pp_ckpt *c, uint32_t tag, uint32_t index, size_t 
 void pp_ckpt_free(pp_ckpt *c);
 
 /* The newest valid checkpoint in RUN_DIR/checkpoints.  Each newer file that
- * fails verification is named on @notes (may be NULL) with the reason, and
- * the next older one is tried.  PP_ERR_IO with a message saying what to do
- * when none is usable. */
+ * fails verification, and each entry with a checkpoint's name that is not a
+ * regular file, is named on @notes (may be NULL) with the reason, and the
+ * next older one is tried.  PP_ERR_IO with a message saying what to do when
+ * none is usable.  The one found must belong to the run
+ * (pp_ckpt_check_origin): if not, PP_ERR_INVALID and nothing is returned. */
 int pp_ckpt_latest(const char *run_dir, FILE *notes, pp_ckpt **out, pp_error *err);
+
+/* ---- which run a checkpoint belongs to (section "EXPT") ------------------ */
+
+#define PP_CKPT_TAG_ORIGIN PP_CKPT_TAG("EXPT")
+
+typedef struct pp_ckpt_origin {
+	uint64_t config_hash;    /* pp_ckpt_config_hash of the run's config.yaml */
+	int64_t n_params;        /* the network's parameter count */
+	int64_t metrics_bytes;   /* length of metrics.csv at the checkpoint, -1: none */
+	uint32_t metrics_crc;    /* CRC-32 of those bytes */
+	uint32_t reserved;       /* 0 */
+	char network[256];       /* pp_network_describe(): widths, activation, features */
+} pp_ckpt_origin;
+
+/* A hash of the experiment in @text (YAML, @len bytes; @name for errors)
+ * that ignores its layout and comments: FNV-1a 64 over the parsed tree.
+ * config.yaml and the rendering the trainer hashes have the same tree. */
+int pp_ckpt_config_hash(const char *text, size_t len, const char *name, uint64_t *hash,
+			pp_error *err);
+/* The origin section of @c, checked for its size and a NUL-terminated
+ * network description. */
+int pp_ckpt_origin_of(const pp_ckpt *c, pp_ckpt_origin *origin, pp_error *err);
+/* Does @c belong to the run in @run_dir?  Its configuration hash must be
+ * that of RUN_DIR/config.yaml, and the first metrics_bytes of
+ * RUN_DIR/metrics.csv must be the bytes it recorded (which time_s makes
+ * unique to one run).  PP_ERR_INVALID naming the checkpoint and what
+ * differs otherwise. */
+int pp_ckpt_check_origin(const pp_ckpt *c, const char *run_dir, pp_error *err);
+/* Continue the CRC-32 *crc over bytes [@from, @to) of the open file @fd
+ * (start with *crc = 0, @from = 0).  -1 when the file is shorter or
+ * unreadable. */
+int pp_ckpt_file_crc(int fd, int64_t from, int64_t to, uint32_t *crc);
 
 /* Path of the checkpoint for @step in @run_dir. */
 int pp_ckpt_path(char *buf, size_t size, const char *run_dir, long step, pp_error *err);

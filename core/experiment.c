@@ -1,5 +1,6 @@
 /* phasepinn — building an experiment from its YAML file (see experiment.h). */
 #include "core/experiment.h"
+#include "core/trainer.h"   /* PP_MAX_COLUMNS, the metrics row */
 
 #include <limits.h>
 #include <stdio.h>
@@ -149,15 +150,15 @@ static int build_pde(pp_experiment *exp, const pp_registry *reg, pp_error *err)
 	if (rc)
 		return rc;
 	memset(&exp->pde, 0, sizeof exp->pde);
+	/* A plugin that forgets these lines gets "none", not input 0. */
+	exp->pde.time_input = -1;
+	exp->pde.periodic_input = -1;
 	rc = exp->pde_ops->describe(exp->pde_state, &exp->pde, err);
 	if (rc)
 		return pp_error_prefix(err, "pde '%s'", exp->pde_plugin->name);
-	if (exp->pde.n_inputs < 1 || exp->pde.n_inputs > PP_MAX_INPUTS ||
-	    exp->pde.n_terms < 1 || exp->pde.n_terms > PP_MAX_TERMS)
-		return pp_error_set(err, PP_ERR_PLUGIN,
-				    "pde '%s' describes %d inputs and %d terms; expected 1..%d and 1..%d",
-				    exp->pde_plugin->name, exp->pde.n_inputs, exp->pde.n_terms,
-				    PP_MAX_INPUTS, PP_MAX_TERMS);
+	rc = pp_registry_check_pde_info(exp->pde_plugin, &exp->pde, err);
+	if (rc)
+		return rc;
 	return read_terms(exp, cfg, err);
 }
 
@@ -262,7 +263,8 @@ static int add_analyzer(pp_experiment *exp, const pp_registry *reg, const pp_con
 	if (rc)
 		return pp_error_set(err, PP_ERR_PLUGIN, "analyzer '%s' could not name its columns",
 				    slot->plugin->name);
-	return PP_OK;
+	return pp_registry_check_columns(slot->plugin, slot->columns, slot->n_columns,
+					 PP_MAX_COLUMNS, err);
 }
 
 static int check_columns(const pp_experiment *exp, pp_error *err)

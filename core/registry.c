@@ -4,12 +4,18 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <phasepinn/analyzer.h>
 #include <phasepinn/build_config.h>
@@ -17,16 +23,31 @@
 #include <phasepinn/pde.h>
 #include <phasepinn/weighting.h>
 
+/* The core's copy of a plugin's ops table: zeroed, of the core's full size,
+ * holding the first min(struct_size, sizeof) bytes of the plugin's table, so
+ * a field the plugin's (older) headers did not have reads as NULL. */
+typedef union pp_ops_copy {
+	pp_pde_ops pde;
+	pp_optimizer_ops optimizer;
+	pp_weighting_ops weighting;
+	pp_analyzer_ops analyzer;
+} pp_ops_copy;
+
+/* One loaded plugin.  Allocated alone so the descriptor handed out by
+ * pp_registry_find stays put while the registry grows. */
 typedef struct pp_registry_entry {
 	void *handle;
-	const pp_plugin *plugin;
+	pp_plugin plugin;        /* the core's copy; .ops points at ops below */
+	pp_ops_copy ops;
 	char *path;
 } pp_registry_entry;
 
 struct pp_registry {
-	pp_registry_entry *entries;
+	pp_registry_entry **entries;
 	size_t count;
 	size_t capacity;
+	char **skipped;          /* "PATH: why" of each file skipped */
+	size_t n_skipped;
 };
 
 const char *pp_kind_name(pp_kind kind)
@@ -55,9 +76,13 @@ void pp_registry_destroy(pp_registry *reg)
 	if (!reg)
 		return;
 	for (size_t i = 0; i < reg->count; i++) {
-		dlclose(reg->entries[i].handle);
-		free(reg->entries[i].path);
+		dlclose(reg->entries[i]->handle);
+		free(reg->entries[i]->path);
+		free(reg->entries[i]);
 	}
+	for (size_t i = 0; i < reg->n_skipped; i++)
+		free(reg->skipped[i]);
+	free(reg->skipped);
 	free(reg->entries);
 	free(reg);
 }
@@ -72,52 +97,55 @@ static int name_is_valid(const char *name)
 	return 1;
 }
 
-/* The ops each kind cannot do without. */
-static const char *missing_ops(const pp_plugin *p)
+/* Size of the core's ops table of @kind, and the smallest table a plugin
+ * may give: one that reaches past the last required op. */
+static size_t ops_size(pp_kind kind, size_t *min_size)
 {
-	if (!p->ops)
-		return "ops";
-	switch (p->kind) {
-	case PP_KIND_PDE: {
-		const pp_pde_ops *o = p->ops;
-		if (o->struct_size < offsetof(pp_pde_ops, reference))
-			return "struct_size (pp_pde_ops too small)";
-		if (!o->create || !o->destroy || !o->describe || !o->residual)
+	switch (kind) {
+	case PP_KIND_PDE:
+		*min_size = offsetof(pp_pde_ops, reference);
+		return sizeof(pp_pde_ops);
+	case PP_KIND_OPTIMIZER:
+		*min_size = offsetof(pp_optimizer_ops, moments);
+		return sizeof(pp_optimizer_ops);
+	case PP_KIND_WEIGHTING:
+		*min_size = offsetof(pp_weighting_ops, needs);
+		return sizeof(pp_weighting_ops);
+	case PP_KIND_ANALYZER:
+		*min_size = offsetof(pp_analyzer_ops, finish);
+		return sizeof(pp_analyzer_ops);
+	}
+	*min_size = 0;
+	return 0;
+}
+
+/* The ops each kind cannot do without, read from the core's copy. */
+static const char *missing_ops(pp_kind kind, const pp_ops_copy *o)
+{
+	switch (kind) {
+	case PP_KIND_PDE:
+		if (!o->pde.create || !o->pde.destroy || !o->pde.describe || !o->pde.residual)
 			return "create, destroy, describe and residual";
 		return NULL;
-	}
-	case PP_KIND_OPTIMIZER: {
-		const pp_optimizer_ops *o = p->ops;
-		if (o->struct_size < offsetof(pp_optimizer_ops, moments))
-			return "struct_size (pp_optimizer_ops too small)";
-		if (!o->create || !o->destroy || !o->step)
+	case PP_KIND_OPTIMIZER:
+		if (!o->optimizer.create || !o->optimizer.destroy || !o->optimizer.step)
 			return "create, destroy and step";
 		return NULL;
-	}
-	case PP_KIND_WEIGHTING: {
-		const pp_weighting_ops *o = p->ops;
-		if (o->struct_size < offsetof(pp_weighting_ops, needs))
-			return "struct_size (pp_weighting_ops too small)";
-		if (!o->create || !o->destroy)
+	case PP_KIND_WEIGHTING:
+		if (!o->weighting.create || !o->weighting.destroy)
 			return "create and destroy";
 		return NULL;
-	}
-	case PP_KIND_ANALYZER: {
-		const pp_analyzer_ops *o = p->ops;
-		if (o->struct_size < offsetof(pp_analyzer_ops, finish))
-			return "struct_size (pp_analyzer_ops too small)";
-		if (!o->create || !o->destroy || !o->columns || !o->observe)
+	case PP_KIND_ANALYZER:
+		if (!o->analyzer.create || !o->analyzer.destroy || !o->analyzer.columns ||
+		    !o->analyzer.observe)
 			return "create, destroy, columns and observe";
 		return NULL;
-	}
 	}
 	return "a known kind";
 }
 
 static int check_descriptor(const pp_plugin *p, const char *path, pp_error *err)
 {
-	const char *missing;
-
 	if (p->abi_version != PP_ABI_VERSION)
 		return pp_error_set(err, PP_ERR_PLUGIN,
 				    "%s: plugin ABI version %u, this phasepinn needs %u; rebuild the plugin against these headers",
@@ -131,48 +159,163 @@ static int check_descriptor(const pp_plugin *p, const char *path, pp_error *err)
 	if (!name_is_valid(p->name))
 		return pp_error_set(err, PP_ERR_PLUGIN,
 				    "%s: plugin name must be non-empty [a-z0-9_]", path);
-	missing = missing_ops(p);
+	return PP_OK;
+}
+
+/* Copy the plugin's descriptor and ops table into @e (PETSc's ts->ops):
+ * every field the plugin's struct_size leaves out stays zero, and the copy
+ * says it is full size, so the core and the plugins it hands the table to
+ * (problem.pde_ops) may read any field without looking at struct_size. */
+static int copy_plugin(pp_registry_entry *e, const pp_plugin *p, const char *path,
+		       pp_error *err)
+{
+	size_t min_size, full = ops_size(p->kind, &min_size), given;
+	const char *missing;
+
+	memset(&e->ops, 0, sizeof e->ops);
+	e->plugin = *p;   /* the fields of today's pp_plugin; struct_size >= sizeof */
+	e->plugin.struct_size = (uint32_t)sizeof(pp_plugin);
+	e->plugin.ops = &e->ops;
+	if (!p->ops)
+		return pp_error_set(err, PP_ERR_PLUGIN, "%s: %s plugin '%s' lacks required ops: ops",
+				    path, pp_kind_name(p->kind), p->name);
+	given = *(const uint32_t *)p->ops;   /* every ops table starts with struct_size */
+	if (given < min_size)
+		return pp_error_set(err, PP_ERR_PLUGIN,
+				    "%s: %s plugin '%s' lacks required ops: struct_size (%zu bytes, at least %zu needed)",
+				    path, pp_kind_name(p->kind), p->name, given, min_size);
+	memcpy(&e->ops, p->ops, given < full ? given : full);
+	e->ops.pde.struct_size = (uint32_t)full;   /* the first field of every kind's table */
+	missing = missing_ops(p->kind, &e->ops);
 	if (missing)
 		return pp_error_set(err, PP_ERR_PLUGIN, "%s: %s plugin '%s' lacks required ops: %s",
 				    path, pp_kind_name(p->kind), p->name, missing);
 	return PP_OK;
 }
 
-static int add_entry(pp_registry *reg, void *handle, const pp_plugin *p,
-		     const char *path, pp_error *err)
+static int add_entry(pp_registry *reg, pp_registry_entry *e, const char *path, pp_error *err)
 {
-	pp_registry_entry *e;
-
 	if (reg->count == reg->capacity) {
 		size_t cap = reg->capacity ? 2 * reg->capacity : 32;
-		pp_registry_entry *grown = realloc(reg->entries, cap * sizeof *grown);
+		pp_registry_entry **grown = realloc(reg->entries, cap * sizeof *grown);
 		if (!grown)
 			return pp_error_set(err, PP_ERR_NOMEM, "out of memory loading %s", path);
 		reg->entries = grown;
 		reg->capacity = cap;
 	}
-	e = &reg->entries[reg->count];
 	e->path = strdup(path);
 	if (!e->path)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory loading %s", path);
-	e->handle = handle;
-	e->plugin = p;
-	reg->count++;
+	reg->entries[reg->count++] = e;
 	return PP_OK;
 }
 
-int pp_registry_load_file(pp_registry *reg, const char *path, pp_error *err)
+/* ---- is it a shared object at all? -------------------------------------- */
+
+/* Does the range [off, off + count·size) lie within @file_size bytes? */
+static int range_fits(uint64_t off, uint64_t count, uint64_t size, uint64_t file_size)
 {
-	void *handle;
+	if (count && size > UINT64_MAX / count)
+		return 0;
+	return off <= file_size && count * size <= file_size - off;
+}
+
+static int read_at(int fd, void *buf, size_t n, off_t off)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = pread(fd, (char *)buf + done, n - done, off + (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+/* The ELF header and program headers of @fd (@size bytes) describe a shared
+ * object for this machine whose every loadable segment lies inside the
+ * file.  dlopen maps segments without checking them against the file's
+ * length, and touching a page past the end is SIGBUS; so a truncated
+ * plugin must be caught here.  NULL when fine, else what is wrong. */
+static const char *elf_fault(int fd, uint64_t size)
+{
+	ElfW(Ehdr) eh;
+	ElfW(Phdr) ph;
+	int loads = 0;
+
+	if (size < sizeof eh || read_at(fd, &eh, sizeof eh, 0) != 0)
+		return "not an ELF file (too short)";
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+		return "not an ELF file (no ELF magic)";
+	if (eh.e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32))
+		return "an ELF file of the other word size (32/64-bit)";
+	if (eh.e_ident[EI_DATA] != (*(const unsigned char *)&(uint16_t){1} ? ELFDATA2LSB : ELFDATA2MSB))
+		return "an ELF file of the other byte order";
+	if (eh.e_type != ET_DYN)
+		return "an ELF file but not a shared object";
+	if (eh.e_ehsize != sizeof eh || eh.e_phnum == 0 || eh.e_phentsize != sizeof ph ||
+	    (eh.e_shnum && eh.e_shentsize != sizeof(ElfW(Shdr))))
+		return "an ELF file with a damaged header";
+	if (!range_fits(eh.e_phoff, eh.e_phnum, sizeof ph, size) ||
+	    !range_fits(eh.e_shoff, eh.e_shnum, sizeof(ElfW(Shdr)), size))
+		return "truncated (its ELF header points past the end of the file)";
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		if (read_at(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) != 0)
+			return "unreadable";
+		if (ph.p_type != PT_LOAD)
+			continue;
+		loads++;
+		if (!range_fits(ph.p_offset, 1, ph.p_filesz, size))
+			return "truncated (a loadable segment runs past the end of the file)";
+	}
+	return loads ? NULL : "an ELF file with nothing to load";
+}
+
+/* PP_OK when @path is a regular file holding a whole ELF shared object for
+ * this machine; else PP_ERR_PLUGIN saying what it is. */
+static int check_shared_object(const char *path, pp_error *err)
+{
+	struct stat st;
+	const char *fault;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return pp_error_set(err, PP_ERR_PLUGIN, "cannot load plugin %s: %s", path,
+				    strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		fault = strerror(errno);
+	} else if (!S_ISREG(st.st_mode)) {
+		fault = "not a regular file";
+	} else {
+		fault = elf_fault(fd, (uint64_t)st.st_size);
+	}
+	close(fd);
+	if (fault)
+		return pp_error_set(err, PP_ERR_PLUGIN, "%s is not a loadable plugin: %s", path, fault);
+	return PP_OK;
+}
+
+/* dlopen a checked file and take its descriptor into the registry. */
+static int load_checked(pp_registry *reg, const char *path, pp_error *err)
+{
+	pp_registry_entry *e = calloc(1, sizeof *e);
 	const pp_plugin *p;
 	int rc;
 
-	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!handle)
-		return pp_error_set(err, PP_ERR_PLUGIN,
-				    "cannot load plugin %s: %s (check its dependencies with `ldd %s`)",
-				    path, dlerror(), path);
-	p = dlsym(handle, PP_PLUGIN_ENTRY_SYMBOL);
+	if (!e)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory loading %s", path);
+	e->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!e->handle) {
+		rc = pp_error_set(err, PP_ERR_PLUGIN,
+				  "cannot load plugin %s: %s (check its dependencies with `ldd %s`)",
+				  path, dlerror(), path);
+		free(e);
+		return rc;
+	}
+	p = dlsym(e->handle, PP_PLUGIN_ENTRY_SYMBOL);
 	if (!p) {
 		rc = pp_error_set(err, PP_ERR_PLUGIN,
 				  "%s is not a phasepinn plugin: no exported symbol '%s' (use PP_PLUGIN_DEFINE)",
@@ -180,25 +323,51 @@ int pp_registry_load_file(pp_registry *reg, const char *path, pp_error *err)
 		goto fail_close;
 	}
 	rc = check_descriptor(p, path, err);
+	if (!rc)
+		rc = copy_plugin(e, p, path, err);
 	if (rc)
 		goto fail_close;
 	for (size_t i = 0; i < reg->count; i++) {
-		const pp_plugin *q = reg->entries[i].plugin;
+		const pp_plugin *q = &reg->entries[i]->plugin;
 		if (q->kind == p->kind && strcmp(q->name, p->name) == 0) {
 			rc = pp_error_set(err, PP_ERR_PLUGIN,
 					  "duplicate %s plugin '%s': %s and %s; remove one or rename it",
-					  pp_kind_name(p->kind), p->name, reg->entries[i].path, path);
+					  pp_kind_name(p->kind), p->name, reg->entries[i]->path, path);
 			goto fail_close;
 		}
 	}
-	rc = add_entry(reg, handle, p, path, err);
+	rc = add_entry(reg, e, path, err);
 	if (rc)
 		goto fail_close;
 	return PP_OK;
 
 fail_close:
-	dlclose(handle);
+	dlclose(e->handle);
+	free(e->path);
+	free(e);
 	return rc;
+}
+
+int pp_registry_load_file(pp_registry *reg, const char *path, pp_error *err)
+{
+	int rc = check_shared_object(path, err);
+
+	return rc ? rc : load_checked(reg, path, err);
+}
+
+/* A file of a plugin directory that is no shared object: noted, skipped. */
+static int skip_file(pp_registry *reg, const pp_error *why, pp_error *err)
+{
+	char **grown = realloc(reg->skipped, (reg->n_skipped + 1) * sizeof *grown);
+
+	if (!grown)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	reg->skipped = grown;
+	reg->skipped[reg->n_skipped] = strdup(why->message);
+	if (!reg->skipped[reg->n_skipped])
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	reg->n_skipped++;
+	return PP_OK;
 }
 
 static int has_suffix(const char *s, const char *suffix)
@@ -281,7 +450,18 @@ int pp_registry_load_dir(pp_registry *reg, const char *dir, int required,
 		goto cleanup;
 	qsort(list, count, sizeof *list, compare_strings);
 	for (size_t i = 0; i < count; i++) {
-		rc = pp_registry_load_file(reg, list[i], err);
+		pp_error why = {0};
+		/* A stray or damaged file (a text file named x.so, a half-copied
+		 * plugin) is not a plugin: it is noted and skipped, so it cannot
+		 * stop every command.  A real shared object that breaks the
+		 * plugin contract is an error below. */
+		if (check_shared_object(list[i], &why) != PP_OK) {
+			rc = skip_file(reg, &why, err);
+			if (rc)
+				goto cleanup;
+			continue;
+		}
+		rc = load_checked(reg, list[i], err);
 		if (rc)
 			goto cleanup;
 	}
@@ -338,7 +518,7 @@ const pp_plugin *pp_registry_find(const pp_registry *reg, pp_kind kind,
 				  const char *name)
 {
 	for (size_t i = 0; i < reg->count; i++) {
-		const pp_plugin *p = reg->entries[i].plugin;
+		const pp_plugin *p = &reg->entries[i]->plugin;
 		if (p->kind == kind && name && strcmp(p->name, name) == 0)
 			return p;
 	}
@@ -352,12 +532,22 @@ size_t pp_registry_count(const pp_registry *reg)
 
 const pp_plugin *pp_registry_at(const pp_registry *reg, size_t index)
 {
-	return index < reg->count ? reg->entries[index].plugin : NULL;
+	return index < reg->count ? &reg->entries[index]->plugin : NULL;
 }
 
 const char *pp_registry_path_at(const pp_registry *reg, size_t index)
 {
-	return index < reg->count ? reg->entries[index].path : NULL;
+	return index < reg->count ? reg->entries[index]->path : NULL;
+}
+
+size_t pp_registry_skipped_count(const pp_registry *reg)
+{
+	return reg->n_skipped;
+}
+
+const char *pp_registry_skipped_at(const pp_registry *reg, size_t index)
+{
+	return index < reg->n_skipped ? reg->skipped[index] : NULL;
 }
 
 void pp_registry_names(const pp_registry *reg, pp_kind kind, char *buf,
@@ -370,8 +560,8 @@ void pp_registry_names(const pp_registry *reg, pp_kind kind, char *buf,
 		return;
 	buf[0] = '\0';
 	for (size_t i = 0; i < reg->count && n < 256; i++)
-		if (reg->entries[i].plugin->kind == kind)
-			names[n++] = reg->entries[i].plugin->name;
+		if (reg->entries[i]->plugin.kind == kind)
+			names[n++] = reg->entries[i]->plugin.name;
 	qsort(names, n, sizeof *names, compare_strings);
 	for (size_t i = 0; i < n && used < size; i++) {
 		int w = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", names[i]);
@@ -392,7 +582,113 @@ const pp_plugin *pp_registry_require(const pp_registry *reg, pp_kind kind,
 	if (p)
 		return p;
 	pp_registry_names(reg, kind, names, sizeof names);
-	pp_error_set(err, PP_ERR_CONFIG, "unknown %s plugin '%s'; available: %s",
-		     pp_kind_name(kind), name ? name : "", names);
+	if (reg->n_skipped)
+		pp_error_set(err, PP_ERR_CONFIG,
+			     "unknown %s plugin '%s'; available: %s (%zu file(s) on the plugin path were skipped, the first: %s)",
+			     pp_kind_name(kind), name ? name : "", names, reg->n_skipped, reg->skipped[0]);
+	else
+		pp_error_set(err, PP_ERR_CONFIG, "unknown %s plugin '%s'; available: %s",
+			     pp_kind_name(kind), name ? name : "", names);
 	return NULL;
+}
+
+/* ---- what plugins declare ------------------------------------------------ */
+
+/* Does @c ask only for inputs 0..n-1, at order 0, 1 or 2? */
+static int check_channel(const pp_channel *c, int n)
+{
+	if (c->order < 0 || c->order > 2)
+		return 0;
+	if (c->order >= 1 && (c->d0 < 0 || c->d0 >= n))
+		return 0;
+	if (c->order == 2 && (c->d1 < 0 || c->d1 >= n))
+		return 0;
+	return 1;
+}
+
+static int check_term(const pp_plugin *p, const pp_pde_info *info, int k, pp_error *err)
+{
+	const pp_term_info *t = &info->terms[k];
+	int n = info->n_inputs;
+
+	if (!t->name || !*t->name)
+		return pp_error_set(err, PP_ERR_PLUGIN, "pde '%s': term %d has no name", p->name, k);
+	if (t->n_channels < 1 || t->n_channels > PP_MAX_CHANNELS)
+		return pp_error_set(err, PP_ERR_PLUGIN,
+				    "pde '%s', term '%s': declares %d channels; expected 1..%d",
+				    p->name, t->name, t->n_channels, PP_MAX_CHANNELS);
+	for (int c = 0; c < t->n_channels; c++) {
+		const pp_channel *ch = &t->channels[c];
+		if (!check_channel(ch, n))
+			return pp_error_set(err, PP_ERR_PLUGIN,
+					    "pde '%s', term '%s': channel %d asks for derivative order %d in inputs (%d, %d), but the PDE has %d input(s), 0..%d",
+					    p->name, t->name, c, ch->order, ch->d0, ch->d1, n, n - 1);
+	}
+	if (t->n_pieces < 0 || t->n_pieces > PP_MAX_PIECES)
+		return pp_error_set(err, PP_ERR_PLUGIN,
+				    "pde '%s', term '%s': declares %d pieces; expected 0..%d",
+				    p->name, t->name, t->n_pieces, PP_MAX_PIECES);
+	for (int q = 0; q < t->n_pieces; q++)
+		for (int d = 0; d < n; d++)
+			if (t->pieces[q].side[d] < PP_SIDE_FREE || t->pieces[q].side[d] > PP_SIDE_HI)
+				return pp_error_set(err, PP_ERR_PLUGIN,
+						    "pde '%s', term '%s': piece %d has side %d for input %d; expected free, lo or hi",
+						    p->name, t->name, q, t->pieces[q].side[d], d);
+	if (t->pair_input < -1 || t->pair_input >= n)
+		return pp_error_set(err, PP_ERR_PLUGIN,
+				    "pde '%s', term '%s': pair_input %d names no input (-1 for none, 0..%d)",
+				    p->name, t->name, t->pair_input, n - 1);
+	if (t->points < 1 || !isfinite(t->weight) || t->weight < 0)
+		return pp_error_set(err, PP_ERR_PLUGIN,
+				    "pde '%s', term '%s': default points %ld and weight %g; expected points >= 1 and a finite weight >= 0",
+				    p->name, t->name, t->points, t->weight);
+	return PP_OK;
+}
+
+int pp_registry_check_pde_info(const pp_plugin *p, const pp_pde_info *info, pp_error *err)
+{
+	int n = info->n_inputs;
+	int rc;
+
+	if (n < 1 || n > PP_MAX_INPUTS || info->n_terms < 1 || info->n_terms > PP_MAX_TERMS)
+		return pp_error_set(err, PP_ERR_PLUGIN,
+				    "pde '%s' describes %d inputs and %d terms; expected 1..%d and 1..%d",
+				    p->name, n, info->n_terms, PP_MAX_INPUTS, PP_MAX_TERMS);
+	for (int d = 0; d < n; d++)
+		if (!info->input_names[d] || !*info->input_names[d] || !isfinite(info->lo[d]) ||
+		    !isfinite(info->hi[d]) || !(info->lo[d] < info->hi[d]))
+			return pp_error_set(err, PP_ERR_PLUGIN,
+					    "pde '%s': input %d needs a name and finite bounds lo < hi",
+					    p->name, d);
+	if (info->time_input < -1 || info->time_input >= n)
+		return pp_error_set(err, PP_ERR_PLUGIN,
+				    "pde '%s': time_input %d names no input (-1 for none, 0..%d)",
+				    p->name, info->time_input, n - 1);
+	if (info->periodic_input < -1 || info->periodic_input >= n)
+		return pp_error_set(err, PP_ERR_PLUGIN,
+				    "pde '%s': periodic_input %d names no input (-1 for none, 0..%d)",
+				    p->name, info->periodic_input, n - 1);
+	for (int k = 0; k < info->n_terms; k++) {
+		rc = check_term(p, info, k, err);
+		if (rc)
+			return rc;
+	}
+	return PP_OK;
+}
+
+int pp_registry_check_columns(const pp_plugin *p, const char *const *names, int count,
+			      int limit, pp_error *err)
+{
+	if (count < 0 || count > limit)
+		return pp_error_set(err, PP_ERR_PLUGIN,
+				    "analyzer '%s' declares %d metric columns; a metrics row holds at most %d",
+				    p->name, count, limit);
+	if (count > 0 && !names)
+		return pp_error_set(err, PP_ERR_PLUGIN, "analyzer '%s' gave no column names",
+				    p->name);
+	for (int c = 0; c < count; c++)
+		if (!names[c] || !*names[c])
+			return pp_error_set(err, PP_ERR_PLUGIN,
+					    "analyzer '%s': column %d has no name", p->name, c);
+	return PP_OK;
 }

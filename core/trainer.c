@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -70,6 +73,8 @@ typedef struct trainer {
 	pp_objective objective;
 	char *config_text;          /* resolved config for checkpoints */
 	size_t config_len;
+	pp_ckpt_origin origin;      /* which run this is (section EXPT); its
+				       metrics fields are updated per checkpoint */
 	long first_step;            /* 0, or the step a resumed run starts at */
 } trainer;
 
@@ -676,11 +681,20 @@ static int objective_eval(void *ctx, const pp_real *params, double *loss, pp_rea
 
 enum { COL_STEP, COL_STAGE, COL_LOSS, COL_LR, COL_TIME, COL_FIXED };
 
-static void name_columns(trainer *t, pp_train_result *res)
+/* The metrics row: the fixed columns, loss and weight per term, then each
+ * analyzer's columns; all must fit in PP_MAX_COLUMNS (row buffers are that
+ * long and observe() writes n_columns values into them). */
+static int name_columns(trainer *t, pp_train_result *res, pp_error *err)
 {
-	int n = 0;
+	int n = 0, total = COL_FIXED + 2 * t->n_terms;
 	static const char *const fixed[] = {"step", "stage", "loss", "lr", "time_s"};
 
+	for (int a = 0; a < t->exp->n_analyzers; a++)
+		total += t->exp->analyzers[a].n_columns;
+	if (total > PP_MAX_COLUMNS)
+		return pp_error_set(err, PP_ERR_CONFIG,
+				    "the metrics row would have %d columns (%d analyzers); at most %d fit: drop an analyzer",
+				    total, t->exp->n_analyzers, PP_MAX_COLUMNS);
 	for (int i = 0; i < COL_FIXED; i++)
 		snprintf(res->column_store[n++], sizeof res->column_store[0], "%s", fixed[i]);
 	for (int k = 0; k < t->n_terms && n + 2 <= PP_MAX_COLUMNS; k++) {
@@ -698,6 +712,7 @@ static void name_columns(trainer *t, pp_train_result *res)
 		res->columns[i] = res->column_store[i];
 		res->last[i] = NAN;
 	}
+	return PP_OK;
 }
 
 static void write_header(const pp_train_result *res, FILE *f)
@@ -1051,6 +1066,66 @@ static int config_text(trainer *t, pp_error *err)
 	return PP_OK;
 }
 
+/* The record of this run that every checkpoint carries: the hash of the
+ * configuration (config.yaml has the same tree), the parameter count and
+ * the network, and a running CRC of metrics.csv.  A resumed run keeps the
+ * record of the run it continues (restore()), so the hash stays that of
+ * the config.yaml written when the run started. */
+static int start_origin(trainer *t, pp_error *err)
+{
+	pp_ckpt_origin *o = &t->origin;
+	int rc;
+
+	memset(o, 0, sizeof *o);
+	rc = pp_ckpt_config_hash(t->config_text, t->config_len, "the resolved configuration",
+				 &o->config_hash, err);
+	if (rc)
+		return rc;
+	o->n_params = (int64_t)t->n_params;
+	o->metrics_bytes = 0;
+	snprintf(o->network, sizeof o->network, "%s", pp_network_describe(t->net));
+	return PP_OK;
+}
+
+/* Bring the origin's metrics CRC up to the current end of @metrics, read
+ * back through RUN_DIR/metrics.csv (@metrics is open for writing only).
+ * When @metrics is not that file, the checkpoint records no metrics. */
+static int update_origin_metrics(trainer *t, FILE *metrics, pp_error *err)
+{
+	pp_ckpt_origin *o = &t->origin;
+	struct stat mine, theirs;
+	char path[4096];
+	long end;
+	int fd, ok;
+
+	if (!metrics || !t->exp->run_dir ||
+	    pp_path_join(path, sizeof path, t->exp->run_dir, "metrics.csv", NULL) != PP_OK) {
+		o->metrics_bytes = -1;
+		return PP_OK;
+	}
+	end = ftell(metrics);
+	if (fflush(metrics) != 0 || end < 0)
+		return pp_error_set(err, PP_ERR_IO, "cannot write metrics.csv: %s", strerror(errno));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &mine) != 0 || fstat(fileno(metrics), &theirs) != 0 ||
+	    mine.st_dev != theirs.st_dev || mine.st_ino != theirs.st_ino) {
+		if (fd >= 0)
+			close(fd);
+		o->metrics_bytes = -1;
+		return PP_OK;
+	}
+	if (o->metrics_bytes < 0 || o->metrics_bytes > end) {   /* resumed from a run that kept none */
+		o->metrics_bytes = 0;
+		o->metrics_crc = 0;
+	}
+	ok = pp_ckpt_file_crc(fd, o->metrics_bytes, end, &o->metrics_crc) == 0;
+	close(fd);
+	if (!ok)
+		return pp_error_set(err, PP_ERR_IO, "cannot read back %s for the checkpoint", path);
+	o->metrics_bytes = end;
+	return PP_OK;
+}
+
 /* Checkpoint before global step @step, which is step @i of stage @s
  * (s == n_stages: every stage is done). */
 static int save_checkpoint(trainer *t, long step, int s, long i, const struct timespec *t0,
@@ -1063,7 +1138,11 @@ static int save_checkpoint(trainer *t, long step, int s, long i, const struct ti
 	char path[4096];
 	int rc = PP_OK;
 
+	rc = update_origin_metrics(t, opts->metrics, err);
+	if (rc)
+		return rc;
 	pp_ckpt_writer_init(&w, step);
+	pp_ckpt_put(&w, PP_CKPT_TAG_ORIGIN, 0, &t->origin, sizeof t->origin);
 	st = pp_ckpt_reserve(&w, TAG_STAT, 0, sizeof *st);
 	if (st) {
 		st->step = step;
@@ -1180,6 +1259,30 @@ bad:
 			    c->path, tr->info->name);
 }
 
+/* The record of the run in @c fits the experiment rebuilt from its
+ * configuration — the same parameter count and network — and the run
+ * state's metrics length; the resumed run then carries it on.  (Whether @c
+ * belongs to the run directory at all, pp_ckpt_latest has checked against
+ * its config.yaml and metrics.csv.) */
+static int restore_origin(trainer *t, const pp_ckpt *c, const ckpt_state *st, pp_error *err)
+{
+	pp_ckpt_origin o;
+	int rc = pp_ckpt_origin_of(c, &o, err);
+
+	if (rc)
+		return rc;
+	if (o.n_params != (int64_t)t->n_params || strcmp(o.network, pp_network_describe(t->net)) != 0)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "%s: written by a run with network %s (%lld parameters); this experiment's is %s",
+				    c->path, o.network, (long long)o.n_params, pp_network_describe(t->net));
+	if (o.metrics_bytes >= 0 && o.metrics_bytes != st->metrics_offset)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "%s: its run record and run state disagree on the metrics (%lld and %lld bytes)",
+				    c->path, (long long)o.metrics_bytes, (long long)st->metrics_offset);
+	t->origin = o;
+	return PP_OK;
+}
+
 /* Put the trainer, the weighting and the analyzers where @c left them;
  * *stage, *stage_step, *step say where to go on.  The optimizer's state is
  * loaded by run_stage once it has created the optimizer. */
@@ -1193,6 +1296,9 @@ static int restore(trainer *t, const pp_ckpt *c, pp_train_result *res, int *stag
 
 	if (!st)
 		return err->code;
+	rc = restore_origin(t, c, st, err);
+	if (rc)
+		return rc;
 	if (st->n_params != (int64_t)t->n_params || st->n_terms != t->n_terms ||
 	    st->n_columns != res->n_columns || st->stage < 0 || st->stage > exp->n_stages ||
 	    st->step < 0 || st->stage_step < 0 ||
@@ -1507,7 +1613,9 @@ int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *
 		goto cleanup;
 	t->objective.ctx = t;
 	t->objective.eval = objective_eval;
-	name_columns(t, res);
+	rc = name_columns(t, res, err);
+	if (rc)
+		goto cleanup;
 	t->progress_tty = opts->progress && isatty(fileno(opts->progress));
 	t->col_error = t->col_phase = -1;
 	for (int i = 0; i < res->n_columns; i++) {
@@ -1518,6 +1626,8 @@ int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *
 	}
 	if (opts->checkpoints) {
 		rc = config_text(t, err);
+		if (!rc && !opts->resume)
+			rc = start_origin(t, err);
 		if (rc)
 			goto cleanup;
 	}

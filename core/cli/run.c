@@ -40,6 +40,8 @@ pp_registry *pp_cli_registry(void)
 		pp_registry_destroy(reg);
 		return NULL;
 	}
+	for (size_t i = 0; i < pp_registry_skipped_count(reg); i++)
+		fprintf(stderr, "phasepinn: warning: %s; skipped\n", pp_registry_skipped_at(reg, i));
 	return reg;
 }
 

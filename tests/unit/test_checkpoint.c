@@ -4,6 +4,8 @@
  * SIGINT in an L-BFGS stage — and resumed ends with the same parameters and
  * metrics, bit for bit, as the same run uninterrupted.  time_s (wall clock)
  * is the one column that may differ. */
+#include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,7 +129,12 @@ static void test_every_corruption_is_detected(void)
 
 	write_sample(path, 5);
 	patch(path, 8, PP_CKPT_VERSION + 1, 1);
-	expect_rejected(path, "checkpoint format 2");
+	expect_rejected(path, "checkpoint format 3, this build reads format 2");
+
+	/* a file of format 1 (before the EXPT section) is another format */
+	write_sample(path, 5);
+	patch(path, 8, 1, 1);
+	expect_rejected(path, "checkpoint format 1, this build reads format 2");
 
 	write_sample(path, 5);
 	patch(path, 12, sizeof(pp_real) == 8 ? 4 : 8, 1);
@@ -148,6 +155,28 @@ static void test_every_corruption_is_detected(void)
 	expect_rejected(path, "not a phasepinn checkpoint");
 }
 
+/* A run directory's config.yaml and checkpoints that carry its record, as
+ * pp_ckpt_latest requires. */
+static const char run_config[] = "# a run's config.yaml\nseed: 1\npde: {type: burgers}\n";
+
+static void write_run_sample(const char *path, long step)
+{
+	pp_ckpt_writer w;
+	pp_ckpt_origin o;
+	pp_error err = {0};
+
+	memset(&o, 0, sizeof o);
+	CU_ASSERT_EQUAL(pp_ckpt_config_hash(run_config, strlen(run_config), "run_config",
+					    &o.config_hash, &err), PP_OK);
+	o.metrics_bytes = -1;
+	snprintf(o.network, sizeof o.network, "1-[8 tanh]-1");
+	pp_ckpt_writer_init(&w, step);
+	pp_ckpt_put(&w, PP_CKPT_TAG_ORIGIN, 0, &o, sizeof o);
+	pp_ckpt_put(&w, PP_CKPT_TAG("ABCD"), 0, "hello", 5);
+	CU_ASSERT_EQUAL(pp_ckpt_write_file(&w, path, &err), PP_OK);
+	pp_ckpt_writer_free(&w);
+}
+
 static void test_newest_good_checkpoint_and_pruning(void)
 {
 	char run[4096], path[4096];
@@ -159,13 +188,14 @@ static void test_newest_good_checkpoint_and_pruning(void)
 
 	snprintf(run, sizeof run, "%s/run_fallback", dir);
 	CU_ASSERT_EQUAL(pp_shell("mkdir -p run_fallback/checkpoints"), 0);
+	pp_shell_write("run_fallback/config.yaml", run_config);
 	CU_ASSERT_EQUAL(pp_ckpt_latest(run, NULL, &c, &err), PP_ERR_IO);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "no usable checkpoint"));
 	for (long step = 100; step <= 400; step += 100) {
 		CU_ASSERT_EQUAL(pp_ckpt_path(path, sizeof path, run, step, &err), PP_OK);
-		write_sample(path, step);
+		write_run_sample(path, step);
 	}
-	patch(path, 60, 'j', 0);                 /* step 400 corrupted */
+	patch(path, 360, 'j', 0);                /* step 400 corrupted (in "hello") */
 	CU_ASSERT_EQUAL_FATAL(pp_ckpt_latest(run, notes, &c, &err), PP_OK);
 	CU_ASSERT_EQUAL(c->step, 300);
 	pp_ckpt_free(c);
@@ -185,6 +215,54 @@ static void test_newest_good_checkpoint_and_pruning(void)
 	CU_ASSERT_EQUAL(pp_ckpt_remove_all(run, &err), PP_OK);
 	CU_ASSERT_EQUAL(pp_shell("ls run_fallback/checkpoints | wc -l"), 0);
 	CU_ASSERT_STRING_EQUAL(pp_shell_output, "0\n");
+}
+
+/* Entries with a checkpoint's name that phasepinn never wrote: a directory,
+ * a symbolic link to a device, and a checkpoint extended (sparsely) to
+ * 1 TiB, which must be refused from its header and fstat alone — reading
+ * it whole would mean allocating a terabyte.  Each is named and skipped;
+ * the newest real one is used; pruning leaves the foreign entries alone. */
+static void test_discovery_skips_non_regular_and_oversized_files(void)
+{
+	char run[4096], path[4096];
+	pp_ckpt *c = NULL;
+	pp_error err = {0};
+	FILE *notes = tmpfile();
+	char text[4096] = "";
+	size_t n;
+
+	snprintf(run, sizeof run, "%s/run_odd", dir);
+	CU_ASSERT_EQUAL_FATAL(pp_shell("mkdir -p run_odd/checkpoints"), 0);
+	pp_shell_write("run_odd/config.yaml", run_config);
+	for (long step = 100; step <= 500; step += 100) {
+		CU_ASSERT_EQUAL(pp_ckpt_path(path, sizeof path, run, step, &err), PP_OK);
+		if (step <= 200 || step == 500)
+			write_run_sample(path, step);
+	}
+	CU_ASSERT_EQUAL_FATAL(pp_shell("cd run_odd/checkpoints && mkdir step-0000000300.ckpt && "
+				       "ln -s /dev/zero step-0000000400.ckpt && "
+				       "truncate -s 1T step-0000000500.ckpt"), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_ckpt_latest(run, notes, &c, &err), PP_OK);
+	CU_ASSERT_EQUAL(c->step, 200);
+	pp_ckpt_free(c);
+	rewind(notes);
+	n = fread(text, 1, sizeof text - 1, notes);
+	text[n] = '\0';
+	fclose(notes);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "step-0000000300.ckpt: a directory, not a checkpoint file; skipped"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "step-0000000400.ckpt: a symbolic link, not a checkpoint file; skipped"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "step-0000000500.ckpt: truncated or extended: 1099511627776 of"));
+	if (!strstr(text, "truncated or extended"))
+		printf("\n%s\n", text);
+	/* read directly, each says what it is */
+	snprintf(path, sizeof path, "%s/run_odd/checkpoints/step-0000000400.ckpt", dir);
+	expect_rejected(path, "a symbolic link");
+	snprintf(path, sizeof path, "%s/run_odd/checkpoints/step-0000000300.ckpt", dir);
+	expect_rejected(path, "a directory");
+	CU_ASSERT_EQUAL(pp_ckpt_prune(run, 1, LONG_MAX, &err), PP_OK);
+	CU_ASSERT_EQUAL(pp_shell("ls run_odd/checkpoints | tr '\\n' ' '"), 0);
+	CU_ASSERT_STRING_EQUAL(pp_shell_output,
+			       "step-0000000300.ckpt step-0000000400.ckpt step-0000000500.ckpt ");
 }
 
 /* ---- interrupted runs resume exactly ------------------------------------- */
@@ -550,6 +628,90 @@ static void test_a_busy_run_directory_is_refused(void)
 	free(summary);
 }
 
+#define SMALL(seed) \
+	"seed: " seed "\npde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n" \
+	"network:\n  layers: [8]\nstages:\n  - optimizer: adam\n    iterations: 30\n" \
+	"logging: {every: 1, plot: false}\ncheckpoint:\n  every: 10\n  keep: 5\n"
+
+/* A FIFO with the name of the newest checkpoint: opening it for reading
+ * would wait for a writer forever.  resume names it and goes on from the
+ * newest real checkpoint; `timeout` turns a hang into a failure. */
+static void test_resume_never_blocks_on_a_fifo(void)
+{
+	pp_shell_write("fifo.yaml", SMALL("3"));
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run fifo.yaml --output fifo --quiet"), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell("rm fifo/summary.json && mkfifo fifo/checkpoints/step-9999999999.ckpt"), 0);
+	CU_ASSERT_EQUAL(pp_shell("timeout 60 \"$PP_TEST_EXE\" resume fifo --quiet"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "step-9999999999.ckpt: a FIFO, not a checkpoint file; skipped"));
+	CU_ASSERT_EQUAL(pp_shell("grep -q '\"status\": \"completed\"' fifo/summary.json"), 0);
+}
+
+/* The danger case: a checkpoint copied into a run directory from another
+ * run.  Of another experiment (seed 4 instead of 3), its configuration
+ * hash differs from config.yaml; of the same experiment run elsewhere
+ * (even with config.yaml copied along), the metrics it recorded are not
+ * this directory's (time_s makes every run's metrics.csv its own).  Either
+ * way resume refuses before it touches anything, and once the stranger is
+ * gone the run resumes. */
+static void test_a_checkpoint_from_another_run_is_refused(void)
+{
+	pp_shell_write("own.yaml", SMALL("3"));
+	pp_shell_write("other.yaml", SMALL("4"));
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run own.yaml --output own --quiet"), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run other.yaml --output other --quiet"), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run own.yaml --output twin --quiet"), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell("rm own/summary.json && cp own/metrics.csv own.metrics && "
+				       "ls own/checkpoints > own.list"), 0);
+
+	CU_ASSERT_EQUAL(pp_shell("cp other/checkpoints/step-0000000020.ckpt own/checkpoints/step-0000000040.ckpt"), 0);
+	CU_ASSERT_EQUAL(pp_shell_cli("resume own --quiet"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output,
+				      "own/checkpoints/step-0000000040.ckpt belongs to another experiment: its configuration is not the one in own/config.yaml"));
+	CU_ASSERT_EQUAL(pp_shell("cmp own/metrics.csv own.metrics && rm own/checkpoints/step-0000000040.ckpt && "
+				 "ls own/checkpoints | cmp - own.list"), 0);
+
+	CU_ASSERT_EQUAL(pp_shell("cp own/config.yaml own.config && cp twin/config.yaml own/config.yaml && "
+				 "cp twin/checkpoints/step-0000000020.ckpt own/checkpoints/step-0000000040.ckpt"), 0);
+	CU_ASSERT_EQUAL(pp_shell_cli("resume own --quiet"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output,
+				      "own/checkpoints/step-0000000040.ckpt was not written by the run in own"));
+	CU_ASSERT_EQUAL(pp_shell("cmp own/metrics.csv own.metrics && rm own/checkpoints/step-0000000040.ckpt && "
+				 "ls own/checkpoints | cmp - own.list && cp own.config own/config.yaml"), 0);
+
+	CU_ASSERT_EQUAL(pp_shell_cli("resume own --quiet"), 0);
+	CU_ASSERT_EQUAL(pp_shell("grep -q '\"status\": \"completed\"' own/summary.json"), 0);
+}
+
+/* A checkpoint whose record of the network is not the network rebuilt
+ * from its configuration (its CRC recomputed) is refused when restored. */
+static void test_a_checkpoint_whose_network_record_differs_is_refused(void)
+{
+	char path[4096];
+	pp_ckpt *c = NULL;
+	pp_error err = {0};
+	const unsigned char *rec;
+	uint32_t crc;
+	FILE *f;
+
+	pp_shell_write("netrec.yaml", SMALL("5"));
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run netrec.yaml --output netrec --quiet"), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell("rm netrec/summary.json"), 0);
+	snprintf(path, sizeof path, "%s/netrec/checkpoints/step-0000000030.ckpt", dir);
+	CU_ASSERT_EQUAL_FATAL(pp_ckpt_read(path, &c, &err), PP_OK);
+	rec = pp_ckpt_find(c, PP_CKPT_TAG_ORIGIN, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+	c->data[(rec - c->data) + offsetof(pp_ckpt_origin, network)] = '3';
+	crc = pp_crc32(0, c->data, c->size - 8);
+	memcpy(c->data + c->size - 8, &crc, 4);
+	f = fopen(path, "wb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fwrite(c->data, 1, c->size, f);
+	fclose(f);
+	pp_ckpt_free(c);
+	CU_ASSERT_EQUAL(pp_shell_cli("resume netrec --quiet"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "written by a run with network 3-[8 tanh]-1"));
+}
+
 static void test_resume_errors_and_force(void)
 {
 	CU_ASSERT_EQUAL(pp_shell_cli("resume"), 2);
@@ -584,6 +746,7 @@ int main(void)
 		{"sections round trip", test_sections_round_trip},
 		{"every corruption is detected", test_every_corruption_is_detected},
 		{"newest good checkpoint and pruning", test_newest_good_checkpoint_and_pruning},
+		{"discovery skips non-regular and oversized files", test_discovery_skips_non_regular_and_oversized_files},
 		{"kill -9 between checkpoints, then resume", test_kill_9_between_checkpoints_then_resume},
 		{"SIGINT in an L-BFGS stage checkpoints, then resumes", test_sigint_in_lbfgs_stage_checkpoints_then_resumes},
 		{"corrupted checkpoint falls back to the previous", test_corrupted_checkpoint_falls_back_to_the_previous},
@@ -594,6 +757,9 @@ int main(void)
 		{"plugin without hooks refuses to resume", test_plugin_without_hooks_refuses_to_resume},
 		{"a busy run directory is refused", test_a_busy_run_directory_is_refused},
 		{"resume errors and --force", test_resume_errors_and_force},
+		{"resume never blocks on a FIFO", test_resume_never_blocks_on_a_fifo},
+		{"a checkpoint from another run is refused", test_a_checkpoint_from_another_run_is_refused},
+		{"a checkpoint whose network record differs is refused", test_a_checkpoint_whose_network_record_differs_is_refused},
 		{NULL, NULL}};
 
 	if (pp_shell_init(dir) != 0) {
