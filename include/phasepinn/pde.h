@@ -105,7 +105,10 @@ typedef struct pp_pde_ops {
 	/* Read coefficients from @cfg (may be NULL: all defaults). */
 	int (*create)(const pp_config *cfg, void **state, pp_error *err);
 	void (*destroy)(void *state);
-	/* Fill @info (caller-owned, zeroed). */
+	/* Fill @info (caller-owned, zeroed except time_input and
+	 * periodic_input, which start at -1: none).  The core then checks it:
+	 * counts within the PP_MAX_* bounds, channels, pieces and pair inputs
+	 * naming existing inputs. */
 	int (*describe)(void *state, pp_pde_info *info, pp_error *err);
 	/* Residuals and their Jacobians; must not allocate per call on a hot path. */
 	int (*residual)(void *state, const pp_residual_args *args, pp_error *err);
