@@ -16,28 +16,51 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
+/* Limits of what the reader materialises.  An experiment file is a few
+ * hundred nodes (the largest shipped, configs/paper/helmholtz_rba.yaml, has
+ * about 120 counting keys), nests at most 5 levels, and no section has more
+ * than a few dozen keys.  The budgets are 100x beyond that and keep a hostile
+ * file cheap: 100,000 nodes are about 20 MB and a few milliseconds, however
+ * they were reached (aliases copy their anchor's nodes, and every copy
+ * counts); 64 levels keep every recursive walk of the tree shallow; 4096
+ * keys bound the duplicate-key check of a map (quadratic) to milliseconds. */
 #define PP_CONFIG_MAX_DEPTH 64
+#define PP_CONFIG_MAX_NODES 100000
+#define PP_CONFIG_MAX_MAP_KEYS 4096
+
+/* A key some getter asked for, and the default it took when absent. */
+typedef struct asked_key {
+	char *key;
+	char *def;              /* NULL: no default recorded */
+	int def_is_yaml;        /* def is YAML written verbatim (a flow list) */
+} asked_key;
 
 struct pp_config {
 	pp_config_type type;
 	const char *file;       /* owned by the document */
 	int line;
 	int column;
+	pp_config *parent;      /* NULL for the root */
+	size_t index;           /* position in the parent */
 	char *text;             /* scalars */
 	size_t count;           /* entries of maps and sequences */
+	size_t capacity;        /* allocated entries */
 	char **keys;            /* maps */
 	int *key_lines;         /* maps: where each key stands */
 	int *key_columns;
 	unsigned char *used;    /* maps: key looked up */
 	pp_config **items;      /* map values / sequence items */
 	/* Names any getter asked for (present or not), for error messages, and
-	 * the default each one took when absent (for the resolved config). */
-	char **asked;
-	char **asked_default;
+	 * the default each one took when absent (for the resolved config).  On a
+	 * node that is not a map, a key asked for means someone read it as a map:
+	 * pp_config_check_unknown_tree reports it. */
+	asked_key *asked;
 	size_t n_asked;
-	int implicit;           /* created by pp_config_section, not in the file */
+	int implicit;           /* created by pp_config_map, not in the file */
+	int override;           /* value set by the program (pp_config_set_string) */
 };
 
 struct pp_config_doc {
@@ -64,18 +87,14 @@ static void node_free(pp_config *node)
 	free(node->used);
 	free(node->items);
 	for (size_t i = 0; i < node->n_asked; i++) {
-		free(node->asked[i]);
-		free(node->asked_default[i]);
+		free(node->asked[i].key);
+		free(node->asked[i].def);
 	}
 	free(node->asked);
-	free(node->asked_default);
 	free(node);
 }
 
-static int convert(yaml_document_t *doc, yaml_node_t *src, const char *file,
-		   int depth, pp_config **out, pp_error *err);
-
-static pp_config *node_new(pp_config_type type, const char *file, yaml_mark_t mark)
+static pp_config *node_new(pp_config_type type, const char *file, int line, int column)
 {
 	pp_config *node = calloc(1, sizeof *node);
 
@@ -83,105 +102,417 @@ static pp_config *node_new(pp_config_type type, const char *file, yaml_mark_t ma
 		return NULL;
 	node->type = type;
 	node->file = file;
-	node->line = (int)mark.line + 1;
-	node->column = (int)mark.column + 1;
+	node->line = line;
+	node->column = column;
 	return node;
 }
 
-static int convert_map(yaml_document_t *doc, yaml_node_t *src, pp_config *node,
-		       int depth, pp_error *err)
+/* Room for one more entry in a map or sequence. */
+static int node_reserve(pp_config *node)
 {
-	size_t n = (size_t)(src->data.mapping.pairs.top - src->data.mapping.pairs.start);
+	size_t cap = node->capacity ? 2 * node->capacity : 4;
+	pp_config **items;
+
+	if (node->count < node->capacity)
+		return PP_OK;
+	items = realloc(node->items, cap * sizeof *items);
+	if (!items)
+		return PP_ERR_NOMEM;
+	node->items = items;
+	if (node->type == PP_CONFIG_MAP) {
+		char **keys = realloc(node->keys, cap * sizeof *keys);
+		int *kl, *kc;
+		unsigned char *used;
+
+		if (!keys)
+			return PP_ERR_NOMEM;
+		node->keys = keys;
+		if (!(kl = realloc(node->key_lines, cap * sizeof *kl)))
+			return PP_ERR_NOMEM;
+		node->key_lines = kl;
+		if (!(kc = realloc(node->key_columns, cap * sizeof *kc)))
+			return PP_ERR_NOMEM;
+		node->key_columns = kc;
+		if (!(used = realloc(node->used, cap)))
+			return PP_ERR_NOMEM;
+		node->used = used;
+	}
+	node->capacity = cap;
+	return PP_OK;
+}
+
+/* Append @item (taken over) to the sequence @node. */
+static int seq_append(pp_config *node, pp_config *item)
+{
+	if (node_reserve(node))
+		return PP_ERR_NOMEM;
+	item->parent = node;
+	item->index = node->count;
+	node->items[node->count++] = item;
+	return PP_OK;
+}
+
+/* Append @key: @item (taken over on success) to the map @node. */
+static int map_append(pp_config *node, const char *key, int line, int column,
+		      pp_config *item)
+{
+	char *copy;
+
+	if (node_reserve(node) || !(copy = strdup(key)))
+		return PP_ERR_NOMEM;
+	item->parent = node;
+	item->index = node->count;
+	node->keys[node->count] = copy;
+	node->key_lines[node->count] = line;
+	node->key_columns[node->count] = column;
+	node->used[node->count] = 0;
+	node->items[node->count++] = item;
+	return PP_OK;
+}
+
+/* Where @node stands in the tree: "weighting", "stages[1].schedule"; "" for
+ * the root. */
+static void node_path(const pp_config *node, char *buf, size_t size)
+{
+	size_t len;
+
+	buf[0] = '\0';
+	if (!node || !node->parent)
+		return;
+	node_path(node->parent, buf, size);
+	len = strlen(buf);
+	if (node->parent->type == PP_CONFIG_MAP)
+		snprintf(buf + len, size - len, "%s%s", len ? "." : "",
+			 node->parent->keys[node->index]);
+	else
+		snprintf(buf + len, size - len, "[%zu]", node->index);
+}
+
+/* Deep copy of @src under @parent (line/column kept); nodes from
+ * @base_file get @file_a, the others @file_b.  Counts the nodes copied. */
+static pp_config *clone_node(const pp_config *src, const char *base_file,
+			     const char *file_a, const char *file_b)
+{
+	pp_config *n = node_new(src->type, strcmp(src->file, base_file) == 0 ? file_a : file_b,
+				src->line, src->column);
+
+	if (!n)
+		return NULL;
+	n->implicit = src->implicit;
+	if (src->text && !(n->text = strdup(src->text)))
+		goto fail;
+	for (size_t i = 0; src->type != PP_CONFIG_SCALAR && i < src->count; i++) {
+		pp_config *item = clone_node(src->items[i], base_file, file_a, file_b);
+		int rc;
+
+		if (!item)
+			goto fail;
+		rc = src->type == PP_CONFIG_MAP
+		     ? map_append(n, src->keys[i], src->key_lines[i], src->key_columns[i], item)
+		     : seq_append(n, item);
+		if (rc) {
+			node_free(item);
+			goto fail;
+		}
+	}
+	return n;
+fail:
+	node_free(n);
+	return NULL;
+}
+
+/* ---- composing a document from libyaml's events ------------------------- */
+
+/* libyaml's own loader (yaml_parser_load) is not used: it resolves aliases
+ * into shared nodes, which a walk of the tree expands exponentially, and it
+ * reads a whole flow nesting before handing anything back, while libyaml's
+ * scanner costs O(depth) per token (quadratic: 100,000 '[' take 100 s).
+ * Composing from events lets the depth limit stop at level 65 and every
+ * node, alias copies included, count against the budget as it is made. */
+
+typedef struct anchor {
+	char *name;
+	const pp_config *node;
+	size_t size;            /* nodes and keys of its subtree */
+	int height;             /* levels below it */
+} anchor;
+
+typedef struct composer {
+	yaml_parser_t *parser;
+	const char *file;
+	size_t nodes;           /* materialised so far, keys and alias copies included */
+	anchor *anchors;
+	size_t n_anchors;
+} composer;
+
+static int syntax_error(const composer *c, pp_error *err)
+{
+	const yaml_parser_t *p = c->parser;
+
+	if (p->error == YAML_MEMORY_ERROR)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", c->file);
+	return pp_error_set(err, PP_ERR_CONFIG, "%s:%d:%d: YAML syntax error: %s%s%s",
+			    c->file, (int)p->problem_mark.line + 1,
+			    (int)p->problem_mark.column + 1,
+			    p->problem ? p->problem : "malformed YAML",
+			    p->context ? " " : "", p->context ? p->context : "");
+}
+
+static int next_event(composer *c, yaml_event_t *ev, pp_error *err)
+{
+	if (!yaml_parser_parse(c->parser, ev))
+		return syntax_error(c, err);
+	return PP_OK;
+}
+
+static int at_mark(const composer *c, yaml_mark_t mark, pp_error *err, int code,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int at_mark(const composer *c, yaml_mark_t mark, pp_error *err, int code,
+		   const char *fmt, ...)
+{
+	char msg[PP_ERROR_MESSAGE_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return pp_error_set(err, code, "%s:%d:%d: %s", c->file, (int)mark.line + 1,
+			    (int)mark.column + 1, msg);
+}
+
+static int count_nodes(composer *c, size_t n, yaml_mark_t mark, const char *alias,
+		       pp_error *err)
+{
+	if (n <= PP_CONFIG_MAX_NODES - c->nodes) {
+		c->nodes += n;
+		return PP_OK;
+	}
+	if (alias)
+		return at_mark(c, mark, err, PP_ERR_CONFIG,
+			       "the alias *%s would expand the document beyond %d nodes (each alias is a copy); an experiment needs a few hundred",
+			       alias, PP_CONFIG_MAX_NODES);
+	return at_mark(c, mark, err, PP_ERR_CONFIG,
+		       "the document has more than %d nodes; an experiment needs a few hundred",
+		       PP_CONFIG_MAX_NODES);
+}
+
+static int depth_error(const composer *c, yaml_mark_t mark, pp_error *err)
+{
+	return at_mark(c, mark, err, PP_ERR_CONFIG, "nesting deeper than %d levels",
+		       PP_CONFIG_MAX_DEPTH);
+}
+
+static int add_anchor(composer *c, const yaml_char_t *name, const pp_config *node,
+		      size_t size, int height)
+{
+	anchor *grown;
+
+	if (!name)
+		return PP_OK;
+	grown = realloc(c->anchors, (c->n_anchors + 1) * sizeof *grown);
+	if (!grown)
+		return PP_ERR_NOMEM;
+	c->anchors = grown;
+	grown[c->n_anchors].name = strdup((const char *)name);
+	if (!grown[c->n_anchors].name)
+		return PP_ERR_NOMEM;
+	grown[c->n_anchors].node = node;
+	grown[c->n_anchors].size = size;
+	grown[c->n_anchors].height = height;
+	c->n_anchors++;
+	return PP_OK;
+}
+
+static int compose(composer *c, yaml_event_t *ev, int depth, pp_config **out,
+		   size_t *size, int *height, pp_error *err);
+
+static int nomem(const composer *c, pp_error *err)
+{
+	return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", c->file);
+}
+
+/* The entries of a sequence, up to its end event. */
+static int compose_sequence(composer *c, pp_config *node, int depth, size_t *size,
+			    int *height, pp_error *err)
+{
+	yaml_event_t ev;
 	int rc;
 
-	node->keys = calloc(n ? n : 1, sizeof *node->keys);
-	node->key_lines = calloc(n ? n : 1, sizeof *node->key_lines);
-	node->key_columns = calloc(n ? n : 1, sizeof *node->key_columns);
-	node->used = calloc(n ? n : 1, 1);
-	node->items = calloc(n ? n : 1, sizeof *node->items);
-	if (!node->keys || !node->key_lines || !node->key_columns || !node->used || !node->items)
-		return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", node->file);
-	for (size_t i = 0; i < n; i++) {
-		yaml_node_pair_t *pair = &src->data.mapping.pairs.start[i];
-		yaml_node_t *key = yaml_document_get_node(doc, pair->key);
-		yaml_node_t *value = yaml_document_get_node(doc, pair->value);
-		int kl = (int)key->start_mark.line + 1, kc = (int)key->start_mark.column + 1;
+	for (;;) {
+		pp_config *item;
+		size_t s;
+		int h;
 
-		if (key->type != YAML_SCALAR_NODE)
+		rc = next_event(c, &ev, err);
+		if (rc)
+			return rc;
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			return PP_OK;
+		}
+		rc = compose(c, &ev, depth + 1, &item, &s, &h, err);
+		if (rc)
+			return rc;
+		if (seq_append(node, item)) {
+			node_free(item);
+			return nomem(c, err);
+		}
+		*size += s;
+		if (h + 1 > *height)
+			*height = h + 1;
+	}
+}
+
+/* The key: value pairs of a map, up to its end event. */
+static int compose_map(composer *c, pp_config *node, int depth, size_t *size,
+		       int *height, pp_error *err)
+{
+	yaml_event_t ev;
+	int rc;
+
+	for (;;) {
+		pp_config *item;
+		char *key;
+		int kl, kc, h;
+		size_t s;
+
+		rc = next_event(c, &ev, err);
+		if (rc)
+			return rc;
+		if (ev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&ev);
+			return PP_OK;
+		}
+		kl = (int)ev.start_mark.line + 1;
+		kc = (int)ev.start_mark.column + 1;
+		if (ev.type != YAML_SCALAR_EVENT) {
+			yaml_event_delete(&ev);
 			return pp_error_set(err, PP_ERR_CONFIG,
-					    "%s:%d:%d: map keys must be plain names", node->file, kl, kc);
-		for (size_t j = 0; j < node->count; j++)
-			if (strcmp(node->keys[j], (char *)key->data.scalar.value) == 0)
-				return pp_error_set(err, PP_ERR_CONFIG,
-						    "%s:%d:%d: duplicate key '%s' (first at line %d); keep one",
-						    node->file, kl, kc, node->keys[j], node->key_lines[j]);
-		node->keys[i] = strdup((char *)key->data.scalar.value);
-		if (!node->keys[i])
-			return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", node->file);
-		node->key_lines[i] = kl;
-		node->key_columns[i] = kc;
-		node->count = i + 1;
-		rc = convert(doc, value, node->file, depth + 1, &node->items[i], err);
+					    "%s:%d:%d: map keys must be plain names", c->file, kl, kc);
+		}
+		if (node->count >= PP_CONFIG_MAX_MAP_KEYS) {
+			yaml_event_delete(&ev);
+			return pp_error_set(err, PP_ERR_CONFIG,
+					    "%s:%d:%d: more than %d keys in one map",
+					    c->file, kl, kc, PP_CONFIG_MAX_MAP_KEYS);
+		}
+		for (size_t j = 0; j < node->count; j++) {
+			if (strcmp(node->keys[j], (char *)ev.data.scalar.value) == 0) {
+				rc = pp_error_set(err, PP_ERR_CONFIG,
+						  "%s:%d:%d: duplicate key '%s' (first at line %d); keep one",
+						  c->file, kl, kc, node->keys[j], node->key_lines[j]);
+				yaml_event_delete(&ev);
+				return rc;
+			}
+		}
+		rc = count_nodes(c, 1, ev.start_mark, NULL, err);
+		key = rc ? NULL : strdup((char *)ev.data.scalar.value);
+		yaml_event_delete(&ev);
 		if (rc)
 			return rc;
+		if (!key)
+			return nomem(c, err);
+		rc = next_event(c, &ev, err);
+		if (!rc)
+			rc = compose(c, &ev, depth + 1, &item, &s, &h, err);
+		if (!rc && map_append(node, key, kl, kc, item)) {
+			node_free(item);
+			rc = nomem(c, err);
+		}
+		free(key);
+		if (rc)
+			return rc;
+		*size += s + 1;
+		if (h + 1 > *height)
+			*height = h + 1;
 	}
-	return PP_OK;
 }
 
-static int convert_sequence(yaml_document_t *doc, yaml_node_t *src, pp_config *node,
-			    int depth, pp_error *err)
+/* A copy of the node an alias names. */
+static int compose_alias(composer *c, const yaml_event_t *ev, int depth, pp_config **out,
+			 size_t *size, int *height, pp_error *err)
 {
-	size_t n = (size_t)(src->data.sequence.items.top - src->data.sequence.items.start);
+	const char *name = (const char *)ev->data.alias.anchor;
+	const anchor *a = NULL;
 	int rc;
 
-	node->items = calloc(n ? n : 1, sizeof *node->items);
-	if (!node->items)
-		return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", node->file);
-	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *item = yaml_document_get_node(doc, src->data.sequence.items.start[i]);
-		node->count = i + 1;
-		rc = convert(doc, item, node->file, depth + 1, &node->items[i], err);
-		if (rc)
-			return rc;
-	}
+	for (size_t i = c->n_anchors; i-- > 0;)
+		if (strcmp(c->anchors[i].name, name) == 0) {
+			a = &c->anchors[i];
+			break;
+		}
+	if (!a)
+		return at_mark(c, ev->start_mark, err, PP_ERR_CONFIG,
+			       "alias *%s names no anchor defined before it", name);
+	if (depth + a->height > PP_CONFIG_MAX_DEPTH)
+		return depth_error(c, ev->start_mark, err);
+	rc = count_nodes(c, a->size, ev->start_mark, name, err);
+	if (rc)
+		return rc;
+	*out = clone_node(a->node, c->file, c->file, c->file);
+	if (!*out)
+		return nomem(c, err);
+	*size = a->size;
+	*height = a->height;
 	return PP_OK;
 }
 
-static int convert(yaml_document_t *doc, yaml_node_t *src, const char *file,
-		   int depth, pp_config **out, pp_error *err)
+/* The node that starts with @ev (deleted here), and everything under it. */
+static int compose(composer *c, yaml_event_t *ev, int depth, pp_config **out,
+		   size_t *size, int *height, pp_error *err)
 {
-	pp_config *node;
+	int line = (int)ev->start_mark.line + 1, column = (int)ev->start_mark.column + 1;
+	const yaml_char_t *anchor_name = NULL;
+	pp_config *node = NULL;
 	int rc = PP_OK;
 
 	*out = NULL;
-	if (depth > PP_CONFIG_MAX_DEPTH)
-		return pp_error_set(err, PP_ERR_CONFIG, "%s:%d:%d: nesting deeper than %d levels",
-				    file, (int)src->start_mark.line + 1,
-				    (int)src->start_mark.column + 1, PP_CONFIG_MAX_DEPTH);
-	switch (src->type) {
-	case YAML_SCALAR_NODE:
-		node = node_new(PP_CONFIG_SCALAR, file, src->start_mark);
-		if (!node)
-			return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", file);
-		node->text = strndup((char *)src->data.scalar.value, src->data.scalar.length);
-		if (!node->text)
-			rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", file);
-		break;
-	case YAML_SEQUENCE_NODE:
-		node = node_new(PP_CONFIG_SEQUENCE, file, src->start_mark);
-		if (!node)
-			return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", file);
-		rc = convert_sequence(doc, src, node, depth, err);
-		break;
-	case YAML_MAPPING_NODE:
-		node = node_new(PP_CONFIG_MAP, file, src->start_mark);
-		if (!node)
-			return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", file);
-		rc = convert_map(doc, src, node, depth, err);
+	*size = 1;
+	*height = 0;
+	switch (ev->type) {
+	case YAML_ALIAS_EVENT:
+		rc = compose_alias(c, ev, depth, out, size, height, err);
+		yaml_event_delete(ev);
+		return rc;
+	case YAML_SCALAR_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
 		break;
 	default:
-		return pp_error_set(err, PP_ERR_CONFIG, "%s: empty YAML node", file);
+		rc = at_mark(c, ev->start_mark, err, PP_ERR_CONFIG, "unexpected YAML event");
+		yaml_event_delete(ev);
+		return rc;
 	}
+	if (depth > PP_CONFIG_MAX_DEPTH)
+		rc = depth_error(c, ev->start_mark, err);
+	if (!rc)
+		rc = count_nodes(c, 1, ev->start_mark, NULL, err);
+	if (rc) {
+		yaml_event_delete(ev);
+		return rc;
+	}
+	if (ev->type == YAML_SCALAR_EVENT) {
+		node = node_new(PP_CONFIG_SCALAR, c->file, line, column);
+		if (node)
+			node->text = strndup((char *)ev->data.scalar.value, ev->data.scalar.length);
+		if (!node || !node->text)
+			rc = nomem(c, err);
+		anchor_name = ev->data.scalar.anchor;
+	} else {
+		int map = ev->type == YAML_MAPPING_START_EVENT;
+		node = node_new(map ? PP_CONFIG_MAP : PP_CONFIG_SEQUENCE, c->file, line, column);
+		anchor_name = map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+		if (!node)
+			rc = nomem(c, err);
+	}
+	/* the event owns the anchor's name: register before deleting it */
+	if (!rc && node->type == PP_CONFIG_SEQUENCE)
+		rc = compose_sequence(c, node, depth, size, height, err);
+	else if (!rc && node->type == PP_CONFIG_MAP)
+		rc = compose_map(c, node, depth, size, height, err);
+	if (!rc && add_anchor(c, anchor_name, node, *size, *height))
+		rc = nomem(c, err);
+	yaml_event_delete(ev);
 	if (rc) {
 		node_free(node);
 		return rc;
@@ -190,47 +521,73 @@ static int convert(yaml_document_t *doc, yaml_node_t *src, const char *file,
 	return PP_OK;
 }
 
-/* ---- documents ---------------------------------------------------------- */
+/* STREAM-START, DOCUMENT-START, the root node, DOCUMENT-END, then nothing
+ * but STREAM-END: a second document is an error, valid or not. */
+static int compose_document(composer *c, pp_config **root, pp_error *err)
+{
+	yaml_event_t ev;
+	size_t size;
+	int height, rc;
+
+	*root = NULL;
+	rc = next_event(c, &ev, err);           /* stream start */
+	if (rc)
+		return rc;
+	yaml_event_delete(&ev);
+	rc = next_event(c, &ev, err);
+	if (rc)
+		return rc;
+	if (ev.type == YAML_STREAM_END_EVENT) {
+		yaml_event_delete(&ev);
+		return pp_error_set(err, PP_ERR_CONFIG,
+				    "%s: the file is empty; see README.md for an example experiment",
+				    c->file);
+	}
+	yaml_event_delete(&ev);                 /* document start */
+	rc = next_event(c, &ev, err);
+	if (!rc)
+		rc = compose(c, &ev, 0, root, &size, &height, err);
+	if (!rc)
+		rc = next_event(c, &ev, err);   /* document end */
+	if (!rc) {
+		yaml_event_delete(&ev);
+		rc = next_event(c, &ev, err);
+	}
+	if (!rc && ev.type != YAML_STREAM_END_EVENT)
+		rc = at_mark(c, ev.start_mark, err, PP_ERR_CONFIG,
+			     "a second YAML document starts here; an experiment file holds one (remove the '---' line and what follows, or merge it into the first)");
+	if (!rc || ev.type != YAML_NO_EVENT)
+		yaml_event_delete(&ev);
+	if (rc) {
+		node_free(*root);
+		*root = NULL;
+	}
+	return rc;
+}
 
 static int parse_with(yaml_parser_t *parser, const char *name, pp_config_doc **out,
 		      pp_error *err)
 {
-	yaml_document_t ydoc;
-	yaml_node_t *root;
-	pp_config_doc *doc = NULL;
+	pp_config_doc *doc = calloc(1, sizeof *doc);
+	composer c = {.parser = parser};
 	int rc;
 
 	*out = NULL;
-	if (!yaml_parser_load(parser, &ydoc)) {
-		const char *what = parser->problem ? parser->problem : "malformed YAML";
-		return pp_error_set(err, PP_ERR_CONFIG, "%s:%d:%d: YAML syntax error: %s%s%s",
-				    name, (int)parser->problem_mark.line + 1,
-				    (int)parser->problem_mark.column + 1, what,
-				    parser->context ? " " : "",
-				    parser->context ? parser->context : "");
-	}
-	root = yaml_document_get_root_node(&ydoc);
-	if (!root) {
-		rc = pp_error_set(err, PP_ERR_CONFIG, "%s: the file is empty; see README.md for an example experiment", name);
-		goto cleanup_ydoc;
-	}
-	doc = calloc(1, sizeof *doc);
 	if (!doc || !(doc->file = strdup(name))) {
-		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", name);
-		goto cleanup_doc;
+		free(doc);
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", name);
 	}
-	rc = convert(&ydoc, root, doc->file, 0, &doc->root, err);
-	if (rc)
-		goto cleanup_doc;
-	yaml_document_delete(&ydoc);
+	c.file = doc->file;
+	rc = compose_document(&c, &doc->root, err);
+	for (size_t i = 0; i < c.n_anchors; i++)
+		free(c.anchors[i].name);
+	free(c.anchors);
+	if (rc) {
+		pp_config_doc_destroy(doc);
+		return rc;
+	}
 	*out = doc;
 	return PP_OK;
-
-cleanup_doc:
-	pp_config_doc_destroy(doc);
-cleanup_ydoc:
-	yaml_document_delete(&ydoc);
-	return rc;
 }
 
 int pp_config_doc_parse(const char *text, size_t len, const char *name,
@@ -250,6 +607,7 @@ int pp_config_doc_parse(const char *text, size_t len, const char *name,
 int pp_config_doc_load(const char *path, pp_config_doc **out, pp_error *err)
 {
 	yaml_parser_t parser;
+	struct stat st;
 	FILE *f;
 	int rc;
 
@@ -257,6 +615,12 @@ int pp_config_doc_load(const char *path, pp_config_doc **out, pp_error *err)
 	f = fopen(path, "rb");
 	if (!f)
 		return pp_error_set(err, PP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	/* fopen() opens a directory too; its first read fails with EISDIR */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return pp_error_set(err, PP_ERR_CONFIG,
+				    "%s is a directory; give the experiment's .yaml file", path);
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		fclose(f);
 		return pp_error_set(err, PP_ERR_NOMEM, "cannot initialise the YAML parser");
@@ -315,56 +679,63 @@ const char *pp_config_key_at(const pp_config *map, size_t index)
 }
 
 /* Bookkeeping on a const node: the tree is read-only to its users, but which
- * keys were asked for is the document's own business. */
-static void remember_asked(const pp_config *map, const char *key)
+ * keys were asked for is the document's own business.  Any node records
+ * them: on a scalar or a list, a key asked for is a misread section. */
+static void remember_asked(const pp_config *node, const char *key)
 {
-	pp_config *m = (pp_config *)map;
-	char **grown, **grown_default;
+	pp_config *m = (pp_config *)node;
+	asked_key *grown;
 
 	for (size_t i = 0; i < m->n_asked; i++)
-		if (strcmp(m->asked[i], key) == 0)
+		if (strcmp(m->asked[i].key, key) == 0)
 			return;
 	grown = realloc(m->asked, (m->n_asked + 1) * sizeof *grown);
 	if (!grown)
 		return;  /* only costs a shorter "known keys" list */
 	m->asked = grown;
-	grown_default = realloc(m->asked_default, (m->n_asked + 1) * sizeof *grown_default);
-	if (!grown_default)
-		return;
-	m->asked_default = grown_default;
-	m->asked[m->n_asked] = strdup(key);
-	m->asked_default[m->n_asked] = NULL;
-	if (m->asked[m->n_asked])
+	grown[m->n_asked] = (asked_key){.key = strdup(key)};
+	if (grown[m->n_asked].key)
 		m->n_asked++;
 }
 
-/* Record the default an absent key took, for pp_config_write_resolved(). */
-static void remember_default(const pp_config *map, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void remember_default(const pp_config *map, const char *key, const char *fmt, ...)
+/* Record the default an absent key took, for pp_config_write_resolved();
+ * @is_yaml: @text is written as it is (a flow list), not as a scalar. */
+static void remember_default_text(const pp_config *map, const char *key, const char *text,
+				  int is_yaml)
 {
 	pp_config *m = (pp_config *)map;
-	char text[256];
-	va_list ap;
 
 	if (!m || m->type != PP_CONFIG_MAP)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
 	for (size_t i = 0; i < m->n_asked; i++) {
-		if (strcmp(m->asked[i], key) == 0 && !m->asked_default[i]) {
-			m->asked_default[i] = strdup(text);
+		if (strcmp(m->asked[i].key, key) == 0 && !m->asked[i].def) {
+			m->asked[i].def = strdup(text);
+			m->asked[i].def_is_yaml = is_yaml;
 			return;
 		}
 	}
 }
 
+static void remember_default(const pp_config *map, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void remember_default(const pp_config *map, const char *key, const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	remember_default_text(map, key, text, 0);
+}
+
 const pp_config *pp_config_get(const pp_config *map, const char *key)
 {
-	if (!map || map->type != PP_CONFIG_MAP || !key)
+	if (!map || !key)
 		return NULL;
 	remember_asked(map, key);
+	if (map->type != PP_CONFIG_MAP)
+		return NULL;
 	for (size_t i = 0; i < map->count; i++) {
 		if (strcmp(map->keys[i], key) == 0) {
 			((pp_config *)map)->used[i] = 1;
@@ -394,11 +765,92 @@ int pp_config_error(pp_error *err, int code, const pp_config *node,
 			    node->column, msg);
 }
 
+/* @node's value as it would stand in a flow example: its text, or a short
+ * list of scalars as "[a, b]"; "..." otherwise. */
+static void example_value(const pp_config *node, char *buf, size_t size)
+{
+	size_t used = 1;
+
+	snprintf(buf, size, "...");
+	if (node->type == PP_CONFIG_SCALAR) {
+		if (node->text[0] && !strchr(node->text, '\n') && strlen(node->text) < 40)
+			snprintf(buf, size, "%s", node->text);
+		return;
+	}
+	if (node->type != PP_CONFIG_SEQUENCE || node->count == 0 || node->count > 8)
+		return;
+	buf[0] = '[';
+	for (size_t i = 0; i < node->count; i++) {
+		const pp_config *item = node->items[i];
+		int w;
+
+		if (item->type != PP_CONFIG_SCALAR || strlen(item->text) > 12) {
+			snprintf(buf, size, "...");
+			return;
+		}
+		w = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", item->text);
+		if (w < 0 || (size_t)w >= size - used) {
+			snprintf(buf, size, "...");
+			return;
+		}
+		used += (size_t)w;
+	}
+	if (used + 1 < size) {
+		buf[used] = ']';
+		buf[used + 1] = '\0';
+	}
+}
+
+/* "file:l:c: weighting: must be a map, e.g.\n  weighting:\n    type: rba":
+ * @node was read as a map but is a scalar or a list.  The example shows
+ * @example_key (or the first key anyone asked of it) with the user's own
+ * value when @show_value. */
+static int not_a_map(const pp_config *node, const char *example_key, int show_value,
+		     pp_error *err)
+{
+	char path[256], value[128];
+	const char *key = example_key ? example_key : node->n_asked ? node->asked[0].key : "type";
+	const pp_config *parent = node->parent;
+
+	node_path(node, path, sizeof path);
+	if (show_value)
+		example_value(node, value, sizeof value);
+	else
+		snprintf(value, sizeof value, "...");
+	if (parent && parent->type == PP_CONFIG_MAP)
+		return pp_config_error(err, PP_ERR_CONFIG, node,
+				       "%s: must be a map, e.g.\n  %s:\n    %s: %s",
+				       path, parent->keys[node->index], key, value);
+	if (parent && parent->parent && parent->parent->type == PP_CONFIG_MAP)
+		return pp_config_error(err, PP_ERR_CONFIG, node,
+				       "%s: must be a map, e.g.\n  %s:\n    - %s: %s", path,
+				       parent->parent->keys[parent->index], key, value);
+	if (parent)
+		return pp_config_error(err, PP_ERR_CONFIG, node,
+				       "%s: must be a map, e.g.\n  - %s: %s", path, key, value);
+	return pp_config_error(err, PP_ERR_CONFIG, node, "must be a map, e.g.\n  %s: %s",
+			       key, value);
+}
+
+/* Every getter that reads @key of @map refuses a @map that is there but is
+ * not a map: a section given as `weighting: rba` is an error, never a
+ * silent fall back to the defaults. */
+static int map_or_error(const pp_config *map, const char *key, pp_error *err)
+{
+	if (!map || map->type == PP_CONFIG_MAP)
+		return PP_OK;
+	remember_asked(map, key);
+	return not_a_map(map, map->n_asked ? map->asked[0].key : key, 1, err);
+}
+
 const pp_config *pp_config_require(const pp_config *map, const char *key,
 				   pp_error *err)
 {
-	const pp_config *node = pp_config_get(map, key);
+	const pp_config *node;
 
+	if (map_or_error(map, key, err))
+		return NULL;
+	node = pp_config_get(map, key);
 	if (!node) {
 		if (map)
 			pp_config_error(err, PP_ERR_CONFIG, map,
@@ -423,7 +875,7 @@ int pp_config_check_unknown(const pp_config *map, const char *section,
 		known[0] = '\0';
 		for (size_t j = 0; j < map->n_asked && used < sizeof known; j++) {
 			int w = snprintf(known + used, sizeof known - used, "%s%s",
-					 j ? ", " : "", map->asked[j]);
+					 j ? ", " : "", map->asked[j].key);
 			if (w < 0)
 				break;
 			used += (size_t)w;
@@ -510,6 +962,8 @@ int pp_config_double(const pp_config *map, const char *key, double def,
 	double v = def;
 	int rc;
 
+	if (map_or_error(map, key, err))
+		return PP_ERR_CONFIG;
 	if (node) {
 		rc = pp_config_node_double(node, &v, err);
 		if (rc)
@@ -532,6 +986,8 @@ int pp_config_long(const pp_config *map, const char *key, long def, long min,
 	long v = def;
 	int rc;
 
+	if (map_or_error(map, key, err))
+		return PP_ERR_CONFIG;
 	if (node) {
 		rc = pp_config_node_long(node, &v, err);
 		if (rc)
@@ -555,6 +1011,8 @@ int pp_config_bool(const pp_config *map, const char *key, int def, int *out,
 	const pp_config *node = pp_config_get(map, key);
 	int rc;
 
+	if (map_or_error(map, key, err))
+		return PP_ERR_CONFIG;
 	if (!node) {
 		remember_default(map, key, "%s", def ? "true" : "false");
 		*out = def;
@@ -583,6 +1041,8 @@ int pp_config_string(const pp_config *map, const char *key, const char *def,
 	const pp_config *node = pp_config_get(map, key);
 	int rc;
 
+	if (map_or_error(map, key, err))
+		return PP_ERR_CONFIG;
 	if (!node) {
 		if (def)
 			remember_default(map, key, "%s", def);
@@ -605,6 +1065,8 @@ int pp_config_choice(const pp_config *map, const char *key, const char *def,
 	size_t used = 0;
 	int rc;
 
+	if (map_or_error(map, key, err))
+		return PP_ERR_CONFIG;
 	if (node) {
 		rc = scalar_or_error(node, "a name", err);
 		if (rc)
@@ -633,57 +1095,242 @@ int pp_config_choice(const pp_config *map, const char *key, const char *def,
 			       "unknown %s '%s'; choose one of: %s", key, value, list);
 }
 
+/* ---- lists ------------------------------------------------------------- */
+
+/* The list under @key: NULL when absent; an error unless it has @n entries
+ * (any number up to @n when @exact is 0). */
+static int list_node(const pp_config *map, const char *key, size_t n, int exact,
+		     const char *what, const char *example, const pp_config **out,
+		     pp_error *err)
+{
+	const pp_config *node = pp_config_get(map, key);
+
+	*out = NULL;
+	if (map_or_error(map, key, err))
+		return PP_ERR_CONFIG;
+	if (!node)
+		return PP_OK;
+	if (node->type != PP_CONFIG_SEQUENCE || (exact ? node->count != n : node->count > n))
+		return pp_config_error(err, PP_ERR_CONFIG, node,
+				       "%s: is a list of %s%zu %s, e.g. %s", key,
+				       exact ? "" : "up to ", n, what, example);
+	*out = node;
+	return PP_OK;
+}
+
+/* "[a, b, c]" from @n texts of @len each, for a recorded default. */
+static void flow_list(char *buf, size_t size, size_t n, const char *texts, size_t len)
+{
+	size_t used = 1;
+
+	snprintf(buf, size, "[");
+	for (size_t i = 0; i < n && used < size; i++) {
+		int w = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", texts + i * len);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	if (used + 1 < size)
+		snprintf(buf + used, size - used, "]");
+}
+
+#define PP_LIST_TEXT 32
+
+int pp_config_long_list(const pp_config *map, const char *key, size_t n, const long *def,
+			long min, long max, long *out, pp_error *err)
+{
+	char texts[16][PP_LIST_TEXT], flow[16 * (PP_LIST_TEXT + 2) + 4];
+	const pp_config *node;
+	int rc;
+
+	if (n < 1 || n > 16)
+		return pp_error_set(err, PP_ERR_INVALID, "%s: lists of 1 to 16 entries", key);
+	for (size_t i = 0; i < n; i++)
+		snprintf(texts[i], PP_LIST_TEXT, "%ld", def[i]);
+	flow_list(flow, sizeof flow, n, texts[0], PP_LIST_TEXT);
+	rc = list_node(map, key, n, 1, "integers", flow, &node, err);
+	if (rc)
+		return rc;
+	if (!node) {
+		remember_default_text(map, key, flow, 1);
+		memcpy(out, def, n * sizeof *out);
+		return PP_OK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rc = pp_config_node_long(node->items[i], &out[i], err);
+		if (rc)
+			return rc;
+		if (out[i] < min || out[i] > max)
+			return pp_config_error(err, PP_ERR_CONFIG, node->items[i],
+					       "%s = %ld is out of range [%ld, %ld]", key, out[i],
+					       min, max);
+	}
+	return PP_OK;
+}
+
+int pp_config_double_list(const pp_config *map, const char *key, size_t n,
+			  const double *def, double min, double max, double *out,
+			  pp_error *err)
+{
+	char texts[16][PP_LIST_TEXT], flow[16 * (PP_LIST_TEXT + 2) + 4];
+	const pp_config *node;
+	int rc;
+
+	if (n < 1 || n > 16)
+		return pp_error_set(err, PP_ERR_INVALID, "%s: lists of 1 to 16 entries", key);
+	for (size_t i = 0; i < n; i++)
+		snprintf(texts[i], PP_LIST_TEXT, "%.17g", def[i]);
+	flow_list(flow, sizeof flow, n, texts[0], PP_LIST_TEXT);
+	rc = list_node(map, key, n, 1, "numbers", flow, &node, err);
+	if (rc)
+		return rc;
+	if (!node) {
+		remember_default_text(map, key, flow, 1);
+		memcpy(out, def, n * sizeof *out);
+		return PP_OK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rc = pp_config_node_double(node->items[i], &out[i], err);
+		if (rc)
+			return rc;
+		if (out[i] < min || out[i] > max)
+			return pp_config_error(err, PP_ERR_CONFIG, node->items[i],
+					       "%s = %g is out of range [%g, %g]", key, out[i],
+					       min, max);
+	}
+	return PP_OK;
+}
+
+static int plain_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!(*s == '_' || *s == '-' || *s == '.' || (*s >= '0' && *s <= '9') ||
+		      (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+			return 0;
+	return 1;
+}
+
+int pp_config_name_list(const pp_config *map, const char *key, const char *const *def,
+			size_t n_def, size_t max, const char **out, size_t *n_out,
+			pp_error *err)
+{
+	char flow[512];
+	size_t used = 1;
+	const pp_config *node;
+	int rc;
+
+	snprintf(flow, sizeof flow, "[");
+	for (size_t i = 0; i < n_def && used < sizeof flow; i++) {
+		int w = snprintf(flow + used, sizeof flow - used, "%s%s", i ? ", " : "", def[i]);
+		if (w < 0 || !plain_name(def[i]))
+			return pp_error_set(err, PP_ERR_INVALID, "%s: default '%s' is not a plain name",
+					    key, def[i]);
+		used += (size_t)w;
+	}
+	if (used + 1 < sizeof flow)
+		snprintf(flow + used, sizeof flow - used, "]");
+	rc = list_node(map, key, max, 0, "names", flow, &node, err);
+	if (rc)
+		return rc;
+	if (!node) {
+		if (n_def > max)
+			return pp_error_set(err, PP_ERR_INVALID, "%s: %zu defaults, at most %zu",
+					    key, n_def, max);
+		remember_default_text(map, key, flow, 1);
+		memcpy(out, def, n_def * sizeof *out);
+		*n_out = n_def;
+		return PP_OK;
+	}
+	for (size_t i = 0; i < node->count; i++) {
+		rc = scalar_or_error(node->items[i], "a name", err);
+		if (rc)
+			return rc;
+		out[i] = node->items[i]->text;
+	}
+	*n_out = node->count;
+	return PP_OK;
+}
+
 /* ---- sections and the resolved config ----------------------------------- */
+
+/* An empty map under @key of @map, for the defaults its readers take. */
+static pp_config *add_implicit_map(pp_config *m, const char *key)
+{
+	pp_config *node = node_new(PP_CONFIG_MAP, m->file, m->line, m->column);
+
+	if (!node)
+		return NULL;
+	node->implicit = 1;
+	if (map_append(m, key, m->line, m->column, node)) {
+		node_free(node);
+		return NULL;
+	}
+	m->used[m->count - 1] = 1;
+	return node;
+}
 
 const pp_config *pp_config_section(const pp_config *map, const char *key)
 {
-	pp_config *m = (pp_config *)map;
 	const pp_config *found = pp_config_get(map, key);
-	pp_config *node;
-	size_t n;
 
-	if (found || !m || m->type != PP_CONFIG_MAP)
+	if (found || !map || map->type != PP_CONFIG_MAP)
 		return found;
-	n = m->count + 1;
-	node = calloc(1, sizeof *node);
-	if (!node)
-		return NULL;
-	node->type = PP_CONFIG_MAP;
-	node->file = m->file;
-	node->line = m->line;
-	node->column = m->column;
-	node->implicit = 1;
-	{
-		char **keys = realloc(m->keys, n * sizeof *keys);
-		int *kl, *kc;
-		unsigned char *used;
-		pp_config **items;
+	return add_implicit_map((pp_config *)map, key);
+}
 
-		if (keys)
-			m->keys = keys;
-		kl = realloc(m->key_lines, n * sizeof *kl);
-		if (kl)
-			m->key_lines = kl;
-		kc = realloc(m->key_columns, n * sizeof *kc);
-		if (kc)
-			m->key_columns = kc;
-		used = realloc(m->used, n);
-		if (used)
-			m->used = used;
-		items = realloc(m->items, n * sizeof *items);
-		if (items)
-			m->items = items;
-		if (!keys || !kl || !kc || !used || !items || !(m->keys[m->count] = strdup(key))) {
-			free(node);
-			return NULL;
-		}
+int pp_config_map(const pp_config *map, const char *key, const char *example_key,
+		  const pp_config **out, pp_error *err)
+{
+	const pp_config *node;
+
+	*out = NULL;
+	if (map_or_error(map, key, err))
+		return PP_ERR_CONFIG;
+	if (!map)
+		return PP_OK;
+	node = pp_config_get(map, key);
+	if (node && node->type != PP_CONFIG_MAP)
+		return not_a_map(node, example_key, 1, err);
+	if (!node && !(node = add_implicit_map((pp_config *)map, key)))
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	*out = node;
+	return PP_OK;
+}
+
+int pp_config_set_string(const pp_config *map, const char *key, const char *text,
+			 pp_error *err)
+{
+	pp_config *m = (pp_config *)map;
+	pp_config *node = (pp_config *)pp_config_get(map, key);
+	char *copy;
+
+	if (!m || m->type != PP_CONFIG_MAP)
+		return pp_error_set(err, PP_ERR_STATE, "can only set a key of a map");
+	if (!(copy = strdup(text)))
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	if (node && node->type == PP_CONFIG_SCALAR) {
+		free(node->text);
+		node->text = copy;
+		node->override = 1;
+		return PP_OK;
 	}
-	m->key_lines[m->count] = m->line;
-	m->key_columns[m->count] = m->column;
-	m->used[m->count] = 1;
-	m->items[m->count] = node;
-	m->count++;
-	return node;
+	if (node) {
+		free(copy);
+		return pp_config_error(err, PP_ERR_CONFIG, node, "%s must be a string", key);
+	}
+	node = node_new(PP_CONFIG_SCALAR, m->file, m->line, m->column);
+	if (!node || map_append(m, key, m->line, m->column, node)) {
+		free(node);
+		free(copy);
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	}
+	node->text = copy;
+	node->override = 1;
+	node->implicit = 1;
+	m->used[m->count - 1] = 1;
+	return PP_OK;
 }
 
 /* YAML needs quotes for text that would read as something else. */
@@ -714,6 +1361,26 @@ static void write_scalar(FILE *f, const char *text)
 	fputc('"', f);
 }
 
+static int has_key(const pp_config *map, const char *key)
+{
+	for (size_t i = 0; i < map->count; i++)
+		if (strcmp(map->keys[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/* Something to write under @node: entries or recorded defaults.  An empty
+ * one is written "{}" or "[]", so it reads back as a map or a list. */
+static int has_content(const pp_config *node)
+{
+	if (node->count)
+		return 1;
+	for (size_t i = 0; i < node->n_asked; i++)
+		if (node->asked[i].def)
+			return 1;
+	return 0;
+}
+
 static void write_node(FILE *f, const pp_config *node, int indent);
 
 static void write_value(FILE *f, const pp_config *value, int indent)
@@ -721,8 +1388,8 @@ static void write_value(FILE *f, const pp_config *value, int indent)
 	if (value->type == PP_CONFIG_SCALAR) {
 		fputc(' ', f);
 		write_scalar(f, value->text);
-		fputc('\n', f);
-	} else if (value->count == 0 && value->n_asked == 0) {
+		fputs(value->override ? "  # given on the command line\n" : "\n", f);
+	} else if (!has_content(value)) {
 		fputs(value->type == PP_CONFIG_MAP ? " {}\n" : " []\n", f);
 	} else {
 		fputc('\n', f);
@@ -736,8 +1403,8 @@ static void write_node(FILE *f, const pp_config *node, int indent)
 		for (size_t i = 0; i < node->count; i++) {
 			const pp_config *item = node->items[i];
 			fprintf(f, "%*s-", indent, "");
-			if (item->type == PP_CONFIG_MAP && (item->count || item->n_asked)) {
-				/* first key on the dash line, the rest indented */
+			if (item->type == PP_CONFIG_MAP && has_content(item)) {
+				/* the map's keys indented under the dash */
 				fputc('\n', f);
 				write_node(f, item, indent + 2);
 			} else {
@@ -753,12 +1420,15 @@ static void write_node(FILE *f, const pp_config *node, int indent)
 		write_value(f, node->items[i], indent);
 	}
 	for (size_t i = 0; i < node->n_asked; i++) {
-		if (!node->asked_default[i])
-			continue;
+		if (!node->asked[i].def || has_key(node, node->asked[i].key))
+			continue;  /* a value set after the default was taken wins */
 		fprintf(f, "%*s", indent, "");
-		write_scalar(f, node->asked[i]);
+		write_scalar(f, node->asked[i].key);
 		fputs(": ", f);
-		write_scalar(f, node->asked_default[i]);
+		if (node->asked[i].def_is_yaml)
+			fputs(node->asked[i].def, f);
+		else
+			write_scalar(f, node->asked[i].def);
 		fputs("  # default\n", f);
 	}
 }
@@ -778,6 +1448,8 @@ static int check_tree(const pp_config *node, char *path, size_t size, pp_error *
 
 	if (!node)
 		return PP_OK;
+	if (node->type != PP_CONFIG_MAP && node->n_asked)
+		return not_a_map(node, NULL, 0, err);
 	if (node->type == PP_CONFIG_MAP) {
 		rc = pp_config_check_unknown(node, len ? path : "the experiment", err);
 		if (rc)
@@ -803,52 +1475,40 @@ int pp_config_check_unknown_tree(const pp_config *root, pp_error *err)
 	return check_tree(root, path, sizeof path, err);
 }
 
-/* ---- overlays: a base experiment with some sections replaced ------------- */
-
-/* Deep copy of @src (line/column kept); file names point to @doc's copies. */
-static pp_config *clone_node(const pp_config *src, const char *base_file,
-			     const pp_config_doc *doc)
+/* Paths of keys some getter asked for that are absent and took no recorded
+ * default ("stages[0].schedule"), one a line, indices written "[]". */
+static void list_unrecorded(const pp_config *node, char *path, size_t size, FILE *f)
 {
-	pp_config *n = calloc(1, sizeof *n);
-	size_t count = src->count ? src->count : 1;
+	size_t len = strlen(path);
 
-	if (!n)
-		return NULL;
-	n->type = src->type;
-	n->file = strcmp(src->file, base_file) == 0 ? doc->file : doc->file2;
-	n->line = src->line;
-	n->column = src->column;
-	if (src->text && !(n->text = strdup(src->text)))
-		goto fail;
-	if (src->type == PP_CONFIG_SCALAR)
-		return n;
-	n->items = calloc(count, sizeof *n->items);
-	if (!n->items)
-		goto fail;
-	if (src->type == PP_CONFIG_MAP) {
-		n->keys = calloc(count, sizeof *n->keys);
-		n->key_lines = calloc(count, sizeof *n->key_lines);
-		n->key_columns = calloc(count, sizeof *n->key_columns);
-		n->used = calloc(count, 1);
-		if (!n->keys || !n->key_lines || !n->key_columns || !n->used)
-			goto fail;
-	}
-	for (size_t i = 0; i < src->count; i++) {
-		n->count = i + 1;
-		if (src->type == PP_CONFIG_MAP) {
-			if (!(n->keys[i] = strdup(src->keys[i])))
-				goto fail;
-			n->key_lines[i] = src->key_lines[i];
-			n->key_columns[i] = src->key_columns[i];
+	if (node->type == PP_CONFIG_MAP) {
+		for (size_t i = 0; i < node->n_asked; i++) {
+			size_t k;
+			for (k = 0; k < node->count && strcmp(node->keys[k], node->asked[i].key); k++)
+				;
+			if (k == node->count && !node->asked[i].def)
+				fprintf(f, "%s%s%s\n", path, len ? "." : "", node->asked[i].key);
 		}
-		if (!(n->items[i] = clone_node(src->items[i], base_file, doc)))
-			goto fail;
 	}
-	return n;
-fail:
-	node_free(n);
-	return NULL;
+	for (size_t i = 0; node->type != PP_CONFIG_SCALAR && i < node->count; i++) {
+		if (node->type == PP_CONFIG_MAP)
+			snprintf(path + len, size - len, "%s%s", len ? "." : "", node->keys[i]);
+		else
+			snprintf(path + len, size - len, "[]");
+		list_unrecorded(node->items[i], path, size, f);
+		path[len] = '\0';
+	}
 }
+
+void pp_config_list_unrecorded(const pp_config *root, FILE *f)
+{
+	char path[512] = "";
+
+	if (root)
+		list_unrecorded(root, path, sizeof path, f);
+}
+
+/* ---- overlays: a base experiment with some sections replaced ------------- */
 
 int pp_config_doc_overlay(const pp_config_doc *base, const pp_config *variant,
 			  pp_config_doc **out, pp_error *err)
@@ -859,7 +1519,7 @@ int pp_config_doc_overlay(const pp_config_doc *base, const pp_config *variant,
 	*out = NULL;
 	if (!doc || !(doc->file = strdup(base->file)) ||
 	    !(doc->file2 = strdup(variant->file)) ||
-	    !(doc->root = clone_node(base->root, base->file, doc)))
+	    !(doc->root = clone_node(base->root, base->file, doc->file, doc->file2)))
 		goto nomem;
 	root = doc->root;
 	if (root->type != PP_CONFIG_MAP || variant->type != PP_CONFIG_MAP) {
@@ -868,39 +1528,27 @@ int pp_config_doc_overlay(const pp_config_doc *base, const pp_config *variant,
 				       "a variant and its base experiment are maps of sections");
 	}
 	for (size_t v = 0; v < variant->count; v++) {
-		pp_config *value = clone_node(variant->items[v], base->file, doc);
+		pp_config *value = clone_node(variant->items[v], base->file, doc->file, doc->file2);
 		size_t i;
+
 		if (!value)
 			goto nomem;
 		for (i = 0; i < root->count && strcmp(root->keys[i], variant->keys[v]); i++)
 			;
 		if (i < root->count) {   /* the variant's section replaces the base's */
 			node_free(root->items[i]);
+			value->parent = root;
+			value->index = i;
 			root->items[i] = value;
 			root->key_lines[i] = variant->key_lines[v];
 			root->key_columns[i] = variant->key_columns[v];
 			continue;
 		}
-		size_t n = root->count + 1;
-		char **keys = realloc(root->keys, n * sizeof *keys);
-		int *kl = keys ? realloc(root->key_lines, n * sizeof *kl) : NULL;
-		int *kc = kl ? (root->key_lines = kl, realloc(root->key_columns, n * sizeof *kc)) : NULL;
-		unsigned char *used = kc ? (root->key_columns = kc, realloc(root->used, n)) : NULL;
-		pp_config **items = used ? (root->used = used, realloc(root->items, n * sizeof *items)) : NULL;
-		if (keys)
-			root->keys = keys;
-		if (!items || !(root->keys[root->count] = strdup(variant->keys[v]))) {
-			if (items)
-				root->items = items;
+		if (map_append(root, variant->keys[v], variant->key_lines[v],
+			       variant->key_columns[v], value)) {
 			node_free(value);
 			goto nomem;
 		}
-		root->items = items;
-		root->key_lines[root->count] = variant->key_lines[v];
-		root->key_columns[root->count] = variant->key_columns[v];
-		root->used[root->count] = 0;
-		root->items[root->count] = value;
-		root->count = n;
 	}
 	*out = doc;
 	return PP_OK;

@@ -13,7 +13,10 @@
 
 typedef struct pp_config_doc pp_config_doc;
 
-/* Parse a YAML file.  Errors quote "path:line:col". */
+/* Parse a YAML file.  Errors quote "path:line:col".  The reader refuses a
+ * directory, a second document in the file, nesting deeper than 64 levels
+ * and documents of more than 100,000 nodes (each alias counts as the copy
+ * of its anchor it expands to); see core/config.c. */
 int pp_config_doc_load(const char *path, pp_config_doc **out, pp_error *err);
 /* Parse YAML text; @name stands in for the file name in messages. */
 int pp_config_doc_parse(const char *text, size_t len, const char *name,
@@ -39,8 +42,21 @@ void pp_config_mark_known(const pp_config *map, const char *key);
 
 /* The node @key of @map; when absent, an empty map is added under @key so
  * that the defaults its readers take are recorded (pp_config_write_resolved).
- * NULL only when @map is not a map or memory runs out. */
+ * NULL only when @map is not a map or memory runs out.  A present node that
+ * is not a map is returned as it is (the getters then refuse it);
+ * pp_config_map is the form that reports it at once. */
 const pp_config *pp_config_section(const pp_config *map, const char *key);
+
+/* Set @key of the map @map to the scalar @text (replacing a scalar there or
+ * adding one): a value the program decided, such as --output.  The resolved
+ * config marks it "# given on the command line". */
+int pp_config_set_string(const pp_config *map, const char *key, const char *text,
+			 pp_error *err);
+
+/* For tests: the path of every key some getter asked for that is absent
+ * from its map and took no recorded default ("stages[].schedule.rate"),
+ * one a line. */
+void pp_config_list_unrecorded(const pp_config *root, FILE *f);
 
 /* Write the document as YAML with every default that a getter took for an
  * absent key filled in (marked "# default"). */

@@ -3,6 +3,7 @@
 #include "core/trainer.h"   /* PP_MAX_COLUMNS, the metrics row */
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,28 @@ static const char *file_stem(const char *path, char *buf, size_t size)
 	return buf;
 }
 
+/* A name names the run directory runs/<name> (and a compare variant's
+ * <output>/<name>): one path component, never a path. */
+static int check_name(const char *name, const pp_config *node, pp_error *err)
+{
+	const char *why = NULL;
+
+	if (!name[0])
+		why = "is empty";
+	else if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		why = "is a directory reference";
+	else if (strchr(name, '/'))
+		why = "contains '/'";
+	for (const char *c = name; !why && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			why = "contains a control character";
+	if (!why)
+		return PP_OK;
+	return pp_config_error(err, PP_ERR_CONFIG, node,
+			       "name: '%s' %s; a name is one word such as allen_cahn_rba, not a path (the run goes to runs/<name>; choose the directory with output: or --output)",
+			       name, why);
+}
+
 static int read_top_level(pp_experiment *exp, pp_error *err)
 {
 	const pp_config *root = exp->root;
@@ -30,7 +53,11 @@ static int read_top_level(pp_experiment *exp, pp_error *err)
 	if (pp_config_node_type(root) != PP_CONFIG_MAP)
 		return pp_config_error(err, PP_ERR_CONFIG, root,
 				       "an experiment is a map of sections (pde:, network:, stages:, ...)");
+	if (!exp->name[0])
+		exp->name = "experiment";  /* a file named .yaml */
 	rc = pp_config_string(root, "name", exp->name, &exp->name, err);
+	if (!rc && pp_config_get(root, "name"))
+		rc = check_name(exp->name, pp_config_get(root, "name"), err);
 	if (rc)
 		return rc;
 	rc = pp_config_long(root, "seed", 1234, 0, LONG_MAX, &seed, err);
@@ -52,46 +79,45 @@ static int find_term(const pp_pde_info *pde, const char *name)
 	return -1;
 }
 
-/* pde.terms: {<term>: {points:, weight:, enabled:}} overrides the defaults. */
+/* pde.terms: {<term>: {points:, weight:, enabled:}} overrides the PDE's
+ * defaults; every term gets its map (implicit when absent) so that the
+ * defaults it takes are written to config.yaml. */
 static int read_terms(pp_experiment *exp, const pp_config *pde_cfg, pp_error *err)
 {
-	const pp_config *terms = pp_config_get(pde_cfg, "terms");
+	const pp_config *terms;
 	long points[PP_MAX_TERMS];
 	double weight[PP_MAX_TERMS];
 	int enabled[PP_MAX_TERMS];
-	int rc;
+	int rc = pp_config_map(pde_cfg, "terms", exp->pde.terms[0].name, &terms, err);
 
-	for (int k = 0; k < exp->pde.n_terms; k++) {
-		points[k] = exp->pde.terms[k].points;
-		weight[k] = exp->pde.terms[k].weight;
-		enabled[k] = exp->pde.terms[k].enabled;
-	}
-	if (terms && pp_config_node_type(terms) != PP_CONFIG_MAP)
-		return pp_config_error(err, PP_ERR_CONFIG, terms,
-				       "pde.terms is a map: {<term>: {points: N, weight: W, enabled: true}}");
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < pp_config_size(terms); i++) {
 		const char *name = pp_config_key_at(terms, i);
-		const pp_config *t = pp_config_get(terms, name);
-		int k = find_term(&exp->pde, name);
 
-		if (k < 0) {
+		if (find_term(&exp->pde, name) < 0) {
 			char list[512] = "";
 			for (int j = 0; j < exp->pde.n_terms; j++) {
 				strncat(list, j ? ", " : "", sizeof list - strlen(list) - 1);
 				strncat(list, exp->pde.terms[j].name, sizeof list - strlen(list) - 1);
 			}
-			return pp_config_error(err, PP_ERR_CONFIG, t,
+			return pp_config_error(err, PP_ERR_CONFIG, pp_config_at(terms, i),
 					       "pde '%s' has no term '%s'; its terms are: %s",
 					       exp->pde_plugin->name, name, list);
 		}
-		if (pp_config_node_type(t) != PP_CONFIG_MAP)
-			return pp_config_error(err, PP_ERR_CONFIG, t,
-					       "term '%s' takes a map {points:, weight:, enabled:}", name);
-		rc = pp_config_long(t, "points", points[k], 1, 100000000L, &points[k], err);
+	}
+	for (int k = 0; k < exp->pde.n_terms; k++) {
+		const pp_config *t;
+
+		rc = pp_config_map(terms, exp->pde.terms[k].name, "points", &t, err);
 		if (!rc)
-			rc = pp_config_double(t, "weight", weight[k], 0.0, 1e12, &weight[k], err);
+			rc = pp_config_long(t, "points", exp->pde.terms[k].points, 1, 100000000L,
+					    &points[k], err);
 		if (!rc)
-			rc = pp_config_bool(t, "enabled", enabled[k], &enabled[k], err);
+			rc = pp_config_double(t, "weight", exp->pde.terms[k].weight, 0.0, 1e12,
+					      &weight[k], err);
+		if (!rc)
+			rc = pp_config_bool(t, "enabled", exp->pde.terms[k].enabled, &enabled[k], err);
 		if (rc)
 			return rc;
 	}
@@ -139,9 +165,9 @@ static int build_pde(pp_experiment *exp, const pp_registry *reg, pp_error *err)
 	if (!cfg)
 		return pp_config_error(err, PP_ERR_CONFIG, exp->root,
 				       "missing required section 'pde:' (e.g. pde: {type: burgers})");
-	if (pp_config_node_type(cfg) != PP_CONFIG_MAP)
-		return pp_config_error(err, PP_ERR_CONFIG, cfg, "pde: is a map with a 'type:' key");
-	rc = plugin_for(reg, PP_KIND_PDE, cfg, "type", NULL, &exp->pde_plugin, err);
+	rc = pp_config_map(exp->root, "pde", "type", &cfg, err);
+	if (!rc)
+		rc = plugin_for(reg, PP_KIND_PDE, cfg, "type", NULL, &exp->pde_plugin, err);
 	if (rc)
 		return rc;
 	exp->pde_ops = exp->pde_plugin->ops;
@@ -162,13 +188,150 @@ static int build_pde(pp_experiment *exp, const pp_registry *reg, pp_error *err)
 	return read_terms(exp, cfg, err);
 }
 
+/* ---- the size of the network, before anything is allocated -------------- */
+
+/* What the network and the trainer's batches may take: 8 GiB, a third of
+ * this project's machines (24 GiB, CI's too); the paper's Allen-Cahn
+ * setup, the largest shipped, is estimated at 1.6 GiB (25,600 points of
+ * 4 channels through 6 x 128).  Parameters: at most 10
+ * million, 120 times the paper networks (83,000); the core keeps several
+ * copies of them (parameters, a gradient per term, the optimizer's moments,
+ * L-BFGS two per history pair).  Beyond either, `check` and `run` refuse the
+ * experiment from the numbers alone, in microseconds, instead of allocating
+ * gigabytes to find out. */
+#define PP_MAX_PARAMETERS 10000000.0
+#define PP_MAX_MODEL_BYTES (8.0 * 1024 * 1024 * 1024)
+
+/* An integer of a network key as network.c reads it, or @def when absent;
+ * -1 when it is not an integer (network.c reports that). */
+static double net_long(const pp_config *map, const char *key, double def)
+{
+	const pp_config *node = pp_config_get(map, key);
+	pp_error ignored = {0};
+	long v;
+
+	if (!node)
+		return def;
+	return pp_config_node_long(node, &v, &ignored) || v < 1 ? -1 : (double)v;
+}
+
+/* The hidden widths network.c builds: layers: [...], or width: × depth:
+ * (its defaults, 50 × 4).  0 when they cannot be read: network.c reports. */
+static int planned_widths(const pp_config *net, double *w, int max)
+{
+	const pp_config *layers = pp_config_get(net, "layers");
+	double width, depth;
+
+	if (layers) {
+		if (pp_config_node_type(layers) != PP_CONFIG_SEQUENCE ||
+		    pp_config_size(layers) > (size_t)max)
+			return 0;
+		for (size_t i = 0; i < pp_config_size(layers); i++) {
+			pp_error ignored = {0};
+			long v;
+			if (pp_config_node_long(pp_config_at(layers, i), &v, &ignored) || v < 1)
+				return 0;
+			w[i] = (double)v;
+		}
+		return (int)pp_config_size(layers);
+	}
+	width = net_long(net, "width", 50);
+	depth = net_long(net, "depth", 4);
+	if (width < 0 || depth < 0 || depth > max)
+		return 0;
+	for (int i = 0; i < (int)depth; i++)
+		w[i] = width;
+	return (int)depth;
+}
+
+/* Inputs of the first layer: the PDE's inputs, with a periodic embedding
+ * (2 per harmonic) and random Fourier features (2 each) when asked for;
+ * at most one more than network.c builds. */
+static double planned_features(const pp_config *net, const pp_pde_info *pde)
+{
+	const pp_config *emb = pp_config_get(net, "embedding");
+	const pp_config *per = pp_config_get(emb, "periodic");
+	const pp_config *rff = pp_config_get(emb, "random_fourier");
+	double f = rff ? 2 * fabs(net_long(rff, "features", 64)) : pde->n_inputs;
+
+	if (per || pde->periodic_input >= 0)
+		f += 2 * fabs(net_long(per, "harmonics", 1));
+	return f;
+}
+
+/* Internal channels of a batch for @term (network.c's plan_channels): the
+ * value, the first derivatives asked for or implied by a second one, and
+ * the second derivatives; the highest order asked. */
+static int term_channels(const pp_term_info *term, int n_inputs, int *max_order)
+{
+	unsigned first = 0, second = 0;
+	int n = 1;
+
+	*max_order = 0;
+	for (int c = 0; c < term->n_channels && c < PP_MAX_CHANNELS; c++) {
+		pp_channel ch = term->channels[c];
+		int a = ch.d0 < ch.d1 ? ch.d0 : ch.d1, b = ch.d0 < ch.d1 ? ch.d1 : ch.d0;
+
+		if (ch.order > *max_order)
+			*max_order = ch.order;
+		if (ch.order == 1 && ch.d0 >= 0 && ch.d0 < n_inputs)
+			first |= 1u << ch.d0;
+		if (ch.order == 2 && a >= 0 && b < n_inputs) {
+			first |= 1u << a | 1u << b;
+			second |= 1u << (a * PP_MAX_INPUTS + b);
+		}
+	}
+	return n + __builtin_popcount(first) + __builtin_popcount(second);
+}
+
+/* Parameters and bytes from the numbers: every term's points keep their
+ * activations for the whole run (one batch set per term, two for paired
+ * terms), S·(features + 2·Σw) reals a point plus (1 + order)·Σw for the
+ * activation's derivatives. */
+static int check_network_size(const pp_experiment *exp, const pp_config *net, pp_error *err)
+{
+	double w[64], f0 = planned_features(net, &exp->pde), params = 0, sum_w = 0, act = 0;
+	double prev = f0, bytes, points = 0;
+	int depth = planned_widths(net, w, 63);
+
+	if (depth == 0)
+		return PP_OK;
+	for (int l = 0; l < depth; l++) {
+		params += (prev + 1) * w[l];
+		sum_w += w[l];
+		prev = w[l];
+	}
+	params += prev + 1;
+	for (int k = 0; k < exp->n_terms; k++) {
+		const pp_term_info *t = &exp->pde.terms[exp->terms[k].pde_term];
+		int order, S = term_channels(t, exp->pde.n_inputs, &order);
+		double per_point = S * (f0 + 2 * sum_w) + (1 + order) * sum_w;
+
+		act += (double)exp->terms[k].points * (t->pair_input >= 0 ? 2 : 1) * per_point;
+		points += (double)exp->terms[k].points;
+	}
+	bytes = (params * (4 + exp->n_terms) + act) * sizeof(pp_real);
+	if (params > PP_MAX_PARAMETERS)
+		return pp_config_error(err, PP_ERR_CONFIG, net,
+				       "network: %.0f parameters, more than the limit of %.0f; make the layers narrower or fewer",
+				       params, PP_MAX_PARAMETERS);
+	if (bytes > PP_MAX_MODEL_BYTES)
+		return pp_config_error(err, PP_ERR_CONFIG, net,
+				       "network: %.0f parameters with the activations of %.0f points need about %.1f GiB, more than the %.0f GiB limit; make the layers narrower or fewer, or give the terms fewer points",
+				       params, points, bytes / (1024.0 * 1024 * 1024),
+				       PP_MAX_MODEL_BYTES / (1024.0 * 1024 * 1024));
+	return PP_OK;
+}
+
 static int build_sampling(pp_experiment *exp, pp_error *err)
 {
 	static const char *const methods[] = {"uniform", "lhs", "sobol", NULL};
-	const pp_config *cfg = pp_config_section(exp->root, "sampling");
-	int method, rc;
+	const pp_config *cfg;
+	int method = 0, rc;
 
-	rc = pp_config_choice(cfg, "method", "lhs", methods, &method, err);
+	rc = pp_config_map(exp->root, "sampling", "method", &cfg, err);
+	if (!rc)
+		rc = pp_config_choice(cfg, "method", "lhs", methods, &method, err);
 	if (!rc)
 		rc = pp_config_long(cfg, "resample_every", 0, 0, LONG_MAX, &exp->resample_every, err);
 	/* Measured on Burgers 4x50, 10k points (docs/engine.md): one thread is
@@ -183,10 +346,11 @@ static int build_sampling(pp_experiment *exp, pp_error *err)
 
 static int build_weighting(pp_experiment *exp, const pp_registry *reg, pp_error *err)
 {
-	const pp_config *cfg = pp_config_section(exp->root, "weighting");
-	int rc;
+	const pp_config *cfg;
+	int rc = pp_config_map(exp->root, "weighting", "type", &cfg, err);
 
-	rc = plugin_for(reg, PP_KIND_WEIGHTING, cfg, "type", "none", &exp->weighting_plugin, err);
+	if (!rc)
+		rc = plugin_for(reg, PP_KIND_WEIGHTING, cfg, "type", "none", &exp->weighting_plugin, err);
 	if (rc)
 		return rc;
 	exp->weighting_ops = exp->weighting_plugin->ops;
@@ -215,9 +379,7 @@ static int build_stages(pp_experiment *exp, const pp_registry *reg, pp_error *er
 		pp_stage *stage = &exp->stages[i];
 		void *probe = NULL;
 
-		if (pp_config_node_type(s) != PP_CONFIG_MAP)
-			return pp_config_error(err, PP_ERR_CONFIG, s,
-					       "each stage is a map {optimizer: NAME, iterations: N, ...}");
+		/* an entry that is not a map: "stages[0]: must be a map, e.g. ..." */
 		rc = plugin_for(reg, PP_KIND_OPTIMIZER, s, "optimizer", NULL, &stage->plugin, err);
 		if (rc)
 			return rc;
@@ -245,9 +407,7 @@ static int add_analyzer(pp_experiment *exp, const pp_registry *reg, const pp_con
 	pp_analyzer_slot *slot = &exp->analyzers[exp->n_analyzers];
 	int rc;
 
-	if (pp_config_node_type(a) != PP_CONFIG_MAP)
-		return pp_config_error(err, PP_ERR_CONFIG, a,
-				       "each analyzer is a map {type: NAME, every: N, ...}");
+	/* an entry that is not a map: "analyzers[0]: must be a map, e.g. ..." */
 	rc = plugin_for(reg, PP_KIND_ANALYZER, a, "type", NULL, &slot->plugin, err);
 	if (rc)
 		return rc;
@@ -302,35 +462,42 @@ static int build_analyzers(pp_experiment *exp, const pp_registry *reg, pp_error 
 	return check_columns(exp, err);
 }
 
+/* logging:, and output: — the run directory actually used is what
+ * config.yaml records: --output (@override) replaces the file's value. */
 static int read_output(pp_experiment *exp, const char *override, pp_error *err)
 {
-	const pp_config *logging = pp_config_section(exp->root, "logging");
+	const pp_config *logging;
 	char buf[4096];
-	int rc;
+	int rc = pp_config_map(exp->root, "logging", "every", &logging, err);
 
-	rc = pp_config_long(logging, "every", 100, 1, LONG_MAX, &exp->log_every, err);
+	if (!rc)
+		rc = pp_config_long(logging, "every", 100, 1, LONG_MAX, &exp->log_every, err);
 	if (!rc)
 		rc = pp_config_bool(logging, "plot", 1, &exp->plot, err);
 	if (rc)
 		return rc;
 	snprintf(buf, sizeof buf, "runs/%s", exp->name);
 	rc = pp_config_string(exp->root, "output", buf, &exp->output, err);
+	if (!rc && override)
+		rc = pp_config_set_string(exp->root, "output", override, err);
 	if (rc)
 		return rc;
 	exp->run_dir = strdup(override ? override : exp->output);
 	if (!exp->run_dir)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	exp->output = exp->run_dir;  /* buf and a replaced node text are gone */
 	return PP_OK;
 }
 
 /* checkpoint: {every: 1000, keep: 2, at_end: true} (docs/checkpoints.md). */
 static int read_checkpoint(pp_experiment *exp, pp_error *err)
 {
-	const pp_config *ck = pp_config_section(exp->root, "checkpoint");
+	const pp_config *ck;
 	long keep = 2;
-	int rc;
+	int rc = pp_config_map(exp->root, "checkpoint", "every", &ck, err);
 
-	rc = pp_config_long(ck, "every", 1000, 0, LONG_MAX, &exp->checkpoint_every, err);
+	if (!rc)
+		rc = pp_config_long(ck, "every", 1000, 0, LONG_MAX, &exp->checkpoint_every, err);
 	if (!rc)
 		rc = pp_config_long(ck, "keep", 2, 1, 1000, &keep, err);
 	if (!rc)
@@ -358,6 +525,7 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 {
 	pp_experiment *exp = calloc(1, sizeof *exp);
 	const char *path = pp_config_file(pp_config_doc_root(doc));
+	const pp_config *net_cfg;
 	char stem[256];
 	int rc;
 
@@ -392,8 +560,11 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 		*out = exp;
 		return PP_OK;
 	}
-	rc = pp_network_create(pp_config_section(exp->root, "network"), &exp->pde,
-			       exp->seed, &exp->net, err);
+	rc = pp_config_map(exp->root, "network", "layers", &net_cfg, err);
+	if (!rc)
+		rc = check_network_size(exp, net_cfg, err);
+	if (!rc)
+		rc = pp_network_create(net_cfg, &exp->pde, exp->seed, &exp->net, err);
 	if (rc)
 		goto fail;
 	rc = build_sampling(exp, err);

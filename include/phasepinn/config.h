@@ -71,6 +71,34 @@ const pp_config *pp_config_require(const pp_config *map, const char *key,
 int pp_config_error(pp_error *err, int code, const pp_config *node,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Sections and lists:
+ *
+ * Every getter refuses a @map that is present but is not a map, with
+ * "file:line:col: weighting: must be a map, e.g. ..." — a section given as
+ * `weighting: rba` is never read as an empty one.  A node that some reader
+ * asked a key of but that is not a map is also reported by the core's last
+ * pass over the tree, so a probe with pp_config_get alone cannot hide it.
+ *
+ * The map under @key: error (with an example showing @example_key, which may
+ * be NULL) when present and not a map; when absent, an empty map is added
+ * so that the defaults its readers take appear in the run's config.yaml.
+ * @map NULL: *out = NULL. */
+int pp_config_map(const pp_config *map, const char *key, const char *example_key,
+		  const pp_config **out, pp_error *err);
+/* Exactly @n (1..16) numbers, e.g. `bins: [10, 10]`; absent: @def, recorded
+ * as the default. */
+int pp_config_long_list(const pp_config *map, const char *key, size_t n, const long *def,
+			long min, long max, long *out, pp_error *err);
+int pp_config_double_list(const pp_config *map, const char *key, size_t n,
+			  const double *def, double min, double max, double *out,
+			  pp_error *err);
+/* Up to @max names, e.g. `terms: [residual, initial]`, into out[] (texts
+ * owned by the node); absent: the @n_def names of @def (plain names),
+ * recorded as the default.  *n_out: how many. */
+int pp_config_name_list(const pp_config *map, const char *key, const char *const *def,
+			size_t n_def, size_t max, const char **out, size_t *n_out,
+			pp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -39,20 +39,20 @@ static void error_destroy(void *state)
 
 static int read_grid(const pp_config *cfg, error_an *e, pp_error *err)
 {
-	const pp_config *g = pp_config_get(cfg, "grid");
+	/* grid: points per input, default the PDE's reference grid (recorded) */
+	long def[PP_MAX_INPUTS], n[PP_MAX_INPUTS];
+	int rc;
 
-	if (!g)
-		return PP_OK;
-	if (pp_config_node_type(g) != PP_CONFIG_SEQUENCE || (int)pp_config_size(g) != e->grid.n_dims)
-		return pp_config_error(err, PP_ERR_CONFIG, g,
-				       "grid: lists %d point counts, one per input", e->grid.n_dims);
-	for (int d = 0; d < e->grid.n_dims; d++) {
-		long n;
-		if (pp_config_node_long(pp_config_at(g, (size_t)d), &n, err) || n < 2 || n > 100000)
-			return pp_config_error(err, PP_ERR_CONFIG, pp_config_at(g, (size_t)d),
-					       "grid sizes are integers in [2, 100000]");
-		e->grid.n[d] = n;
-	}
+	if (e->grid.n_dims < 1 || e->grid.n_dims > PP_MAX_INPUTS)
+		return pp_error_set(err, PP_ERR_PLUGIN, "the PDE's reference grid has %d inputs",
+				    e->grid.n_dims);
+	for (int d = 0; d < e->grid.n_dims; d++)
+		def[d] = e->grid.n[d];
+	rc = pp_config_long_list(cfg, "grid", (size_t)e->grid.n_dims, def, 2, 100000, n, err);
+	if (rc)
+		return rc;
+	for (int d = 0; d < e->grid.n_dims; d++)
+		e->grid.n[d] = n[d];
 	return PP_OK;
 }
 

@@ -34,23 +34,13 @@ static void hg_destroy(void *state)
 	free(h);
 }
 
+/* bins: one count per binned input, default 10 each (recorded). */
 static int read_bins(const pp_config *cfg, homogeneity *h, pp_error *err)
 {
-	const pp_config *b = pp_config_get(cfg, "bins");
+	static const long def[2] = {10, 10};
 
-	h->bins[0] = h->bins[1] = 10;
-	if (!b)
-		return PP_OK;
-	if (pp_config_node_type(b) != PP_CONFIG_SEQUENCE || (int)pp_config_size(b) != h->dims)
-		return pp_config_error(err, PP_ERR_CONFIG, b, "bins: lists %d counts, one per binned input",
-				       h->dims);
-	for (int d = 0; d < h->dims; d++) {
-		if (pp_config_node_long(pp_config_at(b, (size_t)d), &h->bins[d], err) ||
-		    h->bins[d] < 1 || h->bins[d] > 10000)
-			return pp_config_error(err, PP_ERR_CONFIG, pp_config_at(b, (size_t)d),
-					       "bin counts are integers in [1, 10000]");
-	}
-	return PP_OK;
+	h->bins[1] = 1;
+	return pp_config_long_list(cfg, "bins", (size_t)h->dims, def, 1, 10000, h->bins, err);
 }
 
 static int hg_create(const pp_config *cfg, const pp_problem *problem, void **state,

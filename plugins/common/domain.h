@@ -6,27 +6,22 @@
 #include <phasepinn/config.h>
 #include <phasepinn/error.h>
 
-/* @key: [lo, hi] with lo < hi; absent → the defaults. */
+#include <float.h>
+
+/* @key: [lo, hi] with lo < hi; absent → the defaults (recorded). */
 static inline int pp_domain_read(const pp_config *cfg, const char *key, double def_lo,
 				 double def_hi, double *lo, double *hi, pp_error *err)
 {
-	const pp_config *node = pp_config_get(cfg, key);
-	int rc;
+	const double def[2] = {def_lo, def_hi};
+	double v[2];
+	int rc = pp_config_double_list(cfg, key, 2, def, -DBL_MAX, DBL_MAX, v, err);
 
-	*lo = def_lo;
-	*hi = def_hi;
-	if (!node)
-		return PP_OK;
-	if (pp_config_node_type(node) != PP_CONFIG_SEQUENCE || pp_config_size(node) != 2)
-		return pp_config_error(err, PP_ERR_CONFIG, node,
-				       "%s: is an interval [lo, hi], e.g. [%g, %g]", key, def_lo, def_hi);
-	rc = pp_config_node_double(pp_config_at(node, 0), lo, err);
-	if (!rc)
-		rc = pp_config_node_double(pp_config_at(node, 1), hi, err);
 	if (rc)
 		return rc;
+	*lo = v[0];
+	*hi = v[1];
 	if (!(*lo < *hi))
-		return pp_config_error(err, PP_ERR_CONFIG, node,
+		return pp_config_error(err, PP_ERR_CONFIG, pp_config_get(cfg, key),
 				       "%s: lower bound %g must be below upper bound %g", key, *lo, *hi);
 	return PP_OK;
 }

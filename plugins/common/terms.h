@@ -14,30 +14,34 @@ static inline int pp_terms_select(const pp_config *cfg, const char *key,
 				  const pp_pde_info *pde, int def_all, int *applies,
 				  pp_error *err)
 {
-	const pp_config *list = pp_config_get(cfg, key);
+	const char *def[PP_MAX_TERMS], *names[PP_MAX_TERMS];
+	size_t n_def = 0, n;
+	const pp_config *list;
+	int rc;
 
 	for (int k = 0; k < pde->n_terms; k++)
-		applies[k] = !list && (def_all || pde->terms[k].interior);
-	if (!list)
-		return PP_OK;
-	if (pp_config_node_type(list) != PP_CONFIG_SEQUENCE)
-		return pp_config_error(err, PP_ERR_CONFIG, list, "%s: is a list of term names", key);
-	for (size_t i = 0; i < pp_config_size(list); i++) {
-		const pp_config *t = pp_config_at(list, i);
-		const char *name = pp_config_text(t);
+		if (def_all || pde->terms[k].interior)
+			def[n_def++] = pde->terms[k].name;
+	/* the default is recorded in config.yaml as the list of names */
+	rc = pp_config_name_list(cfg, key, def, n_def, PP_MAX_TERMS, names, &n, err);
+	if (rc)
+		return rc;
+	list = pp_config_get(cfg, key);
+	for (int k = 0; k < pde->n_terms; k++)
+		applies[k] = 0;
+	for (size_t i = 0; i < n; i++) {
 		int found = 0;
 		for (int k = 0; k < pde->n_terms; k++)
-			if (name && strcmp(name, pde->terms[k].name) == 0)
+			if (strcmp(names[i], pde->terms[k].name) == 0)
 				applies[k] = found = 1;
 		if (!found) {
-			char names[256] = "";
+			char all[256] = "";
 			for (int k = 0; k < pde->n_terms; k++) {
-				strncat(names, k ? ", " : "", sizeof names - strlen(names) - 1);
-				strncat(names, pde->terms[k].name, sizeof names - strlen(names) - 1);
+				strncat(all, k ? ", " : "", sizeof all - strlen(all) - 1);
+				strncat(all, pde->terms[k].name, sizeof all - strlen(all) - 1);
 			}
-			return pp_config_error(err, PP_ERR_CONFIG, t,
-					       "no term '%s'; the PDE's terms are: %s",
-					       name ? name : "?", names);
+			return pp_config_error(err, PP_ERR_CONFIG, list ? pp_config_at(list, i) : cfg,
+					       "no term '%s'; the PDE's terms are: %s", names[i], all);
 		}
 	}
 	return PP_OK;

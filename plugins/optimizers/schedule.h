@@ -67,16 +67,17 @@ static inline int pp_schedule_read(const pp_config *stage, double default_lr,
 				   pp_schedule *s, pp_error *err)
 {
 	static const char *const types[] = {"constant", "exponential", "cosine", NULL};
-	const pp_config *cfg = pp_config_get(stage, "schedule");
+	const pp_config *cfg;
 	int rc;
 
 	*s = (pp_schedule){.rate = 1, .every = 1};
 	rc = pp_config_double(stage, "lr", default_lr, 0, 1e6, &s->lr, err);
 	if (rc)
 		return rc;
-	if (cfg && pp_config_node_type(cfg) != PP_CONFIG_MAP)
-		return pp_config_error(err, PP_ERR_CONFIG, cfg,
-				       "schedule is a map, e.g. {type: exponential, rate: 0.9, every: 5000}");
+	/* absent: an empty map, so the constant schedule taken is recorded */
+	rc = pp_config_map(stage, "schedule", "type", &cfg, err);
+	if (rc)
+		return rc;
 	rc = pp_config_choice(cfg, "type", "constant", types, &s->type, err);
 	if (!rc)
 		rc = pp_config_long(cfg, "warmup", 0, 0, 1000000000L, &s->warmup, err);
