@@ -478,6 +478,36 @@ static void test_every_weighting_scheme_resumes_exactly(void)
 	}
 }
 
+/* The dense quasi-Newton optimizers (their H, counters and scale come from
+ * the checkpoint): Burgers, Adam then bfgs / ssbfgs / ssbroyden, killed in
+ * the quasi-Newton stage between checkpoints. */
+static void test_dense_quasi_newton_stages_resume_exactly(void)
+{
+	static const char *const names[] = {"bfgs", "ssbfgs", "ssbroyden"};
+	char yaml[1024], file[64], ref[64], run[64];
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(yaml, sizeof yaml,
+			 "seed: 3\npde:\n  type: burgers\n  terms:\n    residual: {points: 300}\n"
+			 "    initial: {points: 50}\n    boundary: {points: 50}\n"
+			 "network:\n  layers: [10, 10]\nsampling:\n  resample_every: 150\n"
+			 "stages:\n  - optimizer: adam\n    iterations: 200\n"
+			 "  - optimizer: %s\n    iterations: 200\n    tolerance_grad: 0\n"
+			 "analyzers:\n  - {type: snr, every: 10}\n  - {type: phases, every: 10}\n"
+			 "logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 50\n",
+			 names[i]);
+		snprintf(file, sizeof file, "%s.yaml", names[i]);
+		snprintf(ref, sizeof ref, "ref_%s", names[i]);
+		snprintf(run, sizeof run, "killed_%s", names[i]);
+		pp_shell_write(file, yaml);
+		if (pp_shell_cli("run %s --output %s --quiet", file, ref) != 0)
+			printf("\n%s\n", pp_shell_output);
+		CU_ASSERT_EQUAL(interrupt_file_at(file, run, 330, "9"), 128 + 9);
+		CU_ASSERT_EQUAL(pp_shell_cli("resume %s --quiet", run), 0);
+		assert_same_run(ref, run);
+	}
+}
+
 /* A checkpoint that verifies (its CRC recomputed) but holds a point off the
  * domain, as fuzz_checkpoint produced, is refused when restored: such
  * numbers must not reach the plugins. */
@@ -751,6 +781,7 @@ int main(void)
 		{"SIGINT in an L-BFGS stage checkpoints, then resumes", test_sigint_in_lbfgs_stage_checkpoints_then_resumes},
 		{"corrupted checkpoint falls back to the previous", test_corrupted_checkpoint_falls_back_to_the_previous},
 		{"every weighting scheme resumes exactly", test_every_weighting_scheme_resumes_exactly},
+		{"dense quasi-newton stages resume exactly", test_dense_quasi_newton_stages_resume_exactly},
 		{"well-formed checkpoint with bad points is refused", test_well_formed_checkpoint_with_bad_points_is_refused},
 		{"divergence keeps the last good checkpoint", test_divergence_keeps_the_last_good_checkpoint},
 		{"injected NaN stops at its step", test_injected_nan_stops_at_its_step},
