@@ -765,6 +765,22 @@ int pp_config_error(pp_error *err, int code, const pp_config *node,
 			    node->column, msg);
 }
 
+int pp_config_error_at_key(pp_error *err, int code, const pp_config *map, const char *key,
+			   const char *fmt, ...)
+{
+	char msg[PP_ERROR_MESSAGE_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; map && map->type == PP_CONFIG_MAP && i < map->count; i++)
+		if (strcmp(map->keys[i], key) == 0)
+			return pp_error_set(err, code, "%s:%d:%d: %s", map->items[i]->file,
+					    map->key_lines[i], map->key_columns[i], msg);
+	return pp_config_error(err, code, map, "%s", msg);
+}
+
 /* @node's value as it would stand in a flow example: its text, or a short
  * list of scalars as "[a, b]"; "..." otherwise. */
 static void example_value(const pp_config *node, char *buf, size_t size)
@@ -840,7 +856,8 @@ static int map_or_error(const pp_config *map, const char *key, pp_error *err)
 	if (!map || map->type == PP_CONFIG_MAP)
 		return PP_OK;
 	remember_asked(map, key);
-	return not_a_map(map, map->n_asked ? map->asked[0].key : key, 1, err);
+	/* a scalar getter's key, so only a scalar can be the value meant */
+	return not_a_map(map, key, map->type == PP_CONFIG_SCALAR, err);
 }
 
 const pp_config *pp_config_require(const pp_config *map, const char *key,
@@ -1341,7 +1358,8 @@ static void write_scalar(FILE *f, const char *text)
 	for (const char *c = text; *c; c++)
 		if (strchr(":#{}[],&*!|>'\"%@`\n", *c))
 			plain = 0;
-	if (text[0] == ' ' || text[0] == '-' || text[0] == '?' ||
+	/* "-" and "? " start entries; "-1" is a number */
+	if (text[0] == ' ' || ((text[0] == '-' || text[0] == '?') && (!text[1] || text[1] == ' ')) ||
 	    (*text && text[strlen(text) - 1] == ' '))
 		plain = 0;
 	if (plain) {
@@ -1383,9 +1401,29 @@ static int has_content(const pp_config *node)
 
 static void write_node(FILE *f, const pp_config *node, int indent);
 
+/* A list of scalars only: written on one line, [a, b, c], as the defaults
+ * the list getters record are. */
+static int scalar_list(const pp_config *node)
+{
+	if (node->type != PP_CONFIG_SEQUENCE || node->count == 0)
+		return 0;
+	for (size_t i = 0; i < node->count; i++)
+		if (node->items[i]->type != PP_CONFIG_SCALAR)
+			return 0;
+	return 1;
+}
+
 static void write_value(FILE *f, const pp_config *value, int indent)
 {
-	if (value->type == PP_CONFIG_SCALAR) {
+	if (scalar_list(value)) {
+		fputs(" [", f);
+		for (size_t i = 0; i < value->count; i++) {
+			if (i)
+				fputs(", ", f);
+			write_scalar(f, value->items[i]->text);
+		}
+		fputs("]\n", f);
+	} else if (value->type == PP_CONFIG_SCALAR) {
 		fputc(' ', f);
 		write_scalar(f, value->text);
 		fputs(value->override ? "  # given on the command line\n" : "\n", f);

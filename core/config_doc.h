@@ -53,6 +53,11 @@ const pp_config *pp_config_section(const pp_config *map, const char *key);
 int pp_config_set_string(const pp_config *map, const char *key, const char *text,
 			 pp_error *err);
 
+/* pp_config_error at the key @key of @map ("network:") rather than at its
+ * value, which for a block map is its first entry's line. */
+int pp_config_error_at_key(pp_error *err, int code, const pp_config *map, const char *key,
+			   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* For tests: the path of every key some getter asked for that is absent
  * from its map and took no recorded default ("stages[].schedule.rate"),
  * one a line. */

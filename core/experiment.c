@@ -312,11 +312,11 @@ static int check_network_size(const pp_experiment *exp, const pp_config *net, pp
 	}
 	bytes = (params * (4 + exp->n_terms) + act) * sizeof(pp_real);
 	if (params > PP_MAX_PARAMETERS)
-		return pp_config_error(err, PP_ERR_CONFIG, net,
+		return pp_config_error_at_key(err, PP_ERR_CONFIG, exp->root, "network",
 				       "network: %.0f parameters, more than the limit of %.0f; make the layers narrower or fewer",
 				       params, PP_MAX_PARAMETERS);
 	if (bytes > PP_MAX_MODEL_BYTES)
-		return pp_config_error(err, PP_ERR_CONFIG, net,
+		return pp_config_error_at_key(err, PP_ERR_CONFIG, exp->root, "network",
 				       "network: %.0f parameters with the activations of %.0f points need about %.1f GiB, more than the %.0f GiB limit; make the layers narrower or fewer, or give the terms fewer points",
 				       params, points, bytes / (1024.0 * 1024 * 1024),
 				       PP_MAX_MODEL_BYTES / (1024.0 * 1024 * 1024));
