@@ -1,5 +1,6 @@
 /* phasepinn — checkpoint files (see checkpoint.h for the layout). */
 #include "core/checkpoint.h"
+#include "core/rundir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -685,8 +686,9 @@ int pp_ckpt_prune(const char *run_dir, int keep, long after, pp_error *err)
 			continue;
 		}
 		rc = pp_ckpt_path(path, sizeof path, run_dir, steps[i], err);
-		if (!rc && unlink(path) != 0 && errno != ENOENT)
-			rc = pp_error_set(err, PP_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
+		/* only a regular file the run recorded, never through a link */
+		if (!rc)
+			rc = pp_rundir_remove(path, err);
 	}
 	free(steps);
 	if (rc)
@@ -698,7 +700,7 @@ int pp_ckpt_prune(const char *run_dir, int keep, long after, pp_error *err)
 	while ((e = readdir(d)) != NULL) {
 		if (strncmp(e->d_name, "step-", 5) == 0 && strstr(e->d_name, ".ckpt.tmp.") &&
 		    pp_path_join(path, sizeof path, dir, e->d_name, NULL) == PP_OK)
-			unlink(path);
+			pp_rundir_remove(path, NULL);
 	}
 	closedir(d);
 	return PP_OK;

@@ -18,6 +18,7 @@
 
 #include "core/cli/commands.h"
 #include "core/experiment.h"
+#include "core/rundir.h"
 
 #define MAX_VARIANTS 32
 #define MAX_LINE 65536
@@ -285,6 +286,7 @@ int pp_cli_compare(int argc, char **argv)
 	sources src = {0};
 	int force = 0, quiet = 0, rc = PP_OK, code = PP_EXIT_OK;
 	pp_registry *reg = NULL;
+	pp_rundir *rd = NULL;
 	pp_error err = {0};
 	char path[4200];
 	FILE *combined = NULL;
@@ -344,6 +346,16 @@ int pp_cli_compare(int argc, char **argv)
 		if (v[i].seed != v[0].seed)
 			fprintf(stderr, "phasepinn compare: warning: '%s' uses seed %lu, '%s' seed %lu: they will not see the same points\n",
 				v[i].name, v[i].seed, v[0].name, v[0].seed);
+	/* The comparison directory is a run directory of its own: refused when
+	 * it holds anything but an earlier comparison (unless --force), and its
+	 * manifest records comparison.*, combined_metrics.csv, figures/ and each
+	 * variant's directory, so --force removes only what compare made. */
+	if (pp_rundir_open(out, PP_RUNDIR_NEW | PP_RUNDIR_LOCK | (force ? PP_RUNDIR_FORCE : 0),
+			   stderr, &rd, &err)) {
+		fprintf(stderr, "phasepinn compare: %s\n", err.message);
+		sources_free(&src);
+		return pp_cli_exit_code(err.code);
+	}
 	for (int i = 0; i < src.n && !code; i++) {
 		pp_config_doc *doc = NULL;
 		snprintf(v[i].dir, sizeof v[i].dir, "%s/%s", out, v[i].name);
@@ -355,12 +367,15 @@ int pp_cli_compare(int argc, char **argv)
 		code = pp_cli_run_doc(doc, v[i].dir, force, quiet);
 	}
 	sources_free(&src);
-	if (code)
+	if (code) {
+		pp_rundir_close(rd);
 		return code;
+	}
 	if (pp_path_join(path, sizeof path, out, "combined_metrics.csv", &err) == 0)
-		combined = fopen(path, "w");
+		combined = pp_rundir_fopen(path, "w", &err);
 	if (!combined) {
-		fprintf(stderr, "phasepinn compare: cannot write %s\n", path);
+		fprintf(stderr, "phasepinn compare: %s\n", err.message);
+		pp_rundir_close(rd);
 		return PP_EXIT_FAILED;
 	}
 	fputs("variant,step,metric,value\n", combined);
@@ -372,6 +387,7 @@ int pp_cli_compare(int argc, char **argv)
 		rc = write_tables(out, v, src.n, &err);
 	if (rc) {
 		fprintf(stderr, "phasepinn compare: %s\n", err.message);
+		pp_rundir_close(rd);
 		return PP_EXIT_FAILED;
 	}
 	snprintf(path, sizeof path, "%s/comparison.md", out);
@@ -384,6 +400,7 @@ int pp_cli_compare(int argc, char **argv)
 			fclose(f);
 	}
 	pp_cli_plot_after_compare(out, quiet);
+	pp_rundir_close(rd);
 	return PP_EXIT_OK;
 }
 

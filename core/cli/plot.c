@@ -18,6 +18,7 @@
 
 #include "core/cli/commands.h"
 #include "core/cli/plot.h"
+#include "core/rundir.h"
 
 #define MAX_VARIANTS 64
 
@@ -135,6 +136,15 @@ static int render_one(const char *figdir, pp_figure *fig, pp_error *err)
 
 	snprintf(tmp, sizeof tmp, "%s/%s.png.tmp", figdir, fig->name);
 	snprintf(png, sizeof png, "%s/%s.png", figdir, fig->name);
+	/* gnuplot opens the temporary file by name and would follow a link
+	 * there: both names are recorded first and a link is refused (the
+	 * rename then replaces a link at the PNG's name, never its target) */
+	if (pp_rundir_prepare(tmp, 0, err) || pp_rundir_prepare(png, 0, err))
+		return err->code;
+	if (lstat(tmp, &st) == 0 && !S_ISREG(st.st_mode))
+		return pp_error_set(err, PP_ERR_CONFIG,
+				    "%s is not a regular file (a symbolic link?); phasepinn does not write through links in a run directory: remove it",
+				    tmp);
 	status = run_gnuplot(figdir, fig->name, output, sizeof output);
 	if (status == 0 && stat(tmp, &st) == 0 && st.st_size > 0 && rename(tmp, png) == 0) {
 		fig->made = 1;
@@ -177,21 +187,32 @@ static int plot_dir(const char *dir, int compare, int *missing, int *n_made, pp_
 {
 	static pp_figure_set set;  /* large; the CLI is single-threaded */
 	pp_error render_err = {0};
-	int rc;
+	pp_rundir *rd = NULL;
+	int rc = PP_OK;
 
 	*missing = !pp_plot_gnuplot_available();
 	*n_made = 0;
-	rc = compare ? pp_plot_compare_scripts(dir, &set, err) : pp_plot_run_scripts(dir, &set, err);
+	/* what it writes goes into the directory's manifest (run and compare
+	 * have the directory open already; `plot DIR` opens it here) */
+	if (!pp_rundir_is_open(dir))
+		rc = pp_rundir_open(dir, 0, NULL, &rd, err);
+	if (!rc)
+		rc = compare ? pp_plot_compare_scripts(dir, &set, err)
+			     : pp_plot_run_scripts(dir, &set, err);
 	if (rc)
-		return rc;
+		goto cleanup;
 	if (!*missing)
 		rc = pp_plot_render(&set, &render_err);
 	for (int i = 0; i < set.n; i++)
 		*n_made += set.fig[i].made;
-	if (pp_report_write(&set, *missing, err))
-		return err->code;
+	if (pp_report_write(&set, *missing, err)) {
+		rc = err->code;
+		goto cleanup;
+	}
 	if (rc)
 		*err = render_err;
+cleanup:
+	pp_rundir_close(rd);
 	return rc;
 }
 

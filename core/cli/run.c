@@ -1,13 +1,10 @@
 /* phasepinn — `run`, `resume`, `check` and `plugins`. */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +15,7 @@
 #include "core/checkpoint.h"
 #include "core/cli/commands.h"
 #include "core/experiment.h"
+#include "core/rundir.h"
 #include "core/trainer.h"
 
 static const char *const *plugin_dirs;
@@ -191,97 +189,23 @@ static int write_config_copy(const pp_experiment *exp, pp_error *err)
 	return pp_atomic_commit(&af, err);
 }
 
-/* One process at a time in a run directory: an advisory lock on
- * RUN_DIR/.phasepinn.lock, held until *fd is closed or the process ends
- * (kill -9 included, so a dead run never leaves the directory locked). */
-static int lock_run_dir(const char *dir, int *fd, pp_error *err)
+/* A new run's directory: empty, new, or (with --force) an earlier run's,
+ * whose own files go (core/rundir.h), held locked until *rd is closed.
+ * checkpoints/ and figures/ must be real directories, and checkpoints/
+ * empty once the earlier run's files are gone, since resume reads it. */
+static int open_new_run_dir(const char *dir, int force, pp_rundir **rd, pp_error *err)
 {
-	char path[4096];
-	int rc = pp_mkdir_p(dir, err), e;
+	int rc = pp_rundir_open(dir, PP_RUNDIR_NEW | PP_RUNDIR_LOCK | (force ? PP_RUNDIR_FORCE : 0),
+				stderr, rd, err);
 
-	*fd = -1;
 	if (!rc)
-		rc = pp_path_join(path, sizeof path, dir, ".phasepinn.lock", err);
-	if (rc)
-		return rc;
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (*fd < 0)
-		return pp_error_set(err, PP_ERR_IO, "cannot create %s: %s", path, strerror(errno));
-	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
-		return PP_OK;
-	e = errno;
-	close(*fd);
-	*fd = -1;
-	if (e == EWOULDBLOCK)
-		return pp_error_set(err, PP_ERR_CONFIG,
-				    "%s is in use by another phasepinn process; wait for it to end or choose another output: / --output",
-				    dir);
-	return pp_error_set(err, PP_ERR_IO, "cannot lock %s: %s", path, strerror(e));
-}
-
-/* Does @name end with @suffix? */
-static int ends_with(const char *name, const char *suffix)
-{
-	size_t n = strlen(name), k = strlen(suffix);
-
-	return n >= k && strcmp(name + n - k, suffix) == 0;
-}
-
-/* Delete from @dir (and @dir/figures) the files an earlier run left that
- * this one may not write again: a stale prediction.csv or phases.txt would
- * otherwise be drawn and reported as this run's.  Only names phasepinn
- * writes are touched; anything else in the directory stays. */
-static int clear_previous_run(const char *dir, pp_error *err)
-{
-	static const char *const names[] = {"summary.json", "metrics.csv", "config.yaml",
-					    "parameters.txt", "report.md", "prediction.csv",
-					    "phases.txt", NULL};
-	char sub[4096], path[4200];
-	struct dirent *e;
-	DIR *d;
-
-	for (int i = 0; names[i]; i++)
-		if (pp_path_join(path, sizeof path, dir, names[i], err) == PP_OK &&
-		    unlink(path) != 0 && errno != ENOENT)
-			return pp_error_set(err, PP_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
-	for (int pass = 0; pass < 2; pass++) {
-		if (pp_path_join(sub, sizeof sub, dir, pass ? "figures" : ".", err) != PP_OK)
-			return err->code;
-		if (!(d = opendir(sub)))
-			continue;
-		while ((e = readdir(d)) != NULL) {
-			int ours = pass ? ends_with(e->d_name, ".png") || ends_with(e->d_name, ".gp")
-					: strncmp(e->d_name, "weights_", 8) == 0 &&
-						  ends_with(e->d_name, ".csv");
-			if (ours && snprintf(path, sizeof path, "%s/%s", sub, e->d_name) < (int)sizeof path)
-				unlink(path);
-		}
-		closedir(d);
+		rc = pp_rundir_check_subdir(*rd, PP_CKPT_DIR, 1, err);
+	if (!rc)
+		rc = pp_rundir_check_subdir(*rd, "figures", 0, err);
+	if (rc) {
+		pp_rundir_close(*rd);
+		*rd = NULL;
 	}
-	return PP_OK;
-}
-
-/* A run directory that already holds a run is only reused with --force,
- * and then its old checkpoints go (resume must not pick them up). */
-static int prepare_run_dir(const char *dir, int force, pp_error *err)
-{
-	char path[4096];
-	struct stat st;
-	int rc = pp_path_join(path, sizeof path, dir, "summary.json", err);
-
-	if (rc)
-		return rc;
-	if (!force && (stat(path, &st) == 0 ||
-		       (pp_path_join(path, sizeof path, dir, "metrics.csv", err) == 0 &&
-			stat(path, &st) == 0)))
-		return pp_error_set(err, PP_ERR_CONFIG,
-				    "%s already holds a run; pass --force to overwrite it, phasepinn resume %s to continue it, or choose another output: / --output",
-				    dir, dir);
-	rc = pp_mkdir_p(dir, err);
-	if (!rc)
-		rc = pp_ckpt_remove_all(dir, err);
-	if (!rc && force)
-		rc = clear_previous_run(dir, err);
 	return rc;
 }
 
@@ -299,11 +223,12 @@ static FILE *reopen_metrics(const char *path, const pp_ckpt *ckpt, pp_error *err
 		pp_error_set(err, PP_ERR_INVALID, "%s: the run kept no metrics file", ckpt->path);
 		return NULL;
 	}
-	f = fopen(path, "r+");
-	if (!f || fstat(fileno(f), &st) != 0) {
+	f = pp_rundir_fopen(path, "r+", err);
+	if (!f)
+		return NULL;
+	if (fstat(fileno(f), &st) != 0) {
 		pp_error_set(err, PP_ERR_IO, "cannot reopen %s: %s", path, strerror(errno));
-		if (f)
-			fclose(f);
+		fclose(f);
 		return NULL;
 	}
 	if (st.st_size < offset) {
@@ -336,25 +261,23 @@ static int run_experiment(pp_experiment *exp, int force, int quiet, const pp_ckp
 	char path[4096], lost[512];
 	FILE *metrics = NULL;
 	const char *status;
-	int rc, lock = -1;
+	pp_rundir *rd = NULL;
+	int rc;
 
 	*exit_code = PP_EXIT_FAILED;
 	if (!res)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	/* (resume holds the lock already) */
-	rc = resume ? PP_OK : lock_run_dir(exp->run_dir, &lock, err);
-	if (!rc && !resume)
-		rc = prepare_run_dir(exp->run_dir, force, err);
+	/* (resume has opened and locked the directory already) */
+	rc = resume ? PP_OK : open_new_run_dir(exp->run_dir, force, &rd, err);
 	if (!rc && !resume)
 		rc = write_config_copy(exp, err);
 	if (!rc)
 		rc = pp_path_join(path, sizeof path, exp->run_dir, "metrics.csv", err);
 	if (rc)
 		goto cleanup;
-	metrics = resume ? reopen_metrics(path, resume, err) : fopen(path, "w");
+	metrics = resume ? reopen_metrics(path, resume, err) : pp_rundir_fopen(path, "w", err);
 	if (!metrics) {
-		rc = resume ? err->code
-			    : pp_error_set(err, PP_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+		rc = err->code;
 		goto cleanup;
 	}
 	opts.metrics = metrics;
@@ -400,8 +323,7 @@ static int run_experiment(pp_experiment *exp, int force, int quiet, const pp_ckp
 cleanup:
 	if (metrics)
 		fclose(metrics);
-	if (lock >= 0)
-		close(lock);
+	pp_rundir_close(rd);
 	*exit_code = rc == PP_OK ? PP_EXIT_OK
 		     : res && res->started ? PP_EXIT_FAILED
 		     : rc == PP_ERR_INVALID || rc == PP_ERR_STATE ? PP_EXIT_USAGE
@@ -515,9 +437,10 @@ int pp_cli_resume(int argc, char **argv)
 	pp_ckpt *ckpt = NULL;
 	pp_error err = {0};
 	const char *text;
+	pp_rundir *rd = NULL;
 	char name[4200];
 	size_t len;
-	int quiet = 0, rc, code, lock = -1;
+	int quiet = 0, rc, code;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quiet") == 0)
@@ -569,7 +492,11 @@ int pp_cli_resume(int argc, char **argv)
 	/* Nobody else may write here while this resumes; then the steps after
 	 * this checkpoint are redone and newer (bad) files go. */
 	if (!rc)
-		rc = lock_run_dir(dir, &lock, &err);
+		rc = pp_rundir_open(dir, PP_RUNDIR_LOCK, stderr, &rd, &err);
+	if (!rc)
+		rc = pp_rundir_check_subdir(rd, PP_CKPT_DIR, 0, &err);
+	if (!rc)
+		rc = pp_rundir_check_subdir(rd, "figures", 0, &err);
 	if (!rc)
 		rc = pp_ckpt_prune(dir, exp->checkpoint_keep, ckpt->step, &err);
 	/* A checkpoint that cannot be resumed (wrong experiment, a plugin
@@ -580,8 +507,7 @@ int pp_cli_resume(int argc, char **argv)
 		rc = run_experiment(exp, 0, quiet, ckpt, &code, &err);
 	if (rc && err.message[0])
 		fprintf(stderr, "phasepinn: %s\n", err.message);
-	if (lock >= 0)
-		close(lock);
+	pp_rundir_close(rd);
 	pp_experiment_destroy(exp);
 	pp_registry_destroy(reg);
 	pp_ckpt_free(ckpt);
