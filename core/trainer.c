@@ -1079,8 +1079,8 @@ static int start_origin(trainer *t, pp_error *err)
 	memset(o, 0, sizeof *o);
 	rc = pp_ckpt_config_hash(t->config_text, t->config_len, "the resolved configuration",
 				 &o->config_hash, err);
-	if (rc)
-		return rc;
+	if (rc)   /* resume could not read it back either */
+		return pp_error_prefix(err, "cannot record the run for its checkpoints");
 	o->n_params = (int64_t)t->n_params;
 	o->metrics_bytes = 0;
 	snprintf(o->network, sizeof o->network, "%s", pp_network_describe(t->net));
