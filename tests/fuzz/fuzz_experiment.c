@@ -7,8 +7,12 @@
  * undefined behaviour is a finding (docs/hardening.md).
  *
  * Allocations above 256 MB fail (return NULL) instead of aborting the
- * fuzzer, as they would on a smaller machine: a network of 65536 x 65536
- * must be an out-of-memory error, not a crash.
+ * fuzzer, as they would on a smaller machine: sizes within the reader's
+ * limits (10 million parameters, 8 GiB estimated; a network of 65536 x
+ * 65536 is refused from the numbers) must still end in a clean
+ * out-of-memory error, not a crash.  The reader's own limits (one
+ * document, 64 levels, 100,000 nodes through aliases) keep every input
+ * to milliseconds.
  *
  * Every plugin of the build tree is loaded except the error analyzer: it
  * solves the PDE's reference at construction, which takes up to minutes
