@@ -34,6 +34,21 @@ static char dir[] = "/tmp/pp_test_rundir_XXXXXX";
 	"  grep -qxF \"$p\" .phasepinn-manifest || grep -qxF \"${p%%.tmp.?\?\?\?\?\?}\" .phasepinn-manifest " \
 	"    || echo \"unrecorded: $p\"; done"
 
+/* Does file @name hold exactly @text / contain @part?  (0 when missing.) */
+static int file_is(const char *name, const char *text)
+{
+	const char *got = pp_shell_slurp(name);
+
+	return got && strcmp(got, text) == 0;
+}
+
+static int file_holds(const char *name, const char *part)
+{
+	const char *got = pp_shell_slurp(name);
+
+	return got && strstr(got, part) != NULL;
+}
+
 static void test_a_run_records_every_path_it_writes(void)
 {
 	char *m;
@@ -77,7 +92,7 @@ static void test_kill_9_and_resume_leave_no_unrecorded_file(void)
 	CU_ASSERT_EQUAL(pp_shell_cli("resume killed --quiet"), 0);
 	/* a manifest rewrite the kill cut short leaves nothing behind */
 	CU_ASSERT_EQUAL(pp_shell("ls -A killed | grep -c 'manifest.tmp'"), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_slurp("killed/summary.json"), "\"status\": \"completed\""));
+	CU_ASSERT_TRUE(file_holds("killed/summary.json", "\"status\": \"completed\""));
 	CU_ASSERT_EQUAL(pp_shell(ALL_RECORDED("killed")), 0);
 	CU_ASSERT_STRING_EQUAL(pp_shell_output, "");
 	/* pruned checkpoints leave the manifest with their files */
@@ -127,10 +142,10 @@ static void test_force_keeps_the_users_own_figures_and_weights(void)
 	CU_ASSERT_TRUE(pp_shell_exists("own/checkpoints/notes.txt"));
 	CU_ASSERT_EQUAL(pp_shell("mv own/checkpoints/notes.txt own/notes.txt"), 0);
 	CU_ASSERT_EQUAL(pp_shell_cli("run own.yaml --output own --quiet --force"), 0);
-	CU_ASSERT_STRING_EQUAL(pp_shell_slurp("own/figures/mine.png"), "a\n");
-	CU_ASSERT_STRING_EQUAL(pp_shell_slurp("own/figures/mine.gp"), "b\n");
-	CU_ASSERT_STRING_EQUAL(pp_shell_slurp("own/weights_mine.csv"), "c\n");
-	CU_ASSERT_STRING_EQUAL(pp_shell_slurp("own/notes.txt"), "d\n");
+	CU_ASSERT_TRUE(file_is("own/figures/mine.png", "a\n"));
+	CU_ASSERT_TRUE(file_is("own/figures/mine.gp", "b\n"));
+	CU_ASSERT_TRUE(file_is("own/weights_mine.csv", "c\n"));
+	CU_ASSERT_TRUE(file_is("own/notes.txt", "d\n"));
 	CU_ASSERT_TRUE(pp_shell_exists("own/summary.json"));
 	/* the user's files are not taken into the new manifest either */
 	CU_ASSERT_EQUAL(pp_shell("grep -c 'mine\\|notes' own/.phasepinn-manifest"), 1);
@@ -169,7 +184,11 @@ static void test_symlinked_figures_and_checkpoints_are_not_followed(void)
 static void test_dangling_symlinks_are_not_followed(void)
 {
 	pp_shell_write("dangle.yaml", TINY);
-	CU_ASSERT_EQUAL(pp_shell("mkdir -p dang target && ln -s ../target/m dang/metrics.csv && "
+	/* without --force a directory holding only a link is foreign */
+	CU_ASSERT_EQUAL(pp_shell("mkdir -p dang0 target && ln -s ../target/m0 dang0/metrics.csv"), 0);
+	CU_ASSERT_EQUAL(pp_shell_cli("run dangle.yaml --output dang0 --quiet"), 2);
+	CU_ASSERT_FALSE(pp_shell_exists("target/m0"));
+	CU_ASSERT_EQUAL(pp_shell("mkdir -p dang && ln -s ../target/m dang/metrics.csv && "
 				 "ln -s ../target/s dang/summary.json && ln -s ../target/c dang/config.yaml"), 0);
 	CU_ASSERT_EQUAL(pp_shell_cli("run dangle.yaml --output dang --quiet --force"), 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "dang/metrics.csv is a symbolic link"));
@@ -240,7 +259,7 @@ static void test_root_parent_and_a_cluttered_dot_are_refused(void)
 	CU_ASSERT_FALSE(pp_shell_exists("config.yaml"));
 	CU_ASSERT_FALSE(pp_shell_exists("cwd/config.yaml"));
 	CU_ASSERT_FALSE(pp_shell_exists("cwd/.phasepinn-manifest"));
-	CU_ASSERT_STRING_EQUAL(pp_shell_slurp("cwd/mine.txt"), "mine\n");
+	CU_ASSERT_TRUE(file_is("cwd/mine.txt", "mine\n"));
 	/* an empty current directory, or one holding a run, is fine */
 	CU_ASSERT_EQUAL(pp_shell("cd emptycwd && \"$PP_TEST_EXE\" run ../dots.yaml --output . --quiet"), 0);
 	CU_ASSERT_EQUAL(pp_shell("cd emptycwd && \"$PP_TEST_EXE\" run ../dots.yaml --output . --quiet --force"), 0);
@@ -262,8 +281,8 @@ static void test_compare_force_removes_only_what_compare_made(void)
 	CU_ASSERT_EQUAL(pp_shell_cli("compare ca.yaml cc.yaml --output cmpf --quiet --no-plot --force"), 0);
 	CU_ASSERT_TRUE(pp_shell_exists("cmpf/cc/summary.json"));
 	CU_ASSERT_FALSE(pp_shell_exists("cmpf/cb/summary.json"));
-	CU_ASSERT_STRING_EQUAL(pp_shell_slurp("cmpf/cb/mine.txt"), "mine\n");
-	CU_ASSERT_STRING_EQUAL(pp_shell_slurp("cmpf/notes.txt"), "mine\n");
+	CU_ASSERT_TRUE(file_is("cmpf/cb/mine.txt", "mine\n"));
+	CU_ASSERT_TRUE(file_is("cmpf/notes.txt", "mine\n"));
 	/* a comparison into a directory of the user's is refused */
 	CU_ASSERT_EQUAL(pp_shell("mkdir -p usercmp && echo x > usercmp/data.csv"), 0);
 	CU_ASSERT_EQUAL(pp_shell_cli("compare ca.yaml cb.yaml --output usercmp --quiet --no-plot"), 2);
