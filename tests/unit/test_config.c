@@ -274,13 +274,18 @@ static void test_pathological_nesting_fails_fast_with_a_depth_message(void)
 	CU_ASSERT(secs < 1.0);
 	/* an alias cannot put a copy deeper than the limit either: 40 levels
 	 * anchored, copied from level 31 */
-	n = (size_t)sprintf(flow, "a: &d ");
-	n += (size_t)sprintf(flow + n, "%.*s%.*s\nb: ", 40, (const char *)memset(block, '[', 40), 40,
-			     (const char *)memset(block + 40, ']', 40));
-	memset(flow + n, '[', 30);
-	n += 30 + (size_t)sprintf(flow + n + 30, "*d");
-	memset(flow + n, ']', 30);
-	n += 30;
+	n = 0;
+	n += (size_t)sprintf(flow + n, "a: &d ");
+	for (int i = 0; i < 40; i++)
+		flow[n++] = '[';
+	for (int i = 0; i < 40; i++)
+		flow[n++] = ']';
+	n += (size_t)sprintf(flow + n, "\nb: ");
+	for (int i = 0; i < 30; i++)
+		flow[n++] = '[';
+	n += (size_t)sprintf(flow + n, "*d");
+	for (int i = 0; i < 30; i++)
+		flow[n++] = ']';
 	CU_ASSERT_EQUAL(parse_timed(flow, n, &err, &secs), PP_ERR_CONFIG);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "t.yaml:2:34: nesting deeper than 64 levels"));
 	free(flow);
