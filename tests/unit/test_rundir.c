@@ -80,10 +80,10 @@ static void test_kill_9_and_resume_leave_no_unrecorded_file(void)
 {
 	pp_shell_write("kill.yaml",
 		       "pde:\n  type: burgers\n  terms:\n    residual: {points: 200}\n"
-		       "network:\n  layers: [8, 8]\nstages:\n  - optimizer: adam\n    iterations: 1500\n"
+		       "network:\n  layers: [8, 8]\nstages:\n  - optimizer: adam\n    iterations: 600\n"
 		       "logging:\n  every: 10\ncheckpoint:\n  every: 3\n  keep: 2\n");
 	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" run kill.yaml --output killed --quiet & pid=$!; "
-				 "while ! grep -q '^300,' killed/metrics.csv 2>/dev/null; do "
+				 "while ! grep -q '^150,' killed/metrics.csv 2>/dev/null; do "
 				 "  kill -0 $pid 2>/dev/null || break; done; "
 				 "kill -9 $pid; wait $pid; echo \"code $?\""), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "code 137"));
