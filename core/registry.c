@@ -1,6 +1,7 @@
 /* phasepinn — plugin loader and registry (see registry.h). */
 #define _GNU_SOURCE
 #include "core/registry.h"
+#include "core/build_paths.h"   /* PP_BUILD_ROOT, PP_*_PLUGIN_DIR (generated) */
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -18,7 +19,6 @@
 #include <unistd.h>
 
 #include <phasepinn/analyzer.h>
-#include <phasepinn/build_config.h>
 #include <phasepinn/optimizer.h>
 #include <phasepinn/pde.h>
 #include <phasepinn/weighting.h>

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A plugin built outside the source tree, against the *installed* headers and
 # the installed phasepinn.pc, must load.  Installs into a scratch DESTDIR,
+# checks the installed headers (no build paths, each compiles alone),
 # compiles tests/plugins/good_pde.c with pkg-config only, and asks the
 # installed phasepinn to list it.
 set -euo pipefail
@@ -18,6 +19,20 @@ prefix="$stage$(pkg-config --variable=prefix phasepinn)"
 pc_args=(--define-variable=prefix="$prefix")
 cflags=$(pkg-config "${pc_args[@]}" --cflags phasepinn)
 libs=$(pkg-config "${pc_args[@]}" --libs phasepinn)
+includedir=$(pkg-config "${pc_args[@]}" --variable=includedir phasepinn)
+
+# The installed headers describe the API, not the machine that built it: no
+# path of the build or source tree in them.
+if grep -rlF -e "$build_root" -e "$source_root" "$includedir/phasepinn"; then
+	echo "installed headers above name build paths"; exit 1
+fi
+# Each installed header compiles on its own with the pkg-config flags.
+while IFS= read -r h; do
+	# shellcheck disable=SC2086
+	printf '#include <%s>\n' "$h" | cc -std=c11 -Wall -Wextra -Werror -fsyntax-only \
+		$cflags -x c - || { echo "$h does not compile on its own"; exit 1; }
+done < <(cd "$includedir" && find phasepinn -name '*.h' | sort)
+
 mkdir "$stage/myplugins"
 # shellcheck disable=SC2086
 cc -std=c11 -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden $cflags \

@@ -27,8 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <phasepinn/build_config.h>
-
+#include "core/build_paths.h"   /* PP_BUILD_PLUGIN_DIR (generated) */
 #include "core/experiment.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -24,7 +24,7 @@ static void test_help_and_version_exit_zero(void)
 }
 
 /* OpenBLAS's SSE3 fallback kernels are replaced when the CPU can do better
- * (see choose_blas_kernels in core/cli/main.c); an explicit choice stays. */
+ * (see choose_blas_kernels in cli/main.c); an explicit choice stays. */
 static void test_blas_kernels_fit_the_cpu(void)
 {
 	int avx2 = pp_shell("grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo") == 0;

@@ -365,14 +365,14 @@ static void test_an_empty_section_is_written_as_an_empty_map(void)
  * lists (homogeneity.bins and error.grid were missing from config.yaml). */
 static void test_list_getters_record_their_defaults(void)
 {
-	static const long bins_def[2] = {10, 12};
+	static const long bins_def[2] = {10, 12}, grid3_def[3] = {1, 2, 3};
 	static const double x_def[2] = {-1, 0.5};
 	static const char *const terms_def[] = {"residual", "initial"};
 	pp_config_doc *doc = parse("a: {grid: [3, 4]}\n");
 	const pp_config *root = pp_config_doc_root(doc), *sec, *a = pp_config_get(root, "a");
 	const char *names[4];
 	size_t n_names;
-	long bins[2], grid[2];
+	long bins[2], grid[2], grid3[3];
 	double x[2];
 	pp_error err = {0};
 	char buf[1024] = {0};
@@ -388,7 +388,7 @@ static void test_list_getters_record_their_defaults(void)
 	CU_ASSERT_EQUAL(grid[0], 3);
 	CU_ASSERT_EQUAL(pp_config_long_list(a, "grid", 2, bins_def, 1, 3, grid, &err), PP_ERR_CONFIG);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "t.yaml:1:15: grid = 4 is out of range [1, 3]"));
-	CU_ASSERT_EQUAL(pp_config_long_list(a, "grid", 3, bins_def, 1, 3, grid, &err), PP_ERR_CONFIG);
+	CU_ASSERT_EQUAL(pp_config_long_list(a, "grid", 3, grid3_def, 1, 3, grid3, &err), PP_ERR_CONFIG);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "t.yaml:1:11: grid: is a list of 3 integers"));
 	CU_ASSERT_EQUAL(pp_config_write_resolved(root, f), PP_OK);
 	fclose(f);

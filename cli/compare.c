@@ -16,7 +16,7 @@
 
 #include <phasepinn/output.h>
 
-#include "core/cli/commands.h"
+#include "cli/commands.h"
 #include "core/experiment.h"
 #include "core/rundir.h"
 

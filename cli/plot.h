@@ -6,10 +6,10 @@
  * DIR/figures/<name>.png by running gnuplot on each script.  Only figures
  * whose data the directory holds are made.  See docs/figures.md.
  *
- *   core/cli/figures.c  which figures a directory has, and their scripts
- *   core/cli/plot.c     running gnuplot; `phasepinn plot`; plotting after
+ *   cli/figures.c  which figures a directory has, and their scripts
+ *   cli/plot.c     running gnuplot; `phasepinn plot`; plotting after
  *                       `run` and `compare`
- *   core/cli/report.c   DIR/report.md
+ *   cli/report.c   DIR/report.md
  */
 #ifndef PHASEPINN_CLI_PLOT_H
 #define PHASEPINN_CLI_PLOT_H

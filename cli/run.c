@@ -13,7 +13,7 @@
 #include <phasepinn/output.h>
 
 #include "core/checkpoint.h"
-#include "core/cli/commands.h"
+#include "cli/commands.h"
 #include "core/experiment.h"
 #include "core/rundir.h"
 #include "core/trainer.h"

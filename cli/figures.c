@@ -1,5 +1,5 @@
 /* phasepinn — which figures a run or comparison directory has data for, and
- * the gnuplot script of each (see core/cli/plot.h, docs/figures.md).
+ * the gnuplot script of each (see cli/plot.h, docs/figures.md).
  *
  * Scripts read the run's own files (../metrics.csv, ../prediction.csv,
  * ../weights_<term>.csv) by column number; a comment line names each column,
@@ -18,7 +18,7 @@
 #include <phasepinn/output.h>
 #include <phasepinn/phasepinn.h>
 
-#include "core/cli/plot.h"
+#include "cli/plot.h"
 
 #define MAX_STAGE_CHANGES 64
 #define MAX_TRANSITIONS 64

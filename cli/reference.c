@@ -6,7 +6,7 @@
 
 #include <phasepinn/output.h>
 
-#include "core/cli/commands.h"
+#include "cli/commands.h"
 #include "core/experiment.h"
 
 /* Grids above this many points are refused: 2^28 points of doubles is 2 GiB. */

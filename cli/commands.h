@@ -12,20 +12,20 @@
 
 enum { PP_EXIT_OK = 0, PP_EXIT_FAILED = 1, PP_EXIT_USAGE = 2 };
 
-int pp_cli_run(int argc, char **argv);       /* core/cli/run.c */
-int pp_cli_resume(int argc, char **argv);    /* core/cli/run.c */
-int pp_cli_check(int argc, char **argv);     /* core/cli/run.c */
-int pp_cli_plugins(int argc, char **argv);   /* core/cli/run.c */
-int pp_cli_compare(int argc, char **argv);   /* core/cli/compare.c */
+int pp_cli_run(int argc, char **argv);       /* cli/run.c */
+int pp_cli_resume(int argc, char **argv);    /* cli/run.c */
+int pp_cli_check(int argc, char **argv);     /* cli/run.c */
+int pp_cli_plugins(int argc, char **argv);   /* cli/run.c */
+int pp_cli_compare(int argc, char **argv);   /* cli/compare.c */
 /* `check` of a file with a compare: section: every variant validated. */
 int pp_cli_check_compare(const char *path);
-int pp_cli_bench(int argc, char **argv);     /* core/cli/bench.c */
-int pp_cli_phases(int argc, char **argv);    /* core/cli/phases.c */
-int pp_cli_reference(int argc, char **argv); /* core/cli/reference.c */
-int pp_cli_plot(int argc, char **argv);      /* core/cli/plot.c */
+int pp_cli_bench(int argc, char **argv);     /* cli/bench.c */
+int pp_cli_phases(int argc, char **argv);    /* cli/phases.c */
+int pp_cli_reference(int argc, char **argv); /* cli/reference.c */
+int pp_cli_plot(int argc, char **argv);      /* cli/plot.c */
 
 /* Figures (gnuplot) and report.md at the end of `run` and `compare`
- * (core/cli/plot.c).  They never change the command's exit code: a gnuplot
+ * (cli/plot.c).  They never change the command's exit code: a gnuplot
  * error is one warning line, a missing gnuplot one hint for the whole
  * process, printed by pp_cli_plot_hint (main, after the command) unless
  * --quiet.  --no-plot: pp_cli_set_plotting(0).  @plot: the experiment's

@@ -20,7 +20,7 @@
 
 #include <phasepinn/network.h>
 
-#include "core/cli/commands.h"
+#include "cli/commands.h"
 #include "core/experiment.h"
 #include "core/trainer.h"
 

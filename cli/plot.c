@@ -1,5 +1,5 @@
 /* phasepinn — `plot DIR`, and the figures and report made at the end of
- * `run` and `compare` (see core/cli/plot.h, docs/figures.md).
+ * `run` and `compare` (see cli/plot.h, docs/figures.md).
  *
  * gnuplot runs once per script, in DIR/figures, as `gnuplot -e
  * "pp_output='<name>.png.tmp'" <name>.gp`; the PNG is renamed into place
@@ -16,8 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/cli/commands.h"
-#include "core/cli/plot.h"
+#include "cli/commands.h"
+#include "cli/plot.h"
 #include "core/rundir.h"
 
 #define MAX_VARIANTS 64

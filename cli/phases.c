@@ -17,7 +17,7 @@
 
 #include <phasepinn/phases.h>
 
-#include "core/cli/commands.h"
+#include "cli/commands.h"
 
 static const char usage[] =
 	"usage: phasepinn phases FILE.csv [--window N] [--hold N] [--diffusion-below X]\n"

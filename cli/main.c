@@ -11,7 +11,7 @@
 
 #include <phasepinn/phasepinn.h>
 
-#include "core/cli/commands.h"
+#include "cli/commands.h"
 
 static void usage(FILE *f)
 {

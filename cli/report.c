@@ -1,7 +1,7 @@
 /* phasepinn — report.md of a run or comparison directory: what ran, how it
  * ended, the phases found and the figures, each with a line saying what it
  * shows.  Read from the directory's own files (summary.json, phases.txt,
- * comparison.md); written atomically.  See core/cli/plot.h.
+ * comparison.md); written atomically.  See cli/plot.h.
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 
 #include <phasepinn/output.h>
 
-#include "core/cli/plot.h"
+#include "cli/plot.h"
 
 /* ---- the little of JSON summary.json needs ------------------------------ */
 

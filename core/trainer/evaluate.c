@@ -1,0 +1,298 @@
+/* phasepinn — one evaluation of the loss and its gradient at the network's
+ * current parameters (see trainer_impl.h): forward every term and its
+ * residuals, the weighting's point and term weights, backward per term (the
+ * interior term chunk by chunk or point by point when analyzers read the
+ * gradient statistics), the combined gradient; the divergence guard; the
+ * objective optimizers evaluate inside a step. */
+#include "core/trainer/trainer_impl.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Channel pointers of batch b into an [S × len] block at S·start. */
+static void channel_ptrs(pp_real *base, const term_run *tr, size_t b, pp_real **ptr)
+{
+	for (int c = 0; c < tr->n_channels; c++)
+		ptr[c] = base + (size_t)tr->n_channels * tr->start[b] + (size_t)c * tr->len[b];
+}
+
+static int forward_term(trainer *t, term_run *tr, pp_error *err)
+{
+	const pp_pde_ops *pde = t->exp->pde_ops;
+	pp_real *u[PP_MAX_CHANNELS], *dr[PP_MAX_CHANNELS];
+	pp_real *up[PP_MAX_CHANNELS], *drp[PP_MAX_CHANNELS];
+	double sum = 0;
+	int rc;
+
+	for (size_t b = 0; b < tr->n_batches; b++) {
+		size_t s = tr->start[b], len = tr->len[b];
+		pp_residual_args args = {0};
+
+		rc = pp_network_forward(t->net, tr->batches[b], len, tr->x + s * (size_t)t->d,
+					tr->out + (size_t)tr->n_channels * s, err);
+		if (!rc && tr->paired)
+			rc = pp_network_forward(t->net, tr->pair_batches[b], len,
+						tr->x_pair + s * (size_t)t->d,
+						tr->out_pair + (size_t)tr->n_channels * s, err);
+		if (rc)
+			return rc;
+		channel_ptrs(tr->out, tr, b, u);
+		channel_ptrs(tr->dr, tr, b, dr);
+		args.term = tr->st->pde_term;
+		args.n = len;
+		args.x = tr->x + s * (size_t)t->d;
+		args.u = (const pp_real *const *)u;
+		args.r = tr->r + s;
+		args.dr = dr;
+		if (tr->paired) {
+			channel_ptrs(tr->out_pair, tr, b, up);
+			channel_ptrs(tr->dr_pair, tr, b, drp);
+			args.x_pair = tr->x_pair + s * (size_t)t->d;
+			args.u_pair = (const pp_real *const *)up;
+			args.dr_pair = drp;
+		}
+		rc = pde->residual(t->exp->pde_state, &args, err);
+		if (rc)
+			return pp_error_prefix(err, "pde '%s', term '%s'", t->exp->pde_plugin->name,
+					       tr->info->name);
+	}
+	for (size_t i = 0; i < tr->n; i++)
+		sum += (double)tr->r[i] * (double)tr->r[i];
+	tr->st->loss = sum / (double)tr->n;
+	return PP_OK;
+}
+
+static void weighted_losses(trainer *t, double *total)
+{
+	*total = 0;
+	for (int k = 0; k < t->n_terms; k++) {
+		term_run *tr = &t->terms[k];
+		double sum = 0;
+		for (size_t i = 0; i < tr->n; i++)
+			sum += (double)tr->w[i] * (double)tr->r[i] * (double)tr->r[i];
+		tr->st->weighted_loss = tr->st->term_weight * sum / (double)tr->n;
+		*total += tr->st->weighted_loss;
+	}
+}
+
+/* seed = 2·w·r·∂r/∂u / N for batch b: gradient of mean(w r²) w.r.t. the
+ * network outputs of that batch. */
+static void make_seed(const term_run *tr, size_t b, const pp_real *dr_base, pp_real *seed)
+{
+	size_t s = tr->start[b], len = tr->len[b];
+	pp_real scale = (pp_real)(2.0 / (double)tr->n);
+
+	for (int c = 0; c < tr->n_channels; c++) {
+		const pp_real *drc = dr_base + (size_t)tr->n_channels * s + (size_t)c * len;
+		pp_real *sc = seed + (size_t)c * len;
+		for (size_t i = 0; i < len; i++)
+			sc[i] = scale * tr->w[s + i] * tr->r[s + i] * drc[i];
+	}
+}
+
+static int backward_batch(trainer *t, term_run *tr, size_t b, pp_real *grad, pp_error *err)
+{
+	int rc;
+
+	make_seed(tr, b, tr->dr, t->seed);
+	rc = pp_network_backward(t->net, tr->batches[b], t->seed, grad, err);
+	if (rc || !tr->paired)
+		return rc;
+	make_seed(tr, b, tr->dr_pair, t->seed);
+	return pp_network_backward(t->net, tr->pair_batches[b], t->seed, grad, err);
+}
+
+static void add_scaled(pp_real *y, double a, const pp_real *x, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		y[j] += (pp_real)a * x[j];
+}
+
+/* The interior term chunk by chunk: g_int and the chunk statistics of
+ * g_chunk = K·(chunk's share of tw·g_int) + other.  Each chunk is pushed
+ * through the network once more on its own (the batches hold larger
+ * pieces), its seed built from the residuals and Jacobians of the batched
+ * pass, so statistics cost one extra forward on the steps that read them. */
+static int backward_chunked(trainer *t, term_run *tr, pp_error *err)
+{
+	double tw = tr->st->term_weight, K = (double)t->n_chunks;
+	pp_real scale = (pp_real)(2.0 / (double)tr->n);
+	size_t S = (size_t)tr->n_channels, b = 0;
+	int rc;
+
+	memset(t->chunk_sum, 0, t->n_params * sizeof *t->chunk_sum);
+	memset(t->chunk_sumsq, 0, t->n_params * sizeof *t->chunk_sumsq);
+	for (int c = 0; c < t->n_chunks; c++) {
+		size_t p0 = t->chunk_start[c], len = t->chunk_start[c + 1] - p0, off;
+		double share = (double)tr->n / ((double)len * K);
+		const pp_real *dr;
+
+		while (p0 >= tr->start[b] + tr->len[b])
+			b++;
+		off = p0 - tr->start[b];
+		dr = tr->dr + S * tr->start[b];
+		rc = pp_network_forward(t->net, t->chunk_batch, len, tr->x + p0 * (size_t)t->d,
+					t->chunk_out, err);
+		if (rc)
+			return rc;
+		for (size_t ch = 0; ch < S; ch++)
+			for (size_t i = 0; i < len; i++)
+				t->seed[ch * len + i] = scale * tr->w[p0 + i] * tr->r[p0 + i] *
+							dr[ch * tr->len[b] + off + i];
+		memset(t->chunk_grad, 0, t->n_params * sizeof *t->chunk_grad);
+		rc = pp_network_backward(t->net, t->chunk_batch, t->seed, t->chunk_grad, err);
+		if (rc)
+			return rc;
+		for (size_t j = 0; j < t->n_params; j++) {
+			double g = K * share * tw * (double)t->chunk_grad[j] + (double)t->other[j];
+			tr->grad[j] += t->chunk_grad[j];
+			t->chunk_sum[j] += g;
+			t->chunk_sumsq[j] += g * g;
+		}
+	}
+	return PP_OK;
+}
+
+/* Per-sample statistics: g_i = tw·∇θ(w_i·r_i²) + other, point by point
+ * (one more forward and backward per point, on a one-point batch; the
+ * residual Jacobians come from the batched pass). */
+static int backward_samples(trainer *t, term_run *tr, pp_error *err)
+{
+	double tw = tr->st->term_weight, N = (double)tr->n;
+	pp_real out[PP_MAX_CHANNELS], seed[PP_MAX_CHANNELS];
+	int S = tr->n_channels, rc;
+
+	memset(t->chunk_sum, 0, t->n_params * sizeof *t->chunk_sum);
+	memset(t->chunk_sumsq, 0, t->n_params * sizeof *t->chunk_sumsq);
+	for (size_t b = 0; b < tr->n_batches; b++) {
+		for (size_t i = 0; i < tr->len[b]; i++) {
+			size_t p = tr->start[b] + i;
+			const pp_real *dr = tr->dr + (size_t)S * tr->start[b] + i;
+			rc = pp_network_forward(t->net, t->sample_batch, 1, tr->x + p * (size_t)t->d,
+						out, err);
+			if (rc)
+				return rc;
+			for (int c = 0; c < S; c++)
+				seed[c] = (pp_real)(2.0 / N) * tr->w[p] * tr->r[p] * dr[(size_t)c * tr->len[b]];
+			memset(t->chunk_grad, 0, t->n_params * sizeof *t->chunk_grad);
+			rc = pp_network_backward(t->net, t->sample_batch, seed, t->chunk_grad, err);
+			if (rc)
+				return rc;
+			for (size_t j = 0; j < t->n_params; j++) {
+				double g = N * tw * (double)t->chunk_grad[j] + (double)t->other[j];
+				t->chunk_sum[j] += g;
+				t->chunk_sumsq[j] += g * g;
+			}
+		}
+	}
+	return PP_OK;
+}
+
+static int backward_all(trainer *t, int with_chunks, pp_error *err)
+{
+	int rc;
+
+	memset(t->other, 0, t->n_params * sizeof *t->other);
+	for (int k = 0; k < t->n_terms; k++) {
+		term_run *tr = &t->terms[k];
+		memset(tr->grad, 0, t->n_params * sizeof *tr->grad);
+		if (with_chunks && k == t->interior && t->n_chunks > 0)
+			continue;
+		for (size_t b = 0; b < tr->n_batches; b++) {
+			rc = backward_batch(t, tr, b, tr->grad, err);
+			if (rc)
+				return rc;
+		}
+		if (k != t->interior)
+			add_scaled(t->other, tr->st->term_weight, tr->grad, t->n_params);
+	}
+	if (with_chunks && t->n_chunks > 0)
+		return backward_chunked(t, &t->terms[t->interior], err);
+	if (with_chunks)
+		return backward_samples(t, &t->terms[t->interior], err);
+	return PP_OK;
+}
+
+static void combine_gradient(trainer *t)
+{
+	memset(t->grad, 0, t->n_params * sizeof *t->grad);
+	for (int k = 0; k < t->n_terms; k++)
+		add_scaled(t->grad, t->terms[k].st->term_weight, t->terms[k].grad, t->n_params);
+}
+
+/* Name the first non-finite quantity, if any. */
+int trainer_check_finite(trainer *t, long step, double loss, pp_error *err)
+{
+	for (int k = 0; k < t->n_terms; k++) {
+		const pp_term_state *st = t->terms[k].st;
+		if (!isfinite(st->loss))
+			return pp_error_set(err, PP_ERR_NUMERIC,
+					    "step %ld: loss of term '%s' is not finite (%g); lower the learning rate or check the PDE coefficients",
+					    step, st->name, st->loss);
+		if (!isfinite(st->weighted_loss))
+			return pp_error_set(err, PP_ERR_NUMERIC,
+					    "step %ld: weighted loss of term '%s' is not finite (%g) while its residuals are; weighting '%s' gave it a non-finite weight",
+					    step, st->name, st->weighted_loss,
+					    t->exp->weighting_plugin->name);
+	}
+	if (!isfinite(loss))
+		return pp_error_set(err, PP_ERR_NUMERIC, "step %ld: loss is not finite", step);
+	for (int k = 0; k < t->n_terms; k++)
+		for (size_t j = 0; j < t->n_params; j++)
+			if (!isfinite(t->terms[k].grad[j]))
+				return pp_error_set(err, PP_ERR_NUMERIC,
+						    "step %ld: gradient of term '%s' is not finite (parameter %zu); lower the learning rate",
+						    step, t->terms[k].st->name, j);
+	return PP_OK;
+}
+
+/* Full evaluation at the network's current parameters. @update_weights:
+ * let the weighting scheme see the residuals (training steps); objective
+ * evaluations inside an optimizer step keep the weights fixed. */
+int trainer_evaluate(trainer *t, int update_weights, double *loss, pp_error *err)
+{
+	const pp_weighting_ops *wops = t->exp->weighting_ops;
+	void *wstate = t->exp->weighting_state;
+	int rc;
+
+	for (int k = 0; k < t->n_terms; k++) {
+		rc = forward_term(t, &t->terms[k], err);
+		if (rc)
+			return rc;
+	}
+	if (update_weights && wops->point_weights) {
+		rc = wops->point_weights(wstate, &t->view, err);
+		if (rc)
+			return pp_error_prefix(err, "weighting '%s'", t->exp->weighting_plugin->name);
+	}
+	weighted_losses(t, loss);
+	rc = backward_all(t, t->want_chunks && t->stats_due, err);
+	if (rc)
+		return rc;
+	if (update_weights && wops->term_weights) {
+		rc = wops->term_weights(wstate, &t->view, err);
+		if (rc)
+			return pp_error_prefix(err, "weighting '%s'", t->exp->weighting_plugin->name);
+		weighted_losses(t, loss);
+	}
+	combine_gradient(t);
+	t->view.loss = *loss;
+	return PP_OK;
+}
+
+int trainer_objective_eval(void *ctx, const pp_real *params, double *loss, pp_real *grad,
+			   pp_error *err)
+{
+	trainer *t = ctx;
+	int rc;
+
+	memcpy(pp_network_params(t->net), params, t->n_params * sizeof *params);
+	t->stats_due = 0;
+	rc = trainer_evaluate(t, 0, loss, err);
+	if (rc)
+		return rc;
+	if (grad)
+		memcpy(grad, t->grad, t->n_params * sizeof *grad);
+	return PP_OK;
+}
+

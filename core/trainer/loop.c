@@ -1,0 +1,290 @@
+/* phasepinn — the training loop (see trainer.h and trainer_impl.h): the
+ * stages one after the other, the steps of a stage, the checkpoints
+ * between steps, and the final evaluation. */
+#include "core/trainer/trainer_impl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Does an analyzer that reads the chunk statistics observe at @step?  The
+ * statistics cost a chunked (or per-point) backward, so only then. */
+static int stats_due(const trainer *t, long step)
+{
+	for (int a = 0; a < t->exp->n_analyzers; a++) {
+		const pp_analyzer_slot *s = &t->exp->analyzers[a];
+		if (s->ops->needs && (s->ops->needs(s->state) & PP_NEED_CHUNK_STATS) &&
+		    step % s->every == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* One optimizer step at the run's position, its arguments and what the
+ * optimizer says back in @args; on failure the network keeps the
+ * parameters the step started from. */
+static int train_step(trainer *t, pp_optimizer_args *args, pp_error *err)
+{
+	const pp_stage *stage = &t->exp->stages[t->pos.stage];
+	long step = t->pos.step;
+	pp_real *slab = pp_network_params(t->net);
+	size_t bytes = t->n_params * sizeof *slab;
+	metrics_row row;
+	double loss = 0;
+	int rc;
+
+	if (t->exp->resample_every > 0 && step > 0 && step % t->exp->resample_every == 0) {
+		rc = trainer_resample(t, err);
+		if (rc)
+			return rc;
+	}
+	t->view.step = step;
+	t->stats_due = stats_due(t, step);
+	rc = trainer_evaluate(t, 1, &loss, err);
+	if (!rc)
+		rc = trainer_check_finite(t, step, loss, err);
+	if (!rc)
+		rc = trainer_observe(t, 0, &row, err);
+	if (rc)
+		return rc;
+	memset(args, 0, sizeof *args);
+	args->step = step;
+	args->stage_step = t->pos.stage_step;
+	args->stage_iterations = stage->iterations;
+	args->loss = loss;
+	memcpy(t->opt_grad, t->grad, bytes);
+	args->grad = t->opt_grad;
+	args->objective = &t->objective;
+	args->lr = NAN;
+	memcpy(t->params, slab, bytes);
+	rc = stage->ops->step(t->opt_state, t->params, args, err);
+	if (rc) {
+		/* Line-search evaluations may have left trial parameters in the
+		 * slab; optimizers leave params untouched when they fail. */
+		memcpy(slab, t->params, bytes);
+		return pp_error_prefix(err, "optimizer '%s' at step %ld", stage->plugin->name, step);
+	}
+	for (size_t j = 0; j < t->n_params; j++) {
+		if (!isfinite(t->params[j])) {
+			rc = pp_error_set(err, PP_ERR_NUMERIC,
+					  "step %ld: optimizer '%s' produced a non-finite parameter; the last good parameters are kept",
+					  step, stage->plugin->name);
+			return rc;
+		}
+	}
+	memcpy(slab, t->params, bytes);
+	row.v[COL_LR] = args->lr;
+	trainer_emit(t, &row);
+	trainer_progress(t, 0);
+	t->res->stage_steps[t->pos.stage]++;
+	t->res->steps++;
+	return PP_OK;
+}
+
+/* Checkpoint due before the run's step: every checkpoint.every steps, but
+ * not the step the run (re)started at. */
+static int checkpoint_due(const trainer *t)
+{
+	long every = t->exp->checkpoint_every, step = t->pos.step;
+
+	return t->opts->checkpoints && every > 0 && step % every == 0 && step != t->first_step;
+}
+
+/* Stopped by a signal before the run's step: a checkpoint when the run
+ * keeps them, and the error that ends the run. */
+static int interrupt(trainer *t, pp_error *err)
+{
+	long step = t->pos.step;
+	pp_error ck = {0};
+
+	if (!t->opts->checkpoints)
+		return pp_error_set(err, PP_ERR_INTERRUPTED, "interrupted at step %ld", step);
+	if (trainer_save_checkpoint(t, &ck) == PP_OK)
+		return pp_error_set(err, PP_ERR_INTERRUPTED,
+				    "interrupted at step %ld; checkpoint written, continue with: phasepinn resume %s",
+				    step, t->exp->run_dir);
+	return pp_error_set(err, PP_ERR_INTERRUPTED,
+			    "interrupted at step %ld; no checkpoint written: %.600s", step,
+			    ck.message);
+}
+
+/* Run the stage of the run's position from its stage_step (0, or where a
+ * checkpoint @resume left it, whose optimizer state is then restored). */
+static int run_stage(trainer *t, const pp_ckpt *resume, pp_error *err)
+{
+	const pp_train_options *opts = t->opts;
+	int s = t->pos.stage;
+	const pp_stage *stage = &t->exp->stages[s];
+	char *reason = t->res->stop_reasons[s];
+	size_t reason_size = sizeof t->res->stop_reasons[s];
+	pp_optimizer_args args;
+	int rc;
+
+	rc = stage->ops->create(stage->cfg, t->n_params, &t->opt_state, err);
+	if (rc)
+		return rc;
+	if (resume) {
+		rc = trainer_load_optimizer(t, resume, err);
+		if (rc) {
+			stage->ops->destroy(t->opt_state);
+			t->opt_state = NULL;
+			return rc;
+		}
+	}
+	t->view.stage = s;
+	t->view.optimizer = stage->plugin->name;
+	t->view.optimizer_state = t->opt_state;
+	t->view.moments = stage->ops->moments;
+	snprintf(reason, reason_size, "completed %ld iterations", stage->iterations);
+	trainer_progress_mark(t);
+	for (; t->pos.stage_step < stage->iterations; t->pos.stage_step++) {
+		if (opts->interrupted && *opts->interrupted) {
+			rc = interrupt(t, err);
+			break;
+		}
+		if (checkpoint_due(t)) {
+			rc = trainer_save_checkpoint(t, err);
+			if (rc)
+				break;
+		}
+		rc = train_step(t, &args, err);
+		if (rc)
+			break;
+		t->pos.step++;
+		if (args.stop) {
+			snprintf(reason, reason_size, "%s",
+				 args.stop_reason[0] ? args.stop_reason : "stopped by the optimizer");
+			break;
+		}
+	}
+	if (rc)
+		snprintf(reason, reason_size, "stopped: %.140s", err->message);
+	stage->ops->destroy(t->opt_state);
+	t->opt_state = NULL;
+	t->view.optimizer_state = NULL;
+	t->view.moments = NULL;
+	return rc;
+}
+
+/* Evaluate the final parameters, let every analyzer observe and finish. */
+static int finish(trainer *t, pp_error *err)
+{
+	metrics_row row;
+	double loss;
+	int rc;
+
+	t->view.step = t->pos.step;
+	t->stats_due = 1;   /* every analyzer observes the final parameters */
+	rc = trainer_evaluate(t, 0, &loss, err);
+	if (!rc)
+		rc = trainer_check_finite(t, t->pos.step, loss, err);
+	if (!rc)
+		rc = trainer_observe(t, 1, &row, err);
+	if (rc)
+		return rc;
+	trainer_emit(t, &row);
+	trainer_progress(t, 1);
+	t->res->final_loss = loss;
+	for (int a = 0; a < t->exp->n_analyzers; a++) {
+		pp_analyzer_slot *s = &t->exp->analyzers[a];
+		if (s->ops->finish) {
+			rc = s->ops->finish(s->state, &t->view, err);
+			if (rc)
+				return pp_error_prefix(err, "analyzer '%s'", s->plugin->name);
+		}
+	}
+	return trainer_write_weights(t, err);
+}
+
+/* time_s goes on from the interrupted run's clock: move the clock's start
+ * back by the @elapsed seconds it had trained. */
+static void rewind_clock(trainer *t, double elapsed)
+{
+	t->t0.tv_sec -= (time_t)elapsed;
+	t->t0.tv_nsec -= (long)((elapsed - (double)(time_t)elapsed) * 1e9);
+	if (t->t0.tv_nsec < 0) {
+		t->t0.tv_sec--;
+		t->t0.tv_nsec += 1000000000L;
+	}
+}
+
+/* Go on from @resume: the position it records, its clock, and the stage
+ * the view shows when every stage was done. */
+static int resume_run(trainer *t, const pp_ckpt *resume, pp_error *err)
+{
+	pp_experiment *exp = t->exp;
+	double elapsed = 0;
+	int rc = trainer_restore(t, resume, &elapsed, err);
+
+	if (rc)
+		return rc;
+	t->first_step = t->pos.step;
+	rewind_clock(t, elapsed);
+	if (t->pos.stage >= exp->n_stages && exp->n_stages > 0) {
+		t->view.stage = exp->n_stages - 1;
+		t->view.optimizer = exp->stages[exp->n_stages - 1].plugin->name;
+	}
+	t->res->stages_run = t->pos.stage < exp->n_stages ? t->pos.stage : exp->n_stages;
+	return PP_OK;
+}
+
+int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *res,
+	     pp_error *err)
+{
+	trainer *t = calloc(1, sizeof *t);
+	int rc, first_stage;
+
+	memset(res, 0, sizeof *res);
+	if (!t)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	t->opts = opts;
+	t->res = res;
+	clock_gettime(CLOCK_MONOTONIC, &t->t0);
+	rc = trainer_setup(t, exp, err);
+	if (rc)
+		goto cleanup;
+	t->objective.ctx = t;
+	t->objective.eval = trainer_objective_eval;
+	rc = trainer_name_columns(t, err);
+	if (rc)
+		goto cleanup;
+	trainer_progress_start(t);
+	if (opts->checkpoints) {
+		rc = trainer_config_text(t, err);
+		if (!rc && !opts->resume)
+			rc = trainer_start_origin(t, err);
+		if (rc)
+			goto cleanup;
+	}
+	if (opts->resume) {
+		rc = resume_run(t, opts->resume, err);
+		if (rc)
+			goto cleanup;
+	} else {
+		trainer_write_header(t);
+	}
+	res->started = 1;
+	first_stage = t->pos.stage;
+	for (; t->pos.stage < exp->n_stages; t->pos.stage++) {
+		if (t->pos.stage != first_stage)
+			t->pos.stage_step = 0;
+		res->stages_run = t->pos.stage + 1;
+		rc = run_stage(t, t->pos.stage == first_stage ? opts->resume : NULL, err);
+		if (rc)
+			goto cleanup;
+	}
+	if (opts->checkpoints && exp->checkpoint_at_end && t->pos.step != t->first_step) {
+		t->pos.stage_step = 0;
+		rc = trainer_save_checkpoint(t, err);
+		if (rc)
+			goto cleanup;
+	}
+	rc = finish(t, err);
+cleanup:
+	trainer_progress_end(t);
+	res->seconds = trainer_seconds(t);
+	trainer_teardown(t);
+	free(t);
+	return rc;
+}

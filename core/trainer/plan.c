@@ -1,0 +1,329 @@
+/* phasepinn — the trainer's set-up: each term's points, batches and work
+ * arrays, the gradient chunks analyzers asked for, and resampling
+ * (see trainer_impl.h). */
+#include "core/trainer/trainer_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+/* A paired term (periodic boundary) evaluates each point also at the upper
+ * end of its pair input. */
+void trainer_pair_points(trainer *t, term_run *tr)
+{
+	int p = tr->info->pair_input;
+
+	if (!tr->paired)
+		return;
+	memcpy(tr->x_pair, tr->x, tr->n * (size_t)t->d * sizeof *tr->x);
+	for (size_t i = 0; i < tr->n; i++)
+		tr->x_pair[i * (size_t)t->d + (size_t)p] = (pp_real)t->exp->pde.hi[p];
+}
+
+static int sample_points(trainer *t, term_run *tr, pp_error *err)
+{
+	int rc = pp_sample_term(t->exp->sampler, &t->exp->pde, tr->info, tr->n, &t->rng,
+				tr->x, err);
+
+	if (rc)
+		return rc;
+	trainer_pair_points(t, tr);
+	return PP_OK;
+}
+
+static int alloc_plan(term_run *tr, size_t n_batches, pp_error *err)
+{
+	tr->n_batches = n_batches;
+	tr->start = calloc(n_batches, sizeof *tr->start);
+	tr->len = calloc(n_batches, sizeof *tr->len);
+	tr->batches = calloc(n_batches, sizeof *tr->batches);
+	tr->pair_batches = calloc(n_batches, sizeof *tr->pair_batches);
+	if (!tr->start || !tr->len || !tr->batches || !tr->pair_batches)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory planning batches");
+	return PP_OK;
+}
+
+/* Cut a term's n points into batches of at most @batch_points. */
+static int plan_batches(term_run *tr, size_t batch_points, pp_error *err)
+{
+	size_t n_batches = (tr->n + batch_points - 1) / batch_points;
+	int rc = alloc_plan(tr, n_batches, err);
+
+	for (size_t b = 0; !rc && b < n_batches; b++) {
+		tr->start[b] = tr->n * b / n_batches;
+		tr->len[b] = tr->n * (b + 1) / n_batches - tr->start[b];
+	}
+	return rc;
+}
+
+/* The interior term when analyzers read gradient statistics: K equal chunks
+ * (the statistics' samples), and batches of whole chunks, as many as fit in
+ * @batch_points (at least one), so that ordinary steps run large batches on
+ * every thread and a statistics step finds each chunk inside one batch. */
+static int plan_chunked_batches(trainer *t, term_run *tr, size_t batch_points, pp_error *err)
+{
+	size_t K = (size_t)t->n_chunks, longest = 0, per, n_batches;
+	int rc;
+
+	t->chunk_start = calloc(K + 1, sizeof *t->chunk_start);
+	if (!t->chunk_start)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory planning chunks");
+	for (size_t c = 0; c <= K; c++)
+		t->chunk_start[c] = tr->n * c / K;
+	for (size_t c = 0; c < K; c++)
+		if (t->chunk_start[c + 1] - t->chunk_start[c] > longest)
+			longest = t->chunk_start[c + 1] - t->chunk_start[c];
+	per = batch_points / longest ? batch_points / longest : 1;
+	n_batches = (K + per - 1) / per;
+	rc = alloc_plan(tr, n_batches, err);
+	for (size_t b = 0; !rc && b < n_batches; b++) {
+		size_t end = (b + 1) * per < K ? (b + 1) * per : K;
+		tr->start[b] = t->chunk_start[b * per];
+		tr->len[b] = t->chunk_start[end] - tr->start[b];
+	}
+	if (!rc)
+		rc = pp_batch_create(t->net, longest, tr->n_channels, tr->info->channels,
+				     &t->chunk_batch, err);
+	if (!rc && !(t->chunk_out = calloc((size_t)tr->n_channels * longest, sizeof *t->chunk_out)))
+		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for a gradient chunk");
+	return rc;
+}
+
+static pp_real *alloc_reals(size_t n)
+{
+	return calloc(n ? n : 1, sizeof(pp_real));
+}
+
+static int setup_term(trainer *t, int k, pp_error *err)
+{
+	pp_experiment *exp = t->exp;
+	term_run *tr = &t->terms[k];
+	const pp_term_setup *ts = &exp->terms[k];
+	size_t n = (size_t)ts->points, S, n_batches;
+	int rc;
+
+	tr->info = &exp->pde.terms[ts->pde_term];
+	tr->n = n;
+	tr->n_channels = tr->info->n_channels;
+	tr->paired = tr->info->pair_input >= 0;
+	S = (size_t)tr->n_channels;
+	if (tr->n_channels < 1 || tr->n_channels > PP_MAX_CHANNELS)
+		return pp_error_set(err, PP_ERR_PLUGIN, "pde term '%s' declares %d channels",
+				    tr->info->name, tr->n_channels);
+	tr->x = alloc_reals(n * (size_t)t->d);
+	tr->r = alloc_reals(n);
+	tr->w = alloc_reals(n);
+	tr->lambda = alloc_reals(n);
+	tr->out = alloc_reals(n * S);
+	tr->dr = alloc_reals(n * S);
+	tr->grad = alloc_reals(t->n_params);
+	if (tr->paired) {
+		tr->x_pair = alloc_reals(n * (size_t)t->d);
+		tr->out_pair = alloc_reals(n * S);
+		tr->dr_pair = alloc_reals(n * S);
+	}
+	if (!tr->x || !tr->r || !tr->w || !tr->lambda || !tr->out || !tr->dr || !tr->grad ||
+	    (tr->paired && (!tr->x_pair || !tr->out_pair || !tr->dr_pair)))
+		return pp_error_set(err, PP_ERR_NOMEM,
+				    "out of memory for %zu points of term '%s'; lower its points",
+				    n, tr->info->name);
+	for (size_t i = 0; i < n; i++)
+		tr->w[i] = tr->lambda[i] = 1;
+	if (k == t->interior && t->want_chunks && t->n_chunks > 0) {
+		if (n < (size_t)t->n_chunks)
+			return pp_error_set(err, PP_ERR_CONFIG,
+					    "term '%s' has %zu points, fewer than the %d gradient chunks the analyzers asked for",
+					    tr->info->name, n, t->n_chunks);
+		if (tr->paired)
+			return pp_error_set(err, PP_ERR_CONFIG,
+					    "gradient statistics do not support a paired interior term");
+		rc = plan_chunked_batches(t, tr, (size_t)exp->batch_points, err);
+	} else {
+		rc = plan_batches(tr, (size_t)exp->batch_points, err);
+	}
+	if (rc)
+		return rc;
+	n_batches = tr->n_batches;
+	for (size_t b = 0; b < n_batches; b++) {
+		rc = pp_batch_create(t->net, tr->len[b], tr->n_channels, tr->info->channels,
+				     &tr->batches[b], err);
+		if (!rc && tr->paired)
+			rc = pp_batch_create(t->net, tr->len[b], tr->n_channels, tr->info->channels,
+					     &tr->pair_batches[b], err);
+		if (rc)
+			return rc;
+	}
+	if (k == t->interior && t->want_chunks && t->n_chunks == 0) {
+		if (tr->paired)
+			return pp_error_set(err, PP_ERR_CONFIG,
+					    "per-sample statistics do not support a paired interior term");
+		rc = pp_batch_create(t->net, 1, tr->n_channels, tr->info->channels,
+				     &t->sample_batch, err);
+		if (rc)
+			return rc;
+	}
+	tr->st = &t->states[k];
+	tr->st->name = tr->info->name;
+	tr->st->pde_term = ts->pde_term;
+	tr->st->interior = tr->info->interior;
+	tr->st->n = n;
+	tr->st->n_inputs = t->d;
+	tr->st->x = tr->x;
+	tr->st->r = tr->r;
+	tr->st->w = tr->w;
+	tr->st->lambda = tr->lambda;
+	tr->st->term_weight = ts->weight;
+	tr->st->grad = tr->grad;
+	return sample_points(t, tr, err);
+}
+
+static unsigned all_needs(const pp_experiment *exp, int *n_chunks, pp_error *err)
+{
+	unsigned needs = 0;
+
+	int chosen = -1;
+
+	*n_chunks = 100;
+	if (exp->weighting_ops->needs)
+		needs |= exp->weighting_ops->needs(exp->weighting_state);
+	for (int a = 0; a < exp->n_analyzers; a++) {
+		const pp_analyzer_slot *s = &exp->analyzers[a];
+		unsigned need = s->ops->needs ? s->ops->needs(s->state) : 0;
+		if ((need & PP_NEED_CHUNK_STATS) && s->ops->chunk_count) {
+			int c = s->ops->chunk_count(s->state);
+			c = c < 0 ? 0 : c;
+			if (chosen >= 0 && c != chosen) {
+				pp_error_set(err, PP_ERR_CONFIG,
+					     "analyzers disagree on gradient chunks (%d and %d); give them the same chunks: (or mode:)",
+					     chosen, c);
+				return ~0u;
+			}
+			chosen = *n_chunks = c;
+		}
+		needs |= need;
+	}
+	return needs;
+}
+
+/* Matrix products are the only multi-threaded part (OpenBLAS's threads). */
+static void set_threads(int threads)
+{
+	openblas_set_num_threads(threads);
+}
+
+/* Build the trainer for @exp into @t, which comes zeroed but for the run
+ * fields (opts, res, t0) the loop has set. */
+int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
+{
+	size_t max_seed = 1;
+	unsigned needs;
+	int rc;
+
+	t->exp = exp;
+	t->net = exp->net;
+	t->n_params = pp_network_param_count(exp->net);
+	t->d = exp->pde.n_inputs;
+	t->n_terms = exp->n_terms;
+	t->interior = -1;
+	set_threads(exp->threads);
+	pp_rng_init(&t->rng, exp->seed, 0x53414d50u /* "SAMP" */);
+	needs = all_needs(exp, &t->n_chunks, err);
+	if (needs == ~0u)
+		return err->code;
+	t->want_chunks = (needs & PP_NEED_CHUNK_STATS) != 0;
+	for (int k = 0; k < exp->n_terms; k++)
+		if (exp->pde.terms[exp->terms[k].pde_term].interior && t->interior < 0)
+			t->interior = k;
+	if (t->want_chunks && t->interior < 0)
+		return pp_error_set(err, PP_ERR_CONFIG,
+				    "gradient statistics need the interior (residual) term, which is disabled");
+	for (int k = 0; k < exp->n_terms; k++) {
+		rc = setup_term(t, k, err);
+		if (rc)
+			return rc;
+		for (size_t b = 0; b < t->terms[k].n_batches; b++) {
+			size_t m = t->terms[k].len[b] * (size_t)t->terms[k].n_channels;
+			if (m > max_seed)
+				max_seed = m;
+		}
+	}
+	t->seed = alloc_reals(max_seed);
+	t->grad = alloc_reals(t->n_params);
+	t->chunk_grad = alloc_reals(t->n_params);
+	t->other = alloc_reals(t->n_params);
+	t->params = alloc_reals(t->n_params);
+	t->opt_grad = alloc_reals(t->n_params);
+	if (t->want_chunks) {
+		t->chunk_sum = calloc(t->n_params, sizeof *t->chunk_sum);
+		t->chunk_sumsq = calloc(t->n_params, sizeof *t->chunk_sumsq);
+	}
+	if (!t->seed || !t->grad || !t->chunk_grad || !t->other || !t->params || !t->opt_grad ||
+	    (t->want_chunks && (!t->chunk_sum || !t->chunk_sumsq)))
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for the training buffers");
+	t->chunks.n_chunks = t->n_chunks > 0 ? t->n_chunks
+			     : t->interior >= 0 ? (int)t->terms[t->interior].n : 1;
+	t->chunks.n_params = t->n_params;
+	t->chunks.sum = t->chunk_sum;
+	t->chunks.sumsq = t->chunk_sumsq;
+	t->view.n_terms = t->n_terms;
+	t->view.terms = t->states;
+	t->view.net = t->net;
+	t->view.params = pp_network_params(t->net);
+	t->view.grad = t->grad;
+	t->view.n_params = t->n_params;
+	t->view.chunks = t->want_chunks ? &t->chunks : NULL;
+	t->view.problem = &exp->problem;
+	return PP_OK;
+}
+
+void trainer_teardown(trainer *t)
+{
+	for (int k = 0; k < t->n_terms; k++) {
+		term_run *tr = &t->terms[k];
+		for (size_t b = 0; b < tr->n_batches; b++) {
+			if (tr->batches)
+				pp_batch_destroy(tr->batches[b]);
+			if (tr->pair_batches)
+				pp_batch_destroy(tr->pair_batches[b]);
+		}
+		free(tr->batches);
+		free(tr->pair_batches);
+		free(tr->start);
+		free(tr->len);
+		free(tr->x);
+		free(tr->x_pair);
+		free(tr->r);
+		free(tr->w);
+		free(tr->lambda);
+		free(tr->out);
+		free(tr->out_pair);
+		free(tr->dr);
+		free(tr->dr_pair);
+		free(tr->grad);
+	}
+	free(t->seed);
+	free(t->grad);
+	free(t->chunk_grad);
+	free(t->other);
+	free(t->params);
+	free(t->opt_grad);
+	free(t->chunk_sum);
+	free(t->chunk_sumsq);
+	free(t->config_text);
+	free(t->chunk_start);
+	free(t->chunk_out);
+	pp_batch_destroy(t->chunk_batch);
+	pp_batch_destroy(t->sample_batch);
+}
+
+
+int trainer_resample(trainer *t, pp_error *err)
+{
+	for (int k = 0; k < t->n_terms; k++) {
+		int rc = sample_points(t, &t->terms[k], err);
+		if (rc)
+			return rc;
+	}
+	return PP_OK;
+}

@@ -1,0 +1,147 @@
+/* phasepinn — the trainer's state, shared by the files of core/trainer/
+ * (private to them; the CLI and tests see core/trainer.h only).
+ *
+ * One concern per file:
+ *   loop.c      the stages and the steps: pp_train, run_stage, train_step,
+ *               finish;
+ *   plan.c      set-up: each term's points, batches and work arrays, the
+ *               gradient chunks, resampling;
+ *   evaluate.c  one evaluation: forward, residuals, point and term weights,
+ *               backward, the combined gradient, the divergence guard and the
+ *               objective optimizers call;
+ *   metrics.c   the metrics row: its columns, what analyzers observe, the rows
+ *               written, the progress report, the per-point weights files;
+ *   sections.c  checkpoints: the trainer's sections, the plugins' hooks, and
+ *               putting a run back where a checkpoint left it.
+ *
+ * Buffers are owned by the trainer (plan.c allocates, trainer_teardown
+ * frees); the term states in `states` are what the step view shows plugins.
+ */
+#ifndef PHASEPINN_CORE_TRAINER_IMPL_H
+#define PHASEPINN_CORE_TRAINER_IMPL_H
+
+#include <time.h>
+
+#include "core/trainer.h"
+
+/* One enabled loss term with its points and work arrays. */
+typedef struct term_run {
+	pp_term_state *st;          /* the view's entry for this term */
+	const pp_term_info *info;
+	int n_channels;
+	int paired;
+	size_t n;
+	pp_real *x, *x_pair;        /* n × d */
+	pp_real *r, *w, *lambda;    /* n */
+	pp_real *out, *out_pair;    /* per batch b: n_channels × len_b at n_channels·start_b */
+	pp_real *dr, *dr_pair;      /* same layout */
+	pp_real *grad;              /* g_k, n_params, without the term weight */
+	size_t n_batches;
+	size_t *start, *len;
+	pp_batch **batches, **pair_batches;
+} term_run;
+
+/* Where the run stands: the next global step, its stage and its step within
+ * that stage (stage == n_stages once every stage is done).  A checkpoint
+ * records it; a resumed run starts from it. */
+typedef struct trainer_position {
+	long step;
+	int stage;
+	long stage_step;
+} trainer_position;
+
+typedef struct trainer {
+	pp_experiment *exp;
+	const pp_train_options *opts;
+	pp_train_result *res;       /* filled as the run goes */
+	struct timespec t0;         /* the training clock's start; a resumed run
+				       moves it back by the time already trained */
+	trainer_position pos;
+	long first_step;            /* 0, or the step a resumed run starts at */
+	int progress_tty;           /* progress goes to a terminal: one updating line */
+	double progress_last;       /* when that line was last drawn (s) */
+	int progress_open;          /* a redrawn line waits for its newline */
+	long rate_step0;            /* step and time (s) the rate counts from */
+	double rate_time0;
+	int col_error, col_phase;   /* metric columns shown in progress, or -1 */
+	pp_network *net;
+	size_t n_params;
+	int d;
+	pp_term_state states[PP_MAX_TERMS];
+	term_run terms[PP_MAX_TERMS];
+	int n_terms;
+	int interior;               /* index of the chunked term, -1 if none */
+	pp_real *seed;              /* scratch: max channels × max batch */
+	pp_real *grad;              /* full gradient */
+	pp_real *chunk_grad;        /* one chunk's contribution */
+	pp_real *other;             /* Σ over non-interior terms of tw·g */
+	pp_real *params;            /* copy the optimizer works on */
+	pp_real *opt_grad;          /* the gradient at params, which objective
+				       evaluations inside the step must not clobber */
+	int want_chunks;
+	int n_chunks;               /* 0: one per point (per-sample statistics) */
+	size_t *chunk_start;        /* chunk c of the interior term: points
+				       [chunk_start[c], chunk_start[c + 1]) */
+	pp_batch *chunk_batch;      /* chunk mode: one chunk at a time */
+	pp_real *chunk_out;         /* its outputs, n_channels × chunk */
+	int stats_due;              /* an analyzer reads the statistics this step */
+	pp_batch *sample_batch;     /* per-sample mode: one point at a time */
+	double *chunk_sum, *chunk_sumsq;
+	pp_chunk_stats chunks;
+	pp_rng rng;
+	pp_step_view view;
+	void *opt_state;            /* the current stage's optimizer */
+	pp_objective objective;
+	char *config_text;          /* resolved config for checkpoints */
+	size_t config_len;
+	pp_ckpt_origin origin;      /* which run this is (section EXPT); its
+				       metrics fields are updated per checkpoint */
+} trainer;
+
+/* One metrics row as observe() fills it: value and "measured" per column. */
+typedef struct metrics_row {
+	double v[PP_MAX_COLUMNS];
+	unsigned char set[PP_MAX_COLUMNS];
+	int any;                    /* worth writing: measured, or a logging step */
+} metrics_row;
+
+/* The fixed columns of every row, before the terms' and analyzers'. */
+enum { COL_STEP, COL_STAGE, COL_LOSS, COL_LR, COL_TIME, COL_FIXED };
+
+/* Not part of libphasepinn's interface. */
+#pragma GCC visibility push(hidden)
+
+/* plan.c */
+int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err);
+void trainer_teardown(trainer *t);
+void trainer_pair_points(trainer *t, term_run *tr);
+int trainer_resample(trainer *t, pp_error *err);
+
+/* evaluate.c */
+int trainer_evaluate(trainer *t, int update_weights, double *loss, pp_error *err);
+int trainer_check_finite(trainer *t, long step, double loss, pp_error *err);
+int trainer_objective_eval(void *ctx, const pp_real *params, double *loss, pp_real *grad,
+			   pp_error *err);
+
+/* metrics.c */
+double trainer_seconds(const trainer *t);
+int trainer_name_columns(trainer *t, pp_error *err);
+void trainer_write_header(const trainer *t);
+int trainer_observe(trainer *t, int force, metrics_row *row, pp_error *err);
+void trainer_emit(trainer *t, const metrics_row *row);
+void trainer_progress_start(trainer *t);
+void trainer_progress(trainer *t, int final);
+void trainer_progress_mark(trainer *t);
+void trainer_progress_end(trainer *t);
+int trainer_write_weights(trainer *t, pp_error *err);
+
+/* sections.c */
+int trainer_config_text(trainer *t, pp_error *err);
+int trainer_start_origin(trainer *t, pp_error *err);
+int trainer_save_checkpoint(trainer *t, pp_error *err);
+int trainer_restore(trainer *t, const pp_ckpt *c, double *elapsed, pp_error *err);
+int trainer_load_optimizer(trainer *t, const pp_ckpt *c, pp_error *err);
+
+#pragma GCC visibility pop
+
+#endif
