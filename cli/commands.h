@@ -1,21 +1,21 @@
 /* phasepinn — subcommands of the CLI (private).  Each takes the arguments
  * after the program name and global options (argv[0] is the subcommand) and
- * returns the process exit code: 0 ok, 1 the work failed, 2 usage or
- * configuration error. */
+ * returns the process exit code (PP_EXIT_*, cli/common.h).
+ *
+ * The command files depend one way: check.c → compare.c → run.c; any of
+ * them may use common.c (registry, exit codes) and plot.c (figures). */
 #ifndef PHASEPINN_CLI_COMMANDS_H
 #define PHASEPINN_CLI_COMMANDS_H
 
 #include <phasepinn/error.h>
 
+#include "cli/common.h"
 #include "core/config_doc.h"
-#include "core/registry.h"
-
-enum { PP_EXIT_OK = 0, PP_EXIT_FAILED = 1, PP_EXIT_USAGE = 2 };
 
 int pp_cli_run(int argc, char **argv);       /* cli/run.c */
 int pp_cli_resume(int argc, char **argv);    /* cli/run.c */
-int pp_cli_check(int argc, char **argv);     /* cli/run.c */
-int pp_cli_plugins(int argc, char **argv);   /* cli/run.c */
+int pp_cli_check(int argc, char **argv);     /* cli/check.c */
+int pp_cli_plugins(int argc, char **argv);   /* cli/check.c */
 int pp_cli_compare(int argc, char **argv);   /* cli/compare.c */
 /* `check` of a file with a compare: section: every variant validated. */
 int pp_cli_check_compare(const char *path);
@@ -35,15 +35,10 @@ void pp_cli_plot_after_run(const char *run_dir, int plot, int quiet);
 void pp_cli_plot_after_compare(const char *dir, int quiet);
 void pp_cli_plot_hint(void);
 
-/* Run one experiment into @output (NULL: its own output:); the exit code.
- * pp_cli_run_doc takes the document over. */
+/* Run one experiment into @output (NULL: its own output:); the exit code
+ * (cli/run.c; compare runs each variant so).  pp_cli_run_doc takes the
+ * document over. */
 int pp_cli_run_file(const char *file, const char *output, int force, int quiet);
 int pp_cli_run_doc(pp_config_doc *doc, const char *output, int force, int quiet);
-/* --plugin-dir values, set by main() before dispatching. */
-void pp_cli_set_plugin_dirs(const char *const *dirs, int n);
-/* A registry loaded from the search path; prints the error and returns NULL. */
-pp_registry *pp_cli_registry(void);
-/* Exit code for a failed operation: 2 for configuration/plugin errors. */
-int pp_cli_exit_code(int status);
 
 #endif

@@ -1,4 +1,4 @@
-/* phasepinn — `run`, `resume`, `check` and `plugins`. */
+/* phasepinn — `run` and `resume`: train an experiment into its run directory. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -17,38 +17,6 @@
 #include "core/experiment.h"
 #include "core/rundir.h"
 #include "core/trainer.h"
-
-static const char *const *plugin_dirs;
-static int n_plugin_dirs;
-
-void pp_cli_set_plugin_dirs(const char *const *dirs, int n)
-{
-	plugin_dirs = dirs;
-	n_plugin_dirs = n;
-}
-
-pp_registry *pp_cli_registry(void)
-{
-	pp_registry *reg = NULL;
-	pp_error err = {0};
-
-	if (pp_registry_create(&reg, &err) ||
-	    pp_registry_load_default(reg, plugin_dirs, (size_t)n_plugin_dirs, &err)) {
-		fprintf(stderr, "phasepinn: %s\n", err.message);
-		pp_registry_destroy(reg);
-		return NULL;
-	}
-	for (size_t i = 0; i < pp_registry_skipped_count(reg); i++)
-		fprintf(stderr, "phasepinn: warning: %s; skipped\n", pp_registry_skipped_at(reg, i));
-	return reg;
-}
-
-int pp_cli_exit_code(int status)
-{
-	if (status == PP_ERR_CONFIG || status == PP_ERR_PLUGIN)
-		return PP_EXIT_USAGE;
-	return status ? PP_EXIT_FAILED : PP_EXIT_OK;
-}
 
 /* ---- summary.json -------------------------------------------------------- */
 
@@ -332,35 +300,6 @@ cleanup:
 	return rc;
 }
 
-static int parse_run_args(int argc, char **argv, const char **file, const char **output,
-			  int *force, int *quiet)
-{
-	*file = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--output") == 0 && output && i + 1 < argc)
-			*output = argv[++i];
-		else if (strcmp(argv[i], "--force") == 0 && force)
-			*force = 1;
-		else if (strcmp(argv[i], "--quiet") == 0 && quiet)
-			*quiet = 1;
-		else if (strcmp(argv[i], "--no-plot") == 0 && output)
-			pp_cli_set_plotting(0);
-		else if (argv[i][0] != '-' && !*file)
-			*file = argv[i];
-		else {
-			fprintf(stderr, "phasepinn %s: unexpected argument '%s' (see phasepinn --help)\n",
-				argv[0], argv[i]);
-			return PP_EXIT_USAGE;
-		}
-	}
-	if (!*file) {
-		fprintf(stderr, "phasepinn %s: which experiment? usage: phasepinn %s FILE.yaml\n",
-			argv[0], argv[0]);
-		return PP_EXIT_USAGE;
-	}
-	return PP_EXIT_OK;
-}
-
 int pp_cli_run_doc(pp_config_doc *doc, const char *output, int force, int quiet)
 {
 	pp_registry *reg = pp_cli_registry();
@@ -404,7 +343,7 @@ int pp_cli_run(int argc, char **argv)
 	const char *file, *output = NULL;
 	int force = 0, quiet = 0, rc;
 
-	rc = parse_run_args(argc, argv, &file, &output, &force, &quiet);
+	rc = pp_cli_parse_run_args(argc, argv, &file, &output, &force, &quiet);
 	if (rc)
 		return rc;
 	return pp_cli_run_file(file, output, force, quiet);
@@ -512,65 +451,4 @@ int pp_cli_resume(int argc, char **argv)
 	pp_registry_destroy(reg);
 	pp_ckpt_free(ckpt);
 	return rc ? code : PP_EXIT_OK;
-}
-
-int pp_cli_check(int argc, char **argv)
-{
-	const char *file;
-	pp_registry *reg;
-	pp_experiment *exp = NULL;
-	pp_error err = {0};
-	int rc;
-
-	rc = parse_run_args(argc, argv, &file, NULL, NULL, NULL);
-	if (rc)
-		return rc;
-	{
-		pp_config_doc *doc = NULL;
-		int is_compare = pp_config_doc_load(file, &doc, &err) == PP_OK &&
-				 pp_config_get(pp_config_doc_root(doc), "compare") != NULL;
-		pp_config_doc_destroy(doc);
-		pp_error_clear(&err);
-		if (is_compare)
-			return pp_cli_check_compare(file);
-	}
-	reg = pp_cli_registry();
-	if (!reg)
-		return PP_EXIT_USAGE;
-	rc = pp_experiment_create(file, reg, NULL, PP_EXPERIMENT_CHECK, &exp, &err);
-	if (rc) {
-		fprintf(stderr, "phasepinn: %s\n", err.message);
-		rc = PP_ERR_CONFIG;
-	} else {
-		printf("%s: ok: pde %s (%d terms), network %s, weighting %s, %d stage(s), %ld iterations, %d analyzer(s), output %s\n",
-		       file, exp->pde_plugin->name, exp->n_terms, pp_network_describe(exp->net),
-		       exp->weighting_plugin->name, exp->n_stages, exp->total_iterations,
-		       exp->n_analyzers, exp->run_dir);
-	}
-	pp_experiment_destroy(exp);
-	pp_registry_destroy(reg);
-	return pp_cli_exit_code(rc);
-}
-
-int pp_cli_plugins(int argc, char **argv)
-{
-	pp_registry *reg;
-
-	if (argc > 1) {
-		fprintf(stderr, "phasepinn plugins: takes no arguments, got '%s'\n", argv[1]);
-		return PP_EXIT_USAGE;
-	}
-	reg = pp_cli_registry();
-	if (!reg)
-		return PP_EXIT_USAGE;
-	for (int kind = PP_KIND_PDE; kind <= PP_KIND_ANALYZER; kind++) {
-		for (size_t i = 0; i < pp_registry_count(reg); i++) {
-			const pp_plugin *p = pp_registry_at(reg, i);
-			if ((int)p->kind == kind)
-				printf("%-10s %-12s %s\n", pp_kind_name(p->kind), p->name,
-				       p->summary ? p->summary : "");
-		}
-	}
-	pp_registry_destroy(reg);
-	return PP_EXIT_OK;
 }
