@@ -5,7 +5,7 @@
  * SGD, L-BFGS, RBA, SA, causal, GradNorm, the analyzers) and training the
  * few steps left.
  *
- * Random corruption is what the CRC-32 is for, and tests/unit/
+ * Random corruption is what the CRC-32 is for, and tests/e2e/
  * test_checkpoint.c covers it; so here the size field and the CRC are
  * recomputed over the fuzzed bytes before reading, and the fuzzer explores
  * what a CRC cannot catch: a well-formed file with wrong contents (a
