@@ -5,7 +5,7 @@
  *   m̂ = m/(1−β1^t), v̂ = v/(1−β2^t),
  *   θ ← θ − lr·(m̂/(√v̂ + ε) + λ·θ)
  * Keys: lr (1e-3), beta1 (0.9), beta2 (0.999), eps (1e-8), weight_decay (0),
- * schedule (plugins/optimizers/schedule.h).  Publishes m̂ and v̂ for
+ * schedule (<phasepinn/sdk/schedule.h>).  Publishes m̂ and v̂ for
  * adam_snr.  A non-finite loss or gradient is refused before any state or
  * parameter changes.
  */
@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
-#include "schedule.h"
-#include "step_input.h"
+#include <phasepinn/sdk/checkpoint.h>
+#include <phasepinn/sdk/schedule.h>
+#include <phasepinn/sdk/step_input.h>
 
 typedef struct adam {
 	pp_schedule schedule;

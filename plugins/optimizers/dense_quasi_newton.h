@@ -1,6 +1,11 @@
 /* phasepinn optimizer plugins — dense quasi-Newton methods of the
  * self-scaled Broyden family (header-only, private to plugins/optimizers;
  * bfgs.c, ssbfgs.c and ssbroyden.c each supply only their τ and φ).
+ * It stays beside those three rather than in the plugin SDK: it is their
+ * implementation (keys, stop reasons, checkpoint layout, one n × n matrix),
+ * not an interface to build other optimizers on; the parts that are
+ * reusable, line_search.h, checkpoint.h and step_input.h, are installed
+ * in <phasepinn/sdk/>.
  *
  * The state is the inverse Hessian approximation H (n × n doubles,
  * row-major, only the upper triangle is read and written, so it stays
@@ -56,9 +61,9 @@
 
 #include <cblas.h>
 
-#include "checkpoint.h"
-#include "line_search.h"
-#include "step_input.h"
+#include <phasepinn/sdk/checkpoint.h>
+#include <phasepinn/sdk/line_search.h>
+#include <phasepinn/sdk/step_input.h>
 
 #define PP_QN_CHECKPOINT_VERSION 1
 

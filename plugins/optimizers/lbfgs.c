@@ -39,8 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
-#include "step_input.h"
+#include <phasepinn/sdk/checkpoint.h>
+#include <phasepinn/sdk/step_input.h>
 
 /* Pairs with sᵀy at most this fraction of yᵀy are not curvature information. */
 #define LBFGS_CURVATURE_EPS 1e-10

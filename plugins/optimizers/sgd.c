@@ -5,7 +5,7 @@
  *   θ ← θ − lr·v            (classical / heavy-ball momentum)
  *   θ ← θ − lr·(g' + μ·v)   (nesterov: true, in the form PyTorch uses)
  * With μ = 0 this is plain gradient descent.  Keys: lr (1e-3), momentum (0),
- * nesterov (false), weight_decay (0), schedule (plugins/optimizers/schedule.h).
+ * nesterov (false), weight_decay (0), schedule (<phasepinn/sdk/schedule.h>).
  */
 #include <phasepinn/phasepinn.h>
 
@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
-#include "schedule.h"
-#include "step_input.h"
+#include <phasepinn/sdk/checkpoint.h>
+#include <phasepinn/sdk/schedule.h>
+#include <phasepinn/sdk/step_input.h>
 
 typedef struct sgd {
 	pp_schedule schedule;

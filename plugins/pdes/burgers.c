@@ -19,8 +19,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "plugins/common/gauss_hermite.h"
-#include "plugins/common/domain.h"
+#include <phasepinn/sdk/domain.h>
+#include <phasepinn/sdk/gauss_hermite.h>
 
 enum { TERM_RESIDUAL, TERM_INITIAL, TERM_BOUNDARY };
 enum { X, T };

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugins/common/terms.h"
+#include <phasepinn/sdk/terms.h>
 
 enum { NORM_MAX, NORM_MINMAX };
 enum { FORM_SQUARED, FORM_LINEAR };

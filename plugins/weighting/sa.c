@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugins/common/terms.h"
+#include <phasepinn/sdk/terms.h>
 
 enum { OPT_ADAM, OPT_SGD };
 enum { MASK_POLYNOMIAL, MASK_SIGMOID };

@@ -1,28 +1,47 @@
-/* A minimal, correct PDE plugin for the loader tests: u' = 1 on [0, 1],
- * u(0) = 0.  Also compiled out of tree against the installed headers. */
+/* A minimal, correct PDE plugin for the loader tests: u' = 1 on [lo, hi]
+ * (key x, default [0, 1]), u(lo) = 0.  Also compiled out of tree against
+ * the installed headers (the out_of_tree_plugin test), so it reads its
+ * domain with a plugin SDK helper: an SDK header must build with nothing
+ * but pkg-config. */
 #include <phasepinn/phasepinn.h>
+#include <phasepinn/sdk/domain.h>
+
+#include <stdlib.h>
+
+typedef struct toy {
+	double lo, hi;
+} toy;
 
 static int toy_create(const pp_config *cfg, void **state, pp_error *err)
 {
-	(void)cfg;
-	(void)err;
-	*state = NULL;
+	toy *t = calloc(1, sizeof *t);
+	int rc;
+
+	if (!t)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	rc = pp_domain_read(cfg, "x", 0, 1, &t->lo, &t->hi, err);
+	if (rc) {
+		free(t);
+		return rc;
+	}
+	*state = t;
 	return PP_OK;
 }
 
 static void toy_destroy(void *state)
 {
-	(void)state;
+	free(state);
 }
 
 static int toy_describe(void *state, pp_pde_info *info, pp_error *err)
 {
-	(void)state;
+	const toy *t = state;
+
 	(void)err;
 	info->n_inputs = 1;
 	info->input_names[0] = "x";
-	info->lo[0] = 0;
-	info->hi[0] = 1;
+	info->lo[0] = t->lo;
+	info->hi[0] = t->hi;
 	info->time_input = -1;
 	info->periodic_input = -1;
 	info->n_terms = 2;

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include <phasepinn/phasepinn.h>
+#include <phasepinn/sdk/gauss_hermite.h>
 
 #include "core/config_doc.h"
-#include "plugins/common/gauss_hermite.h"
 #include "pp_test.h"
 
 typedef struct pde {

@@ -1,5 +1,10 @@
-/* phasepinn optimizer plugins — learning-rate schedules shared by adam and
- * sgd (header-only, private to plugins/optimizers).
+/* phasepinn plugin SDK — learning-rate schedules for optimizer plugins.
+ *
+ * For plugin authors (installed as <phasepinn/sdk/schedule.h>,
+ * header-only): read `lr:` and `schedule:` from a stage with the strict
+ * getters and give the learning rate of step k (constant, exponential or
+ * cosine, with warm-up); adam and sgd use it, so a new first-order
+ * optimizer takes the same keys.
  *
  * YAML (inside a stage):
  *   lr: 1.0e-3              # base learning rate
@@ -14,13 +19,17 @@
  * key of another type (min_lr with exponential, rate with cosine) is an error
  * rather than silently ignored.
  */
-#ifndef PHASEPINN_PLUGINS_OPTIMIZERS_SCHEDULE_H
-#define PHASEPINN_PLUGINS_OPTIMIZERS_SCHEDULE_H
+#ifndef PHASEPINN_SDK_SCHEDULE_H
+#define PHASEPINN_SDK_SCHEDULE_H
 
 #include <math.h>
 
 #include <phasepinn/config.h>
 #include <phasepinn/error.h>
+
+/* π written out: M_PI is POSIX, not ISO C, and a plugin author may
+ * compile with plain -std=c11 (same digits as glibc's). */
+#define PP_SCHEDULE_PI 3.14159265358979323846
 
 typedef enum pp_schedule_type {
 	PP_SCHEDULE_CONSTANT,
@@ -115,7 +124,7 @@ static inline double pp_schedule_lr(const pp_schedule *s, long step, long total)
 	case PP_SCHEDULE_COSINE:
 		span = total > s->warmup ? (double)(total - s->warmup) : 1.0;
 		p = fmin(1.0, k / span);
-		return s->min_lr + 0.5 * (s->lr - s->min_lr) * (1.0 + cos(M_PI * p));
+		return s->min_lr + 0.5 * (s->lr - s->min_lr) * (1.0 + cos(PP_SCHEDULE_PI * p));
 	default:
 		return s->lr;
 	}

@@ -1,5 +1,11 @@
-/* phasepinn optimizer plugins — the layout of their checkpoint blobs
- * (header-only, private to plugins/optimizers).
+/* phasepinn plugin SDK — a common header for the blobs a plugin's save()
+ * writes and load() reads back.
+ *
+ * For plugin authors (installed as <phasepinn/sdk/checkpoint.h>,
+ * header-only): put and check a header that names the plugin, its state's
+ * format version, the size of pp_real and the parameter count, so load()
+ * refuses a blob of another plugin, version, precision or network with a
+ * clear message before reading the state.  Every shipped optimizer uses it.
  *
  * Every optimizer's save() writes a 24-byte header, then its state:
  *   bytes 0..7    magic, the plugin's name padded with NULs ("adam", "lbfgs")
@@ -9,8 +15,8 @@
  *   bytes 16..23  uint64 number of parameters
  * in host byte order (checkpoints resume on the machine that wrote them).
  */
-#ifndef PHASEPINN_PLUGINS_OPTIMIZERS_CHECKPOINT_H
-#define PHASEPINN_PLUGINS_OPTIMIZERS_CHECKPOINT_H
+#ifndef PHASEPINN_SDK_CHECKPOINT_H
+#define PHASEPINN_SDK_CHECKPOINT_H
 
 #include <stdint.h>
 #include <string.h>

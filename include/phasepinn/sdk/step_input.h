@@ -1,12 +1,15 @@
-/* phasepinn optimizer plugins — the check every step() makes first
- * (header-only, private to plugins/optimizers).
+/* phasepinn plugin SDK — the check an optimizer's step() makes first.
+ *
+ * For plugin authors (installed as <phasepinn/sdk/step_input.h>,
+ * header-only): pp_step_input_check() refuses a non-finite loss or
+ * gradient the way every shipped optimizer does.
  *
  * A non-finite loss or gradient is refused with PP_ERR_NUMERIC and a message
  * naming the optimizer, the step and the first bad entry, before any state
  * or parameter changes: the trainer then keeps the last good parameters.
  */
-#ifndef PHASEPINN_PLUGINS_OPTIMIZERS_STEP_INPUT_H
-#define PHASEPINN_PLUGINS_OPTIMIZERS_STEP_INPUT_H
+#ifndef PHASEPINN_SDK_STEP_INPUT_H
+#define PHASEPINN_SDK_STEP_INPUT_H
 
 #include <math.h>
 #include <stddef.h>

@@ -1,7 +1,12 @@
-/* phasepinn plugins — reading a box side `x: [lo, hi]` (header-only helper
- * shared by the PDE plugins). */
-#ifndef PHASEPINN_PLUGINS_DOMAIN_H
-#define PHASEPINN_PLUGINS_DOMAIN_H
+/* phasepinn plugin SDK — reading a box side `x: [lo, hi]`.
+ *
+ * For plugin authors (installed as <phasepinn/sdk/domain.h>, header-only):
+ * pp_domain_read() reads one input's interval from a PDE plugin's YAML
+ * section with the strict config getters (default recorded in config.yaml,
+ * lo < hi checked, errors at file:line:col).  The shipped PDEs use it.
+ */
+#ifndef PHASEPINN_SDK_DOMAIN_H
+#define PHASEPINN_SDK_DOMAIN_H
 
 #include <phasepinn/config.h>
 #include <phasepinn/error.h>

@@ -1,6 +1,9 @@
-/* phasepinn optimizer plugins — strong-Wolfe line search along a fixed
- * direction (header-only, private to plugins/optimizers; used by bfgs,
- * ssbfgs and ssbroyden through dense_quasi_newton.h).
+/* phasepinn plugin SDK — strong-Wolfe line search along a fixed direction.
+ *
+ * For plugin authors (installed as <phasepinn/sdk/line_search.h>,
+ * header-only): a line search any optimizer plugin can run on the
+ * pp_objective its step() is given (optimizer.h); the shipped bfgs, ssbfgs
+ * and ssbroyden use it through their shared engine dense_quasi_newton.h.
  *
  * With φ(α) = f(x0 + α·d) and φ'(α) = ∇f(x0 + α·d)ᵀd, φ'(0) < 0, a step α is
  * accepted when it satisfies the strong Wolfe conditions
@@ -27,8 +30,8 @@
  * PP_ERR_NUMERIC, reads as φ = +inf: "too far", the bracket shrinks by
  * bisection.  Only the caller's scratch vectors are written; x0 is not.
  */
-#ifndef PHASEPINN_PLUGINS_OPTIMIZERS_LINE_SEARCH_H
-#define PHASEPINN_PLUGINS_OPTIMIZERS_LINE_SEARCH_H
+#ifndef PHASEPINN_SDK_LINE_SEARCH_H
+#define PHASEPINN_SDK_LINE_SEARCH_H
 
 #include <math.h>
 #include <stddef.h>

@@ -1,5 +1,10 @@
-/* phasepinn plugins — Gauss-Hermite quadrature nodes and weights for
- * ∫ f(s) e^{−s²} ds ≈ Σ w_i f(s_i) (header-only helper).
+/* phasepinn plugin SDK — Gauss-Hermite quadrature nodes and weights for
+ * ∫ f(s) e^{−s²} ds ≈ Σ w_i f(s_i).
+ *
+ * For plugin authors (installed as <phasepinn/sdk/gauss_hermite.h>,
+ * header-only): n-point nodes and log-weights to full precision for any n,
+ * e.g. for a reference solution written as a Gaussian convolution (the
+ * Burgers plugin's Cole-Hopf solution uses it).
  *
  * Golub-Welsch: the nodes are the eigenvalues of the symmetric tridiagonal
  * Jacobi matrix of the orthonormal Hermite recurrence (zero diagonal,
@@ -13,14 +18,19 @@
  * which the Burgers integrand, up to e^{100} times larger out there, would
  * amplify).  Nodes and weights are exactly symmetric: s_{n−1−i} = −s_i.
  */
-#ifndef PHASEPINN_PLUGINS_GAUSS_HERMITE_H
-#define PHASEPINN_PLUGINS_GAUSS_HERMITE_H
+#ifndef PHASEPINN_SDK_GAUSS_HERMITE_H
+#define PHASEPINN_SDK_GAUSS_HERMITE_H
 
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include <phasepinn/error.h>
+
+/* π and ln 10 written out: M_PI and M_LN10 are POSIX, not ISO C, and a
+ * plugin author may compile with plain -std=c11 (same digits as glibc's). */
+#define PP_GH_PI 3.14159265358979323846
+#define PP_GH_LN10 2.30258509299404568402
 
 /* Number of eigenvalues of the n × n Hermite Jacobi matrix below @lambda. */
 static inline long pp_gh_sturm_count(long n, double lambda)
@@ -58,7 +68,7 @@ static inline double pp_gh_node(long n, long k, double lo, double hi)
  * n = 480, whose weights underflow a double). */
 static inline double pp_gh_log_weight(long n, double s)
 {
-	double prev = 0, cur = pow(M_PI, -0.25), sum = cur * cur, log_scale = 0;
+	double prev = 0, cur = pow(PP_GH_PI, -0.25), sum = cur * cur, log_scale = 0;
 
 	for (long k = 1; k < n; k++) {
 		double next = (s * cur - sqrt(0.5 * (double)(k - 1)) * prev) / sqrt(0.5 * (double)k);
@@ -69,7 +79,7 @@ static inline double pp_gh_log_weight(long n, double s)
 			prev *= 1e-100;
 			cur *= 1e-100;
 			sum *= 1e-200;
-			log_scale += 100 * M_LN10;
+			log_scale += 100 * PP_GH_LN10;
 		}
 	}
 	return -log(sum) - 2 * log_scale;

@@ -1,7 +1,13 @@
-/* phasepinn plugins — choosing which loss terms a weighting scheme touches
- * (header-only helper): `terms: [residual, initial]` in its YAML section. */
-#ifndef PHASEPINN_PLUGINS_TERMS_H
-#define PHASEPINN_PLUGINS_TERMS_H
+/* phasepinn plugin SDK — choosing which loss terms a plugin touches:
+ * `terms: [residual, initial]` in its YAML section.
+ *
+ * For plugin authors (installed as <phasepinn/sdk/terms.h>, header-only):
+ * pp_terms_select() turns that list into a per-term flag array, with every
+ * term or the interior terms as the recorded default and unknown names
+ * refused with the PDE's term names.  The rba and sa weightings use it.
+ */
+#ifndef PHASEPINN_SDK_TERMS_H
+#define PHASEPINN_SDK_TERMS_H
 
 #include <string.h>
 
