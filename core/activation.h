@@ -2,7 +2,8 @@
  *
  * For an activation σ and pre-activations z, the kernels return h = σ(z) and
  * the derivatives s1 = σ'(z), s2 = σ''(z), s3 = σ'''(z) that the channel
- * propagation needs (design.md: h_x = s1·z_x, h_xx = s2·z_x² + s1·z_xx).
+ * propagation needs (docs/engine.md, "Derivative channels over BLAS":
+ * h_x = s1·z_x, h_xx = s2·z_x² + s1·z_xx).
  * Arrays are contiguous; n is a count of elements.  s2/s3 may be NULL when
  * the batch has no derivative channels of that order.
  */

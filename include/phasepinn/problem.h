@@ -48,8 +48,8 @@ typedef struct pp_term_state {
 	const pp_real *grad;     /* ∇θ of mean(w·r²), only when PP_NEED_TERM_GRADIENTS */
 } pp_term_state;
 
-/* Per-chunk gradient statistics of the interior term (design.md, "Gradient
- * SNR"): the N interior points are cut into n_chunks chunks; chunk gradient
+/* Per-chunk gradient statistics of the interior term (docs/analyzers.md,
+ * "snr"): the N interior points are cut into n_chunks chunks; chunk gradient
  * g_k = ∇θ[mean over chunk k of w·r²] + ∇θ[all other terms].  Over all
  * parameters (weights and biases; see pp_layer_view for where each lies):
  *   sum[j] = Σ_k g_k[j],   sumsq[j] = Σ_k g_k[j]².  Mean of g_k = full gradient. */

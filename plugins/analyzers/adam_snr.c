@@ -1,7 +1,7 @@
 /* phasepinn plugin — the SNR Adam itself sees: ‖m̂‖₂ / ‖√v̂ + ε‖₂ from the
- * bias-corrected moments of the running adam stage (design.md).  NaN while
- * the stage's optimizer has no moments (sgd, lbfgs) or before its first
- * update.  Key: eps (1e-8). */
+ * bias-corrected moments of the running adam stage (docs/analyzers.md,
+ * "adam_snr").  NaN while the stage's optimizer has no moments (sgd, lbfgs)
+ * or before its first update.  Key: eps (1e-8). */
 #include <phasepinn/phasepinn.h>
 
 #include <math.h>

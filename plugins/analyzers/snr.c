@@ -1,5 +1,5 @@
-/* phasepinn plugin — gradient signal-to-noise ratio (design.md, after the
- * authors' utils/snr.py).
+/* phasepinn plugin — gradient signal-to-noise ratio (docs/analyzers.md,
+ * "snr"; after the authors' utils/snr.py).
  *
  * The trainer cuts the interior points into K chunks (default 100) and sums,
  * per parameter, the chunk gradients g_k and their squares in the same
