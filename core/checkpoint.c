@@ -371,8 +371,8 @@ void pp_ckpt_free(pp_ckpt *c)
 
 int pp_ckpt_path(char *buf, size_t size, const char *run_dir, long step, pp_error *err)
 {
-	if (snprintf(buf, size, "%s/%s/step-%010ld.ckpt", run_dir, PP_CKPT_DIR, step) >= (int)size)
-		return pp_error_set(err, PP_ERR_INVALID, "path too long: %s/%s", run_dir, PP_CKPT_DIR);
+	if (snprintf(buf, size, "%s/%s/step-%010ld.ckpt", run_dir, PP_RUN_CHECKPOINTS, step) >= (int)size)
+		return pp_error_set(err, PP_ERR_INVALID, "path too long: %s/%s", run_dir, PP_RUN_CHECKPOINTS);
 	return PP_OK;
 }
 
@@ -431,7 +431,7 @@ static int list_steps_noted(const char *run_dir, FILE *notes, long **steps, size
 
 	*steps = NULL;
 	*n = 0;
-	rc = pp_path_join(dir, sizeof dir, run_dir, PP_CKPT_DIR, err);
+	rc = pp_path_join(dir, sizeof dir, run_dir, PP_RUN_CHECKPOINTS, err);
 	if (rc)
 		return rc;
 	d = opendir(dir);
@@ -495,7 +495,7 @@ int pp_ckpt_latest(const char *run_dir, FILE *notes, pp_ckpt **out, pp_error *er
 	if (!*out && rc != PP_ERR_NOMEM)
 		rc = pp_error_set(err, PP_ERR_IO,
 				  "%s/%s holds no usable checkpoint; start the run again with phasepinn run --force",
-				  run_dir, PP_CKPT_DIR);
+				  run_dir, PP_RUN_CHECKPOINTS);
 	/* A whole checkpoint of another run is refused, not skipped: someone
 	 * put it there, and resuming from an older one of this run would
 	 * hide that. */
@@ -595,7 +595,7 @@ static int run_config_hash(const char *run_dir, uint64_t *hash, pp_error *err)
 	char *text = NULL;
 	int fd, rc;
 
-	rc = pp_path_join(path, sizeof path, run_dir, "config.yaml", err);
+	rc = pp_path_join(path, sizeof path, run_dir, PP_RUN_CONFIG, err);
 	if (rc)
 		return rc;
 	fd = open_regular(path, &st, err);
@@ -604,7 +604,7 @@ static int run_config_hash(const char *run_dir, uint64_t *hash, pp_error *err)
 				       run_dir);
 	if (st.st_size > (16 << 20)) {
 		close(fd);
-		return pp_error_set(err, PP_ERR_INVALID, "%s: %lld bytes, too large for a config.yaml",
+		return pp_error_set(err, PP_ERR_INVALID, "%s: %lld bytes, too large for a " PP_RUN_CONFIG,
 				    path, (long long)st.st_size);
 	}
 	text = malloc((size_t)st.st_size + 1);
@@ -632,7 +632,7 @@ static int check_metrics(const pp_ckpt *c, const pp_ckpt_origin *o, const char *
 
 	if (o->metrics_bytes < 0)
 		return PP_OK;
-	rc = pp_path_join(path, sizeof path, run_dir, "metrics.csv", err);
+	rc = pp_path_join(path, sizeof path, run_dir, PP_RUN_METRICS, err);
 	if (rc)
 		return rc;
 	fd = open_regular(path, &st, err);
@@ -694,7 +694,7 @@ int pp_ckpt_prune(const char *run_dir, int keep, long after, pp_error *err)
 	if (rc)
 		return rc;
 	/* Temporary files of writes a kill -9 interrupted. */
-	rc = pp_path_join(dir, sizeof dir, run_dir, PP_CKPT_DIR, err);
+	rc = pp_path_join(dir, sizeof dir, run_dir, PP_RUN_CHECKPOINTS, err);
 	if (rc || !(d = opendir(dir)))
 		return rc;
 	while ((e = readdir(d)) != NULL) {

@@ -1,6 +1,7 @@
 /* phasepinn — checkpoint files (private to the core, the CLI and tests).
  *
- * A checkpoint is one binary file, RUN_DIR/checkpoints/step-<step>.ckpt,
+ * A checkpoint is one binary file, RUN_DIR/checkpoints/step-<step>.ckpt
+ * (PP_RUN_CHECKPOINTS of core/rundir.h),
  * written atomically (temporary file, fsync, rename).  Layout, all integers
  * in the machine's byte order (a checkpoint moves between runs on the same
  * kind of machine, not between architectures):
@@ -39,8 +40,10 @@
 
 #include <phasepinn/error.h>
 
+#include "core/rundir.h"
+
 #define PP_CKPT_VERSION 2u
-#define PP_CKPT_DIR "checkpoints"
+#define PP_CKPT_DIR PP_RUN_CHECKPOINTS   /* the old name, while callers move */
 #define PP_CKPT_TAG(s) ((uint32_t)(unsigned char)(s)[0] | (uint32_t)(unsigned char)(s)[1] << 8 | \
 			(uint32_t)(unsigned char)(s)[2] << 16 | (uint32_t)(unsigned char)(s)[3] << 24)
 

@@ -1,8 +1,9 @@
-/* phasepinn — atomic file output (see include/phasepinn/output.h) and the
- * run directory's manifest (see core/rundir.h). */
-#include <phasepinn/output.h>
-
+/* phasepinn — the run directory: its manifest, its lock, preparing and
+ * clearing it (see core/rundir.h).  The atomic writes that go through it
+ * are in core/atomic_file.c. */
 #include "core/rundir.h"
+
+#include <phasepinn/output.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -134,6 +135,22 @@ int pp_rundir_is_open(const char *dir)
 	return find(dir, &rel) && *rel == '\0';
 }
 
+int pp_rundir_weights_name(char *buf, size_t size, const char *term, pp_error *err)
+{
+	int n = snprintf(buf, size, PP_RUN_WEIGHTS_PREFIX "%s" PP_RUN_WEIGHTS_SUFFIX, term);
+
+	if (n < 0 || (size_t)n >= size)
+		return pp_error_set(err, PP_ERR_INVALID, "term name too long: %s", term);
+	return PP_OK;
+}
+
+int pp_rundir_contains(const char *path)
+{
+	const char *rel;
+
+	return find(path, &rel) && *rel != '\0';
+}
+
 /* @rel with single slashes into @out; refuses "." and "..". */
 static int normalize(const char *rel, char *out, size_t size, pp_error *err)
 {
@@ -175,7 +192,7 @@ static int read_manifest(int dirfd, const char *dir, entry_list *l, FILE *notes)
 	int fd, rc = 0;
 	ssize_t got = 0;
 
-	fd = openat(dirfd, PP_MANIFEST_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	fd = openat(dirfd, PP_RUN_MANIFEST, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return 0;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > MANIFEST_MAX_BYTES)
@@ -205,7 +222,7 @@ static int read_manifest(int dirfd, const char *dir, entry_list *l, FILE *notes)
 		if (!valid_entry(line)) {
 			if (notes && line[0])
 				fprintf(notes, "phasepinn: note: %s/%s: entry '%s' ignored (not a path inside the run directory)\n",
-					dir, PP_MANIFEST_NAME, line);
+					dir, PP_RUN_MANIFEST, line);
 		} else if (list_add(l, line)) {
 			rc = PP_ERR_NOMEM;
 			break;
@@ -228,7 +245,7 @@ static int write_manifest(pp_rundir *rd, pp_error *err)
 {
 	char path[4200];
 	pp_atomic_file af;
-	int rc = pp_path_join(path, sizeof path, rd->dir, PP_MANIFEST_NAME, err);
+	int rc = pp_path_join(path, sizeof path, rd->dir, PP_RUN_MANIFEST, err);
 
 	if (!rc)
 		rc = pp_atomic_open(&af, path, err);
@@ -344,7 +361,7 @@ int pp_rundir_prepare(const char *path, int is_dir, pp_error *err)
 	if (!rd)
 		return PP_OK;
 	rc = normalize(tail, rel, sizeof rel, err);
-	if (rc || rel[0] == '\0' || strcmp(rel, PP_MANIFEST_NAME) == 0)
+	if (rc || rel[0] == '\0' || strcmp(rel, PP_RUN_MANIFEST) == 0)
 		return rc;
 	if (is_dir) {
 		/* every component, the last one included, is a directory */
@@ -504,15 +521,15 @@ static void remove_dir_entry(int parent, const char *name, const char *dir, cons
 	snprintf(sub, sizeof sub, "%s/%s", dir, entry);
 	sub[strlen(sub) - 1] = '\0';
 	if (depth < 2 && read_manifest(fd, sub, &inner, notes) == 1) {
-		int lock = openat(fd, PP_LOCK_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int lock = openat(fd, PP_RUN_LOCK, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) != 0) {
 			if (notes)
 				fprintf(notes, "phasepinn: note: %s is in use by another phasepinn process; left as it is\n",
 					sub);
 		} else {
 			remove_run(fd, sub, &inner, depth + 1, notes);
-			unlinkat(fd, PP_MANIFEST_NAME, 0);
-			remove_temps(fd, PP_MANIFEST_NAME);
+			unlinkat(fd, PP_RUN_MANIFEST, 0);
+			remove_temps(fd, PP_RUN_MANIFEST);
 		}
 		if (lock >= 0)
 			close(lock);
@@ -538,13 +555,13 @@ static void remove_run(int dirfd, const char *dir, const entry_list *l, int dept
 		pp_error why = {0};
 		struct stat st;
 
-		if (depth == 0 && strcmp(e, PP_LOCK_NAME) == 0)
+		if (depth == 0 && strcmp(e, PP_RUN_LOCK) == 0)
 			continue;
 		snprintf(rel, sizeof rel, "%.*s", (int)(n - (size_t)is_dir), e);
 		if (walk(&walker, dirfd, rel, 0, &parent, &last, &why) != PP_OK) {
 			if (notes && why.code == PP_ERR_CONFIG)
 				fprintf(notes, "phasepinn: note: %s/%s: entry '%s' ignored: it leads through a symbolic link\n",
-					dir, PP_MANIFEST_NAME, e);
+					dir, PP_RUN_MANIFEST, e);
 			continue;
 		}
 		snprintf(name, sizeof name, "%s", last);
@@ -682,15 +699,15 @@ static int judge_new(const char *dir, int force, int *had_run, pp_error *err)
 
 static int take_lock(pp_rundir *rd, pp_error *err)
 {
-	int rc = update_manifest(rd, PP_LOCK_NAME, NULL, err), e;
+	int rc = update_manifest(rd, PP_RUN_LOCK, NULL, err), e;
 
 	if (rc)
 		return rc;
-	rd->lock_fd = openat(rd->fd, PP_LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	rd->lock_fd = openat(rd->fd, PP_RUN_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (rd->lock_fd < 0) {
 		if (errno == ELOOP)
-			return link_error(rd->dir, PP_LOCK_NAME, strlen(PP_LOCK_NAME), err);
-		return pp_error_set(err, PP_ERR_IO, "cannot create %s/%s: %s", rd->dir, PP_LOCK_NAME,
+			return link_error(rd->dir, PP_RUN_LOCK, strlen(PP_RUN_LOCK), err);
+		return pp_error_set(err, PP_ERR_IO, "cannot create %s/%s: %s", rd->dir, PP_RUN_LOCK,
 				    strerror(errno));
 	}
 	if (flock(rd->lock_fd, LOCK_EX | LOCK_NB) == 0)
@@ -702,7 +719,7 @@ static int take_lock(pp_rundir *rd, pp_error *err)
 		return pp_error_set(err, PP_ERR_CONFIG,
 				    "%s is in use by another phasepinn process; wait for it to end or choose another output: / --output",
 				    rd->dir);
-	return pp_error_set(err, PP_ERR_IO, "cannot lock %s/%s: %s", rd->dir, PP_LOCK_NAME,
+	return pp_error_set(err, PP_ERR_IO, "cannot lock %s/%s: %s", rd->dir, PP_RUN_LOCK,
 			    strerror(e));
 }
 
@@ -712,10 +729,10 @@ static int clear_earlier_run(pp_rundir *rd, FILE *notes, pp_error *err)
 	int rc;
 
 	remove_run(rd->fd, rd->dir, &rd->list, 0, notes);
-	remove_temps(rd->fd, PP_MANIFEST_NAME);
+	remove_temps(rd->fd, PP_RUN_MANIFEST);
 	while (rd->list.n)
 		list_drop(&rd->list, rd->list.v[rd->list.n - 1]);
-	rc = rd->lock_fd >= 0 ? list_add(&rd->list, PP_LOCK_NAME) : PP_OK;
+	rc = rd->lock_fd >= 0 ? list_add(&rd->list, PP_RUN_LOCK) : PP_OK;
 	if (rc)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 	while (flock(rd->fd, LOCK_EX) != 0 && errno == EINTR)
@@ -759,7 +776,7 @@ int pp_rundir_open(const char *dir, int flags, FILE *notes, pp_rundir **out, pp_
 	}
 	if (read_manifest(rd->fd, rd->dir, &rd->list, had_run ? notes : NULL) < 0) {
 		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s/%s", rd->dir,
-				  PP_MANIFEST_NAME);
+				  PP_RUN_MANIFEST);
 		goto fail;
 	}
 	/* open from here on, so that its own manifest and lock are written as
@@ -773,7 +790,7 @@ int pp_rundir_open(const char *dir, int flags, FILE *notes, pp_rundir **out, pp_
 		 * manifest hold the directory's flock, so none is under way) */
 		while (flock(rd->fd, LOCK_EX) != 0 && errno == EINTR)
 			;
-		remove_temps(rd->fd, PP_MANIFEST_NAME);
+		remove_temps(rd->fd, PP_RUN_MANIFEST);
 		flock(rd->fd, LOCK_UN);
 	}
 	if (!rc && had_run)
@@ -842,112 +859,4 @@ int pp_rundir_check_subdir(pp_rundir *rd, const char *name, int must_be_empty, p
 	}
 	closedir(d);
 	return PP_OK;
-}
-
-/* ---- paths and atomic files ---------------------------------------------- */
-
-int pp_path_join(char *buf, size_t size, const char *dir, const char *name,
-		 pp_error *err)
-{
-	int n = snprintf(buf, size, "%s/%s", dir, name);
-
-	if (n < 0 || (size_t)n >= size)
-		return pp_error_set(err, PP_ERR_INVALID, "path too long: %s/%s", dir, name);
-	return PP_OK;
-}
-
-int pp_mkdir_p(const char *path, pp_error *err)
-{
-	char buf[4096];
-	const char *rel;
-	size_t n = strlen(path);
-	struct stat st;
-
-	/* below an open run directory: recorded, and never through a link */
-	if (find(path, &rel) && *rel)
-		return pp_rundir_prepare(path, 1, err);
-	if (n == 0 || n >= sizeof buf)
-		return pp_error_set(err, PP_ERR_INVALID, "bad directory name '%s'", path);
-	memcpy(buf, path, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		char saved = buf[i];
-		buf[i] = '\0';
-		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-			return pp_error_set(err, PP_ERR_IO, "cannot create directory %s: %s",
-					    buf, strerror(errno));
-		buf[i] = saved;
-	}
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-		return pp_error_set(err, PP_ERR_IO, "%s exists and is not a directory", path);
-	return PP_OK;
-}
-
-int pp_atomic_open(pp_atomic_file *af, const char *path, pp_error *err)
-{
-	int fd, rc;
-
-	af->f = NULL;
-	af->tmp[0] = '\0';
-	if (snprintf(af->path, sizeof af->path, "%s", path) >= (int)sizeof af->path ||
-	    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof af->tmp) {
-		af->tmp[0] = '\0';
-		return pp_error_set(err, PP_ERR_INVALID, "path too long: %s", path);
-	}
-	/* In a run directory: recorded first, never below a link.  The
-	 * temporary file is made with O_EXCL (never follows a link), and the
-	 * rename replaces a link at @path rather than writing through it. */
-	rc = pp_rundir_prepare(path, 0, err);
-	if (rc) {
-		af->tmp[0] = '\0';
-		return rc;
-	}
-	fd = mkstemp(af->tmp);
-	if (fd < 0) {
-		af->tmp[0] = '\0';
-		return pp_error_set(err, PP_ERR_IO, "cannot create a file beside %s: %s",
-				    path, strerror(errno));
-	}
-	fchmod(fd, 0644);
-	af->f = fdopen(fd, "w");
-	if (!af->f) {
-		close(fd);
-		unlink(af->tmp);
-		af->tmp[0] = '\0';
-		return pp_error_set(err, PP_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-	}
-	return PP_OK;
-}
-
-int pp_atomic_commit(pp_atomic_file *af, pp_error *err)
-{
-	int failed;
-
-	if (!af->f)
-		return pp_error_set(err, PP_ERR_STATE, "%s: not open", af->path);
-	failed = fflush(af->f) != 0 || ferror(af->f) || fsync(fileno(af->f)) != 0;
-	if (fclose(af->f) != 0)
-		failed = 1;
-	af->f = NULL;
-	if (failed || rename(af->tmp, af->path) != 0) {
-		int e = errno;
-		unlink(af->tmp);
-		af->tmp[0] = '\0';
-		return pp_error_set(err, PP_ERR_IO, "cannot write %s: %s", af->path, strerror(e));
-	}
-	af->tmp[0] = '\0';
-	return PP_OK;
-}
-
-void pp_atomic_abort(pp_atomic_file *af)
-{
-	if (af->f) {
-		fclose(af->f);
-		af->f = NULL;
-	}
-	if (af->tmp[0]) {
-		unlink(af->tmp);
-		af->tmp[0] = '\0';
-	}
 }

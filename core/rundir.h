@@ -1,5 +1,9 @@
-/* phasepinn — the run directory and its manifest (private to the core and
- * the command line; the atomic writes are in include/phasepinn/output.h).
+/* phasepinn — the run directory: the name of every file phasepinn writes
+ * or reads in it, its manifest and lock, preparing and clearing it (private
+ * to the core and the command line; the atomic writes are declared in
+ * include/phasepinn/output.h and made in core/atomic_file.c, summary.json
+ * is written and read in core/summary.c, the CSV tables are read with
+ * core/csv.c).
  *
  * A run directory holds what phasepinn wrote and, maybe, files of the
  * user's.  To tell them apart every run keeps RUN_DIR/.phasepinn-manifest:
@@ -34,12 +38,40 @@
 #ifndef PHASEPINN_CORE_RUNDIR_H
 #define PHASEPINN_CORE_RUNDIR_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include <phasepinn/error.h>
+#include <phasepinn/output.h>   /* PP_RUN_PREDICTION, PP_RUN_PHASES */
 
-#define PP_MANIFEST_NAME ".phasepinn-manifest"
-#define PP_LOCK_NAME ".phasepinn.lock"
+/* ---- what a run directory holds ------------------------------------------
+ * Names relative to the run directory, as string literals so that "../"
+ * PP_RUN_METRICS makes the path a figure script reads.  Files analyzer
+ * plugins write (prediction.csv, phases.txt) are named in the installed
+ * output.h, since plugins cannot include this header. */
+#define PP_RUN_CONFIG      "config.yaml"     /* the experiment as it ran (resolved) */
+#define PP_RUN_METRICS     "metrics.csv"     /* one row per logged step */
+#define PP_RUN_SUMMARY     "summary.json"    /* how the run ended (core/summary.h) */
+#define PP_RUN_PARAMETERS  "parameters.txt"  /* the network's parameters, one a line */
+#define PP_RUN_REPORT      "report.md"       /* `plot`'s report of the directory */
+#define PP_RUN_FIGURES     "figures"         /* gnuplot scripts and their PNGs */
+#define PP_RUN_CHECKPOINTS "checkpoints"     /* step-<step>.ckpt (core/checkpoint.h) */
+#define PP_RUN_MANIFEST    ".phasepinn-manifest"
+#define PP_RUN_LOCK        ".phasepinn.lock"
+/* weights_<term>.csv: a term's final per-point weights (the trainer) */
+#define PP_RUN_WEIGHTS_PREFIX "weights_"
+#define PP_RUN_WEIGHTS_SUFFIX ".csv"
+
+/* What `compare` adds to its own directory beside the variants' run
+ * directories (DIR/<variant>/). */
+#define PP_COMPARE_TABLE    "comparison.csv"        /* one row per variant */
+#define PP_COMPARE_TABLE_MD "comparison.md"         /* the same as a Markdown table */
+#define PP_COMPARE_METRICS  "combined_metrics.csv"  /* variant,step,metric,value */
+
+/* "weights_<term>.csv" into @buf; PP_ERR_INVALID when it does not fit. */
+int pp_rundir_weights_name(char *buf, size_t size, const char *term, pp_error *err);
+
+/* ---- the run directory's manifest and lock ------------------------------ */
 
 typedef struct pp_rundir pp_rundir;
 
@@ -74,6 +106,9 @@ void pp_rundir_close(pp_rundir *rd);
 
 /* Is @dir (the same string) open as a run directory in this process? */
 int pp_rundir_is_open(const char *dir);
+
+/* Does @path lie below (not at) a directory open as a run directory? */
+int pp_rundir_contains(const char *path);
 
 /* Before creating @path (a directory when @is_dir): when it lies in an
  * open run directory, check that no directory on the way inside it is a

@@ -16,6 +16,16 @@
 extern "C" {
 #endif
 
+/* Files analyzers write into the run directory (pp_problem.run_dir) that
+ * phasepinn's own tools read back: `phasepinn plot` draws the prediction
+ * and shades the phases, its report lists them.  An analyzer of another
+ * author writing these names, in these formats, gets the same figures.
+ *   prediction.csv  <input 1>,<input 2>,...,u_pred,u_ref,abs_err per grid point
+ *   phases.txt      "<phase> <step>" per transition (pp_phase_write_transitions)
+ * (The core's own files are named in its private core/rundir.h.) */
+#define PP_RUN_PREDICTION "prediction.csv"
+#define PP_RUN_PHASES "phases.txt"
+
 typedef struct pp_atomic_file {
 	FILE *f;           /* write here between open and commit */
 	char path[4096];

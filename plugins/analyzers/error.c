@@ -143,7 +143,7 @@ static int error_finish(void *state, const pp_step_view *view, pp_error *err)
 		return PP_OK;
 	rc = pp_network_predict(view->net, e->n, e->x, e->pred, err);
 	if (!rc)
-		rc = pp_path_join(path, sizeof path, dir, "prediction.csv", err);
+		rc = pp_path_join(path, sizeof path, dir, PP_RUN_PREDICTION, err);
 	if (!rc)
 		rc = pp_atomic_open(&af, path, err);
 	if (rc)

@@ -137,7 +137,7 @@ static int phases_finish(void *state, const pp_step_view *view, pp_error *err)
 	(void)view;
 	if (!p->run_dir)
 		return PP_OK;
-	rc = pp_path_join(path, sizeof path, p->run_dir, "phases.txt", err);
+	rc = pp_path_join(path, sizeof path, p->run_dir, PP_RUN_PHASES, err);
 	if (!rc)
 		rc = pp_atomic_open(&af, path, err);
 	if (rc)

@@ -26,6 +26,7 @@
 
 #include "core/checkpoint.h"
 #include "core/experiment.h"
+#include "core/rundir.h"
 #include "core/trainer.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -91,7 +92,7 @@ static int move_seeds(const char *seed_dir, int variant, pp_error *err)
 	DIR *d;
 	int rc = PP_OK;
 
-	snprintf(ckdir, sizeof ckdir, "%s/%s", dir, PP_CKPT_DIR);
+	snprintf(ckdir, sizeof ckdir, "%s/%s", dir, PP_RUN_CHECKPOINTS);
 	if (!(d = opendir(ckdir)))
 		return pp_error_set(err, PP_ERR_IO, "no checkpoints in %s", ckdir);
 	while (!rc && (e = readdir(d)) != NULL) {
