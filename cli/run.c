@@ -14,6 +14,7 @@
 
 #include "core/checkpoint.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "core/experiment.h"
 #include "core/rundir.h"
 #include "core/trainer.h"
@@ -224,6 +225,7 @@ static int run_experiment(pp_experiment *exp, int force, int quiet, const pp_ckp
 			  int *exit_code, pp_error *err)
 {
 	pp_train_options opts = {0};
+	pp_cli_progress progress;
 	pp_train_result *res = calloc(1, sizeof *res);
 	pp_error run_err = {0};
 	char path[4096], lost[512];
@@ -249,7 +251,9 @@ static int run_experiment(pp_experiment *exp, int force, int quiet, const pp_ckp
 		goto cleanup;
 	}
 	opts.metrics = metrics;
-	opts.progress = quiet ? NULL : stderr;
+	pp_cli_progress_init(&progress, quiet ? NULL : stderr);
+	opts.progress = pp_cli_progress_report;
+	opts.progress_ctx = &progress;
 	opts.interrupted = &interrupted;
 	opts.checkpoints = 1;
 	opts.resume = resume;

@@ -10,7 +10,8 @@
  *      the gradient is Σ_k term_weight_k · g_k;
  *   5. divergence guard: a non-finite loss or gradient ends the run with the
  *      step and term named;
- *   6. analyzers observe (every `every` steps), a metrics row is written;
+ *   6. analyzers observe (every `every` steps), a metrics row is written
+ *      and reported to the progress callback;
  *   7. the stage's optimizer updates the parameters (L-BFGS may evaluate the
  *      objective again with the point weights of this step held fixed).
  * After the last stage the final parameters are evaluated once more and that
@@ -30,8 +31,46 @@
 #include "core/checkpoint.h"
 #include "core/experiment.h"
 
+/* What the trainer reports as it goes (pp_train_options.progress).  The
+ * trainer draws nothing: the command line turns reports into its progress
+ * line (cli/progress.c). */
+typedef enum pp_train_event {
+	PP_TRAIN_STAGE,     /* a stage starts, or a resumed run goes on in it */
+	PP_TRAIN_STEP,      /* an optimizer step is done; row: its metrics row */
+	PP_TRAIN_FINAL,     /* the final parameters are evaluated; row: the final row */
+	PP_TRAIN_END        /* training ends, completed or not (an error
+			       message may follow) */
+} pp_train_event;
+
+/* A metrics row as the trainer reports it; all arrays n_columns long and
+ * borrowed for the call. */
+typedef struct pp_train_row {
+	int n_columns;
+	const char *const *columns;   /* names, as in pp_train_result */
+	const double *values;         /* this row's values where set[i] */
+	const unsigned char *set;     /* 1: measured for this row */
+	const double *last;           /* the last value written per column, this
+					 row's included (NaN: none yet) */
+} pp_train_row;
+
+typedef struct pp_train_report {
+	pp_train_event event;
+	long step;                    /* STEP, FINAL: the row's step; STAGE: the
+					 stage's first (or resumed) step */
+	double seconds;               /* on the training clock, which a resumed
+					 run continues */
+	long total_steps;             /* of all stages together */
+	int n_stages;
+	long log_every;               /* logging.every */
+	const pp_step_view *view;     /* stage, optimizer and loss of the step */
+	const pp_train_row *row;      /* STEP and FINAL, else NULL */
+} pp_train_report;
+
+typedef void (*pp_train_progress_fn)(void *ctx, const pp_train_report *report);
+
 typedef struct pp_train_options {
-	FILE *progress;                      /* progress lines, NULL for none */
+	pp_train_progress_fn progress;       /* called with each report, NULL for none */
+	void *progress_ctx;                  /* its first argument */
 	FILE *metrics;                       /* metrics.csv, NULL for none */
 	volatile sig_atomic_t *interrupted;  /* set by a signal handler; may be NULL */
 	int checkpoints;                     /* write checkpoints into the run

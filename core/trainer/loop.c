@@ -76,7 +76,7 @@ static int train_step(trainer *t, pp_optimizer_args *args, pp_error *err)
 	memcpy(slab, t->params, bytes);
 	row.v[COL_LR] = args->lr;
 	trainer_emit(t, &row);
-	trainer_progress(t, 0);
+	trainer_report(t, PP_TRAIN_STEP, &row);
 	t->res->stage_steps[t->pos.stage]++;
 	t->res->steps++;
 	return PP_OK;
@@ -137,7 +137,7 @@ static int run_stage(trainer *t, const pp_ckpt *resume, pp_error *err)
 	t->view.optimizer_state = t->opt_state;
 	t->view.moments = stage->ops->moments;
 	snprintf(reason, reason_size, "completed %ld iterations", stage->iterations);
-	trainer_progress_mark(t);
+	trainer_report(t, PP_TRAIN_STAGE, NULL);
 	for (; t->pos.stage_step < stage->iterations; t->pos.stage_step++) {
 		if (opts->interrupted && *opts->interrupted) {
 			rc = interrupt(t, err);
@@ -184,7 +184,7 @@ static int finish(trainer *t, pp_error *err)
 	if (rc)
 		return rc;
 	trainer_emit(t, &row);
-	trainer_progress(t, 1);
+	trainer_report(t, PP_TRAIN_FINAL, &row);
 	t->res->final_loss = loss;
 	for (int a = 0; a < t->exp->n_analyzers; a++) {
 		pp_analyzer_slot *s = &t->exp->analyzers[a];
@@ -249,7 +249,6 @@ int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *
 	rc = trainer_name_columns(t, err);
 	if (rc)
 		goto cleanup;
-	trainer_progress_start(t);
 	if (opts->checkpoints) {
 		rc = trainer_config_text(t, err);
 		if (!rc && !opts->resume)
@@ -282,7 +281,7 @@ int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *
 	}
 	rc = finish(t, err);
 cleanup:
-	trainer_progress_end(t);
+	trainer_report(t, PP_TRAIN_END, NULL);
 	res->seconds = trainer_seconds(t);
 	trainer_teardown(t);
 	free(t);

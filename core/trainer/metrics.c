@@ -1,14 +1,12 @@
 /* phasepinn — what the trainer reports (see trainer_impl.h): the metrics
  * row (its columns, what analyzers observe into it, the rows written to
- * metrics.csv and kept as the last values), the progress line, and the
- * per-point weights files of the final parameters. */
+ * metrics.csv and kept as the last values), the reports to the progress
+ * callback, and the per-point weights files of the final parameters. */
 #include "core/trainer/trainer_impl.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include <phasepinn/output.h>
 
@@ -137,125 +135,29 @@ void trainer_emit(trainer *t, const metrics_row *row)
 		write_row(row->v, row->set, res->n_columns, t->opts->metrics);
 }
 
-/* "42s", "12m05s", "3h07m", "2d04h": time left of a run of any length. */
-static void format_duration(double sec, char *buf, size_t size)
-{
-	long s = sec > 0 && sec < 1e9 ? (long)(sec + 0.5) : 0;
-
-	if (s < 120)
-		snprintf(buf, size, "%lds", s);
-	else if (s < 7200)
-		snprintf(buf, size, "%ldm%02lds", s / 60, s % 60);
-	else if (s < 172800)
-		snprintf(buf, size, "%ldh%02ldm", s / 3600, s / 60 % 60);
-	else
-		snprintf(buf, size, "%ldd%02ldh", s / 86400, s / 3600 % 24);
-}
-
-/* Columns of the terminal @f is, 0 when unknown. */
-static int terminal_columns(FILE *f)
-{
-	struct winsize ws;
-
-	if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		return ws.ws_col;
-	return 0;
-}
-
-/* Progress: on a terminal one line redrawn at most 5 times a second, fitted
- * to the terminal's width so it never wraps (the phase, then the error, then
- * the stage are left out first); else a plain line every logging.every
- * steps (CI logs).  Stage, step / total, loss, error and phase when those
- * analyzers run, steps per second over the current stage (setup and earlier
- * stages left out), time left at that rate. */
-void trainer_progress(trainer *t, int final)
+/* Tell the progress callback, if any, about @event; @row is the metrics row
+ * of a STEP or FINAL event (after trainer_emit, so its values are the
+ * last ones too). */
+void trainer_report(trainer *t, pp_train_event event, const metrics_row *row)
 {
 	const pp_train_result *res = t->res;
-	long step = t->view.step;
-	static const char *const phase_names[] = {"fitting", "diffusion", "equilibrium"};
-	/* pieces in display order; drop[] is the order they go when too wide */
-	enum { STAGE, STEP, LOSS, ERROR, PHASE, RATE, LEFT, N_PIECES };
-	static const int drop[] = {PHASE, ERROR, STAGE};
-	char piece[N_PIECES][96], line[N_PIECES * 96], when[32];
-	double now = trainer_seconds(t), rate, span;
-	size_t width = 0;
-	int cols;
-	FILE *f = t->opts->progress;
+	pp_train_report rep = {0};
+	pp_train_row r;
 
-	if (!f)
+	if (!t->opts->progress)
 		return;
-	if (t->progress_tty ? !final && now - t->progress_last < 0.2
-			    : !final && step % t->exp->log_every != 0)
-		return;
-	t->progress_last = now;
-	span = now - t->rate_time0;
-	rate = span > 0 ? (double)(step - t->rate_step0) / span : 0;
-	format_duration(final ? now
-		       : rate > 0 ? (double)(t->exp->total_iterations - step) / rate : 0,
-		       when, sizeof when);
-	memset(piece, 0, sizeof piece);
-	snprintf(piece[STAGE], sizeof piece[0], "stage %d/%d %s", t->view.stage + 1,
-		 t->exp->n_stages, t->view.optimizer ? t->view.optimizer : "-");
-	snprintf(piece[STEP], sizeof piece[0], "step %ld/%ld", step, t->exp->total_iterations);
-	snprintf(piece[LOSS], sizeof piece[0], "loss %.3e", t->view.loss);
-	if (t->col_error >= 0 && isfinite(res->last[t->col_error]))
-		snprintf(piece[ERROR], sizeof piece[0], "rel.L2 %.3e", res->last[t->col_error]);
-	if (t->col_phase >= 0 && res->last[t->col_phase] >= 0 && res->last[t->col_phase] <= 2)
-		snprintf(piece[PHASE], sizeof piece[0], "phase %s",
-			 phase_names[(int)res->last[t->col_phase]]);
-	snprintf(piece[RATE], sizeof piece[0],
-		 rate >= 100 ? "%.0f steps/s" : rate >= 10 ? "%.1f steps/s" : "%.2f steps/s", rate);
-	snprintf(piece[LEFT], sizeof piece[0], "%s %s", final ? "total" : "left", when);
-	for (int i = 0; i < N_PIECES; i++)
-		width += strlen(piece[i]) + (piece[i][0] ? 2 : 0);
-	cols = t->progress_tty ? terminal_columns(f) : 0;
-	if (cols > 0)
-		for (size_t d = 0; d < sizeof drop / sizeof drop[0] && width > (size_t)cols; d++) {
-			width -= strlen(piece[drop[d]]) + (piece[drop[d]][0] ? 2 : 0);
-			piece[drop[d]][0] = '\0';
-		}
-	line[0] = '\0';
-	for (int i = 0; i < N_PIECES; i++)
-		if (piece[i][0]) {
-			if (line[0])
-				strcat(line, "  ");
-			strcat(line, piece[i]);
-		}
-	if (cols > 1 && strlen(line) > (size_t)cols - 1)
-		line[cols - 1] = '\0';
-	fprintf(f, "%s%s%s", t->progress_tty ? "\r\033[K" : "", line,
-		t->progress_tty && !final ? "" : "\n");
-	t->progress_open = t->progress_tty && !final;
-	fflush(f);
-}
-
-/* Rates count from here: the start of a stage (or of a resumed run). */
-void trainer_progress_mark(trainer *t)
-{
-	t->rate_step0 = t->pos.step;
-	t->rate_time0 = trainer_seconds(t);
-}
-
-/* Progress shows the error and the phase when those analyzers run. */
-void trainer_progress_start(trainer *t)
-{
-	const pp_train_result *res = t->res;
-
-	t->progress_tty = t->opts->progress && isatty(fileno(t->opts->progress));
-	t->col_error = t->col_phase = -1;
-	for (int i = 0; i < res->n_columns; i++) {
-		if (!strcmp(res->columns[i], "error_rel_l2"))
-			t->col_error = i;
-		if (!strcmp(res->columns[i], "phase"))
-			t->col_phase = i;
+	rep.event = event;
+	rep.step = row ? t->view.step : t->pos.step;
+	rep.seconds = trainer_seconds(t);
+	rep.total_steps = t->exp->total_iterations;
+	rep.n_stages = t->exp->n_stages;
+	rep.log_every = t->exp->log_every;
+	rep.view = &t->view;
+	if (row) {
+		r = (pp_train_row){res->n_columns, res->columns, row->v, row->set, res->last};
+		rep.row = &r;
 	}
-}
-
-/* An error message must not land on the end of a redrawn line. */
-void trainer_progress_end(trainer *t)
-{
-	if (t->progress_open)
-		fputc('\n', t->opts->progress);
+	t->opts->progress(t->opts->progress_ctx, &rep);
 }
 
 /* Per-point weights of every term: inputs, r, w, lambda. */

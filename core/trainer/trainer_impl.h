@@ -10,7 +10,8 @@
  *               backward, the combined gradient, the divergence guard and the
  *               objective optimizers call;
  *   metrics.c   the metrics row: its columns, what analyzers observe, the rows
- *               written, the progress report, the per-point weights files;
+ *               written, the reports to the progress callback, the per-point
+ *               weights files;
  *   sections.c  checkpoints: the trainer's sections, the plugins' hooks, and
  *               putting a run back where a checkpoint left it.
  *
@@ -58,12 +59,6 @@ typedef struct trainer {
 				       moves it back by the time already trained */
 	trainer_position pos;
 	long first_step;            /* 0, or the step a resumed run starts at */
-	int progress_tty;           /* progress goes to a terminal: one updating line */
-	double progress_last;       /* when that line was last drawn (s) */
-	int progress_open;          /* a redrawn line waits for its newline */
-	long rate_step0;            /* step and time (s) the rate counts from */
-	double rate_time0;
-	int col_error, col_phase;   /* metric columns shown in progress, or -1 */
 	pp_network *net;
 	size_t n_params;
 	int d;
@@ -129,10 +124,7 @@ int trainer_name_columns(trainer *t, pp_error *err);
 void trainer_write_header(const trainer *t);
 int trainer_observe(trainer *t, int force, metrics_row *row, pp_error *err);
 void trainer_emit(trainer *t, const metrics_row *row);
-void trainer_progress_start(trainer *t);
-void trainer_progress(trainer *t, int final);
-void trainer_progress_mark(trainer *t);
-void trainer_progress_end(trainer *t);
+void trainer_report(trainer *t, pp_train_event event, const metrics_row *row);
 int trainer_write_weights(trainer *t, pp_error *err);
 
 /* sections.c */
