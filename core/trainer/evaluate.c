@@ -220,7 +220,10 @@ static void combine_gradient(trainer *t)
 		add_scaled(t->grad, t->terms[k].st->term_weight, t->terms[k].grad, t->n_params);
 }
 
-/* Name the first non-finite quantity, if any. */
+/* The divergence guard, the only one: name the first non-finite quantity,
+ * if any.  Optimizers rely on it (phasepinn/optimizer.h): the loss and the
+ * gradient they are handed are finite, the combined gradient included,
+ * which can overflow although every term's is finite. */
 int trainer_check_finite(trainer *t, long step, double loss, pp_error *err)
 {
 	for (int k = 0; k < t->n_terms; k++) {
@@ -243,6 +246,11 @@ int trainer_check_finite(trainer *t, long step, double loss, pp_error *err)
 				return pp_error_set(err, PP_ERR_NUMERIC,
 						    "step %ld: gradient of term '%s' is not finite (parameter %zu); lower the learning rate",
 						    step, t->terms[k].st->name, j);
+	for (size_t j = 0; j < t->n_params; j++)
+		if (!isfinite(t->grad[j]))
+			return pp_error_set(err, PP_ERR_NUMERIC,
+					    "step %ld: gradient is not finite (parameter %zu) although every term's is; the term weights of weighting '%s' overflow it",
+					    step, j, t->exp->weighting_plugin->name);
 	return PP_OK;
 }
 

@@ -1,7 +1,10 @@
 /* phasepinn — optimizer plugins.
  *
  * The core evaluates loss and gradient at the current parameters (so analyzers
- * and the divergence guard see them), then calls step().  First-order methods
+ * and the divergence guard see them), then calls step().  The guard is the
+ * core's alone: step() is called only with a finite loss and a finite
+ * gradient (a non-finite one ends the run first, naming the step and the
+ * term), so an optimizer need not check them.  First-order methods
  * update params in place from grad; methods that need more evaluations (L-BFGS
  * line search) call args->objective, which evaluates with the point weights of
  * this step held fixed.  One step() is one logged iteration.
@@ -35,8 +38,8 @@ typedef struct pp_optimizer_args {
 	long step;               /* global step, 0-based */
 	long stage_step;         /* step within this stage, 0-based */
 	long stage_iterations;   /* iterations of this stage */
-	double loss;             /* at params */
-	const pp_real *grad;     /* at params */
+	double loss;             /* at params; finite */
+	const pp_real *grad;     /* at params; every entry finite */
 	pp_objective *objective;
 	/* written by the optimizer: */
 	double lr;               /* learning rate used (logged; NAN when meaningless) */

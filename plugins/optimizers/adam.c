@@ -6,8 +6,8 @@
  *   θ ← θ − lr·(m̂/(√v̂ + ε) + λ·θ)
  * Keys: lr (1e-3), beta1 (0.9), beta2 (0.999), eps (1e-8), weight_decay (0),
  * schedule (<phasepinn/sdk/schedule.h>).  Publishes m̂ and v̂ for
- * adam_snr.  A non-finite loss or gradient is refused before any state or
- * parameter changes.
+ * adam_snr.  The loss and gradient are finite (the trainer's guard,
+ * <phasepinn/optimizer.h>).
  */
 #include <phasepinn/phasepinn.h>
 
@@ -18,7 +18,6 @@
 
 #include <phasepinn/sdk/checkpoint.h>
 #include <phasepinn/sdk/schedule.h>
-#include <phasepinn/sdk/step_input.h>
 
 typedef struct adam {
 	pp_schedule schedule;
@@ -92,10 +91,8 @@ static int adam_step(void *state, pp_real *params, pp_optimizer_args *args, pp_e
 {
 	adam *a = state;
 	double lr = pp_schedule_lr(&a->schedule, args->stage_step, args->stage_iterations);
-	int rc = pp_step_input_check("adam", args, a->n, err);
 
-	if (rc)
-		return rc;
+	(void)err;
 	a->t++;  /* t = updates done, so the bias corrections use t ≥ 1 */
 	adam_update(a, params, args->grad, lr);
 	args->lr = lr;

@@ -4,8 +4,8 @@
  * It stays beside those three rather than in the plugin SDK: it is their
  * implementation (keys, stop reasons, checkpoint layout, one n × n matrix),
  * not an interface to build other optimizers on; the parts that are
- * reusable, line_search.h, checkpoint.h and step_input.h, are installed
- * in <phasepinn/sdk/>.
+ * reusable, line_search.h and checkpoint.h, are installed in
+ * <phasepinn/sdk/>.
  *
  * The state is the inverse Hessian approximation H (n × n doubles,
  * row-major, only the upper triangle is read and written, so it stays
@@ -63,7 +63,6 @@
 
 #include <phasepinn/sdk/checkpoint.h>
 #include <phasepinn/sdk/line_search.h>
-#include <phasepinn/sdk/step_input.h>
 
 #define PP_QN_CHECKPOINT_VERSION 1
 
@@ -397,9 +396,6 @@ static inline int pp_qn_step(void *state, pp_real *params, pp_optimizer_args *ar
 	double gmax;
 	int retried = 0, rc;
 
-	rc = pp_step_input_check(q->method->name, args, n, err);
-	if (rc)
-		return rc;
 	args->lr = NAN;
 	args->evaluations = 0;
 	gmax = pp_qn_inf_norm(args->grad, n);

@@ -40,7 +40,6 @@
 #include <string.h>
 
 #include <phasepinn/sdk/checkpoint.h>
-#include <phasepinn/sdk/step_input.h>
 
 /* Pairs with sᵀy at most this fraction of yᵀy are not curvature information. */
 #define LBFGS_CURVATURE_EPS 1e-10
@@ -399,9 +398,6 @@ static int lbfgs_step(void *state, pp_real *params, pp_optimizer_args *args, pp_
 	double gmax, change;
 	int retried = 0, rc;
 
-	rc = pp_step_input_check("lbfgs", args, s->n, err);
-	if (rc)
-		return rc;
 	args->lr = NAN;
 	args->evaluations = 0;
 	gmax = inf_norm(args->grad, s->n);

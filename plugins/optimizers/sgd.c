@@ -16,7 +16,6 @@
 
 #include <phasepinn/sdk/checkpoint.h>
 #include <phasepinn/sdk/schedule.h>
-#include <phasepinn/sdk/step_input.h>
 
 typedef struct sgd {
 	pp_schedule schedule;
@@ -82,10 +81,8 @@ static int sgd_step(void *state, pp_real *params, pp_optimizer_args *args, pp_er
 	double lr = pp_schedule_lr(&s->schedule, args->stage_step, args->stage_iterations);
 	const pp_real mu = (pp_real)s->momentum, wd = (pp_real)s->weight_decay;
 	const pp_real step = (pp_real)lr;
-	int rc = pp_step_input_check("sgd", args, s->n, err);
 
-	if (rc)
-		return rc;
+	(void)err;
 	for (size_t j = 0; j < s->n; j++) {
 		pp_real gj = g[j] + wd * params[j];
 		s->v[j] = mu * s->v[j] + gj;

@@ -610,6 +610,29 @@ static void test_injected_nan_stops_at_its_step(void)
 				      "residuals are; weighting 'nan_weighting' gave it a non-finite weight"));
 }
 
+/* A term weight that overflows the combined gradient while every loss and
+ * every term's gradient stay finite (tests/plugins/failing/
+ * overflow_weighting.c): the trainer's guard, the only one, stops the run
+ * at that step before the optimizer is handed the gradient. */
+static void test_overflowing_combined_gradient_stops_before_the_optimizer(void)
+{
+	pp_shell_write("overflow.yaml",
+		       "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
+		       "network:\n  layers: [8]\nweighting: {type: overflow_weighting, at: 7}\n"
+		       "stages:\n  - optimizer: adam\n    iterations: 30\n"
+		       "logging:\n  every: 1\n  plot: false\n");
+	CU_ASSERT_EQUAL(pp_shell_cli("--plugin-dir \"$PP_TEST_PLUGIN_DIR/failing\" "
+				     "run overflow.yaml --output overflow --quiet"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "step 7: gradient is not finite (parameter "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "although every term's is; the term weights "
+				      "of weighting 'overflow_weighting' overflow it"));
+	CU_ASSERT_PTR_NULL(strstr(pp_shell_output, "optimizer 'adam'"));
+	/* metrics rows end with step 6; parameters.txt holds no nan or inf */
+	CU_ASSERT_EQUAL(pp_shell("tail -1 overflow/metrics.csv | cut -d, -f1"), 0);
+	CU_ASSERT_STRING_EQUAL(pp_shell_output, "6\n");
+	CU_ASSERT_NOT_EQUAL(pp_shell("grep -qiE 'nan|inf' overflow/parameters.txt"), 0);
+}
+
 static void test_plugin_without_hooks_refuses_to_resume(void)
 {
 	pp_shell_write("hookless.yaml",
@@ -785,6 +808,8 @@ int main(void)
 		{"well-formed checkpoint with bad points is refused", test_well_formed_checkpoint_with_bad_points_is_refused},
 		{"divergence keeps the last good checkpoint", test_divergence_keeps_the_last_good_checkpoint},
 		{"injected NaN stops at its step", test_injected_nan_stops_at_its_step},
+		{"an overflowing combined gradient stops before the optimizer",
+		 test_overflowing_combined_gradient_stops_before_the_optimizer},
 		{"plugin without hooks refuses to resume", test_plugin_without_hooks_refuses_to_resume},
 		{"a busy run directory is refused", test_a_busy_run_directory_is_refused},
 		{"resume errors and --force", test_resume_errors_and_force},
