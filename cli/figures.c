@@ -281,92 +281,7 @@ static void column_comment(FILE *f, const char *file, const csv_info *c, const i
 	fputc('\n', f);
 }
 
-/* ---- the figures of a run ----------------------------------------------- */
-
-static int starts_with(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* Columns "<prefix><digits>" with a usable value, in file order. */
-static int layer_columns(const csv_info *m, const char *prefix, int need_positive,
-			 int *cols, int max)
-{
-	int n = 0;
-	size_t len = strlen(prefix);
-
-	for (int i = 0; i < m->n && n < max; i++) {
-		const char *rest = m->names[i] + len;
-		if (!starts_with(m->names[i], prefix) || !*rest || strspn(rest, "0123456789") != strlen(rest))
-			continue;
-		if (need_positive ? m->positive[i] : m->finite[i])
-			cols[n++] = i;
-	}
-	return n;
-}
-
-static int loss_figure(pp_figure_set *set, const csv_info *m, pp_error *err)
-{
-	int cols[64], n = 0, c_loss = csv_column(m, "loss"), c_step = csv_column(m, "step");
-	pp_atomic_file af;
-	int rc;
-
-	if (c_step < 0 || c_loss < 0 || !m->positive[c_loss])
-		return PP_OK;
-	cols[n++] = c_step;
-	cols[n++] = c_loss;
-	for (int i = 0; i < m->n && n < 64; i++)
-		if (starts_with(m->names[i], "loss_") && m->positive[i])
-			cols[n++] = i;
-	rc = figure_open(set, &af, "loss", "Loss",
-			 "Training loss (weighted total) and each term's mean squared residual against the step, log scale; dashed lines mark where a new optimizer stage began.",
-			 err);
-	if (rc)
-		return rc;
-	prologue(af.f, "loss", "Loss per term against the step", 900, 560);
-	column_comment(af.f, "../metrics.csv", m, cols, n);
-	fputs("set title 'Loss'\nset xlabel 'step'\nset ylabel 'loss (mean r^2)'\n"
-	      "set logscale y\nset format y '%.0e'\nset key top right\n", af.f);
-	for (int s = 0; s < m->n_stage_changes; s++)
-		fprintf(af.f, "set arrow from first %ld, graph 0 to first %ld, graph 1 nohead dt 2 lc rgb '#555555'\n",
-			m->stage_change[s], m->stage_change[s]);
-	for (int i = 1; i < n; i++)
-		curve(af.f, i == 1, "../metrics.csv", c_step, cols[i], i == 1 ? "lines lw 2" : "lines",
-		      i - 1, m->names[cols[i]]);
-	fputc('\n', af.f);
-	return figure_close(set, &af, err);
-}
-
-static int error_figure(pp_figure_set *set, const csv_info *m, pp_error *err)
-{
-	static const char *const names[] = {"error_rel_l2", "error_max"};
-	int cols[3], n = 0, c_step = csv_column(m, "step");
-	pp_atomic_file af;
-	int rc;
-
-	cols[n++] = c_step;
-	for (int k = 0; k < 2; k++) {
-		int c = csv_column(m, names[k]);
-		if (c >= 0 && m->positive[c])
-			cols[n++] = c;
-	}
-	if (c_step < 0 || n == 1)
-		return PP_OK;
-	rc = figure_open(set, &af, "error", "Error against the reference",
-			 "Relative L2 error and maximum absolute error of the prediction on the reference grid against the step, log scale (error analyzer).",
-			 err);
-	if (rc)
-		return rc;
-	prologue(af.f, "error", "Error against the reference solution, by step", 900, 560);
-	column_comment(af.f, "../metrics.csv", m, cols, n);
-	fputs("set title 'Error against the reference'\nset xlabel 'step'\nset ylabel 'error'\n"
-	      "set logscale y\nset format y '%.0e'\nset key top right\n", af.f);
-	for (int i = 1; i < n; i++)
-		curve(af.f, i == 1, "../metrics.csv", c_step, cols[i], "linespoints pt 7 ps 0.6",
-		      i - 1, m->names[cols[i]]);
-	fputc('\n', af.f);
-	return figure_close(set, &af, err);
-}
+/* ---- the phases of a run ---------------------------------------------- */
 
 typedef struct transition {
 	char phase[32];
@@ -423,244 +338,537 @@ static void phase_bands(FILE *f, const char *run_dir, const csv_info *m)
 	}
 }
 
-static int snr_figure(pp_figure_set *set, const csv_info *m, pp_error *err)
-{
-	static const char *const extra[] = {"phase_snr", "adam_snr"};
-	int cols[40], layers[32], n = 0, n_layers, c, c_step = csv_column(m, "step");
-	pp_atomic_file af;
-	int rc;
+/* ---- what a figure is --------------------------------------------------- */
 
-	if (c_step < 0)
-		return PP_OK;
-	cols[n++] = c_step;
-	if ((c = csv_column(m, "snr")) >= 0 && m->positive[c])
-		cols[n++] = c;
-	n_layers = layer_columns(m, "snr_l", 1, layers, 32);
-	for (int i = 0; i < n_layers; i++)
-		cols[n++] = layers[i];
-	for (int k = 0; k < 2; k++)
-		if ((c = csv_column(m, extra[k])) >= 0 && m->positive[c])
-			cols[n++] = c;
-	if (n == 1)
-		return PP_OK;
-	rc = figure_open(set, &af, "snr", "Gradient signal-to-noise ratio",
-			 "Gradient SNR of the whole network (thick) and of each layer against the step, log scale; shaded: the phases the detector found (blue fitting, orange diffusion, green diffusion equilibrium).",
-			 err);
-	if (rc)
-		return rc;
-	prologue(af.f, "snr", "Gradient SNR, whole network and per layer, with the detected phases", 900, 560);
-	column_comment(af.f, "../metrics.csv", m, cols, n);
-	fputs("set title 'Gradient signal-to-noise ratio'\nset xlabel 'step'\nset ylabel 'SNR'\n"
-	      "set logscale y\nset format y '%.0e'\nset key top right opaque\n", af.f);
-	fprintf(af.f, "set xrange [%ld:%ld]\n", m->first_step,
-		m->last_step > m->first_step ? m->last_step : m->first_step + 1);
-	phase_bands(af.f, set->dir, m);
-	for (int i = 1; i < n; i++) {
-		const char *name = m->names[cols[i]];
-		char title[160];
-		const char *style = "lines";
-		if (!strcmp(name, "snr")) {
-			snprintf(title, sizeof title, "whole network (snr)");
-			style = "lines lw 2";
-		} else if (starts_with(name, "snr_l")) {
-			snprintf(title, sizeof title, "layer %s (%s)", name + 5, name);
-		} else if (!strcmp(name, "phase_snr")) {
-			snprintf(title, sizeof title, "smoothed, as the detector sees it (phase_snr)");
-			style = "lines dt 2 lw 1.5";
-		} else {
-			snprintf(title, sizeof title, "Adam's moments (adam_snr)");
-			style = "lines dt 3";
-		}
-		curve(af.f, i == 1, "../metrics.csv", c_step, cols[i], style, i - 1, title);
-	}
-	fputc('\n', af.f);
-	return figure_close(set, &af, err);
-}
+/* How a series finds its columns in a CSV header. */
+enum pick {
+	PICK_COLUMN,    /* the first column named `column` */
+	PICK_PREFIX,    /* every column whose name starts with `column`, in file order */
+	PICK_LAYERS,    /* every "<column><digits>" column, in file order, at most 32 */
+};
 
-static int homogeneity_figure(pp_figure_set *set, const csv_info *m, pp_error *err)
-{
-	int cols[2], c_step = csv_column(m, "step"), c_phi = csv_column(m, "homog_phi");
-	pp_atomic_file af;
-	int rc;
+/* Which values make a column worth a curve. */
+enum need {
+	NEED_POSITIVE,  /* a positive one (a log axis) */
+	NEED_FINITE,    /* a finite one */
+	NEED_VARYING,   /* finite ones that are not all equal */
+	NEED_HEADER,    /* none: the header naming it is enough */
+};
 
-	if (c_step < 0 || c_phi < 0 || !m->finite[c_phi])
-		return PP_OK;
-	cols[0] = c_step;
-	cols[1] = c_phi;
-	rc = figure_open(set, &af, "homogeneity", "Homogeneity of the weights (φ_RBA)",
-			 "φ_RBA = mean(b)/√mean(b²) of the bin-averaged point weights against the step: 1 means every region of the domain carries the same weight.",
-			 err);
-	if (rc)
-		return rc;
-	prologue(af.f, "homogeneity", "phi_RBA against the step", 900, 500);
-	column_comment(af.f, "../metrics.csv", m, cols, 2);
-	fputs("set title 'Homogeneity of the point weights'\nset xlabel 'step'\nset ylabel 'phi_RBA'\n"
-	      "set yrange [0:1.05]\nset key bottom right\n", af.f);
-	curve(af.f, 1, "../metrics.csv", c_step, c_phi, "linespoints pt 7 ps 0.5 lw 1.5", 0, "homog_phi");
-	fputc('\n', af.f);
-	return figure_close(set, &af, err);
-}
+#define MAX_LAYER_CURVES 32
 
-static int information_figure(pp_figure_set *set, const csv_info *m, pp_error *err)
-{
-	int h[32], sat[32], cols[65], n_h, n_sat, n = 0, c_step = csv_column(m, "step");
-	pp_atomic_file af;
-	int rc;
+/* One kind of curve: which columns, drawn how, titled how.  The title is
+ * the column's name, or `label` followed by the layer number (PICK_LAYERS)
+ * and, with `name_after`, by the column's name in parentheses. */
+typedef struct series_rule {
+	enum pick pick;
+	const char *column;
+	enum need need;
+	int required;         /* no figure without such a column */
+	int at;               /* PICK_COLUMN: its column number must be this; 0 any */
+	const char *style;    /* gnuplot's `with`; NULL: a condition, not drawn */
+	const char *label;
+	int name_after;
+} series_rule;
 
-	n_h = layer_columns(m, "info_h_l", 0, h, 32);
-	n_sat = layer_columns(m, "info_sat_l", 0, sat, 32);
-	if (c_step < 0 || n_h == 0)
-		return PP_OK;
-	cols[n++] = c_step;
-	for (int i = 0; i < n_h; i++)
-		cols[n++] = h[i];
-	for (int i = 0; i < n_sat; i++)
-		cols[n++] = sat[i];
-	rc = figure_open(set, &af, "information", "Information plane",
-			 "Top: H(T) = I(X;T) in bits of each hidden layer's binned activations against the step (a fall is compression). Bottom: share of saturated activations per layer.",
-			 err);
-	if (rc)
-		return rc;
-	prologue(af.f, "information", "H(T) per layer and saturation against the step", 900, 800);
-	column_comment(af.f, "../metrics.csv", m, cols, n);
-	fprintf(af.f, "set multiplot layout %d,1\nset xlabel 'step'\nset key outside right top\n",
-		n_sat ? 2 : 1);
-	fputs("set title 'H(T) per layer'\nset ylabel 'H(T) (bits)'\n", af.f);
-	for (int i = 0; i < n_h; i++) {
-		char title[64];
-		snprintf(title, sizeof title, "layer %s", m->names[h[i]] + 8);
-		curve(af.f, i == 0, "../metrics.csv", c_step, h[i], "linespoints pt 7 ps 0.5", i, title);
-	}
-	fputc('\n', af.f);
-	if (n_sat) {
-		fputs("set title 'Saturation per layer'\nset ylabel 'saturated share'\nset yrange [0:*]\n", af.f);
-		for (int i = 0; i < n_sat; i++) {
-			char title[64];
-			snprintf(title, sizeof title, "layer %s", m->names[sat[i]] + 10);
-			curve(af.f, i == 0, "../metrics.csv", c_step, sat[i], "linespoints pt 7 ps 0.5", i, title);
-		}
-		fputc('\n', af.f);
-	}
-	fputs("unset multiplot\n", af.f);
-	return figure_close(set, &af, err);
-}
+#define MAX_SERIES 4
+#define MAX_PANELS 3
+
+/* One plot command, after the settings only it needs; a panel with no
+ * curve is left out. */
+typedef struct panel_desc {
+	const char *settings;
+	series_rule series[MAX_SERIES];
+} panel_desc;
+
+enum layout {
+	LAYOUT_SINGLE,  /* one plot */
+	LAYOUT_ROWS,    /* a multiplot, one panel a row */
+	LAYOUT_COLUMNS, /* a multiplot, one panel a column */
+};
+
+/* What a figure adds between its settings and its plots. */
+enum extra {
+	EXTRA_SHARED_RANGE = 1,  /* stats of its first two curves: one colour range for both */
+	EXTRA_STEP_RANGE = 2,    /* x from the first step to the last */
+	EXTRA_STAGE_ARROWS = 4,  /* a dashed line where a new optimizer stage began */
+	EXTRA_PHASE_BANDS = 8,   /* the phases of phases.txt shaded behind */
+};
+
+/* A figure.  In a per-term figure, "{term}" in the name, title, caption, file
+ * and settings stands for the term.  The script writes, in this order: the
+ * prologue, the columns it reads, the shared colour range, the multiplot
+ * layout, `settings`, a map's axis labels (the names of the two inputs),
+ * `settings_after_labels`, the other extras, each panel, `unset multiplot`. */
+typedef struct figure_desc {
+	const char *name;      /* figures/<name>.gp */
+	const char *title;     /* its heading in report.md */
+	const char *caption;   /* the line under it in report.md */
+	const char *heading;   /* the script's first comment line */
+	int width, height;     /* pixels */
+	const char *file;      /* the CSV in the run directory it draws */
+	int per_term;          /* one figure per term (a loss_<term> column) */
+	int map;               /* a map over the first two columns, not against the step */
+	enum layout layout;
+	const char *settings, *settings_after_labels;
+	unsigned extras;
+	panel_desc panels[MAX_PANELS];
+} figure_desc;
 
 /* Heat-map settings shared by the solution and weight maps. */
-static const char sequential_palette[] =
-	"set palette defined (0 '#440154', 0.25 '#3b528b', 0.5 '#21918c', 0.75 '#5ec962', 1 '#fde725')\n";
-static const char diverging_palette[] =
-	"set palette defined (0 '#313695', 0.25 '#74add1', 0.5 '#ffffbf', 0.75 '#f46d43', 1 '#a50026')\n";
+#define SEQUENTIAL_PALETTE \
+	"set palette defined (0 '#440154', 0.25 '#3b528b', 0.5 '#21918c', 0.75 '#5ec962', 1 '#fde725')\n"
+#define DIVERGING_PALETTE \
+	"set palette defined (0 '#313695', 0.25 '#74add1', 0.5 '#ffffbf', 0.75 '#f46d43', 1 '#a50026')\n"
+#define LOG_Y "set logscale y\nset format y '%.0e'\n"
 
-/* prediction.csv: <input 1>,<input 2>,u_pred,u_ref,abs_err on a regular grid. */
-static int solution_figure(pp_figure_set *set, pp_error *err)
-{
-	char path[4200];
-	csv_info p;
-	int c_pred, c_ref, c_err, rc;
-	pp_atomic_file af;
-
-	snprintf(path, sizeof path, "%s/prediction.csv", set->dir);
-	if (!file_exists(path))
-		return PP_OK;
-	rc = csv_scan(path, &p, err);
-	if (rc)
-		return rc;
-	c_pred = csv_column(&p, "u_pred");
-	c_ref = csv_column(&p, "u_ref");
-	c_err = csv_column(&p, "abs_err");
-	/* a heat map needs exactly two inputs before the values */
-	if (c_pred != 2 || c_ref < 0 || c_err < 0 || p.rows == 0 || !p.finite[c_pred])
-		goto cleanup;
-	rc = figure_open(set, &af, "solution", "Prediction, reference and error",
-			 "Heat maps over the domain: the network's prediction, the reference solution (same colour scale) and the absolute error |u − u*| (error analyzer's final grid).",
-			 err);
-	if (rc)
-		goto cleanup;
-	prologue(af.f, "solution", "Prediction, reference and absolute error over the domain", 1500, 470);
+/* The figures of a run, in the order report.md shows them. */
+static const figure_desc run_figures[] = {
 	{
-		int cols[5] = {0, 1, c_pred, c_ref, c_err};
-		column_comment(af.f, "../prediction.csv", &p, cols, 5);
-	}
-	fprintf(af.f, "stats '../prediction.csv' using %d nooutput name 'P'\n"
-		      "stats '../prediction.csv' using %d nooutput name 'R'\n"
-		      "lo = P_min < R_min ? P_min : R_min\n"
-		      "hi = P_max > R_max ? P_max : R_max\n",
-		c_pred + 1, c_ref + 1);
-	fputs("set multiplot layout 1,3\nset autoscale fix\nunset grid\n", af.f);
-	fputs("set xlabel ", af.f);
-	gp_string(af.f, p.names[0]);
-	fputs("\nset ylabel ", af.f);
-	gp_string(af.f, p.names[1]);
-	fputc('\n', af.f);
-	fputs(diverging_palette, af.f);
-	fputs("if (hi > lo) { set cbrange [lo:hi] }\n", af.f);
-	fprintf(af.f, "set title 'prediction u'\nplot '../prediction.csv' using 1:2:%d with image\n",
-		c_pred + 1);
-	fprintf(af.f, "set title 'reference u*'\nplot '../prediction.csv' using 1:2:%d with image\n",
-		c_ref + 1);
-	fputs("set autoscale cb\n", af.f);
-	fputs(sequential_palette, af.f);
-	fprintf(af.f, "set title 'absolute error |u - u*|'\nplot '../prediction.csv' using 1:2:%d with image\n",
-		c_err + 1);
-	fputs("unset multiplot\n", af.f);
-	rc = figure_close(set, &af, err);
-cleanup:
-	csv_info_free(&p);
-	return rc;
+		.name = "loss", .title = "Loss", .heading = "Loss per term against the step",
+		.caption = "Training loss (weighted total) and each term's mean squared residual against the step, log scale; dashed lines mark where a new optimizer stage began.",
+		.width = 900, .height = 560, .file = "metrics.csv",
+		.settings = "set title 'Loss'\nset xlabel 'step'\nset ylabel 'loss (mean r^2)'\n"
+			    LOG_Y "set key top right\n",
+		.extras = EXTRA_STAGE_ARROWS,
+		.panels = {{.series = {
+			{PICK_COLUMN, "loss", NEED_POSITIVE, .required = 1, .style = "lines lw 2"},
+			{PICK_PREFIX, "loss_", NEED_POSITIVE, .style = "lines"},
+		}}},
+	}, {
+		.name = "error", .title = "Error against the reference",
+		.heading = "Error against the reference solution, by step",
+		.caption = "Relative L2 error and maximum absolute error of the prediction on the reference grid against the step, log scale (error analyzer).",
+		.width = 900, .height = 560, .file = "metrics.csv",
+		.settings = "set title 'Error against the reference'\nset xlabel 'step'\nset ylabel 'error'\n"
+			    LOG_Y "set key top right\n",
+		.panels = {{.series = {
+			{PICK_COLUMN, "error_rel_l2", NEED_POSITIVE, .style = "linespoints pt 7 ps 0.6"},
+			{PICK_COLUMN, "error_max", NEED_POSITIVE, .style = "linespoints pt 7 ps 0.6"},
+		}}},
+	}, {
+		.name = "snr", .title = "Gradient signal-to-noise ratio",
+		.heading = "Gradient SNR, whole network and per layer, with the detected phases",
+		.caption = "Gradient SNR of the whole network (thick) and of each layer against the step, log scale; shaded: the phases the detector found (blue fitting, orange diffusion, green diffusion equilibrium).",
+		.width = 900, .height = 560, .file = "metrics.csv",
+		.settings = "set title 'Gradient signal-to-noise ratio'\nset xlabel 'step'\nset ylabel 'SNR'\n"
+			    LOG_Y "set key top right opaque\n",
+		.extras = EXTRA_STEP_RANGE | EXTRA_PHASE_BANDS,
+		.panels = {{.series = {
+			{PICK_COLUMN, "snr", NEED_POSITIVE, .style = "lines lw 2",
+			 .label = "whole network", .name_after = 1},
+			{PICK_LAYERS, "snr_l", NEED_POSITIVE, .style = "lines",
+			 .label = "layer ", .name_after = 1},
+			{PICK_COLUMN, "phase_snr", NEED_POSITIVE, .style = "lines dt 2 lw 1.5",
+			 .label = "smoothed, as the detector sees it", .name_after = 1},
+			{PICK_COLUMN, "adam_snr", NEED_POSITIVE, .style = "lines dt 3",
+			 .label = "Adam's moments", .name_after = 1},
+		}}},
+	}, {
+		.name = "homogeneity", .title = "Homogeneity of the weights (φ_RBA)",
+		.heading = "phi_RBA against the step",
+		.caption = "φ_RBA = mean(b)/√mean(b²) of the bin-averaged point weights against the step: 1 means every region of the domain carries the same weight.",
+		.width = 900, .height = 500, .file = "metrics.csv",
+		.settings = "set title 'Homogeneity of the point weights'\nset xlabel 'step'\nset ylabel 'phi_RBA'\n"
+			    "set yrange [0:1.05]\nset key bottom right\n",
+		.panels = {{.series = {
+			{PICK_COLUMN, "homog_phi", NEED_FINITE, .required = 1,
+			 .style = "linespoints pt 7 ps 0.5 lw 1.5"},
+		}}},
+	}, {
+		.name = "information", .title = "Information plane",
+		.heading = "H(T) per layer and saturation against the step",
+		.caption = "Top: H(T) = I(X;T) in bits of each hidden layer's binned activations against the step (a fall is compression). Bottom: share of saturated activations per layer.",
+		.width = 900, .height = 800, .file = "metrics.csv", .layout = LAYOUT_ROWS,
+		.settings = "set xlabel 'step'\nset key outside right top\n",
+		.panels = {{
+			.settings = "set title 'H(T) per layer'\nset ylabel 'H(T) (bits)'\n",
+			.series = {{PICK_LAYERS, "info_h_l", NEED_FINITE,
+				    .style = "linespoints pt 7 ps 0.5", .label = "layer "}},
+		}, {
+			.settings = "set title 'Saturation per layer'\nset ylabel 'saturated share'\nset yrange [0:*]\n",
+			.series = {{PICK_LAYERS, "info_sat_l", NEED_FINITE,
+				    .style = "linespoints pt 7 ps 0.5", .label = "layer "}},
+		}},
+	}, {
+		/* prediction.csv: <input 1>,<input 2>,u_pred,u_ref,abs_err on a regular grid */
+		.name = "solution", .title = "Prediction, reference and error",
+		.heading = "Prediction, reference and absolute error over the domain",
+		.caption = "Heat maps over the domain: the network's prediction, the reference solution (same colour scale) and the absolute error |u − u*| (error analyzer's final grid).",
+		.width = 1500, .height = 470, .file = "prediction.csv", .map = 1,
+		.layout = LAYOUT_COLUMNS, .extras = EXTRA_SHARED_RANGE,
+		.settings = "set autoscale fix\nunset grid\n",
+		.settings_after_labels = DIVERGING_PALETTE "if (hi > lo) { set cbrange [lo:hi] }\n",
+		.panels = {{
+			.settings = "set title 'prediction u'\n",
+			/* a heat map needs exactly two inputs before the values */
+			.series = {{PICK_COLUMN, "u_pred", NEED_FINITE, .required = 1, .at = 3,
+				    .style = "image"}},
+		}, {
+			.settings = "set title 'reference u*'\n",
+			.series = {{PICK_COLUMN, "u_ref", NEED_HEADER, .required = 1, .style = "image"}},
+		}, {
+			.settings = "set autoscale cb\n" SEQUENTIAL_PALETTE
+				    "set title 'absolute error |u - u*|'\n",
+			.series = {{PICK_COLUMN, "abs_err", NEED_HEADER, .required = 1, .style = "image"}},
+		}},
+	}, {
+		/* weights_<term>.csv: <input 1>,<input 2>,r,w,lambda; constant weights
+		 * (no per-point scheme) have nothing to map */
+		.name = "weights_{term}", .title = "Final point weights: {term}",
+		.heading = "Final per-point weights lambda over the domain",
+		.caption = "The weighting scheme's final per-point weight λ of the {term} term at each of its points (weights_{term}.csv).",
+		.width = 800, .height = 640, .file = "weights_{term}.csv", .per_term = 1, .map = 1,
+		.settings = "set autoscale fix\nset offsets graph 0.02, graph 0.02, graph 0.02, graph 0.02\n",
+		.settings_after_labels = "set cblabel 'lambda'\nset title 'Final weights of term {term}'\n"
+					 SEQUENTIAL_PALETTE,
+		.panels = {{.series = {
+			{PICK_COLUMN, "lambda", NEED_VARYING, .required = 1, .at = 5,
+			 .style = "points pt 7 ps 0.6 lc palette"},
+			{PICK_COLUMN, "r", NEED_HEADER, .required = 1, .at = 3},
+		}}},
+	},
+};
+
+/* The figures of a comparison: one curve per variant that has the column. */
+static const figure_desc compare_figures[] = {
+	{
+		.name = "compare_error", .title = "Relative L2 error of every variant",
+		.heading = "Relative L2 error of every variant",
+		.caption = "Relative L2 error against the reference of every variant against the step, log scale.",
+		.width = 900, .height = 560, .file = "metrics.csv",
+		.settings = "set title 'Relative L2 error of every variant'\nset xlabel 'step'\n"
+			    "set ylabel 'rel. L2 error'\n" LOG_Y "set key top right\n",
+		.panels = {{.series = {
+			{PICK_COLUMN, "error_rel_l2", NEED_POSITIVE, .style = "linespoints pt 7 ps 0.5"},
+		}}},
+	}, {
+		.name = "compare_snr", .title = "Gradient SNR of every variant",
+		.heading = "Gradient SNR of every variant",
+		.caption = "Whole-network gradient SNR of every variant against the step, log scale.",
+		.width = 900, .height = 560, .file = "metrics.csv",
+		.settings = "set title 'Gradient SNR of every variant'\nset xlabel 'step'\n"
+			    "set ylabel 'SNR'\n" LOG_Y "set key top right\n",
+		.panels = {{.series = {{PICK_COLUMN, "snr", NEED_POSITIVE, .style = "lines"}}}},
+	}, {
+		.name = "compare_loss", .title = "Training loss of every variant",
+		.heading = "Training loss of every variant",
+		.caption = "Training loss (weighted total) of every variant against the step, log scale.",
+		.width = 900, .height = 560, .file = "metrics.csv",
+		.settings = "set title 'Training loss of every variant'\nset xlabel 'step'\n"
+			    "set ylabel 'loss'\n" LOG_Y "set key top right\n",
+		.panels = {{.series = {{PICK_COLUMN, "loss", NEED_POSITIVE, .style = "lines"}}}},
+	},
+};
+
+/* ---- choosing the curves ------------------------------------------------ */
+
+#define MAX_CURVES 64
+
+/* What a figure is drawn from: the one CSV of a run's figure, or the
+ * metrics of every variant of a comparison. */
+typedef struct figure_data {
+	int n;
+	const csv_info *csv;           /* [n] */
+	char (*file)[300];             /* [n] as the script reads it, e.g. "../metrics.csv" */
+	char (*variant)[128];          /* [n] a comparison's curve titles; NULL in a run */
+	const char *term;              /* a per-term figure's term, else NULL */
+} figure_data;
+
+typedef struct picked_curve {
+	int panel, src, x, y;          /* src: which CSV; x < 0 in a map */
+	const series_rule *rule;
+} picked_curve;
+
+typedef struct figure_plan {
+	int n, panels;                 /* curves; panels with a curve */
+	picked_curve curve[MAX_CURVES];
+} figure_plan;
+
+static int starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* weights_<term>.csv: <input 1>,<input 2>,r,w,lambda; a map when λ varies. */
-static int weights_figure(pp_figure_set *set, const char *term, pp_error *err)
+static int rule_matches(const series_rule *r, const char *name)
 {
-	char path[4200], file[256], name[160], title[160], caption[512];
-	csv_info w;
-	int c_lambda, rc;
-	pp_atomic_file af;
+	const char *rest = name + strlen(r->column);
 
-	snprintf(file, sizeof file, "weights_%s.csv", term);
+	switch (r->pick) {
+	case PICK_COLUMN:
+		return !strcmp(name, r->column);
+	case PICK_PREFIX:
+		return starts_with(name, r->column);
+	case PICK_LAYERS:
+		return starts_with(name, r->column) && *rest &&
+		       strspn(rest, "0123456789") == strlen(rest);
+	}
+	return 0;
+}
+
+static int usable(const csv_info *c, int i, enum need need)
+{
+	switch (need) {
+	case NEED_POSITIVE:
+		return c->positive[i];
+	case NEED_FINITE:
+		return c->finite[i];
+	case NEED_VARYING:
+		return c->finite[i] && c->max[i] > c->min[i];
+	case NEED_HEADER:
+		return 1;
+	}
+	return 0;
+}
+
+/* The columns of one CSV that @r takes, added to @plan as curves (when @r
+ * draws any); the count taken. */
+static int pick_columns(figure_plan *plan, const series_rule *r, const csv_info *c,
+			int panel, int src, int x)
+{
+	int taken = 0;
+
+	for (int i = 0; i < c->n; i++) {
+		if (!rule_matches(r, c->names[i]))
+			continue;
+		if (r->pick == PICK_LAYERS && taken == MAX_LAYER_CURVES)
+			break;
+		if ((!r->at || i == r->at - 1) && usable(c, i, r->need)) {
+			taken++;
+			if (r->style && plan->n < MAX_CURVES)
+				plan->curve[plan->n++] = (picked_curve){panel, src, x, i, r};
+		}
+		if (r->pick == PICK_COLUMN)
+			break;
+	}
+	return taken;
+}
+
+/* The curves @d draws from @data; 0 when it has no data for the figure
+ * (a required column missing, or no curve in the first panel). */
+static int plan_figure(figure_plan *plan, const figure_desc *d, const figure_data *data)
+{
+	memset(plan, 0, sizeof *plan);
+	for (int p = 0; p < MAX_PANELS; p++) {
+		int before = plan->n;
+		for (int s = 0; s < MAX_SERIES && d->panels[p].series[s].column; s++) {
+			const series_rule *r = &d->panels[p].series[s];
+			int taken = 0;
+			for (int v = 0; v < data->n; v++) {
+				int x = d->map ? -1 : csv_column(&data->csv[v], "step");
+				if (d->map || x >= 0)
+					taken += pick_columns(plan, r, &data->csv[v], p, v, x);
+			}
+			if (r->required && !taken)
+				return 0;
+		}
+		if (plan->n > before)
+			plan->panels++;
+		else if (p == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- writing a figure --------------------------------------------------- */
+
+/* @text with each "{term}" replaced by @term, into @out (cut to @size). */
+static void fill_term(char *out, size_t size, const char *text, const char *term)
+{
+	size_t n = 0;
+
+	for (const char *p = text; *p && n + 1 < size; p++) {
+		if (term && starts_with(p, "{term}")) {
+			n += (size_t)snprintf(out + n, size - n, "%s", term);
+			if (n >= size)
+				n = size - 1;
+			p += strlen("{term}") - 1;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n] = '\0';
+}
+
+/* @text (may be NULL) with each "{term}" replaced by @term. */
+static void put_text(FILE *f, const char *text, const char *term)
+{
+	char buf[1024];
+
+	if (text) {
+		fill_term(buf, sizeof buf, text, term);
+		fputs(buf, f);
+	}
+}
+
+/* "# columns of <file>: 1 step, 6 loss_residual, ..." for the reader: the
+ * x columns (the step, or a map's two inputs), then each curve's. */
+static void run_columns_comment(FILE *f, const figure_desc *d, const figure_data *data,
+				const figure_plan *plan)
+{
+	int cols[MAX_CURVES + 2], n = 0;
+
+	if (d->map) {
+		cols[n++] = 0;
+		cols[n++] = 1;
+	} else {
+		cols[n++] = csv_column(data->csv, "step");
+	}
+	for (int i = 0; i < plan->n; i++)
+		cols[n++] = plan->curve[i].y;
+	column_comment(f, data->file[0], data->csv, cols, n);
+}
+
+/* One colour range for the first two curves of a map. */
+static void shared_range(FILE *f, const figure_data *data, const figure_plan *plan)
+{
+	fprintf(f, "stats '%s' using %d nooutput name 'P'\n"
+		   "stats '%s' using %d nooutput name 'R'\n"
+		   "lo = P_min < R_min ? P_min : R_min\n"
+		   "hi = P_max > R_max ? P_max : R_max\n",
+		data->file[0], plan->curve[0].y + 1, data->file[0], plan->curve[1].y + 1);
+}
+
+/* A map's axes: the names of its two inputs. */
+static void input_labels(FILE *f, const csv_info *c)
+{
+	fputs("set xlabel ", f);
+	gp_string(f, c->names[0]);
+	fputs("\nset ylabel ", f);
+	gp_string(f, c->names[1]);
+	fputc('\n', f);
+}
+
+static void stage_arrows(FILE *f, const csv_info *m)
+{
+	for (int s = 0; s < m->n_stage_changes; s++)
+		fprintf(f, "set arrow from first %ld, graph 0 to first %ld, graph 1 nohead dt 2 lc rgb '#555555'\n",
+			m->stage_change[s], m->stage_change[s]);
+}
+
+static void curve_title(char *out, size_t size, const picked_curve *c, const figure_data *data)
+{
+	const char *name = data->csv[c->src].names[c->y];
+	const series_rule *r = c->rule;
+
+	if (data->variant)
+		snprintf(out, size, "%s", data->variant[c->src]);
+	else if (!r->label)
+		snprintf(out, size, "%s", name);
+	else if (r->name_after)
+		snprintf(out, size, "%s%s (%s)", r->label,
+			 r->pick == PICK_LAYERS ? name + strlen(r->column) : "", name);
+	else
+		snprintf(out, size, "%s%s", r->label,
+			 r->pick == PICK_LAYERS ? name + strlen(r->column) : "");
+}
+
+/* Panel @p: its settings and its plot command. */
+static void write_panel(FILE *f, const figure_desc *d, const figure_data *data,
+			const figure_plan *plan, int p)
+{
+	int k = 0, n = 0;
+
+	for (int i = 0; i < plan->n; i++)
+		n += plan->curve[i].panel == p;
+	if (!n)
+		return;
+	put_text(f, d->panels[p].settings, data->term);
+	for (int i = 0; data->variant && i < plan->n; i++) {
+		const picked_curve *c = &plan->curve[i];
+		if (c->panel == p)
+			fprintf(f, "# %s: column %d %s\n", data->file[c->src], c->y + 1,
+				data->csv[c->src].names[c->y]);
+	}
+	for (int i = 0; i < plan->n; i++) {
+		const picked_curve *c = &plan->curve[i];
+		char title[256];
+		if (c->panel != p)
+			continue;
+		if (d->map) {
+			fputs(k == 0 ? "plot " : ", \\\n     ", f);
+			gp_string(f, data->file[c->src]);
+			fprintf(f, " using 1:2:%d with %s", c->y + 1, c->rule->style);
+		} else {
+			curve_title(title, sizeof title, c, data);
+			curve(f, k == 0, data->file[c->src], c->x, c->y, c->rule->style,
+			      data->variant ? c->src : k, title);
+		}
+		k++;
+	}
+	fputc('\n', f);
+}
+
+/* The script of @d drawn from @data, when @data has what it needs. */
+static int write_figure(pp_figure_set *set, const figure_desc *d, const figure_data *data,
+			pp_error *err)
+{
+	char name[sizeof set->fig[0].name], title[160], caption[512];
+	figure_plan plan;
+	pp_atomic_file af;
+	int rc;
+
+	if (!plan_figure(&plan, d, data))
+		return PP_OK;
+	fill_term(name, sizeof name, d->name, data->term);
+	fill_term(title, sizeof title, d->title, data->term);
+	fill_term(caption, sizeof caption, d->caption, data->term);
+	rc = figure_open(set, &af, name, title, caption, err);
+	if (rc)
+		return rc;
+	prologue(af.f, name, d->heading, d->width, d->height);
+	if (!data->variant)
+		run_columns_comment(af.f, d, data, &plan);
+	if (d->extras & EXTRA_SHARED_RANGE)
+		shared_range(af.f, data, &plan);
+	if (d->layout == LAYOUT_ROWS)
+		fprintf(af.f, "set multiplot layout %d,1\n", plan.panels);
+	else if (d->layout == LAYOUT_COLUMNS)
+		fprintf(af.f, "set multiplot layout 1,%d\n", plan.panels);
+	put_text(af.f, d->settings, data->term);
+	if (d->map)
+		input_labels(af.f, data->csv);
+	put_text(af.f, d->settings_after_labels, data->term);
+	if (d->extras & EXTRA_STEP_RANGE)
+		fprintf(af.f, "set xrange [%ld:%ld]\n", data->csv->first_step,
+			data->csv->last_step > data->csv->first_step ?
+			data->csv->last_step : data->csv->first_step + 1);
+	if (d->extras & EXTRA_STAGE_ARROWS)
+		stage_arrows(af.f, data->csv);
+	if (d->extras & EXTRA_PHASE_BANDS)
+		phase_bands(af.f, set->dir, data->csv);
+	for (int p = 0; p < MAX_PANELS; p++)
+		write_panel(af.f, d, data, &plan, p);
+	if (d->layout != LAYOUT_SINGLE)
+		fputs("unset multiplot\n", af.f);
+	return figure_close(set, &af, err);
+}
+
+/* ---- the figures of a run ----------------------------------------------- */
+
+/* Figure @d of a run (of @term when per term): metrics.csv is @m, read
+ * once; another file is read when it is there. */
+static int run_figure(pp_figure_set *set, const figure_desc *d, const csv_info *m,
+		      const char *term, pp_error *err)
+{
+	char file[256], path[4200], shown[1][300];
+	figure_data data = {.n = 1, .csv = m, .file = shown, .term = term};
+	csv_info own;
+	int rc;
+
+	fill_term(file, sizeof file, d->file, term);
+	snprintf(shown[0], sizeof shown[0], "../%s", file);
+	if (!strcmp(file, "metrics.csv"))
+		return write_figure(set, d, &data, err);
 	if (snprintf(path, sizeof path, "%s/%s", set->dir, file) >= (int)sizeof path ||
 	    !file_exists(path))
 		return PP_OK;
-	rc = csv_scan(path, &w, err);
+	rc = csv_scan(path, &own, err);
 	if (rc)
 		return rc;
-	c_lambda = csv_column(&w, "lambda");
-	/* constant weights (no per-point scheme) have nothing to map */
-	if (c_lambda != 4 || csv_column(&w, "r") != 2 || !w.finite[c_lambda] ||
-	    !(w.max[c_lambda] > w.min[c_lambda]))
-		goto cleanup;
-	snprintf(name, sizeof name, "weights_%s", term);
-	snprintf(title, sizeof title, "Final point weights: %s", term);
-	snprintf(caption, sizeof caption,
-		 "The weighting scheme's final per-point weight λ of the %s term at each of its points (%s).",
-		 term, file);
-	rc = figure_open(set, &af, name, title, caption, err);
-	if (rc)
-		goto cleanup;
-	prologue(af.f, name, "Final per-point weights lambda over the domain", 800, 640);
-	{
-		int cols[3] = {0, 1, c_lambda};
-		char data[300];
-		snprintf(data, sizeof data, "../%s", file);
-		column_comment(af.f, data, &w, cols, 3);
-	}
-	fputs("set autoscale fix\nset offsets graph 0.02, graph 0.02, graph 0.02, graph 0.02\n", af.f);
-	fputs("set xlabel ", af.f);
-	gp_string(af.f, w.names[0]);
-	fputs("\nset ylabel ", af.f);
-	gp_string(af.f, w.names[1]);
-	fprintf(af.f, "\nset cblabel 'lambda'\nset title 'Final weights of term %s'\n", term);
-	fputs(sequential_palette, af.f);
-	fputs("plot ", af.f);
-	{
-		char data[300];
-		snprintf(data, sizeof data, "../%s", file);
-		gp_string(af.f, data);
-	}
-	fprintf(af.f, " using 1:2:%d with points pt 7 ps 0.6 lc palette\n", c_lambda + 1);
-	rc = figure_close(set, &af, err);
-cleanup:
-	csv_info_free(&w);
+	data.csv = &own;
+	rc = write_figure(set, d, &data, err);
+	csv_info_free(&own);
 	return rc;
 }
 
@@ -702,21 +910,16 @@ int pp_plot_run_scripts(const char *run_dir, pp_figure_set *set, pp_error *err)
 		goto cleanup;
 	}
 	rc = figures_dir(run_dir, err);
-	if (!rc)
-		rc = loss_figure(set, &m, err);
-	if (!rc)
-		rc = error_figure(set, &m, err);
-	if (!rc)
-		rc = snr_figure(set, &m, err);
-	if (!rc)
-		rc = homogeneity_figure(set, &m, err);
-	if (!rc)
-		rc = information_figure(set, &m, err);
-	if (!rc)
-		rc = solution_figure(set, err);
-	for (int i = 0; !rc && i < m.n; i++)
-		if (starts_with(m.names[i], "loss_"))
-			rc = weights_figure(set, m.names[i] + 5, err);
+	for (size_t k = 0; !rc && k < sizeof run_figures / sizeof run_figures[0]; k++) {
+		const figure_desc *d = &run_figures[k];
+		if (!d->per_term) {
+			rc = run_figure(set, d, &m, NULL, err);
+			continue;
+		}
+		for (int i = 0; !rc && i < m.n; i++)
+			if (starts_with(m.names[i], "loss_"))
+				rc = run_figure(set, d, &m, m.names[i] + strlen("loss_"), err);
+	}
 cleanup:
 	csv_info_free(&m);
 	return rc;
@@ -751,65 +954,11 @@ int pp_plot_compare_variants(const char *dir, char (*names)[128], int max, pp_er
 	return n;
 }
 
-typedef struct compare_plot {
-	const char *name, *column, *title, *ylabel, *caption, *style;
-} compare_plot;
-
-static int compare_figure(pp_figure_set *set, const compare_plot *cp, char (*variants)[128],
-			  const csv_info *m, int n_variants, pp_error *err)
-{
-	pp_atomic_file af;
-	int any = 0, first = 1, rc;
-
-	for (int v = 0; v < n_variants; v++) {
-		int c = csv_column(&m[v], cp->column);
-		any |= c >= 0 && m[v].positive[c] && csv_column(&m[v], "step") >= 0;
-	}
-	if (!any)
-		return PP_OK;
-	rc = figure_open(set, &af, cp->name, cp->title, cp->caption, err);
-	if (rc)
-		return rc;
-	prologue(af.f, cp->name, cp->title, 900, 560);
-	fprintf(af.f, "set title '%s'\nset xlabel 'step'\nset ylabel '%s'\n"
-		      "set logscale y\nset format y '%%.0e'\nset key top right\n",
-		cp->title, cp->ylabel);
-	for (int v = 0; v < n_variants; v++) {
-		int c = csv_column(&m[v], cp->column), c_step = csv_column(&m[v], "step");
-		char file[300];
-		if (c < 0 || !m[v].positive[c] || c_step < 0)
-			continue;
-		if (snprintf(file, sizeof file, "../%s/metrics.csv", variants[v]) >= (int)sizeof file)
-			continue;
-		fprintf(af.f, "# %s: column %d %s\n", file, c + 1, cp->column);
-	}
-	for (int v = 0; v < n_variants; v++) {
-		int c = csv_column(&m[v], cp->column), c_step = csv_column(&m[v], "step");
-		char file[300];
-		if (c < 0 || !m[v].positive[c] || c_step < 0)
-			continue;
-		if (snprintf(file, sizeof file, "../%s/metrics.csv", variants[v]) >= (int)sizeof file)
-			continue;
-		curve(af.f, first, file, c_step, c, cp->style, v, variants[v]);
-		first = 0;
-	}
-	fputc('\n', af.f);
-	return figure_close(set, &af, err);
-}
-
 int pp_plot_compare_scripts(const char *dir, pp_figure_set *set, pp_error *err)
 {
-	static const compare_plot plots[] = {
-		{"compare_error", "error_rel_l2", "Relative L2 error of every variant", "rel. L2 error",
-		 "Relative L2 error against the reference of every variant against the step, log scale.",
-		 "linespoints pt 7 ps 0.5"},
-		{"compare_snr", "snr", "Gradient SNR of every variant", "SNR",
-		 "Whole-network gradient SNR of every variant against the step, log scale.", "lines"},
-		{"compare_loss", "loss", "Training loss of every variant", "loss",
-		 "Training loss (weighted total) of every variant against the step, log scale.", "lines"},
-	};
-	static char variants[MAX_VARIANTS][128];
+	static char variants[MAX_VARIANTS][128], files[MAX_VARIANTS][300];
 	csv_info m[MAX_VARIANTS];
+	figure_data data = {.csv = m, .file = files, .variant = variants};
 	int n, rc = set_init(set, dir, 1, err);
 
 	if (rc)
@@ -821,12 +970,16 @@ int pp_plot_compare_scripts(const char *dir, pp_figure_set *set, pp_error *err)
 	for (int v = 0; v < n; v++) {
 		char path[4400];
 		pp_error ignored = {0};
-		if (snprintf(path, sizeof path, "%s/%s/metrics.csv", dir, variants[v]) < (int)sizeof path)
-			csv_scan(path, &m[v], &ignored);  /* a variant without metrics has no curve */
+		/* a variant without metrics has no curve */
+		if (snprintf(files[v], sizeof files[v], "../%s/metrics.csv", variants[v]) <
+		    (int)sizeof files[v] &&
+		    snprintf(path, sizeof path, "%s/%s/metrics.csv", dir, variants[v]) < (int)sizeof path)
+			csv_scan(path, &m[v], &ignored);
 	}
+	data.n = n;
 	rc = figures_dir(dir, err);
-	for (size_t k = 0; !rc && k < sizeof plots / sizeof plots[0]; k++)
-		rc = compare_figure(set, &plots[k], variants, m, n, err);
+	for (size_t k = 0; !rc && k < sizeof compare_figures / sizeof compare_figures[0]; k++)
+		rc = write_figure(set, &compare_figures[k], &data, err);
 	for (int v = 0; v < n; v++)
 		csv_info_free(&m[v]);
 	return rc;
