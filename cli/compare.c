@@ -17,12 +17,11 @@
 #include <phasepinn/output.h>
 
 #include "cli/commands.h"
+#include "core/csv.h"
 #include "core/experiment.h"
 #include "core/rundir.h"
 
 #define MAX_VARIANTS 32
-#define MAX_LINE 65536
-#define MAX_COLS 256
 
 static const double levels[3] = {1e-1, 1e-2, 1e-3};
 
@@ -34,59 +33,38 @@ typedef struct variant {
 	long reach[3];
 } variant;
 
-static int split(char *line, char **fields)
-{
-	int n = 0;
-	char *p = line;
-
-	line[strcspn(line, "\r\n")] = '\0';
-	while (n < MAX_COLS) {
-		fields[n++] = p;
-		p = strchr(p, ',');
-		if (!p)
-			break;
-		*p++ = '\0';
-	}
-	return n;
-}
-
 /* Read a run's metrics.csv: last values and threshold crossings; append the
  * long form to @combined. */
 static int summarise(variant *v, FILE *combined, pp_error *err)
 {
-	static char line[MAX_LINE], header[MAX_LINE];
-	char *names[MAX_COLS], *fields[MAX_COLS], path[4200];
-	int n_names, c_step = -1, c_loss = -1, c_l2 = -1, c_max = -1, c_eq = -1, c_time = -1;
-	FILE *f;
+	char path[4200];
+	int c_step, c_loss, c_l2, c_max, c_eq, c_time, rc;
+	pp_csv in;
 
-	snprintf(path, sizeof path, "%s/metrics.csv", v->dir);
-	f = fopen(path, "r");
-	if (!f)
-		return pp_error_set(err, PP_ERR_IO, "%s: %s", path, strerror(errno));
-	if (!fgets(header, sizeof header, f)) {
-		fclose(f);
-		return pp_error_set(err, PP_ERR_IO, "%s: empty", path);
+	snprintf(path, sizeof path, "%s/" PP_RUN_METRICS, v->dir);
+	rc = pp_csv_open_path(&in, path, err);
+	if (rc) {
+		pp_csv_close(&in);
+		return rc;
 	}
-	n_names = split(header, names);
-	for (int i = 0; i < n_names; i++) {
-		c_step = !strcmp(names[i], "step") ? i : c_step;
-		c_loss = !strcmp(names[i], "loss") ? i : c_loss;
-		c_time = !strcmp(names[i], "time_s") ? i : c_time;
-		c_l2 = !strcmp(names[i], "error_rel_l2") ? i : c_l2;
-		c_max = !strcmp(names[i], "error_max") ? i : c_max;
-		c_eq = !strcmp(names[i], "phase_equilibrium_step") ? i : c_eq;
-	}
+	c_step = pp_csv_column(&in, "step");
+	c_loss = pp_csv_column(&in, "loss");
+	c_time = pp_csv_column(&in, "time_s");
+	c_l2 = pp_csv_column(&in, "error_rel_l2");
+	c_max = pp_csv_column(&in, "error_max");
+	c_eq = pp_csv_column(&in, "phase_equilibrium_step");
 	v->rel_l2 = v->max_err = v->loss = v->seconds = v->equilibrium = NAN;
 	v->reach[0] = v->reach[1] = v->reach[2] = -1;
-	while (fgets(line, sizeof line, f)) {
-		int n = split(line, fields);
-		long step = c_step >= 0 && c_step < n ? atol(fields[c_step]) : 0;
-		for (int i = 0; i < n && i < n_names; i++) {
+	while ((rc = pp_csv_next(&in, err)) == 1) {
+		char **fields = in.fields;
+		int n = in.n < in.n_columns ? in.n : in.n_columns;
+		long step = c_step >= 0 && c_step < in.n ? atol(fields[c_step]) : 0;
+		for (int i = 0; i < n; i++) {
 			if (!*fields[i])
 				continue;
 			double x = strtod(fields[i], NULL);
 			if (combined && i != c_step)
-				fprintf(combined, "%s,%ld,%s,%s\n", v->name, step, names[i], fields[i]);
+				fprintf(combined, "%s,%ld,%s,%s\n", v->name, step, in.columns[i], fields[i]);
 			if (i == c_loss)
 				v->loss = x;
 			else if (i == c_time)
@@ -103,8 +81,8 @@ static int summarise(variant *v, FILE *combined, pp_error *err)
 			}
 		}
 	}
-	fclose(f);
-	return PP_OK;
+	pp_csv_close(&in);
+	return rc < 0 ? rc : PP_OK;
 }
 
 static void cell(FILE *f, double x, const char *fmt)
@@ -129,12 +107,12 @@ static int write_tables(const char *dir, const variant *v, int n, pp_error *err)
 	pp_atomic_file csv, md;
 	int rc;
 
-	rc = pp_path_join(path, sizeof path, dir, "comparison.csv", err);
+	rc = pp_path_join(path, sizeof path, dir, PP_COMPARE_TABLE, err);
 	if (!rc)
 		rc = pp_atomic_open(&csv, path, err);
 	if (rc)
 		return rc;
-	rc = pp_path_join(path, sizeof path, dir, "comparison.md", err);
+	rc = pp_path_join(path, sizeof path, dir, PP_COMPARE_TABLE_MD, err);
 	if (!rc)
 		rc = pp_atomic_open(&md, path, err);
 	if (rc) {
@@ -371,7 +349,7 @@ int pp_cli_compare(int argc, char **argv)
 		pp_rundir_close(rd);
 		return code;
 	}
-	if (pp_path_join(path, sizeof path, out, "combined_metrics.csv", &err) == 0)
+	if (pp_path_join(path, sizeof path, out, PP_COMPARE_METRICS, &err) == 0)
 		combined = pp_rundir_fopen(path, "w", &err);
 	if (!combined) {
 		fprintf(stderr, "phasepinn compare: %s\n", err.message);
@@ -390,7 +368,7 @@ int pp_cli_compare(int argc, char **argv)
 		pp_rundir_close(rd);
 		return PP_EXIT_FAILED;
 	}
-	snprintf(path, sizeof path, "%s/comparison.md", out);
+	pp_path_join(path, sizeof path, out, PP_COMPARE_TABLE_MD, NULL);
 	if (!quiet) {
 		FILE *f = fopen(path, "r");
 		char buf[1024];

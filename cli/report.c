@@ -1,7 +1,8 @@
 /* phasepinn — report.md of a run or comparison directory: what ran, how it
  * ended, the phases found and the figures, each with a line saying what it
- * shows.  Read from the directory's own files (summary.json, phases.txt,
- * comparison.md); written atomically.  See cli/plot.h.
+ * shows.  Read from the directory's own files (summary.json through
+ * core/summary.h, phases.txt, comparison.md); written atomically.  See
+ * cli/plot.h.
  */
 #include <math.h>
 #include <stdio.h>
@@ -12,116 +13,10 @@
 #include <phasepinn/output.h>
 
 #include "cli/plot.h"
+#include "core/rundir.h"
+#include "core/summary.h"
 
-/* ---- the little of JSON summary.json needs ------------------------------ */
-
-/* Past the string starting at @p (on its opening quote). */
-static const char *skip_string(const char *p)
-{
-	for (p++; *p && *p != '"'; p++)
-		if (*p == '\\' && p[1])
-			p++;
-	return *p ? p + 1 : p;
-}
-
-/* Past the object or array starting at @p (on its bracket). */
-static const char *skip_nested(const char *p)
-{
-	int depth = 0;
-
-	while (*p) {
-		if (*p == '"') {
-			p = skip_string(p);
-			continue;
-		}
-		if (*p == '{' || *p == '[')
-			depth++;
-		else if ((*p == '}' || *p == ']') && --depth == 0)
-			return p + 1;
-		p++;
-	}
-	return p;
-}
-
-/* The value of @key among the members of the object whose text is
- * [@from, @end) (nested values skipped), or NULL. */
-static const char *json_member(const char *from, const char *end, const char *key)
-{
-	size_t len = strlen(key);
-	const char *p = from;
-
-	if (*p == '{')
-		p++;
-	while (p < end && *p) {
-		const char *name, *q;
-		while (p < end && *p && *p != '"' && *p != '}')
-			p++;
-		if (p >= end || *p != '"')
-			return NULL;
-		name = p + 1;
-		q = skip_string(p);
-		p = q;
-		while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-			p++;
-		if (*p != ':')
-			continue;
-		p++;
-		while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-			p++;
-		if ((size_t)(q - 1 - name) == len && !strncmp(name, key, len))
-			return p;
-		/* skip this value */
-		if (*p == '"')
-			p = skip_string(p);
-		else if (*p == '{' || *p == '[')
-			p = skip_nested(p);
-		while (p < end && *p && *p != ',' && *p != '}')
-			p++;
-		if (*p == ',')
-			p++;
-	}
-	return NULL;
-}
-
-/* A JSON string value into @out ("" when it is not a string, e.g. null). */
-static void json_text(const char *p, char *out, size_t size)
-{
-	size_t n = 0;
-
-	out[0] = '\0';
-	if (!p || *p != '"')
-		return;
-	for (p++; *p && *p != '"' && n + 1 < size; p++) {
-		char c = *p;
-		if (c == '\\' && p[1]) {
-			c = *++p;
-			if (c == 'n')
-				c = ' ';
-			else if (c == 't')
-				c = ' ';
-			else if (c == 'u') {
-				unsigned code = 0;
-				if (sscanf(p + 1, "%4x", &code) == 1)
-					p += 4;
-				c = code >= 0x20 && code < 0x7f ? (char)code : ' ';
-			}
-		}
-		out[n++] = c;
-	}
-	out[n] = '\0';
-}
-
-static double json_real(const char *p)
-{
-	char *end;
-	double x;
-
-	if (!p)
-		return NAN;
-	x = strtod(p, &end);
-	return end == p ? NAN : x;
-}
-
+/* The whole of @path, NUL-terminated, or NULL. */
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -141,13 +36,21 @@ static char *slurp(const char *path)
 
 /* ---- Markdown ----------------------------------------------------------- */
 
-/* Text in a table cell: a '|' would end the cell. */
+/* Text on one line: a line end or tab (an error message may hold them)
+ * becomes a space.  NULL is "". */
+static void md_text(FILE *f, const char *s)
+{
+	for (; s && *s; s++)
+		fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
+}
+
+/* Text in a table cell: on one line, and a '|' would end the cell. */
 static void md_cell(FILE *f, const char *s)
 {
-	for (; *s; s++) {
+	for (; s && *s; s++) {
 		if (*s == '|')
 			fputc('\\', f);
-		fputc(*s, f);
+		fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
 	}
 }
 
@@ -199,7 +102,7 @@ static void figures_section(FILE *f, const pp_figure_set *set, int gnuplot_missi
 	}
 	if (gnuplot_missing) {
 		fprintf(f, "Not drawn here: gnuplot is not installed. Install it (`apt-get install gnuplot-nox`) "
-			   "and run `phasepinn plot %s`; the %d scripts are ready in `figures/`.\n",
+			   "and run `phasepinn plot %s`; the %d scripts are ready in `" PP_RUN_FIGURES "/`.\n",
 			set->dir, set->n);
 		return;
 	}
@@ -207,93 +110,89 @@ static void figures_section(FILE *f, const pp_figure_set *set, int gnuplot_missi
 		const pp_figure *fig = &set->fig[i];
 		if (!fig->made)
 			continue;
-		fprintf(f, "### %s\n\n![%s](figures/%s.png)\n\n%s\n\n", fig->title, fig->title,
+		fprintf(f, "### %s\n\n![%s](" PP_RUN_FIGURES "/%s.png)\n\n%s\n\n", fig->title, fig->title,
 			fig->name, fig->caption);
 	}
 	if (failed) {
 		fputs("gnuplot failed on these scripts, so their figures are missing:", f);
 		for (int i = 0; i < set->n; i++)
 			if (!set->fig[i].made)
-				fprintf(f, " `figures/%s.gp`", set->fig[i].name);
+				fprintf(f, " `" PP_RUN_FIGURES "/%s.gp`", set->fig[i].name);
 		fputs(".\n", f);
 	}
 }
 
 /* ---- a run -------------------------------------------------------------- */
 
-static void overview(FILE *f, const char *summary)
+/* The last value of the metrics column @name, NaN when there is none. */
+static double final_value(const pp_summary *s, const char *name)
 {
-	const char *end = summary + strlen(summary);
-	const char *final = json_member(summary, end, "final");
-	const char *final_end = final && *final == '{' ? skip_nested(final) : NULL;
-	char text[1024], status[64];
-	double steps = json_real(json_member(summary, end, "steps"));
-	double seconds = json_real(json_member(summary, end, "seconds"));
-
-	json_text(json_member(summary, end, "status"), status, sizeof status);
-	json_text(json_member(summary, end, "error"), text, sizeof text);
-	if (!strcmp(status, "completed"))
-		fputs("The run completed.\n\n", f);
-	else
-		fprintf(f, "The run **%s**%s%s\n\n", status[0] ? status : "did not finish",
-			text[0] ? ": " : ".", text);
-	fputs("| | |\n|---|---|\n", f);
-	json_text(json_member(summary, end, "config"), text, sizeof text);
-	if (text[0])
-		md_row(f, "experiment file", text);
-	json_text(json_member(summary, end, "pde"), text, sizeof text);
-	md_row(f, "PDE", text);
-	json_text(json_member(summary, end, "network"), text, sizeof text);
-	md_row(f, "network", text);
-	json_text(json_member(summary, end, "weighting"), text, sizeof text);
-	md_row(f, "weighting", text);
-	if (isfinite(steps)) {
-		snprintf(text, sizeof text, "%.0f in %.1f s", steps, isfinite(seconds) ? seconds : 0.0);
-		md_row(f, "steps", text);
-	}
-	{
-		double seed = json_real(json_member(summary, end, "seed"));
-		double threads = json_real(json_member(summary, end, "threads"));
-		if (isfinite(seed) && isfinite(threads)) {
-			snprintf(text, sizeof text, "%.0f, %.0f", seed, threads);
-			md_row(f, "seed, threads", text);
-		}
-	}
-	md_number_row(f, "final loss", json_real(json_member(summary, end, "final_loss")));
-	if (final_end) {
-		md_number_row(f, "final rel. L2 error", json_real(json_member(final, final_end, "error_rel_l2")));
-		md_number_row(f, "final max error", json_real(json_member(final, final_end, "error_max")));
-		md_number_row(f, "final gradient SNR", json_real(json_member(final, final_end, "snr")));
-	}
+	for (int i = 0; i < s->n_final; i++)
+		if (!strcmp(s->final[i].column, name))
+			return s->final[i].value;
+	return NAN;
 }
 
-static void stages(FILE *f, const char *summary)
+static void overview(FILE *f, const pp_summary *s)
 {
-	const char *end = summary + strlen(summary);
-	const char *p = json_member(summary, end, "stages");
-	const char *list_end;
-	int k = 0;
+	char text[128];
 
-	if (!p || *p != '[')
-		return;
-	list_end = skip_nested(p);
+	if (s->status && !strcmp(s->status, "completed")) {
+		fputs("The run completed.\n\n", f);
+	} else {
+		fputs("The run **", f);
+		md_text(f, s->status && s->status[0] ? s->status : "did not finish");
+		fputs(s->error && s->error[0] ? "**: " : "**.", f);
+		md_text(f, s->error);
+		fputs("\n\n", f);
+	}
+	fputs("| | |\n|---|---|\n", f);
+	if (s->config && s->config[0])
+		md_row(f, "experiment file", s->config);
+	md_row(f, "PDE", s->pde ? s->pde : "");
+	md_row(f, "network", s->network ? s->network : "");
+	md_row(f, "weighting", s->weighting ? s->weighting : "");
+	if (s->steps >= 0) {
+		snprintf(text, sizeof text, "%ld in %.1f s", s->steps,
+			 isfinite(s->seconds) ? s->seconds : 0.0);
+		md_row(f, "steps", text);
+	}
+	if (s->has_seed && s->threads >= 0) {
+		snprintf(text, sizeof text, "%lu, %ld", s->seed, s->threads);
+		md_row(f, "seed, threads", text);
+	}
+	md_number_row(f, "final loss", s->final_loss);
+	md_number_row(f, "final rel. L2 error", final_value(s, "error_rel_l2"));
+	md_number_row(f, "final max error", final_value(s, "error_max"));
+	md_number_row(f, "final gradient SNR", final_value(s, "snr"));
+}
+
+/* A count of the summary, "-" when it was missing. */
+static void count_cell(FILE *f, long n)
+{
+	if (n >= 0)
+		fprintf(f, "%ld", n);
+	else
+		fputs("-", f);
+}
+
+static void stages(FILE *f, const pp_summary *s)
+{
+	if (!s->stages)
+		return;   /* no "stages" in the summary */
 	fputs("\n## Stages\n\n| # | optimizer | iterations | steps run | stopped because |\n"
 	      "|---|---|---|---|---|\n", f);
-	for (p++; p < list_end; p++) {
-		char name[128], stop[1024];
-		const char *obj_end;
-		if (*p != '{')
-			continue;
-		obj_end = skip_nested(p);
-		json_text(json_member(p, obj_end, "optimizer"), name, sizeof name);
-		json_text(json_member(p, obj_end, "stop"), stop, sizeof stop);
-		fprintf(f, "| %d | ", ++k);
-		md_cell(f, name);
-		fprintf(f, " | %.0f | %.0f | ", json_real(json_member(p, obj_end, "iterations")),
-			json_real(json_member(p, obj_end, "steps")));
-		md_cell(f, stop);
+	for (int k = 0; k < s->n_stages; k++) {
+		const pp_summary_stage *st = &s->stages[k];
+		fprintf(f, "| %d | ", k + 1);
+		md_cell(f, st->optimizer);
+		fputs(" | ", f);
+		count_cell(f, st->iterations);
+		fputs(" | ", f);
+		count_cell(f, st->steps);
+		fputs(" | ", f);
+		md_cell(f, st->stop);
 		fputs(" |\n", f);
-		p = obj_end - 1;
 	}
 }
 
@@ -304,7 +203,7 @@ static void phases(FILE *f, const char *dir)
 	int n = 0;
 	FILE *in;
 
-	snprintf(path, sizeof path, "%s/phases.txt", dir);
+	snprintf(path, sizeof path, "%s/" PP_RUN_PHASES, dir);
 	in = fopen(path, "r");
 	if (!in)
 		return;  /* the phases analyzer was not part of this run */
@@ -313,7 +212,7 @@ static void phases(FILE *f, const char *dir)
 		if (sscanf(line, "%63s %ld", phase, &step) != 2)
 			continue;
 		if (n++ == 0)
-			fputs("Transitions the detector found in the gradient SNR (`phases.txt`); "
+			fputs("Transitions the detector found in the gradient SNR (`" PP_RUN_PHASES "`); "
 			      "the run starts in the fitting phase.\n\n| phase | from step |\n|---|---|\n", f);
 		fprintf(f, "| %s | %ld |\n", phase, step);
 	}
@@ -324,27 +223,29 @@ static void phases(FILE *f, const char *dir)
 
 static void write_run(FILE *f, const pp_figure_set *set, int gnuplot_missing)
 {
-	char path[4200], name[512];
-	char *summary;
+	pp_summary summary;
+	pp_error err = {0};
+	int rc = pp_summary_read(set->dir, &summary, &err);
 
-	snprintf(path, sizeof path, "%s/summary.json", set->dir);
-	summary = slurp(path);
-	name[0] = '\0';
-	if (summary)
-		json_text(json_member(summary, summary + strlen(summary), "name"), name, sizeof name);
-	fprintf(f, "# %s\n\n", name[0] ? name : base_name(set->dir));
-	if (summary) {
-		overview(f, summary);
-		stages(f, summary);
+	fputs("# ", f);
+	md_text(f, !rc && summary.name && summary.name[0] ? summary.name : base_name(set->dir));
+	fputs("\n\n", f);
+	if (!rc) {
+		overview(f, &summary);
+		stages(f, &summary);
+	} else if (rc == PP_ERR_IO) {
+		fputs("No " PP_RUN_SUMMARY " here (the run may still be going): only the figures follow.\n", f);
 	} else {
-		fputs("No summary.json here (the run may still be going): only the figures follow.\n", f);
+		fputs("The run's " PP_RUN_SUMMARY " cannot be read (", f);
+		md_text(f, err.message);
+		fputs("): only the figures follow.\n", f);
 	}
+	pp_summary_free(&summary);
 	phases(f, set->dir);
 	figures_section(f, set, gnuplot_missing);
-	fputs("\n---\nData: `metrics.csv` (one row per logged step), `summary.json`, `config.yaml` "
-	      "(the experiment as it ran). Figures: `figures/*.gp` make `figures/*.png` "
-	      "(`cd figures && gnuplot NAME.gp`); see docs/figures.md.\n", f);
-	free(summary);
+	fputs("\n---\nData: `" PP_RUN_METRICS "` (one row per logged step), `" PP_RUN_SUMMARY "`, `"
+	      PP_RUN_CONFIG "` (the experiment as it ran). Figures: `" PP_RUN_FIGURES "/*.gp` make `"
+	      PP_RUN_FIGURES "/*.png` (`cd " PP_RUN_FIGURES " && gnuplot NAME.gp`); see docs/figures.md.\n", f);
 }
 
 /* ---- a comparison ------------------------------------------------------- */
@@ -358,7 +259,7 @@ static void write_compare(FILE *f, const pp_figure_set *set, int gnuplot_missing
 	int n;
 
 	fprintf(f, "# Comparison: %s\n\n", base_name(set->dir));
-	snprintf(path, sizeof path, "%s/comparison.md", set->dir);
+	snprintf(path, sizeof path, "%s/" PP_COMPARE_TABLE_MD, set->dir);
 	table = slurp(path);
 	if (table) {
 		fputs(table, f);
@@ -370,21 +271,21 @@ static void write_compare(FILE *f, const pp_figure_set *set, int gnuplot_missing
 		fputs("\n## The runs\n\n", f);
 	for (int v = 0; v < n; v++) {
 		struct stat st;
-		if (snprintf(path, sizeof path, "%s/%s/report.md", set->dir, names[v]) < (int)sizeof path &&
+		if (snprintf(path, sizeof path, "%s/%s/" PP_RUN_REPORT, set->dir, names[v]) < (int)sizeof path &&
 		    stat(path, &st) == 0)
-			fprintf(f, "- [%s](%s/report.md)\n", names[v], names[v]);
+			fprintf(f, "- [%s](%s/" PP_RUN_REPORT ")\n", names[v], names[v]);
 		else
 			fprintf(f, "- %s: `%s/`\n", names[v], names[v]);
 	}
-	fputs("\n---\nData: `comparison.csv`, `combined_metrics.csv` (variant,step,metric,value) and each "
-	      "run's directory. Figures: `figures/*.gp` make `figures/*.png`; see docs/figures.md.\n", f);
+	fputs("\n---\nData: `" PP_COMPARE_TABLE "`, `" PP_COMPARE_METRICS "` (variant,step,metric,value) and each "
+	      "run's directory. Figures: `" PP_RUN_FIGURES "/*.gp` make `" PP_RUN_FIGURES "/*.png`; see docs/figures.md.\n", f);
 }
 
 int pp_report_write(const pp_figure_set *set, int gnuplot_missing, pp_error *err)
 {
 	char path[4200];
 	pp_atomic_file af;
-	int rc = pp_path_join(path, sizeof path, set->dir, "report.md", err);
+	int rc = pp_path_join(path, sizeof path, set->dir, PP_RUN_REPORT, err);
 
 	if (!rc)
 		rc = pp_atomic_open(&af, path, err);

@@ -1,14 +1,11 @@
 /* phasepinn — `run` and `resume`: train an experiment into its run directory. */
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <cblas.h>
 
 #include <phasepinn/output.h>
 
@@ -17,93 +14,20 @@
 #include "cli/progress.h"
 #include "core/experiment.h"
 #include "core/rundir.h"
+#include "core/summary.h"
 #include "core/trainer.h"
 
-/* ---- summary.json -------------------------------------------------------- */
-
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static void json_number(FILE *f, double v)
-{
-	if (isfinite(v))
-		fprintf(f, "%.10g", v);
-	else
-		fputs("null", f);
-}
-
+/* summary.json: how the run ended (core/summary.c). */
 static int write_summary(const pp_experiment *exp, const pp_train_result *res,
 			 const char *status, const pp_error *run_err, pp_error *err)
 {
-	char path[4096];
-	pp_atomic_file af;
-	FILE *f;
-	int rc;
+	pp_summary s;
+	int rc = pp_summary_of_run(exp, res, status, run_err, &s, err);
 
-	rc = pp_path_join(path, sizeof path, exp->run_dir, "summary.json", err);
 	if (!rc)
-		rc = pp_atomic_open(&af, path, err);
-	if (rc)
-		return rc;
-	f = af.f;
-	fputs("{\n  \"name\": ", f);
-	json_string(f, exp->name);
-	fputs(",\n  \"config\": ", f);
-	json_string(f, exp->path);
-	fputs(",\n  \"status\": ", f);
-	json_string(f, status);
-	fputs(",\n  \"error\": ", f);
-	if (run_err && run_err->code)
-		json_string(f, run_err->message);
-	else
-		fputs("null", f);
-	fprintf(f, ",\n  \"version\": \"%s\",\n  \"precision\": \"%s\",\n  \"threads\": %d,\n  \"seed\": %lu,\n",
-		PP_VERSION, PP_REAL_NAME, exp->threads, exp->seed);
-	/* results are reproducible for a thread count and a BLAS kernel set */
-	fputs("  \"blas_kernels\": ", f);
-	json_string(f, openblas_get_corename());
-	fputs(",\n", f);
-	fputs("  \"pde\": ", f);
-	json_string(f, exp->pde_plugin->name);
-	fputs(",\n  \"weighting\": ", f);
-	json_string(f, exp->weighting_plugin->name);
-	fputs(",\n  \"network\": ", f);
-	json_string(f, pp_network_describe(exp->net));
-	fprintf(f, ",\n  \"parameters\": %zu,\n  \"steps\": %ld,\n  \"seconds\": ",
-		pp_network_param_count(exp->net), res->steps);
-	json_number(f, res->seconds);
-	fputs(",\n  \"final_loss\": ", f);
-	json_number(f, res->final_loss);
-	fputs(",\n  \"stages\": [", f);
-	for (int s = 0; s < exp->n_stages; s++) {
-		fprintf(f, "%s\n    {\"optimizer\": ", s ? "," : "");
-		json_string(f, exp->stages[s].plugin->name);
-		fprintf(f, ", \"iterations\": %ld, \"steps\": %ld, \"stop\": ",
-			exp->stages[s].iterations, res->stage_steps[s]);
-		json_string(f, s < res->stages_run ? res->stop_reasons[s] : "not run");
-		fputc('}', f);
-	}
-	fputs("\n  ],\n  \"final\": {", f);
-	for (int i = 0; i < res->n_columns; i++) {
-		fprintf(f, "%s\n    ", i ? "," : "");
-		json_string(f, res->columns[i]);
-		fputs(": ", f);
-		json_number(f, res->last[i]);
-	}
-	fputs("\n  }\n}\n", f);
-	return pp_atomic_commit(&af, err);
+		rc = pp_summary_write(exp->run_dir, &s, err);
+	pp_summary_free(&s);
+	return rc;
 }
 
 /* The network's parameters, one per line in slab order (layer by layer,
@@ -117,7 +41,7 @@ static int write_parameters(const pp_experiment *exp, pp_error *err)
 	pp_atomic_file af;
 	int rc;
 
-	rc = pp_path_join(path, sizeof path, exp->run_dir, "parameters.txt", err);
+	rc = pp_path_join(path, sizeof path, exp->run_dir, PP_RUN_PARAMETERS, err);
 	if (!rc)
 		rc = pp_atomic_open(&af, path, err);
 	if (rc)
@@ -145,7 +69,7 @@ static int write_config_copy(const pp_experiment *exp, pp_error *err)
 	pp_atomic_file af;
 	int rc;
 
-	rc = pp_path_join(path, sizeof path, exp->run_dir, "config.yaml", err);
+	rc = pp_path_join(path, sizeof path, exp->run_dir, PP_RUN_CONFIG, err);
 	if (!rc)
 		rc = pp_atomic_open(&af, path, err);
 	if (rc)
@@ -168,9 +92,9 @@ static int open_new_run_dir(const char *dir, int force, pp_rundir **rd, pp_error
 				stderr, rd, err);
 
 	if (!rc)
-		rc = pp_rundir_check_subdir(*rd, PP_CKPT_DIR, 1, err);
+		rc = pp_rundir_check_subdir(*rd, PP_RUN_CHECKPOINTS, 1, err);
 	if (!rc)
-		rc = pp_rundir_check_subdir(*rd, "figures", 0, err);
+		rc = pp_rundir_check_subdir(*rd, PP_RUN_FIGURES, 0, err);
 	if (rc) {
 		pp_rundir_close(*rd);
 		*rd = NULL;
@@ -242,7 +166,7 @@ static int run_experiment(pp_experiment *exp, int force, int quiet, const pp_ckp
 	if (!rc && !resume)
 		rc = write_config_copy(exp, err);
 	if (!rc)
-		rc = pp_path_join(path, sizeof path, exp->run_dir, "metrics.csv", err);
+		rc = pp_path_join(path, sizeof path, exp->run_dir, PP_RUN_METRICS, err);
 	if (rc)
 		goto cleanup;
 	metrics = resume ? reopen_metrics(path, resume, err) : pp_rundir_fopen(path, "w", err);
@@ -353,20 +277,17 @@ int pp_cli_run(int argc, char **argv)
 	return pp_cli_run_file(file, output, force, quiet);
 }
 
-/* Does RUN_DIR/summary.json record a completed run? */
+/* Does RUN_DIR/summary.json record a completed run?  A summary that is
+ * missing or cannot be read is no completed run: resume goes on to the
+ * checkpoints. */
 static int run_completed(const char *dir)
 {
-	char path[4096], buf[8192];
-	size_t n = 0;
-	FILE *f;
+	pp_summary s;
+	int done = pp_summary_read(dir, &s, NULL) == PP_OK && s.status &&
+		   strcmp(s.status, "completed") == 0;
 
-	if (pp_path_join(path, sizeof path, dir, "summary.json", NULL) != PP_OK ||
-	    !(f = fopen(path, "r")))
-		return 0;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return strstr(buf, "\"status\": \"completed\"") != NULL;
+	pp_summary_free(&s);
+	return done;
 }
 
 /* phasepinn resume RUN_DIR: the newest good checkpoint, the configuration
@@ -437,9 +358,9 @@ int pp_cli_resume(int argc, char **argv)
 	if (!rc)
 		rc = pp_rundir_open(dir, PP_RUNDIR_LOCK, stderr, &rd, &err);
 	if (!rc)
-		rc = pp_rundir_check_subdir(rd, PP_CKPT_DIR, 0, &err);
+		rc = pp_rundir_check_subdir(rd, PP_RUN_CHECKPOINTS, 0, &err);
 	if (!rc)
-		rc = pp_rundir_check_subdir(rd, "figures", 0, &err);
+		rc = pp_rundir_check_subdir(rd, PP_RUN_FIGURES, 0, &err);
 	if (!rc)
 		rc = pp_ckpt_prune(dir, exp->checkpoint_keep, ckpt->step, &err);
 	/* A checkpoint that cannot be resumed (wrong experiment, a plugin

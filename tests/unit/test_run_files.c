@@ -263,6 +263,49 @@ static void test_a_missing_summary_is_an_io_error_naming_it(void)
 	pp_summary_free(&s);
 }
 
+/* ---- through the program ------------------------------------------------ */
+
+/* The old reader looked for the bytes "status": "completed": a summary
+ * rewritten by another tool (jq -c, an editor) read as unfinished. */
+static void test_resume_reads_a_completed_summary_in_any_layout(void)
+{
+	CU_ASSERT_EQUAL_FATAL(pp_shell("mkdir -p done"), 0);
+	pp_shell_write("done/" PP_RUN_SUMMARY, "{\"name\":\"x\",\"status\":\"completed\",\"error\":null}");
+	CU_ASSERT_EQUAL(pp_shell_cli("resume done"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "done already completed"));
+	/* a failed run is not complete, whatever its texts say */
+	pp_shell_write("done/" PP_RUN_SUMMARY,
+		       "{\"name\": \"\\\"status\\\": \\\"completed\\\"\", \"status\": \"failed\"}");
+	CU_ASSERT_NOT_EQUAL(pp_shell_cli("resume done"), 0);
+	CU_ASSERT_PTR_NULL(strstr(pp_shell_output, "already completed"));
+}
+
+/* The report of a run whose summary.json is broken says where. */
+static void test_report_names_where_a_summary_is_broken(void)
+{
+	char *text;
+
+	CU_ASSERT_EQUAL_FATAL(pp_shell("mkdir -p broken"), 0);
+	pp_shell_write("broken/" PP_RUN_METRICS, "step,stage,loss\n0,0,1\n10,0,0.5\n");
+	pp_shell_write("broken/" PP_RUN_SUMMARY, "{\"name\": \"b\",\n  \"status\": \"completed\"\n  \"steps\": 10}\n");
+	pp_shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot broken");
+	text = pp_shell_slurp("broken/" PP_RUN_REPORT);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# broken\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "summary.json cannot be read (broken/summary.json:3:3: expected ',' or '}'"));
+	CU_ASSERT_PTR_NULL(strstr(text, "The run completed"));
+	/* an error message on two lines stays on one line of the report */
+	pp_shell_write("broken/" PP_RUN_SUMMARY,
+		       "{\"name\": \"b|c\", \"status\": \"failed\", \"error\": \"step 7:\\nloss is nan\",\n"
+		       " \"stages\": [{\"optimizer\": \"adam\", \"iterations\": 30, \"steps\": 7, \"stop\": \"a|b\\u000ac\"}]}\n");
+	pp_shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot broken");
+	text = pp_shell_slurp("broken/" PP_RUN_REPORT);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# b|c\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "The run **failed**: step 7: loss is nan\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| 1 | adam | 30 | 7 | a\\|b c |\n"));
+}
+
 /* ---- the CSV reader ------------------------------------------------------ */
 
 /* Open @text as a CSV named "m.csv". */
@@ -394,6 +437,8 @@ int main(void)
 		{"a summary member of the wrong type is named", test_a_summary_member_of_the_wrong_type_is_named},
 		{"members missing or unknown are tolerated", test_members_missing_or_unknown_are_tolerated},
 		{"a missing summary is an I/O error naming it", test_a_missing_summary_is_an_io_error_naming_it},
+		{"resume reads a completed summary in any layout", test_resume_reads_a_completed_summary_in_any_layout},
+		{"report names where a summary is broken", test_report_names_where_a_summary_is_broken},
 		{"CSV rows read the same with any line end", test_csv_rows_read_the_same_with_any_line_end},
 		{"CSV long lines and many columns are whole", test_csv_long_lines_and_many_columns_are_whole},
 		{"CSV NUL byte is an error the reader goes past", test_csv_nul_byte_is_an_error_the_reader_goes_past},
