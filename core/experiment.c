@@ -96,11 +96,8 @@ static int read_terms(pp_experiment *exp, const pp_config *pde_cfg, pp_error *er
 		const char *name = pp_config_key_at(terms, i);
 
 		if (find_term(&exp->pde, name) < 0) {
-			char list[512] = "";
-			for (int j = 0; j < exp->pde.n_terms; j++) {
-				strncat(list, j ? ", " : "", sizeof list - strlen(list) - 1);
-				strncat(list, exp->pde.terms[j].name, sizeof list - strlen(list) - 1);
-			}
+			char list[512];
+			pp_pde_term_names(&exp->pde, list, sizeof list);
 			return pp_config_error(err, PP_ERR_CONFIG, pp_config_at(terms, i),
 					       "pde '%s' has no term '%s'; its terms are: %s",
 					       exp->pde_plugin->name, name, list);

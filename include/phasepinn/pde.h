@@ -134,6 +134,11 @@ void pp_grid_point(const pp_grid *grid, size_t index, double *x);
  * too large for memory"). */
 int pp_grid_check(const pp_grid *grid, int n_dims, pp_error *err);
 
+/* The names of @pde's terms joined by ", " ("residual, initial, boundary")
+ * into @buf, cut to fit @size: for messages that say which terms a
+ * configuration could have named. */
+void pp_pde_term_names(const pp_pde_info *pde, char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

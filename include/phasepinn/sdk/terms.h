@@ -41,11 +41,8 @@ static inline int pp_terms_select(const pp_config *cfg, const char *key,
 			if (strcmp(names[i], pde->terms[k].name) == 0)
 				applies[k] = found = 1;
 		if (!found) {
-			char all[256] = "";
-			for (int k = 0; k < pde->n_terms; k++) {
-				strncat(all, k ? ", " : "", sizeof all - strlen(all) - 1);
-				strncat(all, pde->terms[k].name, sizeof all - strlen(all) - 1);
-			}
+			char all[256];
+			pp_pde_term_names(pde, all, sizeof all);
 			return pp_config_error(err, PP_ERR_CONFIG, list ? pp_config_at(list, i) : cfg,
 					       "no term '%s'; the PDE's terms are: %s", names[i], all);
 		}
