@@ -8,7 +8,6 @@
  * (finite, and positive on a log axis), so gnuplot never meets a plot with
  * no valid point.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,8 @@
 #include <phasepinn/phasepinn.h>
 
 #include "cli/plot.h"
+#include "core/csv.h"
+#include "core/rundir.h"
 
 #define MAX_STAGE_CHANGES 64
 #define MAX_TRANSITIONS 64
@@ -52,57 +53,26 @@ static void csv_info_free(csv_info *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* Cut @line at commas in place (no quoting in phasepinn's CSVs); the count. */
-static int split_fields(char *line, char **fields, int max)
+/* The columns of the header @in into @c, each with no value seen yet. */
+static int csv_header(csv_info *c, const pp_csv *in, pp_error *err)
 {
-	int n = 0;
-
-	line[strcspn(line, "\r\n")] = '\0';
-	for (char *p = line; n < max;) {
-		fields[n++] = p;
-		p = strchr(p, ',');
-		if (!p)
-			break;
-		*p++ = '\0';
-	}
-	return n;
-}
-
-static int count_fields(const char *line)
-{
-	int n = 1;
-
-	for (; *line && *line != '\n' && *line != '\r'; line++)
-		n += *line == ',';
-	return n;
-}
-
-static int csv_header(csv_info *c, char *line, const char *path, pp_error *err)
-{
-	int n = count_fields(line);
-	char **fields = calloc((size_t)n, sizeof *fields);
+	int n = in->n_columns;
 
 	c->names = calloc((size_t)n, sizeof *c->names);
 	c->finite = calloc((size_t)n, 1);
 	c->positive = calloc((size_t)n, 1);
 	c->min = malloc((size_t)n * sizeof *c->min);
 	c->max = malloc((size_t)n * sizeof *c->max);
-	if (!fields || !c->names || !c->finite || !c->positive || !c->min || !c->max) {
-		free(fields);
-		return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", path);
-	}
-	split_fields(line, fields, n);
+	if (!c->names || !c->finite || !c->positive || !c->min || !c->max)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", in->name);
 	for (int i = 0; i < n; i++) {
-		c->names[i] = strdup(fields[i]);
+		c->names[i] = strdup(in->columns[i]);
 		c->min[i] = INFINITY;
 		c->max[i] = -INFINITY;
-		if (!c->names[i]) {
-			free(fields);
-			return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", path);
-		}
+		if (!c->names[i])
+			return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", in->name);
 		c->n = i + 1;
 	}
-	free(fields);
 	return PP_OK;
 }
 
@@ -114,71 +84,75 @@ static int csv_column(const csv_info *c, const char *name)
 	return -1;
 }
 
-/* Read @path whole.  A missing file is PP_ERR_IO with errno's words; a file
- * without a header line is PP_ERR_INVALID. */
+/* One row's values into @c's ranges, steps and stage changes. */
+static void csv_row(csv_info *c, const pp_csv *in, int c_step, int c_stage, long *last_stage)
+{
+	int n = in->n < c->n ? in->n : c->n;
+	char **fields = in->fields;
+
+	for (int i = 0; i < n; i++) {
+		char *end;
+		double x;
+		if (!fields[i][0])
+			continue;
+		x = strtod(fields[i], &end);
+		if (end == fields[i] || !isfinite(x))
+			continue;
+		c->finite[i] = 1;
+		c->positive[i] |= x > 0;
+		c->min[i] = fmin(c->min[i], x);
+		c->max[i] = fmax(c->max[i], x);
+	}
+	if (c_step >= 0 && c_step < n && fields[c_step][0]) {
+		long step = atol(fields[c_step]);
+		if (c->rows == 0)
+			c->first_step = step;
+		c->last_step = step;
+		if (c_stage >= 0 && c_stage < n && fields[c_stage][0]) {
+			long stage = atol(fields[c_stage]);
+			if (*last_stage >= 0 && stage != *last_stage &&
+			    c->n_stage_changes < MAX_STAGE_CHANGES)
+				c->stage_change[c->n_stage_changes++] = step;
+			*last_stage = stage;
+		}
+	}
+	c->rows++;
+}
+
+/* Read @path whole with the run directory's CSV reader (core/csv.h).  A
+ * missing file is PP_ERR_IO with errno's words; a file without a header
+ * line is PP_ERR_INVALID.  A line holding a NUL byte (a file cut short by a
+ * crash) is skipped: what else the file holds is still worth a figure. */
 static int csv_scan(const char *path, csv_info *c, pp_error *err)
 {
-	char *line = NULL, **fields = NULL;
-	size_t cap = 0;
-	int c_step, c_stage, rc = PP_OK;
+	int c_step, c_stage, rc;
 	long last_stage = -1;
-	FILE *f = fopen(path, "r");
+	pp_error line_err = {0};
+	pp_csv in;
 
 	memset(c, 0, sizeof *c);
-	if (!f)
-		return pp_error_set(err, PP_ERR_IO, "%s: %s", path, strerror(errno));
-	if (getline(&line, &cap, f) < 0 || !line[strspn(line, " \r\n")]) {
+	rc = pp_csv_open_path(&in, path, err);
+	if (rc == PP_OK && in.n_columns == 1 && !in.columns[0][strspn(in.columns[0], " ")])
+		rc = PP_ERR_CONFIG;   /* a blank first line */
+	if (rc == PP_ERR_CONFIG)
 		rc = pp_error_set(err, PP_ERR_INVALID, "%s: empty, no header line", path);
-		goto cleanup;
-	}
-	rc = csv_header(c, line, path, err);
+	if (!rc)
+		rc = csv_header(c, &in, err);
 	if (rc)
 		goto cleanup;
 	c_step = csv_column(c, "step");
 	c_stage = csv_column(c, "stage");
-	fields = malloc((size_t)c->n * sizeof *fields);
-	if (!fields) {
-		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", path);
-		goto cleanup;
-	}
-	while (getline(&line, &cap, f) >= 0) {
-		int n = split_fields(line, fields, c->n);
-		if (n == 1 && !fields[0][0])
+	while ((rc = pp_csv_next(&in, &line_err)) != 0) {
+		if (rc == PP_ERR_CONFIG)
 			continue;
-		for (int i = 0; i < n; i++) {
-			char *end;
-			double x;
-			if (!fields[i][0])
-				continue;
-			x = strtod(fields[i], &end);
-			if (end == fields[i] || !isfinite(x))
-				continue;
-			c->finite[i] = 1;
-			c->positive[i] |= x > 0;
-			c->min[i] = fmin(c->min[i], x);
-			c->max[i] = fmax(c->max[i], x);
+		if (rc < 0) {
+			*err = line_err;
+			break;
 		}
-		if (c_step >= 0 && c_step < n && fields[c_step][0]) {
-			long step = atol(fields[c_step]);
-			if (c->rows == 0)
-				c->first_step = step;
-			c->last_step = step;
-			if (c_stage >= 0 && c_stage < n && fields[c_stage][0]) {
-				long stage = atol(fields[c_stage]);
-				if (last_stage >= 0 && stage != last_stage &&
-				    c->n_stage_changes < MAX_STAGE_CHANGES)
-					c->stage_change[c->n_stage_changes++] = step;
-				last_stage = stage;
-			}
-		}
-		c->rows++;
+		csv_row(c, &in, c_step, c_stage, &last_stage);
 	}
-	if (ferror(f))
-		rc = pp_error_set(err, PP_ERR_IO, "%s: read error", path);
 cleanup:
-	free(fields);
-	free(line);
-	fclose(f);
+	pp_csv_close(&in);
 	if (rc)
 		csv_info_free(c);
 	return rc;
@@ -257,8 +231,8 @@ static int figure_open(pp_figure_set *set, pp_atomic_file *af, const char *name,
 	snprintf(fig->title, sizeof fig->title, "%s", title);
 	snprintf(fig->caption, sizeof fig->caption, "%s", caption);
 	fig->made = 0;
-	if (snprintf(path, sizeof path, "%s/figures/%s.gp", set->dir, name) >= (int)sizeof path)
-		return pp_error_set(err, PP_ERR_INVALID, "path too long: %s/figures/%s.gp",
+	if (snprintf(path, sizeof path, "%s/" PP_RUN_FIGURES "/%s.gp", set->dir, name) >= (int)sizeof path)
+		return pp_error_set(err, PP_ERR_INVALID, "path too long: %s/" PP_RUN_FIGURES "/%s.gp",
 				    set->dir, name);
 	return pp_atomic_open(af, path, err);
 }
@@ -295,7 +269,7 @@ static int read_phases(const char *run_dir, transition *t, int max)
 	int n = 0;
 	FILE *f;
 
-	snprintf(path, sizeof path, "%s/phases.txt", run_dir);
+	snprintf(path, sizeof path, "%s/" PP_RUN_PHASES, run_dir);
 	f = fopen(path, "r");
 	if (!f)
 		return 0;
@@ -325,7 +299,7 @@ static void phase_bands(FILE *f, const char *run_dir, const csv_info *m)
 		return;
 	snprintf(t[0].phase, sizeof t[0].phase, "fitting");
 	t[0].step = m->first_step;
-	fputs("# phases (../phases.txt): shaded from each transition to the next\n", f);
+	fputs("# phases (../" PP_RUN_PHASES "): shaded from each transition to the next\n", f);
 	for (int i = 0; i <= n; i++) {
 		long from = t[i].step, to = i < n ? t[i + 1].step : m->last_step;
 		if (to <= from)
@@ -427,7 +401,7 @@ static const figure_desc run_figures[] = {
 	{
 		.name = "loss", .title = "Loss", .heading = "Loss per term against the step",
 		.caption = "Training loss (weighted total) and each term's mean squared residual against the step, log scale; dashed lines mark where a new optimizer stage began.",
-		.width = 900, .height = 560, .file = "metrics.csv",
+		.width = 900, .height = 560, .file = PP_RUN_METRICS,
 		.settings = "set title 'Loss'\nset xlabel 'step'\nset ylabel 'loss (mean r^2)'\n"
 			    LOG_Y "set key top right\n",
 		.extras = EXTRA_STAGE_ARROWS,
@@ -439,7 +413,7 @@ static const figure_desc run_figures[] = {
 		.name = "error", .title = "Error against the reference",
 		.heading = "Error against the reference solution, by step",
 		.caption = "Relative L2 error and maximum absolute error of the prediction on the reference grid against the step, log scale (error analyzer).",
-		.width = 900, .height = 560, .file = "metrics.csv",
+		.width = 900, .height = 560, .file = PP_RUN_METRICS,
 		.settings = "set title 'Error against the reference'\nset xlabel 'step'\nset ylabel 'error'\n"
 			    LOG_Y "set key top right\n",
 		.panels = {{.series = {
@@ -450,7 +424,7 @@ static const figure_desc run_figures[] = {
 		.name = "snr", .title = "Gradient signal-to-noise ratio",
 		.heading = "Gradient SNR, whole network and per layer, with the detected phases",
 		.caption = "Gradient SNR of the whole network (thick) and of each layer against the step, log scale; shaded: the phases the detector found (blue fitting, orange diffusion, green diffusion equilibrium).",
-		.width = 900, .height = 560, .file = "metrics.csv",
+		.width = 900, .height = 560, .file = PP_RUN_METRICS,
 		.settings = "set title 'Gradient signal-to-noise ratio'\nset xlabel 'step'\nset ylabel 'SNR'\n"
 			    LOG_Y "set key top right opaque\n",
 		.extras = EXTRA_STEP_RANGE | EXTRA_PHASE_BANDS,
@@ -468,7 +442,7 @@ static const figure_desc run_figures[] = {
 		.name = "homogeneity", .title = "Homogeneity of the weights (φ_RBA)",
 		.heading = "phi_RBA against the step",
 		.caption = "φ_RBA = mean(b)/√mean(b²) of the bin-averaged point weights against the step: 1 means every region of the domain carries the same weight.",
-		.width = 900, .height = 500, .file = "metrics.csv",
+		.width = 900, .height = 500, .file = PP_RUN_METRICS,
 		.settings = "set title 'Homogeneity of the point weights'\nset xlabel 'step'\nset ylabel 'phi_RBA'\n"
 			    "set yrange [0:1.05]\nset key bottom right\n",
 		.panels = {{.series = {
@@ -479,7 +453,7 @@ static const figure_desc run_figures[] = {
 		.name = "information", .title = "Information plane",
 		.heading = "H(T) per layer and saturation against the step",
 		.caption = "Top: H(T) = I(X;T) in bits of each hidden layer's binned activations against the step (a fall is compression). Bottom: share of saturated activations per layer.",
-		.width = 900, .height = 800, .file = "metrics.csv", .layout = LAYOUT_ROWS,
+		.width = 900, .height = 800, .file = PP_RUN_METRICS, .layout = LAYOUT_ROWS,
 		.settings = "set xlabel 'step'\nset key outside right top\n",
 		.panels = {{
 			.settings = "set title 'H(T) per layer'\nset ylabel 'H(T) (bits)'\n",
@@ -495,7 +469,7 @@ static const figure_desc run_figures[] = {
 		.name = "solution", .title = "Prediction, reference and error",
 		.heading = "Prediction, reference and absolute error over the domain",
 		.caption = "Heat maps over the domain: the network's prediction, the reference solution (same colour scale) and the absolute error |u − u*| (error analyzer's final grid).",
-		.width = 1500, .height = 470, .file = "prediction.csv", .map = 1,
+		.width = 1500, .height = 470, .file = PP_RUN_PREDICTION, .map = 1,
 		.layout = LAYOUT_COLUMNS, .extras = EXTRA_SHARED_RANGE,
 		.settings = "set autoscale fix\nunset grid\n",
 		.settings_after_labels = DIVERGING_PALETTE "if (hi > lo) { set cbrange [lo:hi] }\n",
@@ -515,10 +489,10 @@ static const figure_desc run_figures[] = {
 	}, {
 		/* weights_<term>.csv: <input 1>,<input 2>,r,w,lambda; constant weights
 		 * (no per-point scheme) have nothing to map */
-		.name = "weights_{term}", .title = "Final point weights: {term}",
+		.name = PP_RUN_WEIGHTS_PREFIX "{term}", .title = "Final point weights: {term}",
 		.heading = "Final per-point weights lambda over the domain",
-		.caption = "The weighting scheme's final per-point weight λ of the {term} term at each of its points (weights_{term}.csv).",
-		.width = 800, .height = 640, .file = "weights_{term}.csv", .per_term = 1, .map = 1,
+		.caption = "The weighting scheme's final per-point weight λ of the {term} term at each of its points (" PP_RUN_WEIGHTS_PREFIX "{term}" PP_RUN_WEIGHTS_SUFFIX ").",
+		.width = 800, .height = 640, .file = PP_RUN_WEIGHTS_PREFIX "{term}" PP_RUN_WEIGHTS_SUFFIX, .per_term = 1, .map = 1,
 		.settings = "set autoscale fix\nset offsets graph 0.02, graph 0.02, graph 0.02, graph 0.02\n",
 		.settings_after_labels = "set cblabel 'lambda'\nset title 'Final weights of term {term}'\n"
 					 SEQUENTIAL_PALETTE,
@@ -536,7 +510,7 @@ static const figure_desc compare_figures[] = {
 		.name = "compare_error", .title = "Relative L2 error of every variant",
 		.heading = "Relative L2 error of every variant",
 		.caption = "Relative L2 error against the reference of every variant against the step, log scale.",
-		.width = 900, .height = 560, .file = "metrics.csv",
+		.width = 900, .height = 560, .file = PP_RUN_METRICS,
 		.settings = "set title 'Relative L2 error of every variant'\nset xlabel 'step'\n"
 			    "set ylabel 'rel. L2 error'\n" LOG_Y "set key top right\n",
 		.panels = {{.series = {
@@ -546,7 +520,7 @@ static const figure_desc compare_figures[] = {
 		.name = "compare_snr", .title = "Gradient SNR of every variant",
 		.heading = "Gradient SNR of every variant",
 		.caption = "Whole-network gradient SNR of every variant against the step, log scale.",
-		.width = 900, .height = 560, .file = "metrics.csv",
+		.width = 900, .height = 560, .file = PP_RUN_METRICS,
 		.settings = "set title 'Gradient SNR of every variant'\nset xlabel 'step'\n"
 			    "set ylabel 'SNR'\n" LOG_Y "set key top right\n",
 		.panels = {{.series = {{PICK_COLUMN, "snr", NEED_POSITIVE, .style = "lines"}}}},
@@ -554,7 +528,7 @@ static const figure_desc compare_figures[] = {
 		.name = "compare_loss", .title = "Training loss of every variant",
 		.heading = "Training loss of every variant",
 		.caption = "Training loss (weighted total) of every variant against the step, log scale.",
-		.width = 900, .height = 560, .file = "metrics.csv",
+		.width = 900, .height = 560, .file = PP_RUN_METRICS,
 		.settings = "set title 'Training loss of every variant'\nset xlabel 'step'\n"
 			    "set ylabel 'loss'\n" LOG_Y "set key top right\n",
 		.panels = {{.series = {{PICK_COLUMN, "loss", NEED_POSITIVE, .style = "lines"}}}},
@@ -858,7 +832,7 @@ static int run_figure(pp_figure_set *set, const figure_desc *d, const csv_info *
 
 	fill_term(file, sizeof file, d->file, term);
 	snprintf(shown[0], sizeof shown[0], "../%s", file);
-	if (!strcmp(file, "metrics.csv"))
+	if (!strcmp(file, PP_RUN_METRICS))
 		return write_figure(set, d, &data, err);
 	if (snprintf(path, sizeof path, "%s/%s", set->dir, file) >= (int)sizeof path ||
 	    !file_exists(path))
@@ -876,7 +850,7 @@ static int figures_dir(const char *dir, pp_error *err)
 {
 	char path[4200];
 
-	snprintf(path, sizeof path, "%s/figures", dir);
+	snprintf(path, sizeof path, "%s/" PP_RUN_FIGURES, dir);
 	return pp_mkdir_p(path, err);
 }
 
@@ -897,7 +871,7 @@ int pp_plot_run_scripts(const char *run_dir, pp_figure_set *set, pp_error *err)
 
 	if (rc)
 		return rc;
-	snprintf(path, sizeof path, "%s/metrics.csv", run_dir);
+	snprintf(path, sizeof path, "%s/" PP_RUN_METRICS, run_dir);
 	rc = csv_scan(path, &m, err);
 	if (rc == PP_ERR_IO && !file_exists(path))
 		return pp_error_set(err, PP_ERR_INVALID, "%s: not found; is %s a run directory?",
@@ -929,28 +903,27 @@ cleanup:
 
 int pp_plot_compare_variants(const char *dir, char (*names)[128], int max, pp_error *err)
 {
-	char path[4200], *line = NULL;
-	size_t cap = 0;
-	int n = 0, header = 1;
-	FILE *f;
+	char path[4200];
+	pp_error line_err = {0};
+	int n = 0, rc;
+	pp_csv in;
 
-	snprintf(path, sizeof path, "%s/comparison.csv", dir);
-	f = fopen(path, "r");
-	if (!f)
-		return pp_error_set(err, PP_ERR_INVALID, "%s: %s", path, strerror(errno));
-	while (n < max && getline(&line, &cap, f) >= 0) {
-		size_t len = strcspn(line, ",\r\n");
-		if (header) {
-			header = 0;
-			continue;
-		}
-		if (len == 0 || len >= sizeof names[0])
-			continue;
-		memcpy(names[n], line, len);
-		names[n++][len] = '\0';
+	snprintf(path, sizeof path, "%s/" PP_COMPARE_TABLE, dir);
+	rc = pp_csv_open_path(&in, path, &line_err);
+	if (rc == PP_ERR_IO) {
+		pp_csv_close(&in);
+		return pp_error_set(err, PP_ERR_INVALID, "%s", line_err.message);
 	}
-	free(line);
-	fclose(f);
+	/* the first field of each row after the header; a line holding a NUL
+	 * byte is skipped, a read error ends the list */
+	while (!rc && n < max && (rc = pp_csv_next(&in, &line_err)) != 0) {
+		size_t len = rc == 1 ? strlen(in.fields[0]) : 0;
+		if (rc == 1 && len > 0 && len < sizeof names[0])
+			memcpy(names[n++], in.fields[0], len + 1);
+		if (rc == 1 || rc == PP_ERR_CONFIG)
+			rc = PP_OK;
+	}
+	pp_csv_close(&in);
 	return n;
 }
 
@@ -971,9 +944,9 @@ int pp_plot_compare_scripts(const char *dir, pp_figure_set *set, pp_error *err)
 		char path[4400];
 		pp_error ignored = {0};
 		/* a variant without metrics has no curve */
-		if (snprintf(files[v], sizeof files[v], "../%s/metrics.csv", variants[v]) <
+		if (snprintf(files[v], sizeof files[v], "../%s/" PP_RUN_METRICS, variants[v]) <
 		    (int)sizeof files[v] &&
-		    snprintf(path, sizeof path, "%s/%s/metrics.csv", dir, variants[v]) < (int)sizeof path)
+		    snprintf(path, sizeof path, "%s/%s/" PP_RUN_METRICS, dir, variants[v]) < (int)sizeof path)
 			csv_scan(path, &m[v], &ignored);
 	}
 	data.n = n;

@@ -306,6 +306,21 @@ static void test_report_names_where_a_summary_is_broken(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| 1 | adam | 30 | 7 | a\\|b c |\n"));
 }
 
+/* plot read metrics.csv with getline: a file with CR-only line ends (an
+ * old Mac editor, a spreadsheet) was one header line and no figure. */
+static void test_plot_reads_metrics_with_any_line_end(void)
+{
+	char *text;
+
+	CU_ASSERT_EQUAL_FATAL(pp_shell("mkdir -p cr"), 0);
+	pp_shell_write("cr/" PP_RUN_METRICS, "\xEF\xBB\xBFstep,stage,loss\r0,0,1\r10,0,0.5\r\r20,1,0.25\r");
+	pp_shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot cr");
+	text = pp_shell_slurp("cr/" PP_RUN_FIGURES "/loss.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# columns of ../metrics.csv: 1 step, 3 loss\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set arrow from first 20, graph 0"));   /* stage 2 began */
+}
+
 /* ---- the CSV reader ------------------------------------------------------ */
 
 /* Open @text as a CSV named "m.csv". */
@@ -439,6 +454,7 @@ int main(void)
 		{"a missing summary is an I/O error naming it", test_a_missing_summary_is_an_io_error_naming_it},
 		{"resume reads a completed summary in any layout", test_resume_reads_a_completed_summary_in_any_layout},
 		{"report names where a summary is broken", test_report_names_where_a_summary_is_broken},
+		{"plot reads metrics with any line end", test_plot_reads_metrics_with_any_line_end},
 		{"CSV rows read the same with any line end", test_csv_rows_read_the_same_with_any_line_end},
 		{"CSV long lines and many columns are whole", test_csv_long_lines_and_many_columns_are_whole},
 		{"CSV NUL byte is an error the reader goes past", test_csv_nul_byte_is_an_error_the_reader_goes_past},
