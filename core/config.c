@@ -1135,14 +1135,92 @@ static int list_node(const pp_config *map, const char *key, size_t n, int exact,
 	return PP_OK;
 }
 
-/* "[a, b, c]" from @n texts of @len each, for a recorded default. */
-static void flow_list(char *buf, size_t size, size_t n, const char *texts, size_t len)
+/* What the list getters' one body needs to know of an entry's type. */
+typedef struct list_kind {
+	const char *what;   /* the entries, for the error message: "integers" */
+	int exact;          /* exactly n entries (1 to 16); else any number up to n */
+	size_t size;        /* bytes of one entry of def[] and out[] */
+	/* default entry @i after @sep into @buf, as snprintf does */
+	int (*text)(char *buf, size_t size, const char *sep, const void *def, size_t i);
+	/* @item, an entry of the list under @key, into *@out, checked against @range */
+	int (*read)(const pp_config *item, const char *key, const void *range, void *out,
+		    pp_error *err);
+} list_kind;
+
+typedef struct long_range {
+	long min, max;
+} long_range;
+
+typedef struct double_range {
+	double min, max;
+} double_range;
+
+static int long_text(char *buf, size_t size, const char *sep, const void *def, size_t i)
+{
+	return snprintf(buf, size, "%s%ld", sep, ((const long *)def)[i]);
+}
+
+static int double_text(char *buf, size_t size, const char *sep, const void *def, size_t i)
+{
+	return snprintf(buf, size, "%s%.17g", sep, ((const double *)def)[i]);
+}
+
+static int name_text(char *buf, size_t size, const char *sep, const void *def, size_t i)
+{
+	return snprintf(buf, size, "%s%s", sep, ((const char *const *)def)[i]);
+}
+
+static int long_item(const pp_config *item, const char *key, const void *range, void *out,
+		     pp_error *err)
+{
+	const long_range *r = range;
+	long *x = out;
+	int rc = pp_config_node_long(item, x, err);
+
+	if (!rc && (*x < r->min || *x > r->max))
+		rc = pp_config_error(err, PP_ERR_CONFIG, item, "%s = %ld is out of range [%ld, %ld]",
+				     key, *x, r->min, r->max);
+	return rc;
+}
+
+static int double_item(const pp_config *item, const char *key, const void *range, void *out,
+		       pp_error *err)
+{
+	const double_range *r = range;
+	double *x = out;
+	int rc = pp_config_node_double(item, x, err);
+
+	if (!rc && (*x < r->min || *x > r->max))
+		rc = pp_config_error(err, PP_ERR_CONFIG, item, "%s = %g is out of range [%g, %g]",
+				     key, *x, r->min, r->max);
+	return rc;
+}
+
+static int name_item(const pp_config *item, const char *key, const void *range, void *out,
+		     pp_error *err)
+{
+	int rc = scalar_or_error(item, "a name", err);
+
+	(void)key;
+	(void)range;
+	if (!rc)
+		*(const char **)out = item->text;
+	return rc;
+}
+
+static const list_kind long_list = {"integers", 1, sizeof(long), long_text, long_item};
+static const list_kind double_list = {"numbers", 1, sizeof(double), double_text, double_item};
+static const list_kind name_list = {"names", 0, sizeof(const char *), name_text, name_item};
+
+/* "[a, b, c]" of the @n defaults, as config.yaml records them. */
+static void default_flow(char *buf, size_t size, const list_kind *kind, const void *def,
+			 size_t n)
 {
 	size_t used = 1;
 
 	snprintf(buf, size, "[");
 	for (size_t i = 0; i < n && used < size; i++) {
-		int w = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", texts + i * len);
+		int w = kind->text(buf + used, size - used, i ? ", " : "", def, i);
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -1151,71 +1229,58 @@ static void flow_list(char *buf, size_t size, size_t n, const char *texts, size_
 		snprintf(buf + used, size - used, "]");
 }
 
-#define PP_LIST_TEXT 32
+/* The body of every list getter: the list under @key (@n entries, or up to
+ * @n) read into out[] and counted in *n_out; absent: the @n_def entries of
+ * @def, recorded as the default. */
+static int config_list(const pp_config *map, const char *key, const list_kind *kind,
+		       const void *def, size_t n_def, size_t n, const void *range, void *out,
+		       size_t *n_out, pp_error *err)
+{
+	char flow[512];
+	const pp_config *node;
+	int rc;
+
+	if (kind->exact && (n < 1 || n > 16))
+		return pp_error_set(err, PP_ERR_INVALID, "%s: lists of 1 to 16 entries", key);
+	default_flow(flow, sizeof flow, kind, def, n_def);
+	rc = list_node(map, key, n, kind->exact, kind->what, flow, &node, err);
+	if (rc)
+		return rc;
+	if (!node) {
+		if (n_def > n)
+			return pp_error_set(err, PP_ERR_INVALID, "%s: %zu defaults, at most %zu",
+					    key, n_def, n);
+		remember_default_text(map, key, flow, 1);
+		memcpy(out, def, n_def * kind->size);
+		*n_out = n_def;
+		return PP_OK;
+	}
+	for (size_t i = 0; i < node->count; i++) {
+		rc = kind->read(node->items[i], key, range, (char *)out + i * kind->size, err);
+		if (rc)
+			return rc;
+	}
+	*n_out = node->count;
+	return PP_OK;
+}
 
 int pp_config_long_list(const pp_config *map, const char *key, size_t n, const long *def,
 			long min, long max, long *out, pp_error *err)
 {
-	char texts[16][PP_LIST_TEXT], flow[16 * (PP_LIST_TEXT + 2) + 4];
-	const pp_config *node;
-	int rc;
+	const long_range range = {min, max};
+	size_t n_out;
 
-	if (n < 1 || n > 16)
-		return pp_error_set(err, PP_ERR_INVALID, "%s: lists of 1 to 16 entries", key);
-	for (size_t i = 0; i < n; i++)
-		snprintf(texts[i], PP_LIST_TEXT, "%ld", def[i]);
-	flow_list(flow, sizeof flow, n, texts[0], PP_LIST_TEXT);
-	rc = list_node(map, key, n, 1, "integers", flow, &node, err);
-	if (rc)
-		return rc;
-	if (!node) {
-		remember_default_text(map, key, flow, 1);
-		memcpy(out, def, n * sizeof *out);
-		return PP_OK;
-	}
-	for (size_t i = 0; i < n; i++) {
-		rc = pp_config_node_long(node->items[i], &out[i], err);
-		if (rc)
-			return rc;
-		if (out[i] < min || out[i] > max)
-			return pp_config_error(err, PP_ERR_CONFIG, node->items[i],
-					       "%s = %ld is out of range [%ld, %ld]", key, out[i],
-					       min, max);
-	}
-	return PP_OK;
+	return config_list(map, key, &long_list, def, n, n, &range, out, &n_out, err);
 }
 
 int pp_config_double_list(const pp_config *map, const char *key, size_t n,
 			  const double *def, double min, double max, double *out,
 			  pp_error *err)
 {
-	char texts[16][PP_LIST_TEXT], flow[16 * (PP_LIST_TEXT + 2) + 4];
-	const pp_config *node;
-	int rc;
+	const double_range range = {min, max};
+	size_t n_out;
 
-	if (n < 1 || n > 16)
-		return pp_error_set(err, PP_ERR_INVALID, "%s: lists of 1 to 16 entries", key);
-	for (size_t i = 0; i < n; i++)
-		snprintf(texts[i], PP_LIST_TEXT, "%.17g", def[i]);
-	flow_list(flow, sizeof flow, n, texts[0], PP_LIST_TEXT);
-	rc = list_node(map, key, n, 1, "numbers", flow, &node, err);
-	if (rc)
-		return rc;
-	if (!node) {
-		remember_default_text(map, key, flow, 1);
-		memcpy(out, def, n * sizeof *out);
-		return PP_OK;
-	}
-	for (size_t i = 0; i < n; i++) {
-		rc = pp_config_node_double(node->items[i], &out[i], err);
-		if (rc)
-			return rc;
-		if (out[i] < min || out[i] > max)
-			return pp_config_error(err, PP_ERR_CONFIG, node->items[i],
-					       "%s = %g is out of range [%g, %g]", key, out[i],
-					       min, max);
-	}
-	return PP_OK;
+	return config_list(map, key, &double_list, def, n, n, &range, out, &n_out, err);
 }
 
 static int plain_name(const char *s)
@@ -1233,41 +1298,11 @@ int pp_config_name_list(const pp_config *map, const char *key, const char *const
 			size_t n_def, size_t max, const char **out, size_t *n_out,
 			pp_error *err)
 {
-	char flow[512];
-	size_t used = 1;
-	const pp_config *node;
-	int rc;
-
-	snprintf(flow, sizeof flow, "[");
-	for (size_t i = 0; i < n_def && used < sizeof flow; i++) {
-		int w = snprintf(flow + used, sizeof flow - used, "%s%s", i ? ", " : "", def[i]);
-		if (w < 0 || !plain_name(def[i]))
+	for (size_t i = 0; i < n_def; i++)
+		if (!plain_name(def[i]))
 			return pp_error_set(err, PP_ERR_INVALID, "%s: default '%s' is not a plain name",
 					    key, def[i]);
-		used += (size_t)w;
-	}
-	if (used + 1 < sizeof flow)
-		snprintf(flow + used, sizeof flow - used, "]");
-	rc = list_node(map, key, max, 0, "names", flow, &node, err);
-	if (rc)
-		return rc;
-	if (!node) {
-		if (n_def > max)
-			return pp_error_set(err, PP_ERR_INVALID, "%s: %zu defaults, at most %zu",
-					    key, n_def, max);
-		remember_default_text(map, key, flow, 1);
-		memcpy(out, def, n_def * sizeof *out);
-		*n_out = n_def;
-		return PP_OK;
-	}
-	for (size_t i = 0; i < node->count; i++) {
-		rc = scalar_or_error(node->items[i], "a name", err);
-		if (rc)
-			return rc;
-		out[i] = node->items[i]->text;
-	}
-	*n_out = node->count;
-	return PP_OK;
+	return config_list(map, key, &name_list, def, n_def, max, NULL, out, n_out, err);
 }
 
 /* ---- sections and the resolved config ----------------------------------- */

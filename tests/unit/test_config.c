@@ -404,6 +404,44 @@ static void test_list_getters_record_their_defaults(void)
 	pp_config_doc_destroy(doc);
 }
 
+/* Every refusal of the three list getters, with its message: they share one
+ * body, so each is checked through the getter whose kind it belongs to. */
+static void test_list_getters_refuse_bad_lists_and_bad_defaults(void)
+{
+	static const long l_def[2] = {1, 2}, l17[17] = {0};
+	static const double d_def[2] = {0, 1};
+	static const char *const good[] = {"a", "b", "c"}, *const bad[] = {"a", "b c"};
+	pp_config_doc *doc = parse("a: {d: [0.5, 7], n: [x, [y], z], m: [x, y, z], s: 5}\n");
+	const pp_config *a = pp_config_get(pp_config_doc_root(doc), "a");
+	const char *names[4];
+	size_t n;
+	long l[17];
+	double d[2];
+	pp_error err = {0};
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(pp_config_long_list(a, "l", 0, l_def, 0, 9, l, &err), PP_ERR_INVALID);
+	CU_ASSERT_STRING_EQUAL(err.message, "l: lists of 1 to 16 entries");
+	CU_ASSERT_EQUAL(pp_config_long_list(a, "l", 17, l17, 0, 9, l, &err), PP_ERR_INVALID);
+	CU_ASSERT_EQUAL(pp_config_double_list(a, "d", 2, d_def, 0, 5, d, &err), PP_ERR_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "t.yaml:1:14: d = 7 is out of range [0, 5]"));
+	CU_ASSERT_EQUAL(pp_config_double_list(a, "s", 2, d_def, 0, 5, d, &err), PP_ERR_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "s: is a list of 2 numbers, e.g. [0, 1]"));
+	CU_ASSERT_EQUAL(pp_config_name_list(a, "n", good, 3, 4, names, &n, &err), PP_ERR_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "t.yaml:1:25:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "a name"));
+	CU_ASSERT_EQUAL(pp_config_name_list(a, "m", good, 3, 2, names, &n, &err), PP_ERR_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "m: is a list of up to 2 names, e.g. [a, b, c]"));
+	CU_ASSERT_EQUAL(pp_config_name_list(a, "m", bad, 2, 4, names, &n, &err), PP_ERR_INVALID);
+	CU_ASSERT_STRING_EQUAL(err.message, "m: default 'b c' is not a plain name");
+	CU_ASSERT_EQUAL(pp_config_name_list(a, "absent", good, 3, 2, names, &n, &err), PP_ERR_INVALID);
+	CU_ASSERT_STRING_EQUAL(err.message, "absent: 3 defaults, at most 2");
+	CU_ASSERT_EQUAL(pp_config_name_list(a, "m", good, 3, 4, names, &n, &err), PP_OK);
+	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT_STRING_EQUAL(names[2], "z");
+	pp_config_doc_destroy(doc);
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -426,6 +464,7 @@ int main(void)
 		{"the tree check finds a scalar read as a map", test_the_tree_check_finds_a_scalar_read_as_a_map},
 		{"an empty section is written as an empty map", test_an_empty_section_is_written_as_an_empty_map},
 		{"list getters record their defaults", test_list_getters_record_their_defaults},
+		{"list getters refuse bad lists and bad defaults", test_list_getters_refuse_bad_lists_and_bad_defaults},
 		{NULL, NULL},
 	};
 	return pp_test_run("config", cases);
