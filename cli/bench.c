@@ -21,7 +21,9 @@
 #include <phasepinn/network.h>
 
 #include "cli/commands.h"
+#include "core/csv.h"
 #include "core/experiment.h"
+#include "core/rundir.h"
 #include "core/trainer.h"
 
 #ifdef PP_SINGLE_PRECISION
@@ -91,37 +93,25 @@ static int compare_double(const void *a, const void *b)
 }
 
 /* Median time of the steps after @warm from metrics.csv text in @f
- * (columns step and time_s; one row per step). */
+ * (columns step and time_s; one row per step), read with core/csv.h. */
 static double median_step(FILE *f, long warm)
 {
-	char line[8192];
-	int col_step = -1, col_time = -1, n = 0, cap = 0;
+	int col_step, col_time, n = 0, cap = 0;
 	double *d = NULL, last_t = NAN, med = NAN;
 	long last_step = -1;
+	pp_error err = {0};
+	pp_csv in;
 
 	rewind(f);
-	if (!fgets(line, sizeof line, f))
+	if (pp_csv_open(&in, f, "the bench's " PP_RUN_METRICS, &err)) {
+		pp_csv_close(&in);
 		return NAN;
-	{
-		int col = 0;
-		for (char *tok = strtok(line, ",\n"); tok; tok = strtok(NULL, ",\n"), col++) {
-			if (!strcmp(tok, "step"))
-				col_step = col;
-			else if (!strcmp(tok, "time_s"))
-				col_time = col;
-		}
 	}
-	while (col_step >= 0 && col_time >= 0 && fgets(line, sizeof line, f)) {
-		double step = NAN, t = NAN;
-		char *p = line;
-		for (int col = 0; p; col++) {
-			if (col == col_step)
-				step = strtod(p, NULL);
-			if (col == col_time)
-				t = strtod(p, NULL);
-			p = strchr(p, ',');
-			p = p ? p + 1 : NULL;
-		}
+	col_step = pp_csv_column(&in, "step");
+	col_time = pp_csv_column(&in, "time_s");
+	while (col_step >= 0 && col_time >= 0 && pp_csv_next(&in, &err) == 1) {
+		double step = col_step < in.n ? strtod(in.fields[col_step], NULL) : NAN;
+		double t = col_time < in.n ? strtod(in.fields[col_time], NULL) : NAN;
 		if ((long)step == last_step + 1 && (long)step > warm && isfinite(t)) {
 			if (n == cap) {
 				double *g = realloc(d, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *d);
@@ -134,6 +124,7 @@ static double median_step(FILE *f, long warm)
 		last_step = (long)step;
 		last_t = t;
 	}
+	pp_csv_close(&in);
 	if (n > 0) {
 		qsort(d, (size_t)n, sizeof *d, compare_double);
 		med = n % 2 ? d[n / 2] : 0.5 * (d[n / 2 - 1] + d[n / 2]);

@@ -169,7 +169,7 @@ int pp_plot_render(pp_figure_set *set, pp_error *err)
 	pp_error one;
 	int rc = PP_OK;
 
-	snprintf(figdir, sizeof figdir, "%s/figures", set->dir);
+	snprintf(figdir, sizeof figdir, "%s/" PP_RUN_FIGURES, set->dir);
 	for (int i = 0; i < set->n; i++) {
 		pp_error_clear(&one);
 		if (render_one(figdir, &set->fig[i], &one) && !rc) {
@@ -243,7 +243,7 @@ static int plot_compare_tree(const char *dir, int *missing, int *n_made, pp_erro
 		char sub[4096];
 		if (snprintf(sub, sizeof sub, "%s/%s", dir, names[v]) >= (int)sizeof sub)
 			continue;
-		if (!has_file(sub, "metrics.csv"))
+		if (!has_file(sub, PP_RUN_METRICS))
 			continue;
 		rc = plot_dir(sub, 0, missing, &made, err);
 		*n_made += made;
@@ -280,12 +280,12 @@ int pp_cli_plot(int argc, char **argv)
 		fprintf(stderr, "phasepinn plot: %s: no such directory\n", dir);
 		return PP_EXIT_USAGE;
 	}
-	if (has_file(dir, "metrics.csv"))
+	if (has_file(dir, PP_RUN_METRICS))
 		rc = plot_dir(dir, 0, &missing, &made, &err);
-	else if (has_file(dir, "comparison.csv"))
+	else if (has_file(dir, PP_COMPARE_TABLE))
 		rc = plot_compare_tree(dir, &missing, &made, &err);
 	else {
-		fprintf(stderr, "phasepinn plot: %s/metrics.csv: not found; %s is not a run directory (nor a comparison with comparison.csv)\n",
+		fprintf(stderr, "phasepinn plot: %s/" PP_RUN_METRICS ": not found; %s is not a run directory (nor a comparison with " PP_COMPARE_TABLE ")\n",
 			dir, dir);
 		return PP_EXIT_USAGE;
 	}
@@ -294,14 +294,14 @@ int pp_cli_plot(int argc, char **argv)
 		return rc == PP_ERR_INVALID ? PP_EXIT_USAGE : PP_EXIT_FAILED;
 	}
 	if (missing) {
-		fprintf(stderr, "phasepinn plot: gnuplot not found ('%s'); install it (apt-get install gnuplot-nox) and rerun; the scripts are in %s/figures, the report in %s/report.md\n",
+		fprintf(stderr, "phasepinn plot: gnuplot not found ('%s'); install it (apt-get install gnuplot-nox) and rerun; the scripts are in %s/" PP_RUN_FIGURES ", the report in %s/" PP_RUN_REPORT "\n",
 			pp_plot_gnuplot(), dir, dir);
 		return PP_EXIT_FAILED;
 	}
-	if (has_file(dir, "metrics.csv"))
-		printf("%d figure(s) in %s/figures; report: %s/report.md\n", made, dir, dir);
+	if (has_file(dir, PP_RUN_METRICS))
+		printf("%d figure(s) in %s/" PP_RUN_FIGURES "; report: %s/" PP_RUN_REPORT "\n", made, dir, dir);
 	else
-		printf("%d figure(s) in %s/figures and its runs' figures/; report: %s/report.md\n",
+		printf("%d figure(s) in %s/" PP_RUN_FIGURES " and its runs' " PP_RUN_FIGURES "/; report: %s/" PP_RUN_REPORT "\n",
 		       made, dir, dir);
 	return PP_EXIT_OK;
 }
@@ -322,7 +322,7 @@ static void plot_after(const char *dir, int compare, int quiet)
 		gnuplot_missing = !quiet;
 		snprintf(hint_dir, sizeof hint_dir, "%s", dir);
 	} else if (!quiet) {
-		fprintf(stderr, "phasepinn: %d figure(s) and report: %s/report.md\n", made, dir);
+		fprintf(stderr, "phasepinn: %d figure(s) and report: %s/" PP_RUN_REPORT "\n", made, dir);
 	}
 }
 
@@ -344,7 +344,7 @@ static int variants_want_plots(const char *dir)
 		char path[8400];
 		pp_config_doc *doc = NULL;
 		int plot = 1;
-		snprintf(path, sizeof path, "%s/%s/config.yaml", dir, names[v]);
+		snprintf(path, sizeof path, "%s/%s/" PP_RUN_CONFIG, dir, names[v]);
 		if (pp_config_doc_load(path, &doc, &err) == PP_OK)
 			pp_config_bool(pp_config_get(pp_config_doc_root(doc), "logging"), "plot", 1,
 				       &plot, &err);

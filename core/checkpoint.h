@@ -43,7 +43,6 @@
 #include "core/rundir.h"
 
 #define PP_CKPT_VERSION 2u
-#define PP_CKPT_DIR PP_RUN_CHECKPOINTS   /* the old name, while callers move */
 #define PP_CKPT_TAG(s) ((uint32_t)(unsigned char)(s)[0] | (uint32_t)(unsigned char)(s)[1] << 8 | \
 			(uint32_t)(unsigned char)(s)[2] << 16 | (uint32_t)(unsigned char)(s)[3] << 24)
 

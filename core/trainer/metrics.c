@@ -3,6 +3,7 @@
  * metrics.csv and kept as the last values), the reports to the progress
  * callback, and the per-point weights files of the final parameters. */
 #include "core/trainer/trainer_impl.h"
+#include "core/rundir.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -173,8 +174,9 @@ int trainer_write_weights(trainer *t, pp_error *err)
 		const term_run *tr = &t->terms[k];
 		pp_atomic_file af;
 
-		snprintf(name, sizeof name, "weights_%s.csv", tr->st->name);
-		rc = pp_path_join(path, sizeof path, dir, name, err);
+		rc = pp_rundir_weights_name(name, sizeof name, tr->st->name, err);
+		if (!rc)
+			rc = pp_path_join(path, sizeof path, dir, name, err);
 		if (!rc)
 			rc = pp_atomic_open(&af, path, err);
 		if (rc)

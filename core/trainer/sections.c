@@ -4,6 +4,7 @@
  * every plugin's hooks), and putting a run back where a checkpoint left it.
  * The file format itself is core/checkpoint.c's. */
 #include "core/trainer/trainer_impl.h"
+#include "core/rundir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -214,13 +215,13 @@ static int update_origin_metrics(trainer *t, FILE *metrics, pp_error *err)
 	int fd, ok;
 
 	if (!metrics || !t->exp->run_dir ||
-	    pp_path_join(path, sizeof path, t->exp->run_dir, "metrics.csv", NULL) != PP_OK) {
+	    pp_path_join(path, sizeof path, t->exp->run_dir, PP_RUN_METRICS, NULL) != PP_OK) {
 		o->metrics_bytes = -1;
 		return PP_OK;
 	}
 	end = ftell(metrics);
 	if (fflush(metrics) != 0 || end < 0)
-		return pp_error_set(err, PP_ERR_IO, "cannot write metrics.csv: %s", strerror(errno));
+		return pp_error_set(err, PP_ERR_IO, "cannot write " PP_RUN_METRICS ": %s", strerror(errno));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &mine) != 0 || fstat(fileno(metrics), &theirs) != 0 ||
 	    mine.st_dev != theirs.st_dev || mine.st_ino != theirs.st_ino) {
@@ -313,7 +314,7 @@ int trainer_save_checkpoint(trainer *t, pp_error *err)
 		rc = pp_ckpt_path(path, sizeof path, exp->run_dir, step, err);
 	if (!rc) {
 		char dir[4096];
-		rc = pp_path_join(dir, sizeof dir, exp->run_dir, PP_CKPT_DIR, err);
+		rc = pp_path_join(dir, sizeof dir, exp->run_dir, PP_RUN_CHECKPOINTS, err);
 		if (!rc)
 			rc = pp_mkdir_p(dir, err);
 	}
