@@ -1,6 +1,7 @@
 /* phasepinn — checkpoint files (see checkpoint.h for the layout). */
 #include "core/checkpoint.h"
 #include "core/rundir.h"
+#include "core/safe_open.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -236,58 +237,21 @@ static int verify(const pp_ckpt *c, pp_error *err)
 	return check_sections(d, c->size - TRAILER, get_u32(d + 32), c->path, err);
 }
 
-/* Read exactly @n bytes from @fd at @off; -1 on error or end of file. */
-static int read_exact(int fd, void *buf, size_t n, off_t off)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t r = pread(fd, (char *)buf + done, n - done, off + (off_t)done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += (size_t)r;
-	}
-	return 0;
-}
-
-static const char *file_kind(mode_t mode)
-{
-	return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO"
-	       : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
-	       : S_ISSOCK(mode) ? "a socket" : S_ISLNK(mode) ? "a symbolic link"
-	       : "not a regular file";
-}
-
-/* Open @path for reading if it is a regular file: never through a symbolic
- * link (O_NOFOLLOW), never waiting for a FIFO's writer (O_NONBLOCK), and
- * the type checked on the descriptor itself, so a file swapped after a
- * directory listing cannot slip through.  Returns the descriptor, or -1
- * with @err set. */
+/* Open @path for reading if it is a regular file, never through a symbolic
+ * link (core/safe_open.h).  Returns the descriptor, or -1 with @err set. */
 static int open_regular(const char *path, struct stat *st, pp_error *err)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	pp_open_fault fault;
+	int fd = pp_open_regular(path, 0, st, &fault);
 
-	if (fd < 0) {
-		if (errno == ELOOP)
-			pp_error_set(err, PP_ERR_INVALID,
-				     "%s: a symbolic link, not a checkpoint phasepinn wrote; skipped", path);
-		else
-			pp_error_set(err, PP_ERR_IO, "cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, st) != 0) {
-		pp_error_set(err, PP_ERR_IO, "cannot read %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st->st_mode)) {
+	if (fault == PP_OPEN_LINK)
+		pp_error_set(err, PP_ERR_INVALID,
+			     "%s: a symbolic link, not a checkpoint phasepinn wrote; skipped", path);
+	else if (fault == PP_OPEN_NOT_REGULAR)
 		pp_error_set(err, PP_ERR_INVALID, "%s: %s, not a checkpoint file; skipped", path,
-			     file_kind(st->st_mode));
-		close(fd);
-		return -1;
-	}
+			     pp_file_kind(st->st_mode));
+	else if (fault != PP_OPEN_OK)
+		pp_error_set(err, PP_ERR_IO, "cannot read %s: %s", path, strerror(errno));
 	return fd;
 }
 
@@ -310,7 +274,7 @@ int pp_ckpt_read(const char *path, pp_ckpt **out, pp_error *err)
 	/* The header first: a file whose length is not the one it states is
 	 * refused without reading (or allocating for) the rest of it. */
 	memset(header, 0, sizeof header);
-	if ((size_t)st.st_size >= HEADER && read_exact(fd, header, HEADER, 0) != 0) {
+	if ((size_t)st.st_size >= HEADER && pp_read_at(fd, header, HEADER, 0) != 0) {
 		rc = pp_error_set(err, PP_ERR_IO, "cannot read %s: short read", path);
 		goto cleanup;
 	}
@@ -324,7 +288,7 @@ int pp_ckpt_read(const char *path, pp_ckpt **out, pp_error *err)
 				  c->size);
 		goto cleanup;
 	}
-	if (read_exact(fd, c->data, c->size, 0) != 0) {
+	if (pp_read_at(fd, c->data, c->size, 0) != 0) {
 		rc = pp_error_set(err, PP_ERR_IO, "cannot read %s: short read", path);
 		goto cleanup;
 	}
@@ -412,7 +376,7 @@ static int is_regular_entry(const char *dir, const char *name, FILE *notes)
 		return 1;
 	if (notes)
 		fprintf(notes, "phasepinn: %s: %s, not a checkpoint file; skipped\n", path,
-			file_kind(st.st_mode));
+			pp_file_kind(st.st_mode));
 	return 0;
 }
 
@@ -579,7 +543,7 @@ int pp_ckpt_file_crc(int fd, int64_t from, int64_t to, uint32_t *crc)
 
 	while (from < to) {
 		size_t n = (size_t)(to - from) < sizeof buf ? (size_t)(to - from) : sizeof buf;
-		if (read_exact(fd, buf, n, (off_t)from) != 0)
+		if (pp_read_at(fd, buf, n, (off_t)from) != 0)
 			return -1;
 		*crc = pp_crc32(*crc, buf, n);
 		from += (int64_t)n;
@@ -612,7 +576,7 @@ static int run_config_hash(const char *run_dir, uint64_t *hash, pp_error *err)
 		close(fd);
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", path);
 	}
-	if (read_exact(fd, text, (size_t)st.st_size, 0) != 0)
+	if (pp_read_at(fd, text, (size_t)st.st_size, 0) != 0)
 		rc = pp_error_set(err, PP_ERR_IO, "cannot read %s: short read", path);
 	else
 		rc = pp_ckpt_config_hash(text, (size_t)st.st_size, path, hash, err);

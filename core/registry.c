@@ -1,6 +1,7 @@
 /* phasepinn — plugin loader and registry (see registry.h). */
 #define _GNU_SOURCE
 #include "core/registry.h"
+#include "core/safe_open.h"
 #include "core/build_paths.h"   /* PP_BUILD_ROOT, PP_*_PLUGIN_DIR (generated) */
 
 #include <dirent.h>
@@ -220,21 +221,6 @@ static int range_fits(uint64_t off, uint64_t count, uint64_t size, uint64_t file
 	return off <= file_size && count * size <= file_size - off;
 }
 
-static int read_at(int fd, void *buf, size_t n, off_t off)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t r = pread(fd, (char *)buf + done, n - done, off + (off_t)done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += (size_t)r;
-	}
-	return 0;
-}
-
 /* The ELF header and program headers of @fd (@size bytes) describe a shared
  * object for this machine whose every loadable segment lies inside the
  * file.  dlopen maps segments without checking them against the file's
@@ -246,7 +232,7 @@ static const char *elf_fault(int fd, uint64_t size)
 	ElfW(Phdr) ph;
 	int loads = 0;
 
-	if (size < sizeof eh || read_at(fd, &eh, sizeof eh, 0) != 0)
+	if (size < sizeof eh || pp_read_at(fd, &eh, sizeof eh, 0) != 0)
 		return "not an ELF file (too short)";
 	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
 		return "not an ELF file (no ELF magic)";
@@ -263,7 +249,7 @@ static const char *elf_fault(int fd, uint64_t size)
 	    !range_fits(eh.e_shoff, eh.e_shnum, sizeof(ElfW(Shdr)), size))
 		return "truncated (its ELF header points past the end of the file)";
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		if (read_at(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) != 0)
+		if (pp_read_at(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) != 0)
 			return "unreadable";
 		if (ph.p_type != PT_LOAD)
 			continue;
@@ -279,20 +265,21 @@ static const char *elf_fault(int fd, uint64_t size)
 static int check_shared_object(const char *path, pp_error *err)
 {
 	struct stat st;
+	pp_open_fault open_fault;
 	const char *fault;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = pp_open_regular(path, 1, &st, &open_fault);
 
-	if (fd < 0)
+	if (open_fault == PP_OPEN_FAILED)
 		return pp_error_set(err, PP_ERR_PLUGIN, "cannot load plugin %s: %s", path,
 				    strerror(errno));
-	if (fstat(fd, &st) != 0) {
+	if (open_fault == PP_OPEN_NO_STAT) {
 		fault = strerror(errno);
-	} else if (!S_ISREG(st.st_mode)) {
+	} else if (open_fault == PP_OPEN_NOT_REGULAR) {
 		fault = "not a regular file";
 	} else {
 		fault = elf_fault(fd, (uint64_t)st.st_size);
+		close(fd);
 	}
-	close(fd);
 	if (fault)
 		return pp_error_set(err, PP_ERR_PLUGIN, "%s is not a loadable plugin: %s", path, fault);
 	return PP_OK;
