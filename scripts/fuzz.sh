@@ -13,7 +13,7 @@
 # it with `HARNESS -minimize_crash=1 -runs=10000 FILE` and add it to
 # tests/data/fuzz/ (the unit tests replay every file there).  Exit status 1
 # when anything was found.  FUZZ_ARGS adds libFuzzer options; FUZZ_ONLY=NAME
-# runs one harness (fuzz_experiment, fuzz_phases_csv, fuzz_checkpoint).
+# runs one harness (fuzz_experiment, fuzz_phases_csv, fuzz_checkpoint, fuzz_summary).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -39,7 +39,8 @@ configure() {
 }
 
 # seed directory for @harness: the files of tests/data/fuzz/ with @ext, plus
-# the shipped experiments (YAML) or an SNR curve with all three phases (CSV)
+# the shipped experiments (YAML), an SNR curve with all three phases (CSV)
+# or a summary with every kind of JSON value and escape (JSON)
 seed() {
 	local harness=$1 ext=$2 dir="$build_dir/seeds/$1"
 	rm -rf "$dir"
@@ -53,6 +54,8 @@ seed() {
 		for f in configs/*.yaml configs/*/*.yaml; do
 			cp "$f" "$dir/$(echo "${f#configs/}" | tr / _)"
 		done
+	elif [ "$ext" = json ]; then
+		printf '{\n  "name": "a \\"b\\" \\\\ c\\u000a",\n  "status": "failed",\n  "error": null,\n  "threads": 1,\n  "seed": 18446744073709551615,\n  "final_loss": null,\n  "stages": [\n    {"optimizer": "adam", "iterations": 5, "steps": 5, "stop": "\\ud83d\\ude00"}\n  ],\n  "final": {\n    "loss": -1.5e-300\n  }\n}\n' >"$dir/summary.json"
 	else
 		awk 'BEGIN { print "iteration,mu,sigma"; for (s = 0; s < 8000; s += 10)
 			printf "%d,%g,1\n", s, s < 1500 ? 5 : s < 6000 ? 0.01 : 3 }' >"$dir/curve.csv"
@@ -87,4 +90,5 @@ found=0
 run fuzz_experiment yaml tests/fuzz/experiment.dict || found=1
 run fuzz_phases_csv csv tests/fuzz/phases_csv.dict || found=1
 max_len=131072 run fuzz_checkpoint ckpt tests/fuzz/checkpoint.dict || found=1
+run fuzz_summary json tests/fuzz/summary.dict || found=1
 exit "$found"
