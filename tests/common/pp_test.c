@@ -54,27 +54,32 @@ static void release_registry(void)
 	test_registry = NULL;
 }
 
-const pp_plugin *pp_test_plugin(pp_kind kind, const char *name)
+pp_registry *pp_test_registry(void)
 {
 	pp_error err = {0};
 	const char *root = getenv("PP_TEST_BUILD_ROOT");
 	char dir[4096];
-	const pp_plugin *p;
 
-	if (!test_registry) {
-		if (!root) {
-			fprintf(stderr, "PP_TEST_BUILD_ROOT is not set: run through `meson test`\n");
-			abort();
-		}
-		snprintf(dir, sizeof dir, "%s/plugins", root);
-		if (pp_registry_create(&test_registry, &err) ||
-		    pp_registry_load_dir(test_registry, dir, 1, &err)) {
-			fprintf(stderr, "loading test plugins: %s\n", err.message);
-			abort();
-		}
-		atexit(release_registry);
+	if (test_registry)
+		return test_registry;
+	if (!root) {
+		fprintf(stderr, "PP_TEST_BUILD_ROOT is not set: run through `meson test`\n");
+		abort();
 	}
-	p = pp_registry_find(test_registry, kind, name);
+	snprintf(dir, sizeof dir, "%s/plugins", root);
+	if (pp_registry_create(&test_registry, &err) ||
+	    pp_registry_load_dir(test_registry, dir, 1, &err)) {
+		fprintf(stderr, "loading test plugins: %s\n", err.message);
+		abort();
+	}
+	atexit(release_registry);
+	return test_registry;
+}
+
+const pp_plugin *pp_test_plugin(pp_kind kind, const char *name)
+{
+	const pp_plugin *p = pp_registry_find(pp_test_registry(), kind, name);
+
 	if (!p) {
 		fprintf(stderr, "plugin %s '%s' not built\n", pp_kind_name(kind), name);
 		abort();

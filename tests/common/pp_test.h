@@ -44,8 +44,15 @@ void pp_test_skip(const char *why);
 
 #include <phasepinn/plugin.h>
 
-/* The built-in plugin @name of @kind, loaded once from the build tree
- * (PP_TEST_BUILD_ROOT/plugins); aborts the test program if it is missing. */
+typedef struct pp_registry pp_registry;
+
+/* The registry of the built-in plugins, loaded once from the build tree
+ * (PP_TEST_BUILD_ROOT/plugins) and released at exit; aborts the test
+ * program when they cannot be loaded. */
+pp_registry *pp_test_registry(void);
+
+/* The built-in plugin @name of @kind from that registry; aborts the test
+ * program if it is missing. */
 const pp_plugin *pp_test_plugin(pp_kind kind, const char *name);
 
 #endif

@@ -691,19 +691,12 @@ int main(void)
 		{"reader seeds are refused with their messages", test_reader_seeds_are_refused_with_their_messages},
 		{NULL, NULL},
 	};
-	pp_error err = {0};
-	char plugin_dir[4096];
 	int failed;
 
 	if (!mkdtemp(dir))
 		return 1;
-	snprintf(plugin_dir, sizeof plugin_dir, "%s/plugins", getenv("PP_TEST_BUILD_ROOT"));
-	if (pp_registry_create(&reg, &err) || pp_registry_load_dir(reg, plugin_dir, 1, &err)) {
-		fprintf(stderr, "%s\n", err.message);
-		return 1;
-	}
+	reg = pp_test_registry();
 	failed = pp_test_run("experiment", cases);
-	pp_registry_destroy(reg);
 	unlink(write_yaml("e.yaml", ""));
 	unlink(write_yaml("ok.yaml", ""));
 	rmdir(dir);

@@ -170,20 +170,13 @@ int main(void)
 		{"rba beats vanilla on a small allen-cahn run", test_rba_beats_vanilla_on_a_small_allen_cahn_run},
 		{NULL, NULL},
 	};
-	pp_error err = {0};
-	char plugin_dir[4096];
 	int failed;
 
 	PP_TEST_DOUBLE_ONLY();
 	if (!mkdtemp(dir))
 		return 1;
-	snprintf(plugin_dir, sizeof plugin_dir, "%s/plugins", getenv("PP_TEST_BUILD_ROOT"));
-	if (pp_registry_create(&reg, &err) || pp_registry_load_dir(reg, plugin_dir, 1, &err)) {
-		fprintf(stderr, "%s\n", err.message);
-		return 1;
-	}
+	reg = pp_test_registry();
 	failed = pp_test_run("trainer", cases);
-	pp_registry_destroy(reg);
 	rmdir(dir);
 	return failed;
 }
