@@ -121,8 +121,8 @@ static void csv_row(csv_info *c, const pp_csv *in, int c_step, int c_stage, long
 
 /* Read @path whole with the run directory's CSV reader (core/csv.h).  A
  * missing file is PP_ERR_IO with errno's words; a file without a header
- * line is PP_ERR_INVALID.  A line holding a NUL byte (a file cut short by a
- * crash) is skipped: what else the file holds is still worth a figure. */
+ * line is PP_ERR_INVALID.  A line holding a NUL byte (the zeros a power
+ * cut can leave in a file) is skipped: the rest is still worth a figure. */
 static int csv_scan(const char *path, csv_info *c, pp_error *err)
 {
 	int c_step, c_stage, rc;

@@ -93,12 +93,13 @@ int pp_csv_open(pp_csv *c, FILE *f, const char *name, pp_error *err)
 int pp_csv_open_path(pp_csv *c, const char *path, pp_error *err)
 {
 	FILE *f = fopen(path, "r");
+	int rc;
 
 	if (!f) {
 		memset(c, 0, sizeof *c);
 		return pp_error_set(err, PP_ERR_IO, "%s: %s", path, strerror(errno));
 	}
-	int rc = pp_csv_open(c, f, path, err);
+	rc = pp_csv_open(c, f, path, err);
 	c->owns_file = 1;
 	return rc;
 }
