@@ -1,4 +1,4 @@
-/* Optimizers driven directly through their ops, the way core/trainer.c does:
+/* Optimizers driven directly through their ops, the way the trainer (core/trainer/) does:
  * loss and gradient at params in args, the objective for L-BFGS's line
  * search.
  *

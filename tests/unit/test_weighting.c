@@ -3,7 +3,7 @@
  * Each test builds a fake run by hand: a PDE with an interior term
  * "residual" and a term "boundary" over inputs (x, t), N points per term,
  * residuals and per-term gradients filled in by the test, and calls the
- * plugin's ops the way core/trainer.c does (point_weights before the
+ * plugin's ops the way the trainer (core/trainer/) does (point_weights before the
  * backward pass, term_weights after it).  Unless a comment says otherwise,
  * tolerances are a few ulps of the values compared (1e-15 absolute on
  * numbers of order 0.1 to 1). */
