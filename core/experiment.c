@@ -357,6 +357,117 @@ static int build_weighting(pp_experiment *exp, const pp_registry *reg, pp_error 
 	return PP_OK;
 }
 
+/* One stop: value, present in @stop: a finite number > 0 into *out. */
+static int stop_value(const pp_config *stop, const char *key, double *out, pp_error *err)
+{
+	const pp_config *node = pp_config_get(stop, key);
+	int rc;
+
+	if (!node)
+		return PP_OK;
+	rc = pp_config_double(stop, key, 0, -HUGE_VAL, HUGE_VAL, out, err);
+	if (rc)
+		return rc;
+	if (!(*out > 0))
+		return pp_config_error(err, PP_ERR_CONFIG, node, "stop.%s must be > 0, found %g",
+				       key, *out);
+	return PP_OK;
+}
+
+/* stop: {metric_below: {column: NAME, value: V}}; the column is checked
+ * against the metrics row once the analyzers are built (check_stop_columns). */
+static int stop_metric(const pp_config *stop, pp_stop_rules *r, pp_error *err)
+{
+	const pp_config *m, *col;
+	const char *name;
+	int rc;
+
+	if (!pp_config_get(stop, "metric_below"))
+		return PP_OK;
+	rc = pp_config_map(stop, "metric_below", "column", &m, err);
+	if (rc)
+		return rc;
+	col = pp_config_require(m, "column", err);
+	if (!col || !pp_config_require(m, "value", err))
+		return PP_ERR_CONFIG;
+	rc = pp_config_string(m, "column", NULL, &name, err);
+	if (!rc)
+		rc = stop_value(m, "value", &r->metric_below, err);
+	if (rc)
+		return rc;
+	if (strlen(name) >= sizeof r->metric_column)
+		return pp_config_error(err, PP_ERR_CONFIG, col, "stop.metric_below.column '%s' is too long", name);
+	snprintf(r->metric_column, sizeof r->metric_column, "%s", name);
+	r->metric_node = col;
+	return PP_OK;
+}
+
+/* A stage's optional stop: map (absent: no rules, nothing recorded).
+ * error_below: V is sugar for metric_below: {column: error_rel_l2, value: V};
+ * the trainer only knows columns by name. */
+static int read_stop(const pp_config *s, pp_stop_rules *r, pp_error *err)
+{
+	const pp_config *stop;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	if (!pp_config_get(s, "stop"))
+		return PP_OK;
+	rc = pp_config_map(s, "stop", "loss_below", &stop, err);
+	if (!rc)
+		rc = stop_value(stop, "loss_below", &r->loss_below, err);
+	if (!rc)
+		rc = stop_value(stop, "rel_change_below", &r->rel_change_below, err);
+	if (!rc)
+		rc = stop_value(stop, "wall_time", &r->wall_time, err);
+	if (!rc)
+		rc = stop_metric(stop, r, err);
+	if (rc || !pp_config_get(stop, "error_below"))
+		return rc;
+	if (r->metric_node)
+		return pp_config_error_at_key(err, PP_ERR_CONFIG, stop, "error_below",
+					      "stop: has error_below and metric_below; give one");
+	rc = stop_value(stop, "error_below", &r->metric_below, err);
+	if (rc)
+		return rc;
+	snprintf(r->metric_column, sizeof r->metric_column, "error_rel_l2");
+	r->metric_node = pp_config_get(stop, "error_below");
+	return PP_OK;
+}
+
+/* Does the metrics row have a column @name: a term's loss_ or weight_, or
+ * an analyzer's? */
+static int has_column(const pp_experiment *exp, const char *name)
+{
+	for (int a = 0; a < exp->n_analyzers; a++)
+		for (int c = 0; c < exp->analyzers[a].n_columns; c++)
+			if (strcmp(exp->analyzers[a].columns[c], name) == 0)
+				return 1;
+	for (int k = 0; k < exp->n_terms; k++) {
+		const char *term = exp->pde.terms[exp->terms[k].pde_term].name;
+		if ((strncmp(name, "loss_", 5) == 0 && strcmp(name + 5, term) == 0) ||
+		    (strncmp(name, "weight_", 7) == 0 && strcmp(name + 7, term) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Every stage's metric rule names a column the run's metrics row has. */
+static int check_stop_columns(const pp_experiment *exp, pp_error *err)
+{
+	for (int i = 0; i < exp->n_stages; i++) {
+		const pp_stop_rules *r = &exp->stages[i].stop;
+		if (!r->metric_node || has_column(exp, r->metric_column))
+			continue;
+		return pp_config_error(err, PP_ERR_CONFIG, r->metric_node,
+				       "the stop rule reads column '%s', which no analyzer writes%s",
+				       r->metric_column,
+				       strcmp(r->metric_column, "error_rel_l2") == 0 ?
+				       " (error_below needs analyzers: [{type: error}])" : "");
+	}
+	return PP_OK;
+}
+
 static int build_stages(pp_experiment *exp, const pp_registry *reg, pp_error *err)
 {
 	const pp_config *stages = pp_config_get(exp->root, "stages");
@@ -383,6 +494,9 @@ static int build_stages(pp_experiment *exp, const pp_registry *reg, pp_error *er
 		if (!pp_config_require(s, "iterations", err))
 			return rc = PP_ERR_CONFIG;
 		rc = pp_config_long(s, "iterations", 0, 0, 1000000000L, &stage->iterations, err);
+		if (rc)
+			return rc;
+		rc = read_stop(s, &stage->stop, err);
 		if (rc)
 			return rc;
 		stage->ops = stage->plugin->ops;
@@ -582,6 +696,8 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 	if (rc)
 		goto fail;
 	rc = build_analyzers(exp, reg, err);
+	if (!rc)
+		rc = check_stop_columns(exp, err);
 	if (rc)
 		goto fail;
 	rc = pp_config_check_unknown_tree(exp->root, err);

@@ -27,11 +27,24 @@ typedef struct pp_term_setup {
 	double weight;
 } pp_term_setup;
 
+/* A stage's stopping rules, its optional stop: map; 0 (or "") is a rule
+ * that is off, since every value must be > 0.  The trainer checks them
+ * after each step's metrics row (see docs/optimizers.md). */
+typedef struct pp_stop_rules {
+	double loss_below;           /* the row's loss below this */
+	double rel_change_below;     /* |loss - previous| / |loss| below this */
+	double wall_time;            /* seconds of the stage */
+	char metric_column[64];      /* a metrics column, measured at the step, */
+	double metric_below;         /* below this; error_below is column error_rel_l2 */
+	const pp_config *metric_node; /* where the column was named, for errors */
+} pp_stop_rules;
+
 typedef struct pp_stage {
 	const pp_plugin *plugin;
 	const pp_optimizer_ops *ops;
 	const pp_config *cfg;
 	long iterations;
+	pp_stop_rules stop;
 } pp_stage;
 
 typedef struct pp_analyzer_slot {

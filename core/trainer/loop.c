@@ -24,7 +24,7 @@ static int stats_due(const trainer *t, long step)
 /* One optimizer step at the run's position, its arguments and what the
  * optimizer says back in @args; on failure the network keeps the
  * parameters the step started from. */
-static int train_step(trainer *t, pp_optimizer_args *args, pp_error *err)
+static int train_step(trainer *t, pp_optimizer_args *args, metrics_row *rowp, pp_error *err)
 {
 	const pp_stage *stage = &t->exp->stages[t->pos.stage];
 	long step = t->pos.step;
@@ -79,7 +79,55 @@ static int train_step(trainer *t, pp_optimizer_args *args, pp_error *err)
 	trainer_report(t, PP_TRAIN_STEP, &row);
 	t->res->stage_steps[t->pos.stage]++;
 	t->res->steps++;
+	*rowp = row;
 	return PP_OK;
+}
+
+/* The column named @name in the metrics row, -1 if none. */
+static int column_index(const trainer *t, const char *name)
+{
+	for (int i = 0; i < t->res->n_columns; i++)
+		if (strcmp(t->res->columns[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* Does a stop rule of the stage end it after the step of @row?  Then the
+ * reason names the rule, the value and the step.  @col is the metric
+ * rule's column (-1: none); it counts only at steps that measured it.
+ * All but wall_time are functions of the row and the previous loss, which
+ * checkpoints keep, so a resumed run stops where the first one would. */
+static int stop_rule(trainer *t, const pp_stop_rules *r, int col, const metrics_row *row,
+		     char *reason, size_t size)
+{
+	double loss = row->v[COL_LOSS], prev = t->prev_loss, secs;
+	long step = (long)row->v[COL_STEP];
+
+	t->prev_loss = loss;
+	if (r->loss_below > 0 && loss < r->loss_below) {
+		snprintf(reason, size, "stopped: loss %.3g below loss_below %g at step %ld", loss,
+			 r->loss_below, step);
+		return 1;
+	}
+	if (r->rel_change_below > 0 && isfinite(prev) &&
+	    fabs(loss - prev) < r->rel_change_below * fabs(loss)) {
+		snprintf(reason, size,
+			 "stopped: relative loss change %.3g below rel_change_below %g at step %ld",
+			 fabs(loss - prev) / fabs(loss), r->rel_change_below, step);
+		return 1;
+	}
+	if (col >= 0 && row->set[col] && row->v[col] < r->metric_below) {
+		snprintf(reason, size, "stopped: %s %.3g below %g at step %ld",
+			 r->metric_column, row->v[col], r->metric_below, step);
+		return 1;
+	}
+	secs = trainer_seconds(t) - t->stage_t0;
+	if (r->wall_time > 0 && secs >= r->wall_time) {
+		snprintf(reason, size, "stopped: stage wall time %.3gs reached wall_time %gs at step %ld",
+			 secs, r->wall_time, step);
+		return 1;
+	}
+	return 0;
 }
 
 /* Checkpoint due before the run's step: every checkpoint.every steps, but
@@ -119,8 +167,20 @@ static int run_stage(trainer *t, const pp_ckpt *resume, pp_error *err)
 	char *reason = t->res->stop_reasons[s];
 	size_t reason_size = sizeof t->res->stop_reasons[s];
 	pp_optimizer_args args;
-	int rc;
+	metrics_row row;
+	int col = -1, rc;
 
+	if (stage->stop.metric_column[0]) {
+		col = column_index(t, stage->stop.metric_column);
+		if (col < 0)
+			return pp_error_set(err, PP_ERR_CONFIG,
+					    "stage %d: its stop rule reads column '%s', which the metrics row lacks",
+					    s, stage->stop.metric_column);
+	}
+	if (!resume) {
+		t->stage_t0 = trainer_seconds(t);
+		t->prev_loss = NAN;
+	}
 	rc = stage->ops->create(stage->cfg, t->n_params, &t->opt_state, err);
 	if (rc)
 		return rc;
@@ -148,7 +208,7 @@ static int run_stage(trainer *t, const pp_ckpt *resume, pp_error *err)
 			if (rc)
 				break;
 		}
-		rc = train_step(t, &args, err);
+		rc = train_step(t, &args, &row, err);
 		if (rc)
 			break;
 		t->pos.step++;
@@ -157,6 +217,8 @@ static int run_stage(trainer *t, const pp_ckpt *resume, pp_error *err)
 				 args.stop_reason[0] ? args.stop_reason : "stopped by the optimizer");
 			break;
 		}
+		if (stop_rule(t, &stage->stop, col, &row, reason, reason_size))
+			break;
 	}
 	if (rc)
 		snprintf(reason, reason_size, "stopped: %.140s", err->message);

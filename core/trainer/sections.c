@@ -31,6 +31,8 @@ typedef struct ckpt_state {
 	double elapsed;              /* wall seconds so far (time_s goes on from it) */
 	int32_t n_columns;
 	int32_t reserved;
+	double stage_t0;             /* training clock at the stage's start */
+	double prev_loss;            /* the stage's last step's loss (stop rules) */
 	int64_t stage_steps[PP_MAX_STAGES];
 	char stop_reasons[PP_MAX_STAGES][160];
 	double last[PP_MAX_COLUMNS];
@@ -272,6 +274,8 @@ int trainer_save_checkpoint(trainer *t, pp_error *err)
 		st->steps_done = res->steps;
 		st->elapsed = trainer_seconds(t);
 		st->n_columns = res->n_columns;
+		st->stage_t0 = t->stage_t0;
+		st->prev_loss = t->prev_loss;
 		memcpy(st->stage_steps, res->stage_steps, sizeof st->stage_steps);
 		memcpy(st->stop_reasons, res->stop_reasons, sizeof st->stop_reasons);
 		memcpy(st->last, res->last, sizeof st->last);
@@ -482,6 +486,8 @@ int trainer_restore(trainer *t, const pp_ckpt *c, double *elapsed, pp_error *err
 	t->pos.stage = st->stage;
 	t->pos.stage_step = (long)st->stage_step;
 	t->pos.step = (long)st->step;
+	t->stage_t0 = st->stage_t0;
+	t->prev_loss = st->prev_loss;
 	*elapsed = st->elapsed;
 	return PP_OK;
 }

@@ -59,6 +59,9 @@ typedef struct trainer {
 				       moves it back by the time already trained */
 	trainer_position pos;
 	long first_step;            /* 0, or the step a resumed run starts at */
+	double stage_t0;            /* training clock when the stage began */
+	double prev_loss;           /* the stage's previous step's loss, NAN at
+				       its first (both kept by checkpoints) */
 	pp_network *net;
 	size_t n_params;
 	int d;

@@ -508,6 +508,51 @@ static void test_dense_quasi_newton_stages_resume_exactly(void)
 	}
 }
 
+/* A stop rule that fires at the first step after a resume: the checkpoint
+ * keeps the previous loss rel_change_below compares with, so the resumed
+ * run stops at the same step and ends bit for bit the same.  The
+ * uninterrupted run (a checkpoint every step, all kept) stops at step 72;
+ * its copy loses the checkpoints after 72 and its summary, then resumes. */
+static void test_a_stop_rule_stops_a_resumed_run_at_the_same_step(void)
+{
+	static const char *yaml =
+		"seed: 3\npde:\n  type: burgers\n  terms:\n    residual: {points: 300}\n"
+		"    initial: {points: 50}\n    boundary: {points: 50}\nnetwork:\n  layers: [10, 10]\n"
+		"stages:\n  - optimizer: adam\n    iterations: 600\n    stop: {rel_change_below: 1.0e-3}\n"
+		"  - optimizer: lbfgs\n    iterations: 50\nlogging:\n  every: 10\n  plot: false\n"
+		"checkpoint:\n  every: 1\n  keep: 1000\n";
+	const char *words = "\"steps\": 73, \"stop\": \"stopped: relative loss change ";
+	char *x, *y;
+
+	pp_shell_write("stop.yaml", yaml);
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run stop.yaml --output stop_ref --quiet"), 0);
+	x = pp_shell_slurp("stop_ref/summary.json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(strstr(x, words));
+	CU_ASSERT_PTR_NOT_NULL(strstr(x, " at step 72\""));
+	CU_ASSERT_EQUAL_FATAL(pp_shell("cp -r stop_ref stop_res && rm stop_res/summary.json && "
+				       "for f in stop_res/checkpoints/step-*.ckpt; do "
+				       "  n=$(expr \"${f##*step-}\" : '0*\\([0-9][0-9]*\\)'); "
+				       "  [ \"$n\" -le 72 ] || rm \"$f\"; done && "
+				       "test -f stop_res/checkpoints/step-0000000072.ckpt && "
+				       "! test -f stop_res/checkpoints/step-0000000073.ckpt"), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("resume stop_res --quiet"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_slurp("stop_res/summary.json"), words));
+	CU_ASSERT_EQUAL(pp_shell("cmp stop_ref/parameters.txt stop_res/parameters.txt"), 0);
+	x = metrics_without_time("stop_ref");
+	y = metrics_without_time("stop_res");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+	CU_ASSERT_STRING_EQUAL(x, y);
+	free(x);
+	free(y);
+	x = summary_results("stop_ref");
+	y = summary_results("stop_res");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+	CU_ASSERT_STRING_EQUAL(x, y);
+	free(x);
+	free(y);
+}
+
 /* A checkpoint that verifies (its CRC recomputed) but holds a point off the
  * domain, as fuzz_checkpoint produced, is refused when restored: such
  * numbers must not reach the plugins. */
@@ -805,6 +850,7 @@ int main(void)
 		{"corrupted checkpoint falls back to the previous", test_corrupted_checkpoint_falls_back_to_the_previous},
 		{"every weighting scheme resumes exactly", test_every_weighting_scheme_resumes_exactly},
 		{"dense quasi-newton stages resume exactly", test_dense_quasi_newton_stages_resume_exactly},
+		{"a stop rule stops a resumed run at the same step", test_a_stop_rule_stops_a_resumed_run_at_the_same_step},
 		{"well-formed checkpoint with bad points is refused", test_well_formed_checkpoint_with_bad_points_is_refused},
 		{"divergence keeps the last good checkpoint", test_divergence_keeps_the_last_good_checkpoint},
 		{"injected NaN stops at its step", test_injected_nan_stops_at_its_step},

@@ -119,6 +119,30 @@ static void test_force_clears_the_previous_run(void)
 	CU_ASSERT_TRUE(pp_shell_exists("out_stale/notes.txt"));   /* not ours: kept */
 }
 
+/* A stage's stop rule: its reason in summary.json and report.md, the next
+ * stage runs, and config.yaml records the rule as given. */
+static void test_a_stop_rule_names_itself_in_summary_and_report(void)
+{
+	char *text;
+
+	pp_shell_write("stop.yaml",
+		   "pde:\n  type: burgers\n  terms:\n    residual: {points: 200}\n    initial: {points: 50}\n"
+		   "    boundary: {points: 50}\nnetwork:\n  layers: [8, 8]\nstages:\n"
+		   "  - optimizer: adam\n    iterations: 30\n    stop: {loss_below: 1.0e+9}\n"
+		   "  - optimizer: lbfgs\n    iterations: 5\noutput: out_stop\n");
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run stop.yaml --quiet"), 0);
+	text = pp_shell_slurp("out_stop/summary.json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"steps\": 1, \"stop\": \"stopped: loss "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " below loss_below 1e+09 at step 0\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"steps\": 5, \"stop\": \"completed 5 iterations\"") ||
+			       strstr(text, "\"stop\": \"converged"));
+	text = pp_shell_slurp("out_stop/report.md");
+	CU_ASSERT_PTR_NOT_NULL(text && strstr(text, " below loss_below 1e+09 at step 0 |"));
+	text = pp_shell_slurp("out_stop/config.yaml");
+	CU_ASSERT_PTR_NOT_NULL(text && strstr(text, "    stop:\n      loss_below: 1.0e+9\n"));
+}
+
 static void test_divergence_exits_one_with_failed_summary(void)
 {
 	char *text;
@@ -358,6 +382,7 @@ int main(void)
 		{"BLAS kernels fit the CPU", test_blas_kernels_fit_the_cpu},
 		{"usage errors exit two", test_usage_errors_exit_two},
 		{"plugins lists every kind", test_plugins_lists_every_kind},
+		{"a stop rule names itself in summary and report", test_a_stop_rule_names_itself_in_summary_and_report},
 		{"check accepts valid and rejects invalid files", test_check_accepts_valid_and_rejects_invalid_files},
 		{"invalid run writes nothing", test_invalid_run_writes_nothing},
 		{"run writes config, metrics and summary", test_run_writes_config_metrics_and_summary},

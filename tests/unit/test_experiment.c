@@ -371,6 +371,9 @@ static int absent_without_default_is_fine(const char *path)
 		"network.layers", "network.width", "network.depth",
 		"stages[].schedule.rate", "stages[].schedule.every", "stages[].schedule.staircase",
 		"stages[].schedule.min_lr",
+		/* optional: an absent stop: or rule is off, nothing to record */
+		"stages[].stop", "stages[].stop.loss_below", "stages[].stop.rel_change_below",
+		"stages[].stop.wall_time", "stages[].stop.metric_below", "stages[].stop.error_below",
 	};
 
 	for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++)
@@ -398,7 +401,12 @@ static void assert_same_experiment(const pp_experiment *a, const pp_experiment *
 		       a->terms[k].points == b->terms[k].points && a->terms[k].weight == b->terms[k].weight;
 	for (int k = 0; same && k < a->n_stages; k++)
 		same = a->stages[k].plugin == b->stages[k].plugin &&
-		       a->stages[k].iterations == b->stages[k].iterations;
+		       a->stages[k].iterations == b->stages[k].iterations &&
+		       a->stages[k].stop.loss_below == b->stages[k].stop.loss_below &&
+		       a->stages[k].stop.rel_change_below == b->stages[k].stop.rel_change_below &&
+		       a->stages[k].stop.wall_time == b->stages[k].stop.wall_time &&
+		       a->stages[k].stop.metric_below == b->stages[k].stop.metric_below &&
+		       strcmp(a->stages[k].stop.metric_column, b->stages[k].stop.metric_column) == 0;
 	for (int k = 0; same && k < a->n_analyzers; k++)
 		same = a->analyzers[k].plugin == b->analyzers[k].plugin &&
 		       a->analyzers[k].every == b->analyzers[k].every;
@@ -667,6 +675,24 @@ static void test_reader_seeds_are_refused_with_their_messages(void)
 	}
 }
 
+/* stop: rules, the generic metric form and the error_below shorthand,
+ * survive config.yaml and build the same stages. */
+static void test_stop_rules_read_back_from_config_yaml(void)
+{
+	static const char *text =
+		"pde:\n  type: burgers\nnetwork:\n  layers: [8]\noutput: out_stop\n"
+		"analyzers:\n  - {type: error, every: 10}\nstages:\n"
+		"  - optimizer: adam\n    iterations: 10\n"
+		"    stop: {loss_below: 1.0e-6, rel_change_below: 1.0e-9, wall_time: 600, error_below: 1.0e-3}\n"
+		"  - optimizer: lbfgs\n    iterations: 5\n"
+		"    stop:\n      metric_below: {column: error_max, value: 0.5}\n";
+	pp_config_doc *doc = NULL;
+	pp_error err = {0};
+
+	CU_ASSERT_EQUAL_FATAL(pp_config_doc_parse(text, strlen(text), "stop.yaml", &doc, &err), PP_OK);
+	assert_config_yaml_is_a_fixed_point(doc, "stop rules");
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -687,6 +713,7 @@ int main(void)
 		{"config.yaml records the output actually used", test_config_yaml_records_the_output_actually_used},
 		{"config.yaml records list defaults of every plugin", test_config_yaml_records_list_defaults_of_every_plugin},
 		{"every shipped config.yaml reads back as the same experiment", test_every_shipped_config_yaml_reads_back_as_the_same_experiment},
+		{"stop rules read back from config.yaml", test_stop_rules_read_back_from_config_yaml},
 		{"impossible network sizes are refused from the numbers", test_impossible_network_sizes_are_refused_from_the_numbers},
 		{"reader seeds are refused with their messages", test_reader_seeds_are_refused_with_their_messages},
 		{NULL, NULL},
