@@ -448,10 +448,29 @@ static void test_corrupted_checkpoint_falls_back_to_the_previous(void)
  * causal's schedule, GradNorm's running term weights) and the stateless
  * analyzers, on Allen-Cahn (periodic embedding), Adam then SGD with
  * momentum, on two threads. */
+/* Experiment @yaml as @name.yaml: run once uninterrupted into ref_@name,
+ * once killed (-9) at step @kill_step into killed_@name and resumed; the
+ * two end the same, bit for bit. */
+static void killed_run_resumes_as_uninterrupted(const char *name, const char *yaml,
+						long kill_step)
+{
+	char file[64], ref[64], run[64];
+
+	snprintf(file, sizeof file, "%s.yaml", name);
+	snprintf(ref, sizeof ref, "ref_%s", name);
+	snprintf(run, sizeof run, "killed_%s", name);
+	pp_shell_write(file, yaml);
+	if (pp_shell_cli("run %s --output %s --quiet", file, ref) != 0)
+		printf("\n%s\n", pp_shell_output);
+	CU_ASSERT_EQUAL(interrupt_file_at(file, run, kill_step, "9"), 128 + 9);
+	CU_ASSERT_EQUAL(pp_shell_cli("resume %s --quiet", run), 0);
+	assert_same_run(ref, run);
+}
+
 static void test_every_weighting_scheme_resumes_exactly(void)
 {
 	static const char *const schemes[] = {"sa", "causal", "gradnorm"};
-	char yaml[2048], file[64], ref[64], run[64];
+	char yaml[2048];
 
 	for (int i = 0; i < 3; i++) {
 		snprintf(yaml, sizeof yaml,
@@ -465,16 +484,8 @@ static void test_every_weighting_scheme_resumes_exactly(void)
 			 "  - {type: homogeneity, every: 50}\n  - {type: information, every: 100}\n"
 			 "logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 100\n",
 			 schemes[i]);
-		snprintf(file, sizeof file, "%s.yaml", schemes[i]);
-		snprintf(ref, sizeof ref, "ref_%s", schemes[i]);
-		snprintf(run, sizeof run, "killed_%s", schemes[i]);
-		pp_shell_write(file, yaml);
-		if (pp_shell_cli("run %s --output %s --quiet", file, ref) != 0)
-			printf("\n%s\n", pp_shell_output);
 		/* killed in the SGD stage: its momentum comes from the checkpoint */
-		CU_ASSERT_EQUAL(interrupt_file_at(file, run, 560, "9"), 128 + 9);
-		CU_ASSERT_EQUAL(pp_shell_cli("resume %s --quiet", run), 0);
-		assert_same_run(ref, run);
+		killed_run_resumes_as_uninterrupted(schemes[i], yaml, 560);
 	}
 }
 
@@ -484,7 +495,7 @@ static void test_every_weighting_scheme_resumes_exactly(void)
 static void test_dense_quasi_newton_stages_resume_exactly(void)
 {
 	static const char *const names[] = {"bfgs", "ssbfgs", "ssbroyden"};
-	char yaml[1024], file[64], ref[64], run[64];
+	char yaml[1024];
 
 	for (int i = 0; i < 3; i++) {
 		snprintf(yaml, sizeof yaml,
@@ -496,15 +507,7 @@ static void test_dense_quasi_newton_stages_resume_exactly(void)
 			 "analyzers:\n  - {type: snr, every: 10}\n  - {type: phases, every: 10}\n"
 			 "logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 50\n",
 			 names[i]);
-		snprintf(file, sizeof file, "%s.yaml", names[i]);
-		snprintf(ref, sizeof ref, "ref_%s", names[i]);
-		snprintf(run, sizeof run, "killed_%s", names[i]);
-		pp_shell_write(file, yaml);
-		if (pp_shell_cli("run %s --output %s --quiet", file, ref) != 0)
-			printf("\n%s\n", pp_shell_output);
-		CU_ASSERT_EQUAL(interrupt_file_at(file, run, 330, "9"), 128 + 9);
-		CU_ASSERT_EQUAL(pp_shell_cli("resume %s --quiet", run), 0);
-		assert_same_run(ref, run);
+		killed_run_resumes_as_uninterrupted(names[i], yaml, 330);
 	}
 }
 
