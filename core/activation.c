@@ -182,3 +182,63 @@ void pp_activation_eval(pp_activation act, size_t n, const pp_real *z, pp_real *
 		break;
 	}
 }
+
+/* tanh: with t = h and p = 1 − t², by repeated t' = p, p' = −2tp:
+ *   σ' = p, σ'' = −2tp, σ''' = p(6t² − 2), σ'''' = p(16t − 24t³),
+ *   σ^(5) = p(16 − 120t² + 120t⁴). */
+static void jet_tanh(size_t n, const pp_real *restrict h, int kmax, pp_real *const *s)
+{
+	for (size_t i = 0; i < n; i++) {
+		double t = (double)h[i], t2 = t * t, p = 1.0 - t2;
+		double v[6] = {0, p, -2.0 * t * p, p * (6.0 * t2 - 2.0),
+			       p * (16.0 * t - 24.0 * t2 * t),
+			       p * (16.0 - 120.0 * t2 + 120.0 * t2 * t2)};
+		for (int k = 1; k <= kmax; k++)
+			s[k][i] = (pp_real)v[k];
+	}
+}
+
+/* sin^(k)(z) = sin(z + kπ/2): cos, −sin, −cos, sin, cos. */
+static void jet_sin(size_t n, const pp_real *z, int kmax, pp_real *const *s)
+{
+	for (size_t i = 0; i < n; i++) {
+		double sn = sin((double)z[i]), cs = cos((double)z[i]);
+		double v[6] = {0, cs, -sn, -cs, sn, cs};
+		for (int k = 1; k <= kmax; k++)
+			s[k][i] = (pp_real)v[k];
+	}
+}
+
+/* GELU z·Φ(z): σ' = Φ + zφ and σ^(k) = φ·P_k(z) for k >= 2 with
+ * P_(k+1) = P_k' − z·P_k: P2 = 2 − z², P3 = z³ − 4z, P4 = −z⁴ + 7z² − 4,
+ * P5 = z⁵ − 11z³ + 18z. */
+static void jet_gelu(size_t n, const pp_real *z, int kmax, pp_real *const *s)
+{
+	const double inv_sqrt2 = 0.70710678118654752440, inv_sqrt2pi = 0.39894228040143267794;
+
+	for (size_t i = 0; i < n; i++) {
+		double x = (double)z[i], x2 = x * x;
+		double Phi = 0.5 * erfc(-x * inv_sqrt2), phi = inv_sqrt2pi * exp(-0.5 * x2);
+		double v[6] = {0, Phi + x * phi, phi * (2.0 - x2), phi * x * (x2 - 4.0),
+			       phi * (-x2 * x2 + 7.0 * x2 - 4.0),
+			       phi * x * (x2 * x2 - 11.0 * x2 + 18.0)};
+		for (int k = 1; k <= kmax; k++)
+			s[k][i] = (pp_real)v[k];
+	}
+}
+
+void pp_activation_jet(pp_activation act, size_t n, const pp_real *z, const pp_real *h,
+		       int kmax, pp_real *const *s)
+{
+	switch (act) {
+	case PP_ACT_TANH:
+		jet_tanh(n, h, kmax, s);
+		break;
+	case PP_ACT_SIN:
+		jet_sin(n, z, kmax, s);
+		break;
+	case PP_ACT_GELU:
+		jet_gelu(n, z, kmax, s);
+		break;
+	}
+}

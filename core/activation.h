@@ -32,6 +32,14 @@ int pp_activation_from_value(pp_activation act);
 void pp_activation_from_h(pp_activation act, size_t n, const pp_real *h, pp_real *s1,
 			  pp_real *s2, pp_real *s3);
 
+/* The jet of σ for derivative channels of order 3 and 4: s[k] = σ^(k)(z)
+ * for k = 1..kmax (kmax <= 5; s[0] is not touched), from z, and from
+ * h = σ(z) as computed by pp_activation_eval for tanh (so that forward and
+ * backward see the same values).  tanh: polynomials in h times 1 − h²;
+ * sin: sin(z + kπ/2); GELU: φ(z) times a polynomial in z for k >= 2. */
+void pp_activation_jet(pp_activation act, size_t n, const pp_real *z, const pp_real *h,
+		       int kmax, pp_real *const *s);
+
 /* tanh with only +, *, / and a polynomial exp, so loops over it vectorise.
  * Max error about 2 ulp (tested against libm over [-40, 40]). */
 double pp_tanh(double z);

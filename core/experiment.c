@@ -1,5 +1,6 @@
 /* phasepinn — building an experiment from its YAML file (see experiment.h). */
 #include "core/experiment.h"
+#include "core/channels.h"
 #include "core/trainer.h"   /* PP_MAX_COLUMNS, the metrics row */
 
 #include <limits.h>
@@ -256,29 +257,21 @@ static double planned_features(const pp_config *net, const pp_pde_info *pde)
 	return f;
 }
 
-/* Internal channels of a batch for @term (network.c's plan_channels): the
- * value, the first derivatives asked for or implied by a second one, and
- * the second derivatives; the highest order asked. */
+/* Internal channels of a batch for @term (network.c's plan_channels, the
+ * closure of channels.h) and the highest order asked. */
 static int term_channels(const pp_term_info *term, int n_inputs, int *max_order)
 {
-	unsigned first = 0, second = 0;
-	int n = 1;
+	pp_channel all[PP_MAX_INTERNAL];
+	pp_error ignored = {0};
+	int n = term->n_channels < PP_MAX_CHANNELS ? term->n_channels : PP_MAX_CHANNELS, S = 1;
 
 	*max_order = 0;
-	for (int c = 0; c < term->n_channels && c < PP_MAX_CHANNELS; c++) {
-		pp_channel ch = term->channels[c];
-		int a = ch.d0 < ch.d1 ? ch.d0 : ch.d1, b = ch.d0 < ch.d1 ? ch.d1 : ch.d0;
-
-		if (ch.order > *max_order)
-			*max_order = ch.order;
-		if (ch.order == 1 && ch.d0 >= 0 && ch.d0 < n_inputs)
-			first |= 1u << ch.d0;
-		if (ch.order == 2 && a >= 0 && b < n_inputs) {
-			first |= 1u << a | 1u << b;
-			second |= 1u << (a * PP_MAX_INPUTS + b);
-		}
-	}
-	return n + __builtin_popcount(first) + __builtin_popcount(second);
+	for (int c = 0; c < n; c++)
+		if (term->channels[c].order > *max_order)
+			*max_order = term->channels[c].order;
+	if (pp_channel_closure(term->channels, n, n_inputs, all, &S, &ignored))
+		return PP_MAX_INTERNAL;
+	return S;
 }
 
 /* Parameters and bytes from the numbers: every term's points keep their

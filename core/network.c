@@ -27,6 +27,7 @@
 #include <phasepinn/rng.h>
 
 #include "core/activation.h"
+#include "core/channels.h"
 
 #ifdef PP_SINGLE_PRECISION
 #define GEMM cblas_sgemm
@@ -62,12 +63,28 @@ typedef struct feature {
 	double b[PP_MAX_INPUTS];
 } feature;
 
+/* A hard constraint on one output: out = g + d·N (network.h). */
+typedef enum hard_kind { HARD_NONE = 0, HARD_PLUGIN, HARD_BOX } hard_kind;
+
+typedef struct hard_spec {
+	hard_kind kind;
+	int transform;              /* HARD_PLUGIN: index into the PDE's transforms */
+	unsigned inputs;            /* HARD_BOX: bit i set = vanishes at both ends of input i */
+	double value;               /* HARD_BOX: g, a constant */
+	double lo[PP_MAX_INPUTS], hi[PP_MAX_INPUTS];
+} hard_spec;
+
 struct pp_network {
 	int n_inputs;
+	int n_outputs;
 	int n_features;
 	feature *features;
 	int n_layers;               /* dense layers, output included */
-	int width[PP_MAX_LAYERS + 1]; /* width[0] = n_features, width[n_layers] = 1 */
+	int width[PP_MAX_LAYERS + 1]; /* width[0] = n_features, width[n_layers] = n_outputs */
+	hard_spec hard[PP_MAX_OUTPUTS];
+	int any_hard;
+	pp_transform_fn transform_fn; /* the PDE's transform hook, bound by the experiment */
+	void *transform_ctx;
 	pp_layer_view layers[PP_MAX_LAYERS];
 	pp_activation act;
 	size_t n_params;
@@ -87,6 +104,26 @@ typedef struct tile {
 	pp_real *s1[PP_MAX_LAYERS], *s2[PP_MAX_LAYERS], *s3[PP_MAX_LAYERS];  /* n × w or NULL */
 } tile;
 
+/* One term of Faà di Bruno's formula for an internal channel c of order k:
+ * h_c = Σ coef·σ^(m)(z)·Π_j z_blk[j] over the set partitions of c's k
+ * derivative positions into m blocks (equal terms merged). */
+typedef struct fdb_term {
+	short coef;
+	short m;
+	short blk[PP_MAX_ORDER];
+} fdb_term;
+
+/* One term of Leibniz's rule for a hard-constrained output:
+ * ∂^α(d·N) = Σ coef·∂^β d·∂^γ N over the splits α = β + γ. */
+typedef struct leibniz_term {
+	short coef;
+	short beta;
+	short gamma;
+} leibniz_term;
+
+#define MAX_FDB_TERMS 700      /* 649 for four inputs at order 4 */
+#define MAX_LEIBNIZ_TERMS 1200 /* at most 16 splits per channel */
+
 /* What one thread needs besides the tiles it works on. */
 typedef struct worker {
 	pp_real *gh, *gz;            /* backward scratch: S·tile_cap × max width */
@@ -98,11 +135,19 @@ struct pp_batch {
 	size_t max_points;
 	size_t n;                    /* points of the last forward */
 	int S;                       /* internal channels */
-	pp_channel ch[PP_MAX_CHANNELS];
-	int parent_a[PP_MAX_CHANNELS], parent_b[PP_MAX_CHANNELS]; /* u_ab → u_a, u_b */
+	pp_channel ch[PP_MAX_INTERNAL];
+	int parent_a[PP_MAX_INTERNAL], parent_b[PP_MAX_INTERNAL]; /* u_ab → u_a, u_b */
 	int n_req;
 	int req_index[PP_MAX_CHANNELS]; /* requested channel k → internal index */
+	int req_output[PP_MAX_CHANNELS]; /* ... and its output */
 	int max_order;
+	int generic;                 /* max_order >= 3: Faà di Bruno for every channel */
+	int fdb_first[PP_MAX_INTERNAL + 1]; /* channel c's terms: [first[c], first[c + 1]) */
+	fdb_term fdb[MAX_FDB_TERMS];
+	int leib_first[PP_MAX_INTERNAL + 1];
+	leibniz_term leib[MAX_LEIBNIZ_TERMS];
+	pp_real *hard_g[PP_MAX_OUTPUTS], *hard_d[PP_MAX_OUTPUTS]; /* S × max_points each */
+	pp_real *hard_slab;
 	int from_value;              /* σ', σ'', σ''' follow from h: not stored */
 	size_t tile_cap;             /* points per tile */
 	size_t maxw;                 /* widest layer, features included */
@@ -223,6 +268,133 @@ static int read_embedding(const pp_config *cfg, const pp_pde_info *pde, net_spec
 	return PP_OK;
 }
 
+/* Inputs named in `inputs: [x, y]` as a bit mask; absent: every input but
+ * time. */
+static int read_box_inputs(const pp_config *spec, const pp_pde_info *pde, unsigned *mask,
+			   pp_error *err)
+{
+	const char *names[PP_MAX_INPUTS], *def[PP_MAX_INPUTS];
+	size_t n = 0, n_def = 0;
+	int rc;
+
+	for (int i = 0; i < pde->n_inputs; i++)
+		if (i != pde->time_input)
+			def[n_def++] = pde->input_names[i];
+	rc = pp_config_name_list(spec, "inputs", def, n_def, PP_MAX_INPUTS, names, &n, err);
+	if (rc)
+		return rc;
+	*mask = 0;
+	for (size_t k = 0; k < n; k++) {
+		int i = find_input(pde, names[k]);
+		if (i < 0)
+			return pp_config_error(err, PP_ERR_CONFIG, pp_config_get(spec, "inputs"),
+					       "dirichlet_box: the PDE has no input '%s'", names[k]);
+		*mask |= 1u << i;
+	}
+	if (!*mask)
+		return pp_config_error(err, PP_ERR_CONFIG, spec,
+				       "dirichlet_box needs at least one input, e.g. inputs: [x]");
+	return PP_OK;
+}
+
+/* One output's entry of `hard:`: the name of a transform the PDE offers
+ * (`u: initial`) or `dirichlet_box` (`{type: dirichlet_box, inputs: [x],
+ * value: 0}`; as a plain name: every input but time, value 0). */
+static int read_hard_one(const pp_config *node, const pp_pde_info *pde, int out,
+			 hard_spec *h, pp_error *err)
+{
+	const char *type = pp_config_text(node);
+	const pp_config *spec = NULL;
+	int rc;
+
+	if (!type) {
+		if (pp_config_node_type(node) != PP_CONFIG_MAP)
+			return pp_config_error(err, PP_ERR_CONFIG, node,
+					       "a hard constraint is a name (e.g. initial) or a map such as {type: dirichlet_box, inputs: [x], value: 0}");
+		spec = node;
+		rc = pp_config_string(spec, "type", NULL, &type, err);
+		if (rc)
+			return rc;
+		if (!type)
+			return pp_config_error(err, PP_ERR_CONFIG, node,
+					       "hard constraint: missing required key 'type'");
+	}
+	if (strcmp(type, "dirichlet_box") == 0) {
+		h->kind = HARD_BOX;
+		rc = read_box_inputs(spec, pde, &h->inputs, err);
+		if (!rc)
+			rc = pp_config_double(spec, "value", 0.0, -1e300, 1e300, &h->value, err);
+		for (int i = 0; i < pde->n_inputs; i++) {
+			h->lo[i] = pde->lo[i];
+			h->hi[i] = pde->hi[i];
+		}
+		return rc;
+	}
+	for (int k = 0; k < pde->n_transforms && k < PP_MAX_TRANSFORMS; k++) {
+		if (!pde->transforms[k].name || strcmp(pde->transforms[k].name, type) != 0)
+			continue;
+		if (pde->transforms[k].output != out)
+			continue;
+		h->kind = HARD_PLUGIN;
+		h->transform = k;
+		return PP_OK;
+	}
+	{
+		char offered[256] = "dirichlet_box";
+		for (int k = 0; k < pde->n_transforms && k < PP_MAX_TRANSFORMS; k++) {
+			size_t len = strlen(offered);
+			if (pde->transforms[k].output == out && pde->transforms[k].name)
+				snprintf(offered + len, sizeof offered - len, ", %s",
+					 pde->transforms[k].name);
+		}
+		return pp_config_error(err, PP_ERR_CONFIG, node,
+				       "no hard constraint '%s' for output '%s'; choose one of: %s",
+				       type, pp_pde_output_name(pde, out), offered);
+	}
+}
+
+static int output_index(const pp_pde_info *pde, const char *name)
+{
+	for (int k = 0; k < pp_pde_output_count(pde); k++)
+		if (strcmp(pp_pde_output_name(pde, k), name) == 0)
+			return k;
+	return -1;
+}
+
+/* `hard: {u: initial, p: ...}`: one entry per constrained output. */
+static int read_hard(const pp_config *cfg, const pp_pde_info *pde, pp_network *net,
+		     pp_error *err)
+{
+	const pp_config *hard = pp_config_get(cfg, "hard");
+	int rc;
+
+	if (!hard)
+		return PP_OK;
+	if (pp_config_node_type(hard) != PP_CONFIG_MAP)
+		return pp_config_error(err, PP_ERR_CONFIG, hard,
+				       "hard: is a map from output names to constraints, e.g. hard: {u: dirichlet_box}");
+	for (size_t i = 0; i < pp_config_size(hard); i++) {
+		const char *name = pp_config_key_at(hard, i);
+		int k = output_index(pde, name);
+		if (k < 0) {
+			char names[128] = "";
+			for (int j = 0; j < pp_pde_output_count(pde); j++) {
+				size_t len = strlen(names);
+				snprintf(names + len, sizeof names - len, "%s%s", j ? ", " : "",
+					 pp_pde_output_name(pde, j));
+			}
+			return pp_config_error(err, PP_ERR_CONFIG, pp_config_at(hard, i),
+					       "hard: the PDE has no output '%s'; its outputs: %s", name,
+					       names);
+		}
+		rc = read_hard_one(pp_config_get(hard, name), pde, k, &net->hard[k], err);
+		if (rc)
+			return rc;
+		net->any_hard = 1;
+	}
+	return PP_OK;
+}
+
 static int read_spec(const pp_config *cfg, const pp_pde_info *pde, unsigned long seed,
 		     net_spec *s, pp_error *err)
 {
@@ -322,7 +494,11 @@ int pp_network_create(const pp_config *cfg, const pp_pde_info *pde, unsigned lon
 	if (!net)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 	net->n_inputs = pde->n_inputs;
+	net->n_outputs = pp_pde_output_count(pde);
 	net->act = (pp_activation)s.act;
+	rc = read_hard(cfg, pde, net, err);
+	if (rc)
+		goto fail;
 	pp_rng_init(&rng, (uint64_t)s.seed, 0x4e4554u /* "NET" */);
 	rc = build_features(net, &s, &rng, err);
 	if (rc)
@@ -331,7 +507,7 @@ int pp_network_create(const pp_config *cfg, const pp_pde_info *pde, unsigned lon
 	net->width[0] = net->n_features;
 	for (int l = 0; l < s.n_hidden; l++)
 		net->width[l + 1] = (int)s.widths[l];
-	net->width[net->n_layers] = 1;
+	net->width[net->n_layers] = net->n_outputs;
 	for (int l = 0; l < net->n_layers; l++) {
 		pp_layer_view *v = &net->layers[l];
 		v->fan_in = net->width[l];
@@ -358,8 +534,8 @@ int pp_network_create(const pp_config *cfg, const pp_pde_info *pde, unsigned lon
 	{
 		size_t len = strlen(net->description);
 		snprintf(net->description + len, sizeof net->description - len,
-			 " %s]-1, %d features, %zu parameters", act_names[s.act],
-			 net->n_features, net->n_params);
+			 " %s]-%d, %d features, %zu parameters", act_names[s.act],
+			 net->n_outputs, net->n_features, net->n_params);
 	}
 	*out = net;
 	return PP_OK;
@@ -379,6 +555,13 @@ void pp_network_destroy(pp_network *net)
 }
 
 size_t pp_network_param_count(const pp_network *net) { return net->n_params; }
+int pp_network_output_count(const pp_network *net) { return net->n_outputs; }
+
+void pp_network_bind_transforms(pp_network *net, pp_transform_fn fn, void *ctx)
+{
+	net->transform_fn = fn;
+	net->transform_ctx = ctx;
+}
 pp_real *pp_network_params(pp_network *net) { return net->params; }
 const pp_real *pp_network_params_const(const pp_network *net) { return net->params; }
 int pp_network_input_count(const pp_network *net) { return net->n_inputs; }
@@ -395,86 +578,148 @@ int pp_network_layer(const pp_network *net, int layer, pp_layer_view *view)
 
 /* ---- batches --------------------------------------------------------------- */
 
-static int channel_equal(pp_channel a, pp_channel b)
+/* Faà di Bruno's terms of every internal channel: the set partitions of
+ * its derivative positions, enumerated as restricted growth strings
+ * (a[0] = 0, a[j] <= 1 + max a[0..j-1]), each block's derivatives looked up
+ * among the channels (the closure holds every sub-multiset). */
+static int plan_fdb(pp_batch *b, pp_error *err)
 {
-	if (a.order != b.order)
-		return 0;
-	if (a.order == 0)
-		return 1;
-	if (a.order == 1)
-		return a.d0 == b.d0;
-	return a.d0 == b.d0 && a.d1 == b.d1;
-}
+	int n = 0;
 
-static int channel_index(const pp_batch *b, pp_channel c)
-{
-	for (int i = 0; i < b->S; i++)
-		if (channel_equal(b->ch[i], c))
-			return i;
-	return -1;
-}
+	for (int c = 0; c < b->S; c++) {
+		pp_channel ch = b->ch[c];
+		int k = ch.order, a[PP_MAX_ORDER] = {0};
 
-static int add_channel(pp_batch *b, pp_channel c, pp_error *err)
-{
-	if (channel_index(b, c) >= 0)
-		return PP_OK;
-	if (b->S >= PP_MAX_CHANNELS)
-		return pp_error_set(err, PP_ERR_INVALID, "more than %d derivative channels",
-				    PP_MAX_CHANNELS);
-	b->ch[b->S++] = c;
+		b->fdb_first[c] = n;
+		if (k == 0)
+			continue;
+		for (;;) {
+			fdb_term t = {.coef = 1, .m = 0};
+			int m = 0, j, dup = -1;
+			for (j = 0; j < k; j++)
+				m = a[j] + 1 > m ? a[j] + 1 : m;
+			t.m = (short)m;
+			for (int q = 0; q < m; q++) {
+				pp_channel blk = {.order = 0, .d = {-1, -1, -1, -1}};
+				for (j = 0; j < k; j++)
+					if (a[j] == q)
+						blk.d[blk.order++] = ch.d[j];
+				t.blk[q] = (short)pp_channel_find(b->ch, b->S, blk);
+			}
+			/* sorted blocks, so that equal terms compare equal */
+			for (int p = 1; p < m; p++)
+				for (int q = p; q > 0 && t.blk[q - 1] > t.blk[q]; q--) {
+					short tmp = t.blk[q];
+					t.blk[q] = t.blk[q - 1];
+					t.blk[q - 1] = tmp;
+				}
+			for (int e = b->fdb_first[c]; e < n && dup < 0; e++)
+				if (b->fdb[e].m == t.m &&
+				    memcmp(b->fdb[e].blk, t.blk, (size_t)m * sizeof t.blk[0]) == 0)
+					dup = e;
+			if (dup >= 0) {
+				b->fdb[dup].coef++;
+			} else {
+				if (n >= MAX_FDB_TERMS)
+					return pp_error_set(err, PP_ERR_INVALID,
+							    "too many derivative terms");
+				b->fdb[n++] = t;
+			}
+			/* next restricted growth string */
+			for (j = k - 1; j >= 1; j--) {
+				int mx = 0;
+				for (int q = 0; q < j; q++)
+					mx = a[q] > mx ? a[q] : mx;
+				if (a[j] <= mx) {
+					a[j]++;
+					for (int q = j + 1; q < k; q++)
+						a[q] = 0;
+					break;
+				}
+			}
+			if (j < 1)
+				break;
+		}
+	}
+	b->fdb_first[b->S] = n;
 	return PP_OK;
 }
 
-static pp_channel sorted(pp_channel c)
+/* Leibniz's splits of every internal channel α into β (on d) and γ (on N):
+ * one per subset of α's positions, equal splits merged. */
+static int plan_leibniz(pp_batch *b, pp_error *err)
 {
-	if (c.order == 2 && c.d0 > c.d1) {
-		int8_t t = c.d0;
-		c.d0 = c.d1;
-		c.d1 = t;
-	}
-	return c;
-}
+	int n = 0;
 
-/* The closure of the requested channels, ordered value, firsts, seconds. */
-static int plan_channels(pp_batch *b, int n, const pp_channel *req, int n_inputs,
-			 pp_error *err)
-{
-	int rc = add_channel(b, PP_CHANNEL_U, err);
+	for (int c = 0; c < b->S; c++) {
+		pp_channel ch = b->ch[c];
 
-	for (int order = 1; order <= 2 && !rc; order++) {
-		for (int k = 0; k < n && !rc; k++) {
-			pp_channel c = sorted(req[k]);
-			if (c.order < 0 || c.order > 2 ||
-			    (c.order >= 1 && (c.d0 < 0 || c.d0 >= n_inputs)) ||
-			    (c.order == 2 && (c.d1 < 0 || c.d1 >= n_inputs)))
-				return pp_error_set(err, PP_ERR_INVALID,
-						    "channel %d asks for derivative order %d in inputs (%d, %d) of a %d-input network",
-						    k, c.order, c.d0, c.d1, n_inputs);
-			if (order == 1 && c.order == 2) {
-				rc = add_channel(b, PP_CHANNEL_D(c.d0), err);
-				if (!rc)
-					rc = add_channel(b, PP_CHANNEL_D(c.d1), err);
-			} else if (c.order == order) {
-				rc = add_channel(b, c, err);
+		b->leib_first[c] = n;
+		for (unsigned mask = 0; mask < (1u << ch.order); mask++) {
+			pp_channel beta = {.order = 0, .d = {-1, -1, -1, -1}};
+			pp_channel gamma = beta;
+			leibniz_term t = {.coef = 1};
+			int dup = -1;
+			for (int j = 0; j < ch.order; j++) {
+				if (mask & (1u << j))
+					beta.d[beta.order++] = ch.d[j];
+				else
+					gamma.d[gamma.order++] = ch.d[j];
+			}
+			t.beta = (short)pp_channel_find(b->ch, b->S, beta);
+			t.gamma = (short)pp_channel_find(b->ch, b->S, gamma);
+			for (int e = b->leib_first[c]; e < n && dup < 0; e++)
+				if (b->leib[e].beta == t.beta && b->leib[e].gamma == t.gamma)
+					dup = e;
+			if (dup >= 0) {
+				b->leib[dup].coef++;
+			} else {
+				if (n >= MAX_LEIBNIZ_TERMS)
+					return pp_error_set(err, PP_ERR_INVALID, "too many derivative terms");
+				b->leib[n++] = t;
 			}
 		}
 	}
+	b->leib_first[b->S] = n;
+	return PP_OK;
+}
+
+/* The closure of the requested channels (channels.h), which output each
+ * request reads, and the tables of the propagation. */
+static int plan_channels(pp_batch *b, int n, const pp_channel *req, const pp_network *net,
+			 pp_error *err)
+{
+	int rc;
+
+	if (n > PP_MAX_CHANNELS)
+		return pp_error_set(err, PP_ERR_INVALID, "more than %d channels asked for",
+				    PP_MAX_CHANNELS);
+	rc = pp_channel_closure(req, n, net->n_inputs, b->ch, &b->S, err);
 	if (rc)
 		return rc;
 	b->n_req = n;
 	for (int k = 0; k < n; k++) {
-		b->req_index[k] = channel_index(b, sorted(req[k]));
+		if (req[k].output < 0 || req[k].output >= net->n_outputs)
+			return pp_error_set(err, PP_ERR_INVALID,
+					    "channel %d asks for output %d of a network with %d output(s)",
+					    k, req[k].output, net->n_outputs);
+		b->req_index[k] = pp_channel_find(b->ch, b->S, req[k]);
+		b->req_output[k] = req[k].output;
 		if (req[k].order > b->max_order)
 			b->max_order = req[k].order;
 	}
+	b->generic = b->max_order >= 3;
 	for (int c = 0; c < b->S; c++) {
 		b->parent_a[c] = b->parent_b[c] = -1;
 		if (b->ch[c].order == 2) {
-			b->parent_a[c] = channel_index(b, PP_CHANNEL_D(b->ch[c].d0));
-			b->parent_b[c] = channel_index(b, PP_CHANNEL_D(b->ch[c].d1));
+			b->parent_a[c] = pp_channel_find(b->ch, b->S, PP_CHANNEL_D(b->ch[c].d[0]));
+			b->parent_b[c] = pp_channel_find(b->ch, b->S, PP_CHANNEL_D(b->ch[c].d[1]));
 		}
 	}
-	return PP_OK;
+	rc = plan_fdb(b, err);
+	if (!rc && net->any_hard)
+		rc = plan_leibniz(b, err);
+	return rc;
 }
 
 static size_t max_width(const pp_network *net, int from)
@@ -494,7 +739,8 @@ static size_t tile_size(const pp_network *net, const pp_batch *b, size_t cap)
 
 	for (int l = 1; l < net->n_layers; l++) {
 		size_t w = (size_t)net->width[l];
-		total += 2 * rows * w + (b->from_value ? 0 : cap * w * (size_t)(1 + b->max_order));
+		total += 2 * rows * w +
+			 (b->from_value || b->generic ? 0 : cap * w * (size_t)(1 + b->max_order));
 	}
 	return total;
 }
@@ -520,7 +766,7 @@ static void carve_tile(const pp_batch *b, int k, tile *t)
 		t->h[l] = p;
 		p += rows * w;
 		t->s1[l] = t->s2[l] = t->s3[l] = NULL;
-		if (b->from_value)
+		if (b->from_value || b->generic)
 			continue;
 		t->s1[l] = p;
 		p += cap * w;
@@ -564,7 +810,7 @@ int pp_batch_create(const pp_network *net, size_t max_points, int n_channels,
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 	b->net = net;
 	b->max_points = max_points;
-	rc = plan_channels(b, n_channels, channels, net->n_inputs, err);
+	rc = plan_channels(b, n_channels, channels, net, err);
 	if (rc)
 		goto fail;
 	b->tile_cap = max_points < TILE_POINTS ? max_points : TILE_POINTS;
@@ -592,6 +838,19 @@ int pp_batch_create(const pp_network *net, size_t max_points, int n_channels,
 	p += b->tile_cap;
 	if (max_points > MIN_TILE_POINTS)
 		b->hidden = p;
+	if (net->any_hard) {
+		size_t each = (size_t)b->S * max_points;
+		b->hard_slab = malloc(2 * (size_t)net->n_outputs * each * sizeof *b->hard_slab);
+		if (!b->hard_slab) {
+			rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for a batch of %zu points",
+					  max_points);
+			goto fail;
+		}
+		for (int o = 0; o < net->n_outputs; o++) {
+			b->hard_g[o] = b->hard_slab + 2 * (size_t)o * each;
+			b->hard_d[o] = b->hard_g[o] + each;
+		}
+	}
 	b->n_workers = 1;
 	*out = b;
 	return PP_OK;
@@ -607,6 +866,7 @@ void pp_batch_destroy(pp_batch *batch)
 		return;
 	free(batch->worker_slab);
 	free(batch->slab);
+	free(batch->hard_slab);
 	free(batch);
 }
 
@@ -675,22 +935,77 @@ static void forward_features(const pp_network *net, const pp_batch *b, tile *t,
 				double v;
 				if (f->trig == 0) {
 					v = ch.order == 0 ? (double)xi[f->input]
-					    : ch.order == 1 ? (ch.d0 == f->input ? 1.0 : 0.0) : 0.0;
+					    : ch.order == 1 ? (ch.d[0] == f->input ? 1.0 : 0.0) : 0.0;
 				} else {
 					double a = 0;
 					for (int k = 0; k < d; k++)
 						a += f->b[k] * (double)xi[k];
-					/* derivatives of cos a, sin a: (cos)' = −sin, (sin)' = cos */
-					double val = f->trig == 1 ? cos(a) : sin(a);
-					double d1 = f->trig == 1 ? -sin(a) : cos(a);
-					if (ch.order == 0)
-						v = val;
-					else if (ch.order == 1)
-						v = d1 * f->b[ch.d0];
-					else
-						v = -val * f->b[ch.d0] * f->b[ch.d1];
+					/* the k-th derivatives of cos a and sin a cycle with
+					 * period 4: cos, −sin, −cos, sin and sin, cos, −sin, −cos */
+					double cs = cos(a), sn = sin(a);
+					double cyc[4] = {f->trig == 1 ? cs : sn, f->trig == 1 ? -sn : cs,
+							 f->trig == 1 ? -cs : -sn, f->trig == 1 ? sn : -cs};
+					v = cyc[ch.order & 3];
+					for (int j = 0; j < ch.order; j++)
+						v *= f->b[ch.d[j]];
 				}
 				out[i * (size_t)F + (size_t)j] = (pp_real)v;
+			}
+		}
+	}
+}
+
+/* σ, σ', ..., σ^(kmax) of a strip: s[k] points into buf. */
+static void strip_jet(const pp_batch *b, const pp_real *z, const pp_real *h, size_t m,
+		      int kmax, pp_real buf[][STRIP], pp_real **s)
+{
+	for (int k = 1; k <= kmax; k++)
+		s[k] = buf[k - 1];
+	pp_activation_jet(b->net->act, m, z, h, kmax, s);
+}
+
+/* Orders 3 and 4 (and everything below them in the same batch): every
+ * channel by Faà di Bruno's formula, h_c = Σ coef·σ^(m)·Π z_blocks. */
+static void activate_generic(const pp_network *net, const pp_batch *b, tile *t, int l,
+			     size_t block)
+{
+	const pp_real *z = t->z[l];
+	pp_real *h = t->h[l];
+	pp_real buf[PP_MAX_ORDER][STRIP], *s[PP_MAX_ORDER + 1];
+
+	for (size_t i0 = 0; i0 < block; i0 += STRIP) {
+		size_t m = block - i0 < STRIP ? block - i0 : STRIP;
+
+		pp_activation_eval(net->act, m, z + i0, h + i0, buf[0], NULL, NULL);
+		strip_jet(b, z + i0, h + i0, m, b->max_order, buf, s);
+		for (int c = 1; c < b->S; c++) {
+			pp_real *hc = h + (size_t)c * block + i0;
+			memset(hc, 0, m * sizeof *hc);
+			for (int e = b->fdb_first[c]; e < b->fdb_first[c + 1]; e++) {
+				const fdb_term *ft = &b->fdb[e];
+				const pp_real *sm = s[ft->m], *zb[PP_MAX_ORDER];
+				pp_real coef = (pp_real)ft->coef;
+				for (int j = 0; j < ft->m; j++)
+					zb[j] = z + (size_t)ft->blk[j] * block + i0;
+				switch (ft->m) {
+				case 1:
+					for (size_t i = 0; i < m; i++)
+						hc[i] += coef * sm[i] * zb[0][i];
+					break;
+				case 2:
+					for (size_t i = 0; i < m; i++)
+						hc[i] += coef * sm[i] * zb[0][i] * zb[1][i];
+					break;
+				case 3:
+					for (size_t i = 0; i < m; i++)
+						hc[i] += coef * sm[i] * zb[0][i] * zb[1][i] * zb[2][i];
+					break;
+				default:
+					for (size_t i = 0; i < m; i++)
+						hc[i] += coef * sm[i] * zb[0][i] * zb[1][i] * zb[2][i] *
+							 zb[3][i];
+					break;
+				}
 			}
 		}
 	}
@@ -705,6 +1020,11 @@ static void activate(const pp_network *net, const pp_batch *b, tile *t, int l, s
 	pp_real *h = t->h[l];
 
 	pp_real d1[STRIP], d2[STRIP];
+
+	if (b->generic) {
+		activate_generic(net, b, t, l, block);
+		return;
+	}
 
 	for (size_t i0 = 0; i0 < block; i0 += STRIP) {
 		size_t m = block - i0 < STRIP ? block - i0 : STRIP;
@@ -770,14 +1090,86 @@ static void tile_forward(const pp_network *net, const pp_batch *b, tile *t, work
 		activate(net, b, t, l, t->n * (size_t)net->width[l]);
 		in = t->h[l];
 	}
-	/* output layer: width 1, S·n values into the worker's gz */
+	/* output layer: S·n × n_outputs values into the worker's gz */
 	dense_forward(net, L - 1, in, w->gz, t->n, b->S);
-	for (int k = 0; k < b->n_req; k++)
-		memcpy(out + (size_t)k * b->n + t->start, w->gz + (size_t)b->req_index[k] * t->n,
-		       t->n * sizeof *out);
+	for (int k = 0; k < b->n_req; k++) {
+		int o = b->req_output[k], a = b->req_index[k];
+		size_t no = (size_t)net->n_outputs, n = t->n;
+		const pp_real *N = w->gz + o;   /* N_γ at point i: N[(γ·n + i)·no] */
+		pp_real *dst = out + (size_t)k * b->n + t->start;
+
+		if (net->hard[o].kind == HARD_NONE) {
+			if (no == 1)
+				memcpy(dst, w->gz + (size_t)a * n, n * sizeof *out);
+			else
+				for (size_t i = 0; i < n; i++)
+					dst[i] = N[((size_t)a * n + i) * no];
+			continue;
+		}
+		/* out_α = g_α + Σ coef·d_β·N_γ (Leibniz) */
+		const pp_real *g = b->hard_g[o] + (size_t)a * b->max_points + t->start;
+		for (size_t i = 0; i < n; i++)
+			dst[i] = g[i];
+		for (int e = b->leib_first[a]; e < b->leib_first[a + 1]; e++) {
+			const leibniz_term *lt = &b->leib[e];
+			const pp_real *d = b->hard_d[o] + (size_t)lt->beta * b->max_points + t->start;
+			const pp_real *Ng = N + (size_t)lt->gamma * n * no;
+			pp_real coef = (pp_real)lt->coef;
+			for (size_t i = 0; i < n; i++)
+				dst[i] += coef * d[i] * Ng[i * no];
+		}
+	}
 }
 
 /* ---- backward, one tile ------------------------------------------------------ */
+
+/* The transpose of activate_generic: for each term coef·σ^(m)(z)·Π_j z_bj
+ * of h_c, ∂/∂z = coef·σ^(m+1)·Π_j z_bj and ∂/∂z_bj = coef·σ^(m)·Π_(j'≠j) z_bj'. */
+static void backward_generic(const pp_batch *b, const tile *t, worker *wk, int l, size_t block)
+{
+	pp_real buf[PP_MAX_ORDER + 1][STRIP], *s[PP_MAX_ORDER + 2];
+
+	for (size_t i0 = 0; i0 < block; i0 += STRIP) {
+		size_t m = block - i0 < STRIP ? block - i0 : STRIP;
+		const pp_real *z = t->z[l] + i0, *gh = wk->gh + i0;
+		pp_real *gz = wk->gz + i0;
+
+		strip_jet(b, z, t->h[l] + i0, m, b->max_order + 1, buf, s);
+		for (size_t i = 0; i < m; i++)
+			gz[i] = gh[i] * s[1][i];
+		for (int c = 1; c < b->S; c++)
+			memset(gz + (size_t)c * block, 0, m * sizeof *gz);
+		for (int c = 1; c < b->S; c++) {
+			const pp_real *ghc = gh + (size_t)c * block;
+			for (int e = b->fdb_first[c]; e < b->fdb_first[c + 1]; e++) {
+				const fdb_term *ft = &b->fdb[e];
+				const pp_real *zb[PP_MAX_ORDER], *sm = s[ft->m], *sm1 = s[ft->m + 1];
+				pp_real *gzb[PP_MAX_ORDER];
+				int nb = ft->m;
+				for (int j = 0; j < nb; j++) {
+					zb[j] = z + (size_t)ft->blk[j] * block;
+					gzb[j] = gz + (size_t)ft->blk[j] * block;
+				}
+				for (size_t i = 0; i < m; i++) {
+					pp_real g = (pp_real)ft->coef * ghc[i], zv[PP_MAX_ORDER], all = 1;
+					for (int j = 0; j < nb; j++) {
+						zv[j] = zb[j][i];
+						all *= zv[j];
+					}
+					gz[i] += g * sm1[i] * all;
+					g *= sm[i];
+					for (int j = 0; j < nb; j++) {
+						pp_real ex = g;
+						for (int q = 0; q < nb; q++)
+							if (q != j)
+								ex *= zv[q];
+						gzb[j][i] += ex;
+					}
+				}
+			}
+		}
+	}
+}
 
 /* G_z from G_h for hidden layer l (the transposed channel propagation),
  * strip by strip like activate(). */
@@ -786,6 +1178,11 @@ static void activation_backward(const pp_batch *b, const tile *t, worker *wk, in
 {
 	pp_activation act = b->net->act;
 	pp_real d1[STRIP], d2[STRIP], d3[STRIP];
+
+	if (b->generic) {
+		backward_generic(b, t, wk, l, block);
+		return;
+	}
 
 	for (size_t i0 = 0; i0 < block; i0 += STRIP) {
 		size_t m = block - i0 < STRIP ? block - i0 : STRIP;
@@ -867,13 +1264,27 @@ static void tile_backward(const pp_network *net, const pp_batch *b, const tile *
 	size_t n = t->n;
 	pp_real *gz_out = w->gz;
 
-	/* seeds of the output (S·n × 1); channels nobody asked for get zero */
-	memset(gz_out, 0, (size_t)b->S * n * sizeof *gz_out);
+	/* seeds of the output (S·n × n_outputs); channels nobody asked for
+	 * get zero; through a hard constraint, ∂out_α/∂N_γ = coef·d_β */
+	size_t no = (size_t)net->n_outputs;
+	memset(gz_out, 0, (size_t)b->S * n * no * sizeof *gz_out);
 	for (int k = 0; k < b->n_req; k++) {
-		pp_real *dst = gz_out + (size_t)b->req_index[k] * n;
+		int o = b->req_output[k], a = b->req_index[k];
 		const pp_real *src = seed + (size_t)k * b->n + t->start;
-		for (size_t i = 0; i < n; i++)
-			dst[i] += src[i];
+		pp_real *G = gz_out + o;
+		if (net->hard[o].kind == HARD_NONE) {
+			pp_real *dst = G + (size_t)a * n * no;
+			for (size_t i = 0; i < n; i++)
+				dst[i * no] += src[i];
+			continue;
+		}
+		for (int e = b->leib_first[a]; e < b->leib_first[a + 1]; e++) {
+			const leibniz_term *lt = &b->leib[e];
+			const pp_real *d = b->hard_d[o] + (size_t)lt->beta * b->max_points + t->start;
+			pp_real *dst = G + (size_t)lt->gamma * n * no, coef = (pp_real)lt->coef;
+			for (size_t i = 0; i < n; i++)
+				dst[i * no] += coef * d[i] * src[i];
+		}
 	}
 	dense_backward(net, b, L - 1, L > 1 ? t->h[L - 1] : t->features, gz_out,
 		       L > 1 ? w->gh : NULL, n, grad);
@@ -997,6 +1408,77 @@ static int run_tiles(pp_batch *b, const task *proto, pp_error *err)
 	return PP_OK;
 }
 
+/* d of dirichlet_box and its derivatives: a product of one factor per
+ * constrained input, f(x) = (x − lo)(hi − x)/s with s = ((hi − lo)/2)² (so
+ * that max f = 1), f' = (lo + hi − 2x)/s, f'' = −2/s, higher ones zero;
+ * inputs not constrained contribute 1 (and zero derivatives). */
+static void box_values(const pp_network *net, const hard_spec *h, const pp_batch *b, size_t n,
+		       const pp_real *x, pp_real *g, pp_real *d)
+{
+	for (int c = 0; c < b->S; c++) {
+		pp_channel ch = b->ch[c];
+		int count[PP_MAX_INPUTS] = {0};
+		for (int j = 0; j < ch.order; j++)
+			count[ch.d[j]]++;
+		for (size_t i = 0; i < n; i++) {
+			double v = 1;
+			for (int q = 0; q < net->n_inputs; q++) {
+				double xq = (double)x[i * (size_t)net->n_inputs + (size_t)q];
+				double lo = h->lo[q], hi = h->hi[q], sc = 0.25 * (hi - lo) * (hi - lo);
+				if (!(h->inputs & (1u << q))) {
+					v *= count[q] ? 0.0 : 1.0;
+					continue;
+				}
+				v *= count[q] == 0 ? (xq - lo) * (hi - xq) / sc
+				     : count[q] == 1 ? (lo + hi - 2.0 * xq) / sc
+				     : count[q] == 2 ? -2.0 / sc : 0.0;
+			}
+			d[(size_t)c * b->max_points + i] = (pp_real)v;
+			g[(size_t)c * b->max_points + i] = (pp_real)(c == 0 ? h->value : 0.0);
+		}
+	}
+}
+
+/* g and d of every constrained output at the batch's points, channel c at
+ * [c·max_points]: before the tiles, on the calling thread. */
+static int hard_values(const pp_network *net, pp_batch *b, size_t n, const pp_real *x,
+		       pp_error *err)
+{
+	for (int o = 0; o < net->n_outputs; o++) {
+		const hard_spec *h = &net->hard[o];
+		pp_real *gp[PP_MAX_INTERNAL], *dp[PP_MAX_INTERNAL];
+		pp_transform_args a = {0};
+		int rc;
+
+		if (h->kind == HARD_NONE)
+			continue;
+		if (h->kind == HARD_BOX) {
+			box_values(net, h, b, n, x, b->hard_g[o], b->hard_d[o]);
+			continue;
+		}
+		if (!net->transform_fn)
+			return pp_error_set(err, PP_ERR_STATE,
+					    "output %d has a hard constraint of the PDE, but no transform hook is bound",
+					    o);
+		for (int c = 0; c < b->S; c++) {
+			gp[c] = b->hard_g[o] + (size_t)c * b->max_points;
+			dp[c] = b->hard_d[o] + (size_t)c * b->max_points;
+		}
+		a.transform = h->transform;
+		a.output = o;
+		a.n = n;
+		a.x = x;
+		a.n_channels = b->S;
+		a.channels = b->ch;
+		a.g = gp;
+		a.d = dp;
+		rc = net->transform_fn(net->transform_ctx, &a, err);
+		if (rc)
+			return pp_error_prefix(err, "hard constraint on output %d", o);
+	}
+	return PP_OK;
+}
+
 int pp_network_forward(const pp_network *net, pp_batch *b, size_t n, const pp_real *x,
 		       pp_real *out, pp_error *err)
 {
@@ -1008,6 +1490,11 @@ int pp_network_forward(const pp_network *net, pp_batch *b, size_t n, const pp_re
 	plan_tiles(b, n);
 	if (n == 0)
 		return PP_OK;
+	if (net->any_hard) {
+		int rc = hard_values(net, b, n, x, err);
+		if (rc)
+			return rc;
+	}
 	proto.net = net;
 	proto.b = b;
 	proto.x = x;
@@ -1039,13 +1526,26 @@ int pp_network_predict(const pp_network *net, size_t n, const pp_real *x, pp_rea
 {
 	pp_batch *b = NULL;
 	size_t chunk = n < PREDICT_CHUNK ? (n ? n : 1) : PREDICT_CHUNK;
-	pp_channel value = PP_CHANNEL_U;
-	int rc = pp_batch_create(net, chunk, 1, &value, &b, err);
+	pp_channel value[PP_MAX_OUTPUTS];
+	pp_real *buf = NULL;
+	int no = net->n_outputs, rc;
 
+	for (int o = 0; o < no; o++)
+		value[o] = PP_U(o);
+	rc = pp_batch_create(net, chunk, no, value, &b, err);
+	if (!rc && no > 1) {
+		buf = malloc((size_t)no * chunk * sizeof *buf);
+		if (!buf)
+			rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	}
 	for (size_t s = 0; !rc && s < n; s += chunk) {
 		size_t len = n - s < chunk ? n - s : chunk;
-		rc = pp_network_forward(net, b, len, x + s * (size_t)net->n_inputs, u + s, err);
+		rc = pp_network_forward(net, b, len, x + s * (size_t)net->n_inputs,
+					no > 1 ? buf : u + s, err);
+		for (int o = 0; !rc && no > 1 && o < no; o++)
+			memcpy(u + (size_t)o * n + s, buf + (size_t)o * len, len * sizeof *u);
 	}
+	free(buf);
 	pp_batch_destroy(b);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* phasepinn — plugin loader and registry (see registry.h). */
 #define _GNU_SOURCE
 #include "core/registry.h"
+#include "core/channels.h"
 #include "core/safe_open.h"
 #include "core/build_paths.h"   /* PP_BUILD_ROOT, PP_*_PLUGIN_DIR (generated) */
 
@@ -581,18 +582,6 @@ const pp_plugin *pp_registry_require(const pp_registry *reg, pp_kind kind,
 
 /* ---- what plugins declare ------------------------------------------------ */
 
-/* Does @c ask only for inputs 0..n-1, at order 0, 1 or 2? */
-static int check_channel(const pp_channel *c, int n)
-{
-	if (c->order < 0 || c->order > 2)
-		return 0;
-	if (c->order >= 1 && (c->d0 < 0 || c->d0 >= n))
-		return 0;
-	if (c->order == 2 && (c->d1 < 0 || c->d1 >= n))
-		return 0;
-	return 1;
-}
-
 static int check_term(const pp_plugin *p, const pp_pde_info *info, int k, pp_error *err)
 {
 	const pp_term_info *t = &info->terms[k];
@@ -606,10 +595,21 @@ static int check_term(const pp_plugin *p, const pp_pde_info *info, int k, pp_err
 				    p->name, t->name, t->n_channels, PP_MAX_CHANNELS);
 	for (int c = 0; c < t->n_channels; c++) {
 		const pp_channel *ch = &t->channels[c];
-		if (!check_channel(ch, n))
+		if (!pp_channel_valid(*ch, n))
+		{
+			char ins[64] = "";
+			for (int j = 0; j < ch->order && j < PP_MAX_ORDER; j++) {
+				size_t len = strlen(ins);
+				snprintf(ins + len, sizeof ins - len, "%s%d", j ? ", " : "", ch->d[j]);
+			}
 			return pp_error_set(err, PP_ERR_PLUGIN,
-					    "pde '%s', term '%s': channel %d asks for derivative order %d in inputs (%d, %d), but the PDE has %d input(s), 0..%d",
-					    p->name, t->name, c, ch->order, ch->d0, ch->d1, n, n - 1);
+					    "pde '%s', term '%s': channel %d asks for derivative order %d in inputs (%s), but the PDE has %d input(s), 0..%d, and orders go up to %d",
+					    p->name, t->name, c, ch->order, ins, n, n - 1, PP_MAX_ORDER);
+		}
+		if (ch->output < 0 || ch->output >= pp_pde_output_count(info))
+			return pp_error_set(err, PP_ERR_PLUGIN,
+					    "pde '%s', term '%s': channel %d reads output %d, but the PDE has %d output(s)",
+					    p->name, t->name, c, ch->output, pp_pde_output_count(info));
 	}
 	if (t->n_pieces < 0 || t->n_pieces > PP_MAX_PIECES)
 		return pp_error_set(err, PP_ERR_PLUGIN,
@@ -625,6 +625,10 @@ static int check_term(const pp_plugin *p, const pp_pde_info *info, int k, pp_err
 		return pp_error_set(err, PP_ERR_PLUGIN,
 				    "pde '%s', term '%s': pair_input %d names no input (-1 for none, 0..%d)",
 				    p->name, t->name, t->pair_input, n - 1);
+	if (t->n_components < 0 || t->n_components > PP_MAX_COMPONENTS)
+		return pp_error_set(err, PP_ERR_PLUGIN,
+				    "pde '%s', term '%s': declares %d residual components; expected 0..%d",
+				    p->name, t->name, t->n_components, PP_MAX_COMPONENTS);
 	if (t->points < 1 || !isfinite(t->weight) || t->weight < 0)
 		return pp_error_set(err, PP_ERR_PLUGIN,
 				    "pde '%s', term '%s': default points %ld and weight %g; expected points >= 1 and a finite weight >= 0",
@@ -655,6 +659,32 @@ int pp_registry_check_pde_info(const pp_plugin *p, const pp_pde_info *info, pp_e
 		return pp_error_set(err, PP_ERR_PLUGIN,
 				    "pde '%s': periodic_input %d names no input (-1 for none, 0..%d)",
 				    p->name, info->periodic_input, n - 1);
+	if (info->n_outputs < 0 || info->n_outputs > PP_MAX_OUTPUTS)
+		return pp_error_set(err, PP_ERR_PLUGIN,
+				    "pde '%s' describes %d outputs; expected 0 (one, u) to %d",
+				    p->name, info->n_outputs, PP_MAX_OUTPUTS);
+	for (int k = 0; k < info->n_outputs; k++) {
+		const char *name = info->output_names[k];
+		if (!name || !*name || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(name))
+			return pp_error_set(err, PP_ERR_PLUGIN,
+					    "pde '%s': output %d needs a name of [a-z0-9_] characters",
+					    p->name, k);
+		for (int j = 0; j < k; j++)
+			if (strcmp(info->output_names[j], name) == 0)
+				return pp_error_set(err, PP_ERR_PLUGIN,
+						    "pde '%s': two outputs are named '%s'", p->name, name);
+	}
+	if (info->n_transforms < 0 || info->n_transforms > PP_MAX_TRANSFORMS)
+		return pp_error_set(err, PP_ERR_PLUGIN,
+				    "pde '%s' offers %d hard constraints; expected 0..%d", p->name,
+				    info->n_transforms, PP_MAX_TRANSFORMS);
+	for (int k = 0; k < info->n_transforms; k++)
+		if (!info->transforms[k].name || !*info->transforms[k].name ||
+		    info->transforms[k].output < 0 ||
+		    info->transforms[k].output >= pp_pde_output_count(info))
+			return pp_error_set(err, PP_ERR_PLUGIN,
+					    "pde '%s': hard constraint %d needs a name and one of the %d output(s)",
+					    p->name, k, pp_pde_output_count(info));
 	for (int k = 0; k < info->n_terms; k++) {
 		rc = check_term(p, info, k, err);
 		if (rc)

@@ -13,6 +13,9 @@
  *     activation: tanh                        # tanh | sin | gelu
  *     init: xavier_normal                     # xavier_normal | xavier_uniform
  *     seed: 2341                              # default: the experiment seed
+ *     hard:                                   # exact constraints, out = g + d·N
+ *       u: initial                            # a transform the PDE offers
+ *       p: {type: dirichlet_box, inputs: [x], value: 0}  # d = Π (x−lo)(hi−x)/s
  *     embedding:
  *       periodic: {input: x, period: 2.0, harmonics: 1}   # exact periodicity
  *       random_fourier: {features: 64, scale: 1.0}        # Gaussian B, [cos, sin](2πBx)
@@ -57,6 +60,8 @@ int pp_network_create(const pp_config *cfg, const pp_pde_info *pde,
 void pp_network_destroy(pp_network *net);
 
 size_t pp_network_param_count(const pp_network *net);
+/* Columns of the last layer: the PDE's outputs. */
+int pp_network_output_count(const pp_network *net);
 pp_real *pp_network_params(pp_network *net);
 const pp_real *pp_network_params_const(const pp_network *net);
 int pp_network_input_count(const pp_network *net);
@@ -65,6 +70,12 @@ int pp_network_layer_count(const pp_network *net);
 int pp_network_layer(const pp_network *net, int layer, pp_layer_view *view);
 /* One-line description, e.g. "2-[50x4 tanh]-1, 7851 parameters". */
 const char *pp_network_describe(const pp_network *net);
+
+/* The PDE's transform hook (pde.h) as the network calls it for the hard
+ * constraints of `network: {hard: ...}` that the PDE offers: ctx is the
+ * PDE's state.  Must be bound before a forward pass when any is used. */
+typedef int (*pp_transform_fn)(void *ctx, const pp_transform_args *args, pp_error *err);
+void pp_network_bind_transforms(pp_network *net, pp_transform_fn fn, void *ctx);
 
 /* Workspace for batches of up to @max_points points with the given channels. */
 int pp_batch_create(const pp_network *net, size_t max_points, int n_channels,
@@ -87,7 +98,8 @@ const pp_real *pp_batch_hidden(const pp_batch *batch, int layer, int *width);
  * as one tile on OpenBLAS's own threads. */
 size_t pp_network_tile_points(void);
 
-/* u at n points (value channel only), chunked internally. */
+/* The outputs at n points (values only, hard constraints applied), chunked
+ * internally: u[n_outputs × n], output k at u[k·n]. */
 int pp_network_predict(const pp_network *net, size_t n, const pp_real *x,
 		       pp_real *u, pp_error *err);
 

@@ -23,7 +23,10 @@
 extern "C" {
 #endif
 
-#define PP_ABI_VERSION 1u
+/* 2: PDE contract v2 (pp_channel with an output and up to four derivative
+ * inputs; several outputs, residual components, hard-constraint transforms);
+ * docs/writing-a-pde-plugin.md, "What changed in contract v2". */
+#define PP_ABI_VERSION 2u
 #define PP_PLUGIN_ENTRY_SYMBOL "pp_plugin_entry"
 
 typedef enum pp_kind {

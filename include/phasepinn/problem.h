@@ -46,6 +46,12 @@ typedef struct pp_term_state {
 	double loss;             /* unweighted mean(r²) at the current parameters */
 	double weighted_loss;    /* term_weight · mean(w·r²) */
 	const pp_real *grad;     /* ∇θ of mean(w·r²), only when PP_NEED_TERM_GRADIENTS */
+	/* A system's term (n_components > 1): r above is each point's
+	 * Euclidean norm ‖r_i‖ = sqrt(Σ_k r_k,i²), so mean(w·r²) is still its
+	 * loss; the components themselves are here, component k of point i
+	 * at components[k·n + i].  For one component: 1 and r. */
+	int n_components;
+	const pp_real *components;
 } pp_term_state;
 
 /* Per-chunk gradient statistics of the interior term (docs/analyzers.md,

@@ -369,6 +369,8 @@ static int absent_without_default_is_fine(const char *path)
 	static const char *const fine[] = {
 		"network.embedding", "network.embedding.periodic", "network.embedding.random_fourier",
 		"network.layers", "network.width", "network.depth",
+		/* optional: no hard: means no hard constraint */
+		"network.hard",
 		"stages[].schedule.rate", "stages[].schedule.every", "stages[].schedule.staircase",
 		"stages[].schedule.min_lr",
 		/* optional: an absent stop: or rule is off, nothing to record */

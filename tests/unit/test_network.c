@@ -67,7 +67,8 @@ static pp_network *make_net(const char *yaml)
 
 /* All channels of order ≤ 2 in 2 inputs. */
 static const pp_channel all_channels[] = {
-	{0, -1, -1}, {1, 0, -1}, {1, 1, -1}, {2, 0, 0}, {2, 0, 1}, {2, 1, 1},
+	PP_CHANNEL_U, PP_CHANNEL_D(0), PP_CHANNEL_D(1),
+	PP_CHANNEL_DD(0, 0), PP_CHANNEL_DD(0, 1), PP_CHANNEL_DD(1, 1),
 };
 #define N_ALL 6
 
@@ -110,9 +111,8 @@ static void check_channels(const char *yaml)
 		for (int c = 1; c < N_ALL; c++) {
 			pp_channel ch = all_channels[c];
 			/* differentiate channel "lower" in input d */
-			pp_channel lower = ch.order == 1 ? (pp_channel){0, -1, -1}
-							 : (pp_channel){1, ch.d0, -1};
-			int d = ch.order == 1 ? ch.d0 : ch.d1;
+			pp_channel lower = ch.order == 1 ? PP_CHANNEL_U : PP_CHANNEL_D(ch.d[0]);
+			int d = ch.d[ch.order - 1];
 			pp_real xp[2] = {x[2 * i], x[2 * i + 1]}, xm[2] = {x[2 * i], x[2 * i + 1]};
 			pp_real fp, fm;
 			xp[d] += (pp_real)H_STEP;

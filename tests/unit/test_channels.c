@@ -1,0 +1,432 @@
+/* Contract v2 in the engine: derivative channels of order 3 and 4 (pure and
+ * mixed) and several outputs against central differences of the channels
+ * one order lower, parameter gradients of a loss built from them against
+ * differences in the parameters, hard constraints (dirichlet_box and a
+ * PDE's transform) against differences and at the boundary they enforce,
+ * the activation jets, and the closure of requested channels.
+ *
+ * Tolerances (double): a channel of order k is checked against central
+ * differences of its order k−1 channel with step h = 1e-5 (truncation
+ * h²·|∂^(k+2)u|/6 ~ 1e-10 for O(1)–O(10) derivatives of these small tanh
+ * nets, round-off ε·|u^(k-1)|/h ~ 1e-10), so 1e-6 relative plus 1e-7
+ * absolute leaves margin; gradients likewise.  Single precision: h = 1e-2
+ * and 5e-2 relative. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <phasepinn/network.h>
+#include <phasepinn/rng.h>
+
+#include "core/activation.h"
+#include "core/channels.h"
+#include "core/config_doc.h"
+#include "pp_test.h"
+
+#ifdef PP_SINGLE_PRECISION
+#define H_STEP 1e-2
+#define RTOL 5e-2
+#define ATOL 5e-2
+#else
+#define H_STEP 1e-5
+#define RTOL 1e-6
+#define ATOL 1e-7
+#endif
+
+#define NPTS 5
+
+static pp_pde_info pde_xy(int n_outputs)
+{
+	static const char *const names[] = {"psi", "p", "q"};
+	pp_pde_info info = {0};
+
+	info.n_inputs = 2;
+	info.input_names[0] = "x";
+	info.input_names[1] = "t";
+	info.lo[0] = -1;
+	info.hi[0] = 1;
+	info.lo[1] = 0;
+	info.hi[1] = 1;
+	info.time_input = 1;
+	info.periodic_input = -1;
+	info.n_outputs = n_outputs;
+	for (int k = 0; k < n_outputs; k++)
+		info.output_names[k] = names[k];
+	info.n_transforms = 1;
+	info.transforms[0].name = "initial";
+	info.transforms[0].output = 0;
+	return info;
+}
+
+/* A PDE's transform for the test: g = sin(2x)·e^t (so the output is
+ * sin 2x at t = 0) and d = t·(2 − x), both with every derivative in closed
+ * form. */
+static int fake_transform(void *ctx, const pp_transform_args *a, pp_error *err)
+{
+	int *calls = ctx;
+
+	(void)err;
+	(*calls)++;
+	for (int c = 0; c < a->n_channels; c++) {
+		int nx = 0, nt = 0;
+		for (int j = 0; j < a->channels[c].order; j++)
+			nx += a->channels[c].d[j] == 0, nt += a->channels[c].d[j] == 1;
+		for (size_t i = 0; i < a->n; i++) {
+			double x = (double)a->x[2 * i], t = (double)a->x[2 * i + 1];
+			/* ∂x^k sin 2x = 2^k sin(2x + kπ/2); ∂t^k e^t = e^t */
+			double g = pow(2.0, nx) * sin(2.0 * x + nx * M_PI / 2) * exp(t);
+			/* d = 2t − x·t: d_x = −t, d_t = 2 − x, d_xt = −1, others 0 */
+			double d = nx == 0 && nt == 0 ? t * (2.0 - x)
+				   : nx == 1 && nt == 0 ? -t
+				   : nx == 0 && nt == 1 ? 2.0 - x
+				   : nx == 1 && nt == 1 ? -1.0 : 0.0;
+			a->g[c][i] = (pp_real)g;
+			a->d[c][i] = (pp_real)d;
+		}
+	}
+	return PP_OK;
+}
+
+static int transform_calls;
+
+static pp_network *make_net(const char *yaml, int n_outputs)
+{
+	pp_config_doc *doc = NULL;
+	pp_network *net = NULL;
+	pp_error err = {0};
+	pp_pde_info info = pde_xy(n_outputs);
+
+	if (yaml && pp_config_doc_parse(yaml, strlen(yaml), "net.yaml", &doc, &err)) {
+		fprintf(stderr, "%s\n", err.message);
+		return NULL;
+	}
+	if (pp_network_create(doc ? pp_config_doc_root(doc) : NULL, &info, 17, &net, &err))
+		fprintf(stderr, "%s\n", err.message);
+	pp_config_doc_destroy(doc);
+	if (net)
+		pp_network_bind_transforms(net, fake_transform, &transform_calls);
+	return net;
+}
+
+static void points(size_t n, pp_real *x, uint64_t seed)
+{
+	pp_rng r;
+
+	pp_rng_init(&r, seed, 0);
+	for (size_t i = 0; i < n; i++) {
+		x[2 * i] = (pp_real)(2 * pp_rng_uniform(&r) - 1);
+		x[2 * i + 1] = (pp_real)pp_rng_uniform(&r);
+	}
+}
+
+static pp_real value_at(pp_network *net, const pp_real *x, pp_channel ch)
+{
+	pp_batch *b = NULL;
+	pp_error err = {0};
+	pp_real out = NAN;
+
+	CU_ASSERT_EQUAL(pp_batch_create(net, 1, 1, &ch, &b, &err), PP_OK);
+	CU_ASSERT_EQUAL(pp_network_forward(net, b, 1, x, &out, &err), PP_OK);
+	pp_batch_destroy(b);
+	return out;
+}
+
+/* Each channel of order k >= 1 in @list against central differences of
+ * its channel without the last derivative (same output). */
+static void check_list(pp_network *net, int n, const pp_channel *list)
+{
+	pp_batch *b = NULL;
+	pp_error err = {0};
+	pp_real x[2 * NPTS], *out = calloc((size_t)n * NPTS, sizeof *out);
+
+	points(NPTS, x, 5);
+	CU_ASSERT_EQUAL_FATAL(pp_batch_create(net, NPTS, n, list, &b, &err), PP_OK);
+	CU_ASSERT_EQUAL_FATAL(pp_network_forward(net, b, NPTS, x, out, &err), PP_OK);
+	for (int c = 0; c < n; c++) {
+		pp_channel ch = list[c], lower = list[c];
+		int d;
+		if (ch.order == 0)
+			continue;
+		d = ch.d[ch.order - 1];
+		lower.order--;
+		lower.d[lower.order] = -1;
+		for (size_t i = 0; i < NPTS; i++) {
+			pp_real xp[2] = {x[2 * i], x[2 * i + 1]}, xm[2] = {x[2 * i], x[2 * i + 1]};
+			xp[d] += (pp_real)H_STEP;
+			xm[d] -= (pp_real)H_STEP;
+			double fd = ((double)value_at(net, xp, lower) - (double)value_at(net, xm, lower)) /
+				    (2 * H_STEP);
+			PP_ASSERT_CLOSE(out[(size_t)c * NPTS + i], fd, ATOL, RTOL);
+		}
+	}
+	free(out);
+	pp_batch_destroy(b);
+}
+
+/* Every derivative of order 3 and 4 in (x, t), requested in a shuffled,
+ * unsorted order, plus a few lower ones. */
+static const pp_channel high[] = {
+	PP_CHANNEL_D4(0, 0, 0, 0), PP_CHANNEL_D3(1, 0, 0), PP_CHANNEL_D3(0, 0, 0),
+	PP_CHANNEL_D4(1, 0, 1, 0), PP_CHANNEL_D3(0, 1, 1), PP_CHANNEL_D4(1, 1, 1, 1),
+	PP_CHANNEL_D3(1, 1, 1), PP_CHANNEL_D4(0, 1, 1, 1), PP_CHANNEL_D4(0, 0, 0, 1),
+	PP_CHANNEL_DD(0, 1), PP_CHANNEL_D(1), PP_CHANNEL_U,
+};
+#define N_HIGH ((int)(sizeof high / sizeof high[0]))
+
+static void check_high(const char *yaml)
+{
+	pp_network *net = make_net(yaml, 0);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(net);
+	check_list(net, N_HIGH, high);
+	pp_network_destroy(net);
+}
+
+static void test_orders_3_and_4_match_finite_differences_tanh(void)
+{
+	check_high("layers: [7, 6, 5]\nactivation: tanh\n");
+}
+
+static void test_orders_3_and_4_match_finite_differences_sin(void)
+{
+	check_high("layers: [6, 5]\nactivation: sin\n");
+}
+
+static void test_orders_3_and_4_match_finite_differences_gelu(void)
+{
+	check_high("layers: [6, 5]\nactivation: gelu\n");
+}
+
+static void test_orders_3_and_4_match_finite_differences_embeddings(void)
+{
+	check_high("layers: [6]\nembedding:\n  periodic: {input: x, period: 2.0, harmonics: 2}\n");
+	check_high("layers: [6]\nembedding:\n  random_fourier: {features: 3, scale: 0.4}\n");
+}
+
+/* Three outputs: each column's channels, and the second-order fast path
+ * and the generic one agree on the channels they share. */
+static void test_several_outputs_match_finite_differences(void)
+{
+	pp_network *net = make_net("layers: [6, 6]\n", 3);
+	const pp_channel list[] = {
+		PP_D3(0, 0, 0, 1), PP_U(2), PP_D(1, 0), PP_DD(1, 1, 1), PP_D(2, 1), PP_D4(2, 0, 1, 0, 1),
+		PP_U(0), PP_DD(0, 0, 1),
+	};
+	const pp_channel low[] = {PP_U(0), PP_D(1, 0), PP_DD(1, 1, 1), PP_D(2, 1), PP_DD(0, 0, 1)};
+	const int from[] = {6, 2, 3, 4, 7};
+	pp_batch *b1 = NULL, *b2 = NULL;
+	pp_error err = {0};
+	pp_real x[2 * NPTS], o1[8 * NPTS], o2[5 * NPTS];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(net);
+	CU_ASSERT_EQUAL(pp_network_output_count(net), 3);
+	check_list(net, 8, list);
+	points(NPTS, x, 8);
+	pp_batch_create(net, NPTS, 8, list, &b1, &err);
+	pp_batch_create(net, NPTS, 5, low, &b2, &err);
+	pp_network_forward(net, b1, NPTS, x, o1, &err);
+	pp_network_forward(net, b2, NPTS, x, o2, &err);
+	for (int k = 0; k < 5; k++)
+		for (size_t i = 0; i < NPTS; i++)
+			PP_ASSERT_CLOSE(o2[(size_t)k * NPTS + i], o1[(size_t)from[k] * NPTS + i],
+					1e2 * PP_REAL_EPSILON, 1e2 * PP_REAL_EPSILON);
+	pp_batch_destroy(b1);
+	pp_batch_destroy(b2);
+	pp_network_destroy(net);
+}
+
+/* loss = Σ_c Σ_i coef_c·out_c,i²/2, seed = coef·out. */
+static double loss_of(pp_network *net, pp_batch *b, int n, const pp_real *x, pp_real *out,
+		      pp_real *seed)
+{
+	pp_error err = {0};
+	double loss = 0;
+
+	pp_network_forward(net, b, NPTS, x, out, &err);
+	for (int c = 0; c < n; c++)
+		for (size_t i = 0; i < NPTS; i++) {
+			double coef = 1.0 / (1.0 + c), v = (double)out[(size_t)c * NPTS + i];
+			loss += 0.5 * coef * v * v;
+			if (seed)
+				seed[(size_t)c * NPTS + i] = (pp_real)(coef * v);
+		}
+	return loss;
+}
+
+static void check_gradient(pp_network *net, int n, const pp_channel *list)
+{
+	pp_batch *b = NULL;
+	pp_error err = {0};
+	size_t P = pp_network_param_count(net);
+	pp_real *p = pp_network_params(net), *grad = calloc(P, sizeof *grad);
+	pp_real x[2 * NPTS], *out = calloc((size_t)n * NPTS, sizeof *out);
+	pp_real *seed = calloc((size_t)n * NPTS, sizeof *seed);
+
+	points(NPTS, x, 9);
+	CU_ASSERT_EQUAL_FATAL(pp_batch_create(net, NPTS, n, list, &b, &err), PP_OK);
+	loss_of(net, b, n, x, out, seed);
+	CU_ASSERT_EQUAL(pp_network_backward(net, b, seed, grad, &err), PP_OK);
+	for (size_t j = 0; j < P; j++) {
+		pp_real save = p[j];
+		double lp, lm;
+		p[j] = save + (pp_real)H_STEP;
+		lp = loss_of(net, b, n, x, out, NULL);
+		p[j] = save - (pp_real)H_STEP;
+		lm = loss_of(net, b, n, x, out, NULL);
+		p[j] = save;
+		PP_ASSERT_CLOSE(grad[j], (lp - lm) / (2 * H_STEP), ATOL * 10, RTOL * 10);
+	}
+	free(grad);
+	free(out);
+	free(seed);
+	pp_batch_destroy(b);
+}
+
+static void test_gradients_through_orders_3_and_4_match_finite_differences(void)
+{
+	static const char *const yamls[] = {
+		"layers: [5, 4]\nactivation: tanh\n", "layers: [4, 4]\nactivation: sin\n",
+		"layers: [4]\nactivation: gelu\nembedding:\n  periodic: {input: x, harmonics: 1}\n",
+	};
+	const pp_channel multi[] = {PP_D4(0, 0, 0, 0, 0), PP_D3(1, 0, 1, 1), PP_U(1), PP_D(0, 1)};
+
+	for (int k = 0; k < 3; k++) {
+		pp_network *net = make_net(yamls[k], 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(net);
+		check_gradient(net, N_HIGH, high);
+		pp_network_destroy(net);
+	}
+	pp_network *net = make_net("layers: [5, 4]\n", 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(net);
+	check_gradient(net, 4, multi);
+	pp_network_destroy(net);
+}
+
+/* dirichlet_box on x: exactly `value` at x = ±1 whatever the weights, and
+ * its channels and gradients are right; the PDE's transform: exactly g at
+ * t = 0, channels and gradients right, and the hook called per forward. */
+static void test_hard_constraints_hold_exactly_and_differentiate_right(void)
+{
+	pp_network *box = make_net("layers: [6, 5]\nhard: {p: {type: dirichlet_box, inputs: [x], value: 0.25}}\n", 2);
+	pp_network *ini = make_net("layers: [6, 5]\nhard: {psi: initial}\n", 2);
+	const pp_channel lb[] = {PP_U(1), PP_D(1, 0), PP_DD(1, 0, 0), PP_D3(1, 0, 0, 1), PP_D(0, 0)};
+	const pp_channel li[] = {PP_U(0), PP_D(0, 1), PP_DD(0, 0, 1), PP_D3(0, 0, 1, 1), PP_D4(0, 0, 0, 1, 1)};
+	pp_real edge[4] = {-1, 0.3, 1, 0.7}, start[4] = {-0.4, 0, 0.6, 0}, u[4];
+	pp_error err = {0};
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(box);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ini);
+	check_list(box, 5, lb);
+	check_gradient(box, 5, lb);
+	CU_ASSERT_EQUAL(pp_network_predict(box, 2, edge, u, &err), PP_OK);
+	CU_ASSERT_EQUAL(u[2], (pp_real)0.25);   /* output p is u[n + i] */
+	CU_ASSERT_EQUAL(u[3], (pp_real)0.25);
+	transform_calls = 0;
+	check_list(ini, 5, li);
+	CU_ASSERT(transform_calls > 0);
+	check_gradient(ini, 5, li);
+	CU_ASSERT_EQUAL(pp_network_predict(ini, 2, start, u, &err), PP_OK);
+	PP_ASSERT_CLOSE(u[0], sin(-0.8), PP_REAL_EPSILON, 4 * PP_REAL_EPSILON);
+	PP_ASSERT_CLOSE(u[1], sin(1.2), PP_REAL_EPSILON, 4 * PP_REAL_EPSILON);
+	pp_network_destroy(box);
+	pp_network_destroy(ini);
+}
+
+static void test_bad_hard_constraints_are_refused(void)
+{
+	static const struct {
+		const char *yaml, *message;
+	} cases[] = {
+		{"hard: {v: initial}\n", "net.yaml:1:11: hard: the PDE has no output 'v'; its outputs: psi, p"},
+		{"hard: {p: initial}\n", "no hard constraint 'initial' for output 'p'; choose one of: dirichlet_box"},
+		{"hard: {psi: bogus}\n", "choose one of: dirichlet_box, initial"},
+		{"hard: {psi: {type: dirichlet_box, inputs: [z]}}\n", "dirichlet_box: the PDE has no input 'z'"},
+		{"hard: [psi]\n", "hard: is a map from output names"},
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		pp_config_doc *doc = NULL;
+		pp_network *net = NULL;
+		pp_error err = {0};
+		pp_pde_info info = pde_xy(2);
+		CU_ASSERT_EQUAL_FATAL(pp_config_doc_parse(cases[k].yaml, strlen(cases[k].yaml), "net.yaml",
+							  &doc, &err), PP_OK);
+		CU_ASSERT_EQUAL(pp_network_create(pp_config_doc_root(doc), &info, 1, &net, &err),
+				PP_ERR_CONFIG);
+		if (!strstr(err.message, cases[k].message))
+			fprintf(stderr, "got: %s\n", err.message);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.message, cases[k].message));
+		pp_network_destroy(net);
+		pp_config_doc_destroy(doc);
+	}
+}
+
+/* σ^(k) against central differences of σ^(k−1), k = 1..5. */
+static void test_activation_jets_match_finite_differences(void)
+{
+	for (int act = 0; act < 3; act++) {
+		for (double z0 = -2.1; z0 < 2.2; z0 += 0.7) {
+			pp_real z[3] = {(pp_real)z0, (pp_real)(z0 + H_STEP), (pp_real)(z0 - H_STEP)};
+			pp_real h[3], s1[3], buf[5][3], *s[6];
+			for (int k = 1; k <= 5; k++)
+				s[k] = buf[k - 1];
+			pp_activation_eval((pp_activation)act, 3, z, h, s1, NULL, NULL);
+			pp_activation_jet((pp_activation)act, 3, z, h, 5, s);
+			PP_ASSERT_CLOSE(s[1][0], s1[0], 4 * PP_REAL_EPSILON, 4 * PP_REAL_EPSILON);
+			PP_ASSERT_CLOSE(s[1][0], ((double)h[1] - (double)h[2]) / (2 * H_STEP), ATOL, RTOL);
+			for (int k = 2; k <= 5; k++)
+				PP_ASSERT_CLOSE(s[k][0], ((double)s[k - 1][1] - (double)s[k - 1][2]) / (2 * H_STEP),
+						ATOL, RTOL);
+		}
+	}
+}
+
+static void test_the_closure_holds_every_lower_derivative_once(void)
+{
+	const pp_channel req[] = {PP_D3(1, 0, 1, 0), PP_D(0, 1), PP_DD(1, 1, 0)};
+	pp_channel out[PP_MAX_INTERNAL];
+	pp_error err = {0};
+	int n = 0;
+
+	/* u_xxt (x = 0, t = 1): u, u_x, u_t, u_xx, u_xt, u_xxt in this order */
+	CU_ASSERT_EQUAL_FATAL(pp_channel_closure(req, 3, 2, out, &n, &err), PP_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 6);
+	CU_ASSERT(pp_channel_same(out[0], PP_CHANNEL_U));
+	CU_ASSERT(pp_channel_same(out[1], PP_CHANNEL_D(0)));
+	CU_ASSERT(pp_channel_same(out[2], PP_CHANNEL_D(1)));
+	CU_ASSERT(pp_channel_same(out[3], PP_CHANNEL_DD(0, 0)));
+	CU_ASSERT(pp_channel_same(out[4], PP_CHANNEL_DD(1, 0)));
+	CU_ASSERT(pp_channel_same(out[5], PP_CHANNEL_D3(0, 1, 0)));
+	/* the full closure for four inputs at order 4 fits */
+	{
+		pp_channel all[35];
+		int m = 0;
+		for (int a = 0; a < 4; a++)
+			for (int b = a; b < 4; b++)
+				for (int c = b; c < 4; c++)
+					for (int d = c; d < 4; d++)
+						all[m++] = PP_CHANNEL_D4(a, b, c, d);
+		CU_ASSERT_EQUAL(pp_channel_closure(all, 35, 4, out, &n, &err), PP_OK);
+		CU_ASSERT_EQUAL(n, PP_MAX_INTERNAL);
+	}
+	CU_ASSERT_EQUAL(pp_channel_closure((pp_channel[]){PP_CHANNEL_D3(0, 2, 0)}, 1, 2, out, &n, &err),
+			PP_ERR_INVALID);
+}
+
+int main(void)
+{
+	static const pp_test_case cases[] = {
+		{"orders 3 and 4 match finite differences (tanh)", test_orders_3_and_4_match_finite_differences_tanh},
+		{"orders 3 and 4 match finite differences (sin)", test_orders_3_and_4_match_finite_differences_sin},
+		{"orders 3 and 4 match finite differences (gelu)", test_orders_3_and_4_match_finite_differences_gelu},
+		{"orders 3 and 4 match finite differences (embeddings)", test_orders_3_and_4_match_finite_differences_embeddings},
+		{"several outputs match finite differences", test_several_outputs_match_finite_differences},
+		{"gradients through orders 3 and 4 match finite differences", test_gradients_through_orders_3_and_4_match_finite_differences},
+		{"hard constraints hold exactly and differentiate right", test_hard_constraints_hold_exactly_and_differentiate_right},
+		{"bad hard constraints are refused", test_bad_hard_constraints_are_refused},
+		{"activation jets match finite differences", test_activation_jets_match_finite_differences},
+		{"the closure holds every lower derivative once", test_the_closure_holds_every_lower_derivative_once},
+		{NULL, NULL},
+	};
+	return pp_test_run("channels", cases);
+}
