@@ -319,6 +319,7 @@ enum pick {
 	PICK_COLUMN,    /* the first column named `column` */
 	PICK_PREFIX,    /* every column whose name starts with `column`, in file order */
 	PICK_LAYERS,    /* every "<column><digits>" column, in file order, at most 32 */
+	PICK_SUFFIX,    /* every column whose name ends with `column`, in file order */
 };
 
 /* Which values make a column worth a curve. */
@@ -333,7 +334,8 @@ enum need {
 
 /* One kind of curve: which columns, drawn how, titled how.  The title is
  * the column's name, or `label` followed by the layer number (PICK_LAYERS)
- * and, with `name_after`, by the column's name in parentheses. */
+ * and, with `name_after`, by the column's name in parentheses.  In a
+ * per-field figure "{term}" in `column` stands for the field. */
 typedef struct series_rule {
 	enum pick pick;
 	const char *column;
@@ -370,7 +372,7 @@ enum extra {
 };
 
 /* A figure.  In a per-term figure, "{term}" in the name, title, caption, file
- * and settings stands for the term.  The script writes, in this order: the
+ * and settings stands for the term; in a per-field one, for the field.  The script writes, in this order: the
  * prologue, the columns it reads, the shared colour range, the multiplot
  * layout, `settings`, a map's axis labels (the names of the two inputs),
  * `settings_after_labels`, the other extras, each panel, `unset multiplot`. */
@@ -382,6 +384,7 @@ typedef struct figure_desc {
 	int width, height;     /* pixels */
 	const char *file;      /* the CSV in the run directory it draws */
 	int per_term;          /* one figure per term (a loss_<term> column) */
+	int per_field;         /* one figure per field of prediction.csv ({term}: the field) */
 	int map;               /* a map over the first two columns, not against the step */
 	enum layout layout;
 	const char *settings, *settings_after_labels;
@@ -419,6 +422,8 @@ static const figure_desc run_figures[] = {
 		.panels = {{.series = {
 			{PICK_COLUMN, "error_rel_l2", NEED_POSITIVE, .style = "linespoints pt 7 ps 0.6"},
 			{PICK_COLUMN, "error_max", NEED_POSITIVE, .style = "linespoints pt 7 ps 0.6"},
+			/* several fields: each one's relative L2 error beside the pooled one */
+			{PICK_PREFIX, "error_rel_l2_", NEED_POSITIVE, .style = "linespoints pt 6 ps 0.6"},
 		}}},
 	}, {
 		.name = "snr", .title = "Gradient signal-to-noise ratio",
@@ -485,6 +490,29 @@ static const figure_desc run_figures[] = {
 			.settings = "set autoscale cb\n" SEQUENTIAL_PALETTE
 				    "set title 'absolute error |u - u*|'\n",
 			.series = {{PICK_COLUMN, "abs_err", NEED_HEADER, .required = 1, .style = "image"}},
+		}},
+	}, {
+		/* prediction.csv of several fields: <input 1>,<input 2>, then per field
+		 * <f>_pred and, when the reference gives it, <f>_ref,<f>_abs_err */
+		.name = "solution_{term}", .title = "Prediction, reference and error: {term}",
+		.heading = "Prediction, reference and absolute error of one field over the domain",
+		.caption = "Heat maps of the field {term} over the domain: the network's prediction, the reference solution (same colour scale) and the absolute error (error analyzer's final grid; a field without a reference has the prediction only).",
+		.width = 1500, .height = 470, .file = PP_RUN_PREDICTION, .map = 1, .per_field = 1,
+		.layout = LAYOUT_COLUMNS, .extras = EXTRA_SHARED_RANGE,
+		.settings = "set autoscale fix\nunset grid\n",
+		.settings_after_labels = DIVERGING_PALETTE "if (hi > lo) { set cbrange [lo:hi] }\n",
+		.panels = {{
+			.settings = "set title 'prediction {term}'\n",
+			.series = {{PICK_COLUMN, "{term}_pred", NEED_FINITE, .required = 1, .style = "image"},
+				   /* a heat map needs exactly two inputs before the values */
+				   {PICK_SUFFIX, "_pred", NEED_HEADER, .required = 1, .at = 3}},
+		}, {
+			.settings = "set title 'reference {term}*'\n",
+			.series = {{PICK_COLUMN, "{term}_ref", NEED_HEADER, .style = "image"}},
+		}, {
+			.settings = "set autoscale cb\n" SEQUENTIAL_PALETTE
+				    "set title 'absolute error |{term} - {term}*|'\n",
+			.series = {{PICK_COLUMN, "{term}_abs_err", NEED_HEADER, .style = "image"}},
 		}},
 	}, {
 		/* weights_<term>.csv: <input 1>,<input 2>,r,w,lambda; constant weights
@@ -564,18 +592,33 @@ static int starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static int rule_matches(const series_rule *r, const char *name)
+static int ends_with(const char *s, const char *suffix)
 {
-	const char *rest = name + strlen(r->column);
+	size_t n = strlen(s), k = strlen(suffix);
 
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static void fill_term(char *out, size_t size, const char *text, const char *term);
+
+/* Whether column @name is one @r takes; "{term}" in its column is @term. */
+static int rule_matches(const series_rule *r, const char *name, const char *term)
+{
+	char column[256];
+	const char *rest;
+
+	fill_term(column, sizeof column, r->column, term);
+	rest = name + strlen(column);
 	switch (r->pick) {
 	case PICK_COLUMN:
-		return !strcmp(name, r->column);
+		return !strcmp(name, column);
 	case PICK_PREFIX:
-		return starts_with(name, r->column);
+		return starts_with(name, column);
 	case PICK_LAYERS:
-		return starts_with(name, r->column) && *rest &&
+		return starts_with(name, column) && *rest &&
 		       strspn(rest, "0123456789") == strlen(rest);
+	case PICK_SUFFIX:
+		return ends_with(name, column);
 	}
 	return 0;
 }
@@ -598,12 +641,12 @@ static int usable(const csv_info *c, int i, enum need need)
 /* The columns of one CSV that @r takes, added to @plan as curves (when @r
  * draws any); the count taken. */
 static int pick_columns(figure_plan *plan, const series_rule *r, const csv_info *c,
-			int panel, int src, int x)
+			int panel, int src, int x, const char *term)
 {
 	int taken = 0;
 
 	for (int i = 0; i < c->n; i++) {
-		if (!rule_matches(r, c->names[i]))
+		if (!rule_matches(r, c->names[i], term))
 			continue;
 		if (r->pick == PICK_LAYERS && taken == MAX_LAYER_CURVES)
 			break;
@@ -631,7 +674,8 @@ static int plan_figure(figure_plan *plan, const figure_desc *d, const figure_dat
 			for (int v = 0; v < data->n; v++) {
 				int x = d->map ? -1 : csv_column(&data->csv[v], "step");
 				if (d->map || x >= 0)
-					taken += pick_columns(plan, r, &data->csv[v], p, v, x);
+					taken += pick_columns(plan, r, &data->csv[v], p, v, x,
+							      data->term);
 			}
 			if (r->required && !taken)
 				return 0;
@@ -693,9 +737,15 @@ static void run_columns_comment(FILE *f, const figure_desc *d, const figure_data
 	column_comment(f, data->file[0], data->csv, cols, n);
 }
 
-/* One colour range for the first two curves of a map. */
+/* One colour range for the first two curves of a map (the first alone when
+ * it has one curve: a field without a reference). */
 static void shared_range(FILE *f, const figure_data *data, const figure_plan *plan)
 {
+	if (plan->n < 2) {
+		fprintf(f, "stats '%s' using %d nooutput name 'P'\n"
+			   "lo = P_min\nhi = P_max\n", data->file[0], plan->curve[0].y + 1);
+		return;
+	}
 	fprintf(f, "stats '%s' using %d nooutput name 'P'\n"
 		   "stats '%s' using %d nooutput name 'R'\n"
 		   "lo = P_min < R_min ? P_min : R_min\n"
@@ -820,6 +870,46 @@ static int write_figure(pp_figure_set *set, const figure_desc *d, const figure_d
 
 /* ---- the figures of a run ----------------------------------------------- */
 
+/* A field's name is plain when it can stand in a file name and a gnuplot
+ * string as it is. */
+static int plain_field(const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '_' || s[i] == '-' || (s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+			return 0;
+	return 1;
+}
+
+/* Figure @d once per field of prediction.csv in @data: each "<f>_pred"
+ * column, unless the file is in the one-field layout (u_pred,u_ref,abs_err),
+ * which the solution figure draws. */
+static int field_figures(pp_figure_set *set, const figure_desc *d, figure_data *data,
+			 pp_error *err)
+{
+	const csv_info *c = data->csv;
+	const size_t suffix = strlen("_pred");
+	char field[128];
+	int rc = PP_OK;
+
+	if (csv_column(c, "abs_err") >= 0)
+		return PP_OK;
+	for (int i = 0; !rc && i < c->n; i++) {
+		size_t n = strlen(c->names[i]);
+		if (!ends_with(c->names[i], "_pred") || n - suffix >= sizeof field ||
+		    !plain_field(c->names[i], n - suffix))
+			continue;
+		memcpy(field, c->names[i], n - suffix);
+		field[n - suffix] = '\0';
+		data->term = field;
+		rc = write_figure(set, d, data, err);
+	}
+	data->term = NULL;
+	return rc;
+}
+
 /* Figure @d of a run (of @term when per term): metrics.csv is @m, read
  * once; another file is read when it is there. */
 static int run_figure(pp_figure_set *set, const figure_desc *d, const csv_info *m,
@@ -841,7 +931,10 @@ static int run_figure(pp_figure_set *set, const figure_desc *d, const csv_info *
 	if (rc)
 		return rc;
 	data.csv = &own;
-	rc = write_figure(set, d, &data, err);
+	if (d->per_field)
+		rc = field_figures(set, d, &data, err);
+	else
+		rc = write_figure(set, d, &data, err);
 	csv_info_free(&own);
 	return rc;
 }

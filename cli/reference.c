@@ -1,5 +1,8 @@
 /* phasepinn — `reference FILE.yaml --out F.csv [--grid NxM]`: the PDE's own
- * reference solution on a grid, as CSV with a header of the input names and u. */
+ * reference solution on a grid, as CSV with a header of the input names and
+ * one column per field (u; or the PDE's output names, such as u, v, p), a
+ * field the solver does not give left out. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +12,7 @@
 #include "cli/commands.h"
 #include "core/experiment.h"
 
-/* Grids above this many points are refused: 2^28 points of doubles is 2 GiB. */
+/* Grids above this many values (points × fields) are refused: 2^28 doubles is 2 GiB. */
 #define PP_REFERENCE_MAX_POINTS (1L << 28)
 
 static int parse_grid(const char *text, pp_grid *grid, pp_error *err)
@@ -38,37 +41,79 @@ static int parse_grid(const char *text, pp_grid *grid, pp_error *err)
 	return PP_OK;
 }
 
+/* Which of the @n_fields fields of @u (n values each) the solver gave: not
+ * NAN throughout.  Their count. */
+static int given_fields(const double *u, size_t n, int n_fields, int *given)
+{
+	int count = 0;
+
+	for (int f = 0; f < n_fields; f++) {
+		given[f] = 0;
+		for (size_t i = 0; i < n && !given[f]; i++)
+			given[f] = !isnan(u[(size_t)f * n + i]);
+		count += given[f];
+	}
+	return count;
+}
+
+static void write_rows(FILE *f, const pp_experiment *exp, const pp_grid *grid, const double *u,
+		       int n_fields, const int *given)
+{
+	size_t n = pp_grid_size(grid);
+	double x[PP_MAX_INPUTS];
+	const char *sep = "";
+
+	for (int d = 0; d < grid->n_dims; d++)
+		fprintf(f, "%s,", exp->pde.input_names[d]);
+	for (int k = 0; k < n_fields; k++)
+		if (given[k]) {
+			fprintf(f, "%s%s", sep, pp_pde_output_name(&exp->pde, k));
+			sep = ",";
+		}
+	fputc('\n', f);
+	for (size_t i = 0; i < n; i++) {
+		pp_grid_point(grid, i, x);
+		for (int d = 0; d < grid->n_dims; d++)
+			fprintf(f, "%.12g,", x[d]);
+		sep = "";
+		for (int k = 0; k < n_fields; k++)
+			if (given[k]) {
+				fprintf(f, "%s%.12g", sep, u[(size_t)k * n + i]);
+				sep = ",";
+			}
+		fputc('\n', f);
+	}
+}
+
 static int write_reference(const pp_experiment *exp, const pp_grid *grid,
 			   const char *out, pp_error *err)
 {
 	size_t n = pp_grid_size(grid);
-	double *u = NULL, x[PP_MAX_INPUTS];
+	int n_fields = pp_pde_output_count(&exp->pde), given[PP_MAX_OUTPUTS];
+	double *u = NULL;
 	pp_atomic_file af = {0};
 	int rc;
 
-	if (n == 0 || n > (size_t)PP_REFERENCE_MAX_POINTS)
+	if (n == 0 || n > (size_t)PP_REFERENCE_MAX_POINTS / (size_t)n_fields)
 		return pp_error_set(err, PP_ERR_CONFIG,
 				    "reference grid too large (more than %ld points); choose a smaller --grid",
-				    PP_REFERENCE_MAX_POINTS);
-	u = malloc(n * sizeof *u);
+				    PP_REFERENCE_MAX_POINTS / n_fields);
+	u = malloc(n * (size_t)n_fields * sizeof *u);
 	if (!u)
 		return pp_error_set(err, PP_ERR_NOMEM,
 				    "not enough memory for a %zu-point reference grid; choose a smaller --grid", n);
 	rc = exp->pde_ops->reference(exp->pde_state, grid, u, err);
 	if (rc)
 		goto cleanup;
+	if (given_fields(u, n, n_fields, given) == 0) {
+		rc = pp_error_set(err, PP_ERR_PLUGIN, "pde '%s': the reference gives none of its fields",
+				  exp->pde_plugin->name);
+		goto cleanup;
+	}
 	rc = pp_atomic_open(&af, out, err);
 	if (rc)
 		goto cleanup;
-	for (int d = 0; d < grid->n_dims; d++)
-		fprintf(af.f, "%s,", exp->pde.input_names[d]);
-	fputs("u\n", af.f);
-	for (size_t i = 0; i < n; i++) {
-		pp_grid_point(grid, i, x);
-		for (int d = 0; d < grid->n_dims; d++)
-			fprintf(af.f, "%.12g,", x[d]);
-		fprintf(af.f, "%.12g\n", u[i]);
-	}
+	write_rows(af.f, exp, grid, u, n_fields, given);
 	rc = pp_atomic_commit(&af, err);
 cleanup:
 	free(u);

@@ -133,6 +133,22 @@ static double final_value(const pp_summary *s, const char *name)
 	return NAN;
 }
 
+/* With several fields, the error analyzer's error_rel_l2_<field> columns:
+ * one row per field, in the order of the summary. */
+static void field_errors(FILE *f, const pp_summary *s)
+{
+	const char *prefix = "error_rel_l2_";
+	char text[160];
+
+	for (int i = 0; i < s->n_final; i++) {
+		const char *column = s->final[i].column;
+		if (strncmp(column, prefix, strlen(prefix)) != 0)
+			continue;
+		snprintf(text, sizeof text, "final rel. L2 error of %s", column + strlen(prefix));
+		md_number_row(f, text, s->final[i].value);
+	}
+}
+
 static void overview(FILE *f, const pp_summary *s)
 {
 	char text[128];
@@ -164,6 +180,7 @@ static void overview(FILE *f, const pp_summary *s)
 	md_number_row(f, "final loss", s->final_loss);
 	md_number_row(f, "final rel. L2 error", final_value(s, "error_rel_l2"));
 	md_number_row(f, "final max error", final_value(s, "error_max"));
+	field_errors(f, s);
 	md_number_row(f, "final gradient SNR", final_value(s, "snr"));
 }
 

@@ -267,6 +267,81 @@ static void test_run_and_compare_draw_their_figures(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "(figures/compare_error.png)"));
 }
 
+/* A run of a PDE with three fields, as the error analyzer writes it: u and
+ * p with references, w without (prediction only); per-field errors in
+ * metrics.csv and summary.json. */
+static void write_fields_fixture(const char *run)
+{
+	char name[256];
+
+	snprintf(name, sizeof name, "mkdir -p %s", run);
+	CU_ASSERT_EQUAL_FATAL(pp_shell("%s", name), 0);
+	snprintf(name, sizeof name, "%s/metrics.csv", run);
+	pp_shell_write(name,
+		   "step,stage,loss,lr,time_s,loss_residual,error_rel_l2,error_max,error_rel_l2_u,error_max_u,error_rel_l2_p,error_max_p\n"
+		   "0,0,1.0,0.001,0.1,0.9,0.9,1.2,0.8,1.2,1,0.7\n"
+		   "10,0,0.5,0.001,0.2,0.4,0.5,0.8,0.4,0.8,0.6,0.5\n");
+	snprintf(name, sizeof name, "%s/prediction.csv", run);
+	pp_shell_write(name, "x,y,u_pred,u_ref,u_abs_err,p_pred,p_ref,p_abs_err,w_pred\n"
+			 "0,0,0.1,0,0.1,1,1.5,0.5,3\n0,1,0.2,0.1,0.1,2,2,0,4\n"
+			 "1,0,0.3,0.3,0,3,2.5,0.5,5\n1,1,0.4,0.5,0.1,4,4,0,6\n");
+	snprintf(name, sizeof name, "%s/summary.json", run);
+	pp_shell_write(name,
+		   "{\"name\": \"fields\", \"status\": \"completed\", \"pde\": \"cavity\",\n"
+		   " \"final\": {\"loss\": 0.5, \"error_rel_l2\": 0.5, \"error_max\": 0.8,\n"
+		   "  \"error_rel_l2_u\": 0.4, \"error_max_u\": 0.8, \"error_rel_l2_p\": 0.6, \"error_max_p\": 0.5}}\n");
+}
+
+/* Several fields: one heat-map figure per field (prediction, reference,
+ * error; the prediction alone for a field without a reference, with its own
+ * colour range), no one-field solution figure, each field's rel. L2 in the
+ * error figure and in report.md; drawn when gnuplot is installed. */
+static void test_several_fields_get_a_figure_each(void)
+{
+	char *text;
+
+	write_fields_fixture("fxf");
+	CU_ASSERT_EQUAL(pp_shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot fxf"), 1);
+	CU_ASSERT_EQUAL(pp_shell_size("fxf/figures/solution.gp"), -1);
+	text = pp_shell_slurp("fxf/figures/solution_u.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# columns of ../prediction.csv: 1 x, 2 y, 3 u_pred, 4 u_ref, 5 u_abs_err\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set multiplot layout 1,3"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "stats '../prediction.csv' using 4 nooutput name 'R'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set title 'prediction u'"));
+	text = pp_shell_slurp("fxf/figures/solution_p.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "plot '../prediction.csv' using 1:2:6 with image"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "plot '../prediction.csv' using 1:2:7 with image"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "plot '../prediction.csv' using 1:2:8 with image"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set title 'absolute error |p - p*|'"));
+	text = pp_shell_slurp("fxf/figures/solution_w.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set multiplot layout 1,1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "plot '../prediction.csv' using 1:2:9 with image"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "lo = P_min\nhi = P_max\n"));
+	CU_ASSERT_EQUAL(count(text, "plot '"), 1);
+	text = pp_shell_slurp("fxf/figures/error.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "using 1:9 with linespoints pt 6 ps 0.6 lc rgb '#2ca02c' title 'error_rel_l2_u'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'error_rel_l2_p'"));
+	text = pp_shell_slurp("fxf/report.md");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| final rel. L2 error | 5.000e-01 |\n| final max error | 8.000e-01 |\n"
+					    "| final rel. L2 error of u | 4.000e-01 |\n| final rel. L2 error of p | 6.000e-01 |\n"));
+	if (!have_gnuplot()) {
+		pp_test_skip("gnuplot is not on PATH (apt-get install gnuplot-nox)");
+		return;
+	}
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" plot fxf"), 0);
+	CU_ASSERT_TRUE(is_png("fxf/figures/solution_u.png"));
+	CU_ASSERT_TRUE(is_png("fxf/figures/solution_p.png"));
+	CU_ASSERT_TRUE(is_png("fxf/figures/solution_w.png"));
+	text = pp_shell_slurp("fxf/report.md");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "![Prediction, reference and error: w](figures/solution_w.png)"));
+}
+
 /* --no-plot and logging: {plot: false}: no figures, no report. */
 static void test_plotting_can_be_switched_off(void)
 {
@@ -313,6 +388,7 @@ int main(void)
 		{"without gnuplot runs succeed with one hint", test_without_gnuplot_runs_succeed_with_one_hint},
 		{"run and compare draw their figures", test_run_and_compare_draw_their_figures},
 		{"plotting can be switched off", test_plotting_can_be_switched_off},
+		{"several fields get a figure each", test_several_fields_get_a_figure_each},
 		{"bad directories exit two naming the path", test_bad_directories_exit_two_naming_the_path},
 		{NULL, NULL},
 	};

@@ -564,6 +564,132 @@ static void test_error_against_a_known_reference(void)
 	pp_network_destroy(net);
 }
 
+/* Three fields on [0, 1]: u* = 1 + x, a pressure p* = 5 + x² known up to a
+ * constant, and w, which the reference does not give (NAN). */
+static int fields_reference(void *state, const pp_grid *grid, double *u, pp_error *err)
+{
+	size_t n = pp_grid_size(grid);
+	double x;
+
+	(void)state;
+	(void)err;
+	for (size_t i = 0; i < n; i++) {
+		pp_grid_point(grid, i, &x);
+		u[i] = 1 + x;
+		u[n + i] = 5 + x * x;
+		u[2 * n + i] = NAN;
+	}
+	return PP_OK;
+}
+
+static int nan_reference(void *state, const pp_grid *grid, double *u, pp_error *err)
+{
+	(void)state;
+	(void)err;
+	for (size_t i = 0; i < 3 * pp_grid_size(grid); i++)
+		u[i] = NAN;
+	return PP_OK;
+}
+
+/* The pooled and per-field errors of a constant network (biases c_u, c_p,
+ * c_w): u − u* = c_u − 1 − x as above; p is compared after removing both
+ * means, so a constant prediction leaves exactly p* − mean(p*): rel. L2 1
+ * whatever c_p is; w has no reference, so no columns and no share in the
+ * pooled error, which is sqrt((Σ(u−u*)² + Σ(p*−p̄*)²) / (Σu*² + Σ(p*−p̄*)²)).
+ * prediction.csv holds u and p with their references, p moved to the
+ * reference's mean, and w's prediction alone. */
+static void test_error_pools_several_fields_and_skips_those_without_reference(void)
+{
+	pp_pde_info pde = box(1);
+	pp_network *net;
+	pp_pde_ops pde_ops = {.struct_size = sizeof pde_ops, .reference = fields_reference};
+	char dir[] = "/tmp/pp_test_fields_XXXXXX", path[4200], line[512];
+	pp_problem problem = {.pde = &pde, .pde_ops = &pde_ops, .run_dir = mkdtemp(dir)};
+	const pp_analyzer_ops *ops = pp_test_plugin(PP_KIND_ANALYZER, "error")->ops;
+	const char *const *names;
+	const double c[3] = {0.75, -3, 2};
+	pp_config_doc *doc;
+	pp_error err = {0};
+	pp_layer_view out;
+	double v[8], num_u = 0, den_u = 0, p_mean = 0, dev_p = 0, max_p = 0, row[8];
+	void *state;
+	int n_names;
+	FILE *f;
+
+	pde.n_outputs = 3;
+	pde.output_names[0] = "u";
+	pde.output_names[1] = "p";
+	pde.output_names[2] = "w";
+	pde.output_up_to_constant[1] = 1;
+	pde.has_reference = 1;
+	pde.reference_grid = (pp_grid){.n_dims = 1, .n = {11}, .hi = {1}, .endpoint = {1}};
+	net = net_of(&pde);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(net);
+	CU_ASSERT_EQUAL_FATAL(pp_network_output_count(net), 3);
+	problem.net = net;
+	problem.n_params = pp_network_param_count(net);
+	state = create_from("error", NULL, &problem, &doc, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(state);
+	CU_ASSERT_EQUAL(ops->columns(state, &names, &n_names), PP_OK);
+	CU_ASSERT_EQUAL_FATAL(n_names, 6);
+	CU_ASSERT_STRING_EQUAL(names[0], "error_rel_l2");
+	CU_ASSERT_STRING_EQUAL(names[1], "error_max");
+	CU_ASSERT_STRING_EQUAL(names[2], "error_rel_l2_u");
+	CU_ASSERT_STRING_EQUAL(names[3], "error_max_u");
+	CU_ASSERT_STRING_EQUAL(names[4], "error_rel_l2_p");
+	CU_ASSERT_STRING_EQUAL(names[5], "error_max_p");
+	memset(pp_network_params(net), 0, problem.n_params * sizeof(pp_real));
+	pp_network_layer(net, pp_network_layer_count(net) - 1, &out);
+	for (int k = 0; k < 3; k++)
+		pp_network_params(net)[out.bias_offset + (size_t)k] = (pp_real)c[k];
+	for (int i = 0; i <= 10; i++)
+		p_mean += 5 + (i / 10.0) * (i / 10.0);
+	p_mean /= 11;
+	for (int i = 0; i <= 10; i++) {
+		double x = i / 10.0, dp = 5 + x * x - p_mean;
+		num_u += (c[0] - 1 - x) * (c[0] - 1 - x);
+		den_u += (1 + x) * (1 + x);
+		dev_p += dp * dp;
+		max_p = fmax(max_p, fabs(dp));
+	}
+	{
+		pp_step_view view = {.net = net, .problem = &problem};
+		CU_ASSERT_EQUAL(ops->observe(state, &view, v, &err), PP_OK);
+		PP_ASSERT_CLOSE(v[0], sqrt((num_u + dev_p) / (den_u + dev_p)), 0, 1e-12);
+		PP_ASSERT_CLOSE(v[1], 2 - c[0], 0, 1e-12);   /* u at x = 1 beats p's 0.65 */
+		PP_ASSERT_CLOSE(v[2], sqrt(num_u / den_u), 0, 1e-12);
+		PP_ASSERT_CLOSE(v[3], 2 - c[0], 0, 1e-12);
+		PP_ASSERT_CLOSE(v[4], 1, 0, 1e-12);
+		PP_ASSERT_CLOSE(v[5], max_p, 0, 1e-12);
+		CU_ASSERT_EQUAL(ops->finish(state, &view, &err), PP_OK);
+	}
+	snprintf(path, sizeof path, "%s/prediction.csv", dir);
+	f = fopen(path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
+	CU_ASSERT_STRING_EQUAL(line, "x,u_pred,u_ref,u_abs_err,p_pred,p_ref,p_abs_err,w_pred\n");
+	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));   /* x = 0 */
+	CU_ASSERT_EQUAL(sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &row[0], &row[1], &row[2],
+			       &row[3], &row[4], &row[5], &row[6], &row[7]), 8);
+	PP_ASSERT_CLOSE(row[1], c[0], 0, 1e-9);
+	PP_ASSERT_CLOSE(row[2], 1, 0, 1e-9);
+	PP_ASSERT_CLOSE(row[4], p_mean, 0, 1e-9);
+	PP_ASSERT_CLOSE(row[5], 5, 0, 1e-9);
+	PP_ASSERT_CLOSE(row[6], p_mean - 5, 0, 1e-3);
+	PP_ASSERT_CLOSE(row[7], c[2], 0, 1e-9);
+	fclose(f);
+	unlink(path);
+	rmdir(dir);
+	ops->destroy(state);
+	pp_config_doc_destroy(doc);
+	/* a reference that gives none of the fields is refused at create */
+	pde_ops.reference = nan_reference;
+	CU_ASSERT_PTR_NULL(create_from("error", NULL, &problem, &doc, &err));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "gives none of its fields"));
+	pp_config_doc_destroy(doc);
+	pp_network_destroy(net);
+}
+
 /* A view of one interior term at @x with residuals r and weights lambda. */
 static pp_step_view view_of(pp_network *net, pp_term_state *t, const pp_real *x, size_t n,
 			    int d, pp_real *r, pp_real *lambda)
@@ -725,6 +851,7 @@ int main(void)
 		{"phases analyzer reports steps and survives a checkpoint", test_phases_analyzer_reports_steps_and_survives_a_checkpoint},
 		{"adam snr from moments and nan without", test_adam_snr_from_moments_and_nan_without},
 		{"error against a known reference", test_error_against_a_known_reference},
+		{"error pools several fields and skips those without reference", test_error_pools_several_fields_and_skips_those_without_reference},
 		{"entropy of known distributions", test_entropy_of_known_distributions},
 		{"homogeneity of uniform and concentrated weights", test_homogeneity_of_uniform_and_concentrated_weights},
 		{"homogeneity bins one input", test_homogeneity_bins_one_input},
