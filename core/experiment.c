@@ -667,10 +667,16 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 	rc = pp_config_map(exp->root, "network", "layers", &net_cfg, err);
 	if (!rc)
 		rc = check_network_size(exp, net_cfg, err);
+	if (!rc && exp->pde.n_transforms > 0 && !exp->pde_ops->transform)
+		rc = pp_error_set(err, PP_ERR_PLUGIN,
+				  "pde '%s' offers %d hard constraint(s) but has no transform hook",
+				  exp->pde_plugin->name, exp->pde.n_transforms);
 	if (!rc)
 		rc = pp_network_create(net_cfg, &exp->pde, exp->seed, &exp->net, err);
 	if (rc)
 		goto fail;
+	if (exp->pde_ops->transform)
+		pp_network_bind_transforms(exp->net, exp->pde_ops->transform, exp->pde_state);
 	rc = build_sampling(exp, err);
 	if (rc)
 		goto fail;

@@ -16,11 +16,45 @@ static void channel_ptrs(pp_real *base, const term_run *tr, size_t b, pp_real **
 		ptr[c] = base + (size_t)tr->n_channels * tr->start[b] + (size_t)c * tr->len[b];
 }
 
+/* A system's batch b: the components into comp, each point's norm
+ * ρ = sqrt(Σ_k r_k²) into r and ∂ρ/∂u = Σ_k r_k·∂r_k/∂u / ρ into dr (and
+ * dr_pair), so that the loss w·ρ², its seed 2·w·ρ·∂ρ/∂u / N = 2·w·Σ_k r_k·
+ * ∂r_k/∂u / N and everything downstream read one residual per point.  At
+ * ρ = 0 the seed is zero whatever ∂ρ/∂u is: it is set to 0. */
+static void reduce_components(term_run *tr, size_t b)
+{
+	size_t s = tr->start[b], len = tr->len[b], C = (size_t)tr->n_channels;
+	size_t K = (size_t)tr->K;
+
+	for (size_t i = 0; i < len; i++) {
+		double sum = 0;
+		for (size_t k = 0; k < K; k++) {
+			double v = (double)tr->rk[k * len + i];
+			tr->comp[k * tr->n + s + i] = (pp_real)v;
+			sum += v * v;
+		}
+		double rho = sqrt(sum), inv = rho > 0 ? 1.0 / rho : 0.0;
+		tr->r[s + i] = (pp_real)rho;
+		for (size_t c = 0; c < C; c++) {
+			double g = 0, gp = 0;
+			for (size_t k = 0; k < K; k++) {
+				double rk = (double)tr->rk[k * len + i];
+				g += rk * (double)tr->drk[(k * C + c) * len + i];
+				if (tr->paired)
+					gp += rk * (double)tr->drk_pair[(k * C + c) * len + i];
+			}
+			tr->dr[C * s + c * len + i] = (pp_real)(g * inv);
+			if (tr->paired)
+				tr->dr_pair[C * s + c * len + i] = (pp_real)(gp * inv);
+		}
+	}
+}
+
 static int forward_term(trainer *t, term_run *tr, pp_error *err)
 {
 	const pp_pde_ops *pde = t->exp->pde_ops;
-	pp_real *u[PP_MAX_CHANNELS], *dr[PP_MAX_CHANNELS];
-	pp_real *up[PP_MAX_CHANNELS], *drp[PP_MAX_CHANNELS];
+	pp_real *u[PP_MAX_CHANNELS], *dr[PP_MAX_CHANNELS * PP_MAX_COMPONENTS];
+	pp_real *up[PP_MAX_CHANNELS], *drp[PP_MAX_CHANNELS * PP_MAX_COMPONENTS];
 	double sum = 0;
 	int rc;
 
@@ -51,10 +85,21 @@ static int forward_term(trainer *t, term_run *tr, pp_error *err)
 			args.u_pair = (const pp_real *const *)up;
 			args.dr_pair = drp;
 		}
+		if (tr->K > 1) {
+			/* component-major scratch: r[k·len + i], dr[k·C + c][i] */
+			for (int q = 0; q < tr->K * tr->n_channels; q++) {
+				dr[q] = tr->drk + (size_t)q * len;
+				if (tr->paired)
+					drp[q] = tr->drk_pair + (size_t)q * len;
+			}
+			args.r = tr->rk;
+		}
 		rc = pde->residual(t->exp->pde_state, &args, err);
 		if (rc)
 			return pp_error_prefix(err, "pde '%s', term '%s'", t->exp->pde_plugin->name,
 					       tr->info->name);
+		if (tr->K > 1)
+			reduce_components(tr, b);
 	}
 	for (size_t i = 0; i < tr->n; i++)
 		sum += (double)tr->r[i] * (double)tr->r[i];

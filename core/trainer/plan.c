@@ -154,6 +154,21 @@ static int setup_term(trainer *t, int k, pp_error *err)
 		if (rc)
 			return rc;
 	}
+	tr->K = pp_term_component_count(tr->info);
+	if (tr->K > 1) {
+		size_t longest = 0;
+		for (size_t b = 0; b < n_batches; b++)
+			longest = tr->len[b] > longest ? tr->len[b] : longest;
+		tr->rk = alloc_reals((size_t)tr->K * longest);
+		tr->drk = alloc_reals((size_t)tr->K * S * longest);
+		tr->comp = alloc_reals((size_t)tr->K * n);
+		if (tr->paired)
+			tr->drk_pair = alloc_reals((size_t)tr->K * S * longest);
+		if (!tr->rk || !tr->drk || !tr->comp || (tr->paired && !tr->drk_pair))
+			return pp_error_set(err, PP_ERR_NOMEM,
+					    "out of memory for %zu points of term '%s'; lower its points",
+					    n, tr->info->name);
+	}
 	if (k == t->interior && t->want_chunks && t->n_chunks == 0) {
 		if (tr->paired)
 			return pp_error_set(err, PP_ERR_CONFIG,
@@ -171,6 +186,8 @@ static int setup_term(trainer *t, int k, pp_error *err)
 	tr->st->n_inputs = t->d;
 	tr->st->x = tr->x;
 	tr->st->r = tr->r;
+	tr->st->n_components = tr->K;
+	tr->st->components = tr->K > 1 ? tr->comp : tr->r;
 	tr->st->w = tr->w;
 	tr->st->lambda = tr->lambda;
 	tr->st->term_weight = ts->weight;
@@ -300,6 +317,10 @@ void trainer_teardown(trainer *t)
 		free(tr->out_pair);
 		free(tr->dr);
 		free(tr->dr_pair);
+		free(tr->rk);
+		free(tr->drk);
+		free(tr->drk_pair);
+		free(tr->comp);
 		free(tr->grad);
 	}
 	free(t->seed);

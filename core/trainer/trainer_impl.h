@@ -36,6 +36,13 @@ typedef struct term_run {
 	pp_real *r, *w, *lambda;    /* n */
 	pp_real *out, *out_pair;    /* per batch b: n_channels × len_b at n_channels·start_b */
 	pp_real *dr, *dr_pair;      /* same layout */
+	/* A system (K components > 1): the plugin writes K·len residuals and
+	 * K·C Jacobian arrays of the current batch into these scratch arrays;
+	 * r and dr above then hold each point's norm ρ = ‖r‖ and ∂ρ/∂u, and
+	 * comp the components, component k of point i at comp[k·n + i]. */
+	int K;
+	pp_real *rk, *drk, *drk_pair;  /* K·longest batch, K·C·longest */
+	pp_real *comp;              /* K·n */
 	pp_real *grad;              /* g_k, n_params, without the term weight */
 	size_t n_batches;
 	size_t *start, *len;

@@ -1,0 +1,229 @@
+/* Systems in the trainer (contract v2): a PDE with two outputs whose terms
+ * have two residual components (tests/plugins/system/system_pde.c:
+ * u' = v, v' = −u, u(0) = 1, v(0) = 0).  The trainer's gradient against
+ * differences of its loss (batched, chunked for the SNR statistics, and
+ * through a hard constraint), and a short training that reaches the exact
+ * solution (cos x, −sin x).
+ *
+ * The gradient is read off one SGD step, g = (θ0 − θ1)/lr, with lr = 1e-3
+ * (rounding ε·|θ|/lr ≈ 1e-13); the loss of a parameter vector is the loss
+ * the trainer logs at the first step.  Central differences in θ with h =
+ * 1e-6 on a loss of O(1): truncation h²·|L'''| ≈ 1e-12, round-off
+ * ε·L/h ≈ 1e-10, so 1e-6 relative plus 1e-8 absolute. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/experiment.h"
+#include "core/trainer.h"
+#include "pp_test.h"
+
+static pp_registry *reg;
+static char dir[] = "/tmp/pp_test_systems_XXXXXX";
+
+static pp_experiment *build(const char *yaml)
+{
+	char path[4200];
+	pp_experiment *exp = NULL;
+	pp_error err = {0};
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/e.yaml", dir);
+	f = fopen(path, "w");
+	fputs(yaml, f);
+	fclose(f);
+	if (pp_experiment_create(path, reg, NULL, PP_EXPERIMENT_CHECK, &exp, &err))
+		fprintf(stderr, "%s\n", err.message);
+	unlink(path);
+	return exp;
+}
+
+/* Train @exp as configured; the last value of @column. */
+static double train(pp_experiment *exp, const char *column)
+{
+	pp_train_options opts = {0};
+	pp_train_result *res = calloc(1, sizeof *res);
+	pp_error err = {0};
+	double v = NAN;
+
+	if (pp_train(exp, &opts, res, &err))
+		fprintf(stderr, "%s\n", err.message);
+	for (int i = 0; i < res->n_columns; i++)
+		if (!strcmp(res->columns[i], column))
+			v = res->last[i];
+	free(res);
+	return v;
+}
+
+/* The loss of the first step's evaluation (before its update), as the
+ * progress report of that step gives it. */
+static void on_report(void *ctx, const pp_train_report *r)
+{
+	double *loss = ctx;
+
+	if (r->event == PP_TRAIN_STEP && r->step == 0) {
+		loss[0] = r->view->loss;
+		for (int k = 0; k < r->view->n_terms && k < 2; k++)
+			loss[1 + k] = r->view->terms[k].loss;
+	}
+}
+
+/* @which: 0 the loss, 1 + k term k's unweighted loss. */
+static double first_loss(pp_experiment *exp, int which)
+{
+	pp_train_options opts = {0};
+	pp_train_result *res = calloc(1, sizeof *res);
+	pp_error err = {0};
+	double v[3] = {NAN, NAN, NAN};
+
+	opts.progress = on_report;
+	opts.progress_ctx = v;
+	if (pp_train(exp, &opts, res, &err))
+		fprintf(stderr, "%s\n", err.message);
+	free(res);
+	return v[which];
+}
+
+static double loss_at(pp_experiment *exp, const pp_real *theta, size_t P)
+{
+	pp_real *p = pp_network_params(exp->net);
+	pp_real *keep = malloc(P * sizeof *keep);
+	double loss;
+
+	memcpy(keep, p, P * sizeof *p);
+	memcpy(p, theta, P * sizeof *p);
+	loss = first_loss(exp, 0);
+	memcpy(p, keep, P * sizeof *p);
+	free(keep);
+	return loss;
+}
+
+#define SYSTEM(extra_net, extra) \
+	"seed: 3\npde:\n  type: system_pde\n  terms:\n    residual: {points: 40}\n" \
+	"network:\n  layers: [5, 4]\n" extra_net "weighting: {type: none}\n" extra \
+	"stages:\n  - optimizer: sgd\n    iterations: 1\n    lr: 1.0e-3\n"
+
+static void check_gradient(const char *yaml)
+{
+	pp_experiment *exp = build(yaml);
+	size_t P;
+	pp_real *theta0, *theta, *p;
+	const double lr = 1e-3, h = 1e-6;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(exp);
+	P = pp_network_param_count(exp->net);
+	p = pp_network_params(exp->net);
+	theta0 = malloc(P * sizeof *theta0);
+	theta = malloc(P * sizeof *theta);
+	memcpy(theta0, p, P * sizeof *p);
+	train(exp, "loss");
+	for (size_t j = 0; j < P; j++) {
+		double g = ((double)theta0[j] - (double)p[j]) / lr, fd;
+		memcpy(theta, theta0, P * sizeof *theta);
+		theta[j] = theta0[j] + h;
+		fd = loss_at(exp, theta, P);
+		theta[j] = theta0[j] - h;
+		fd = (fd - loss_at(exp, theta, P)) / (2 * h);
+		if (fabs(g - fd) > 1e-8 + 1e-6 * fabs(fd))
+			fprintf(stderr, "parameter %zu: gradient %.12g, differences %.12g\n", j, g, fd);
+		PP_ASSERT_CLOSE(g, fd, 1e-8, 1e-6);
+	}
+	free(theta0);
+	free(theta);
+	pp_experiment_destroy(exp);
+}
+
+static void test_a_system_gradient_matches_differences_of_its_loss(void)
+{
+	check_gradient(SYSTEM("", ""));
+}
+
+static void test_a_system_gradient_matches_with_chunk_statistics(void)
+{
+	check_gradient(SYSTEM("", "analyzers:\n  - {type: snr, every: 1, chunks: 8}\n"));
+}
+
+static void test_a_system_gradient_matches_through_a_hard_constraint(void)
+{
+	check_gradient(SYSTEM("  hard: {u: start, v: {type: dirichlet_box, inputs: [x], value: 0}}\n", ""));
+}
+
+/* The loss of a system term is mean over points of Σ_k r_k²: at the
+ * network's first parameters, against the components computed here. */
+static void test_a_system_loss_sums_its_components(void)
+{
+	pp_experiment *exp = build(SYSTEM("", ""));
+	pp_real x[1], u[2];
+	pp_error err = {0};
+	double sum = 0, loss;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(exp);
+	/* a boundary term of one point at x = 0: r = (u − 1, v) */
+	x[0] = 0;
+	CU_ASSERT_EQUAL_FATAL(pp_network_predict(exp->net, 1, x, u, &err), PP_OK);
+	sum = ((double)u[0] - 1) * ((double)u[0] - 1) + (double)u[1] * (double)u[1];
+	loss = first_loss(exp, 2);
+	PP_ASSERT_CLOSE(loss, sum, 1e-14, 1e-12);
+	pp_experiment_destroy(exp);
+}
+
+/* Adam then L-BFGS on [16, 16]: u, v within 1e-3 of cos, −sin (the
+ * residual loss reaches ~1e-8 in a few hundred steps; its error bound on a
+ * stable system of length π is of the order of sqrt(loss)·π). */
+static void test_a_system_trains_to_its_exact_solution(void)
+{
+	pp_experiment *exp = build(
+		"seed: 4\npde:\n  type: system_pde\n  terms:\n    residual: {points: 200}\n"
+		"network:\n  layers: [16, 16]\n  hard: {u: start}\nweighting: {type: none}\n"
+		"stages:\n  - optimizer: adam\n    iterations: 500\n    lr: 1.0e-2\n"
+		"  - optimizer: lbfgs\n    iterations: 300\n");
+	pp_real x[64], u[128];
+	pp_error err = {0};
+	double worst = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(exp);
+	train(exp, "loss");
+	for (int i = 0; i < 64; i++)
+		x[i] = (pp_real)(M_PI * i / 63.0);
+	CU_ASSERT_EQUAL_FATAL(pp_network_predict(exp->net, 64, x, u, &err), PP_OK);
+	CU_ASSERT_EQUAL(u[0], 1.0);   /* the hard constraint: exactly */
+	for (int i = 0; i < 64; i++) {
+		worst = fmax(worst, fabs((double)u[i] - cos((double)x[i])));
+		worst = fmax(worst, fabs((double)u[64 + i] + sin((double)x[i])));
+	}
+	if (worst >= 1e-3)
+		fprintf(stderr, "worst error %g\n", worst);
+	CU_ASSERT(worst < 1e-3);
+	pp_experiment_destroy(exp);
+}
+
+int main(void)
+{
+	static const pp_test_case cases[] = {
+		{"a system's gradient matches differences of its loss", test_a_system_gradient_matches_differences_of_its_loss},
+		{"a system's gradient matches with chunk statistics", test_a_system_gradient_matches_with_chunk_statistics},
+		{"a system's gradient matches through a hard constraint", test_a_system_gradient_matches_through_a_hard_constraint},
+		{"a system's loss sums its components", test_a_system_loss_sums_its_components},
+		{"a system trains to its exact solution", test_a_system_trains_to_its_exact_solution},
+		{NULL, NULL},
+	};
+	const char *plugins = getenv("PP_TEST_PLUGIN_DIR");
+	char sys[4200];
+	pp_error err = {0};
+	int failed;
+
+	PP_TEST_DOUBLE_ONLY();
+	if (!plugins || !mkdtemp(dir))
+		return 1;
+	reg = pp_test_registry();
+	snprintf(sys, sizeof sys, "%s/system", plugins);
+	if (pp_registry_load_dir(reg, sys, 1, &err)) {
+		fprintf(stderr, "%s\n", err.message);
+		return 1;
+	}
+	failed = pp_test_run("systems", cases);
+	rmdir(dir);
+	return failed;
+}
