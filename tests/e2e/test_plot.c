@@ -5,6 +5,7 @@
  *
  * A machine without gnuplot is simulated with PHASEPINN_GNUPLOT (the program
  * phasepinn runs instead of gnuplot) pointing nowhere, or PATH without it. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,6 +343,51 @@ static void test_several_fields_get_a_figure_each(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "![Prediction, reference and error: w](figures/solution_w.png)"));
 }
 
+/* A real run of a PDE with two outputs (tests/plugins/system: u = cos x,
+ * v = −sin x on [0, π]): metrics.csv and summary.json carry the pooled error
+ * and one per field, prediction.csv a triple per field, and `phasepinn
+ * reference` a column per field.  The pooled error lies between the two
+ * fields' (a weighted mean of their squares, the weights ‖u*‖² and ‖v*‖²),
+ * which checks that it pools rather than copies one field. */
+static void test_a_two_output_run_reports_every_field(void)
+{
+	char *text, *line;
+	double pooled, eu, ev;
+
+	pp_shell_write("two.yaml",
+		       "seed: 3\noutput: out_two\npde:\n  type: system_pde\n"
+		       "network:\n  layers: [8]\nstages:\n  - optimizer: adam\n    iterations: 20\n"
+		       "analyzers:\n  - {type: error, every: 10}\nlogging:\n  every: 10\n");
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("--plugin-dir \"$PP_TEST_PLUGIN_DIR/system\" run two.yaml "
+					   "--quiet --no-plot"), 0);
+	text = pp_shell_slurp("out_two/metrics.csv");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "error_rel_l2,error_max,error_rel_l2_u,error_max_u,"
+					    "error_rel_l2_v,error_max_v"));
+	text = pp_shell_slurp("out_two/prediction.csv");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(strncmp(text, "x,u_pred,u_ref,u_abs_err,v_pred,v_ref,v_abs_err\n", 48), 0);
+	text = pp_shell_slurp("out_two/summary.json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	line = strstr(text, "\"error_rel_l2\":");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+	pooled = atof(line + strlen("\"error_rel_l2\":"));
+	line = strstr(text, "\"error_rel_l2_u\":");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+	eu = atof(line + strlen("\"error_rel_l2_u\":"));
+	line = strstr(text, "\"error_rel_l2_v\":");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+	ev = atof(line + strlen("\"error_rel_l2_v\":"));
+	CU_ASSERT(eu != ev);
+	CU_ASSERT(pooled > fmin(eu, ev) && pooled < fmax(eu, ev));
+	CU_ASSERT_EQUAL(pp_shell_cli("--plugin-dir \"$PP_TEST_PLUGIN_DIR/system\" reference two.yaml "
+				     "--out two_ref.csv --grid 3"), 0);
+	text = pp_shell_slurp("two_ref.csv");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_STRING_EQUAL(text, "x,u,v\n0,1,-0\n1.57079632679,6.12323399574e-17,-1\n"
+				     "3.14159265359,-1,-1.22464679915e-16\n");
+}
+
 /* --no-plot and logging: {plot: false}: no figures, no report. */
 static void test_plotting_can_be_switched_off(void)
 {
@@ -389,6 +435,7 @@ int main(void)
 		{"run and compare draw their figures", test_run_and_compare_draw_their_figures},
 		{"plotting can be switched off", test_plotting_can_be_switched_off},
 		{"several fields get a figure each", test_several_fields_get_a_figure_each},
+		{"a two-output run reports every field", test_a_two_output_run_reports_every_field},
 		{"bad directories exit two naming the path", test_bad_directories_exit_two_naming_the_path},
 		{NULL, NULL},
 	};
