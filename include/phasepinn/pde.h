@@ -101,6 +101,13 @@ typedef struct pp_grid {
 	int endpoint[PP_MAX_INPUTS];
 } pp_grid;
 
+/* A hard constraint a PDE offers (see pp_pde_ops.transform). */
+typedef struct pp_transform_info {
+	const char *name;       /* "initial", ...: what `network: {hard: {u: name}}` says */
+	int output;             /* the output it constrains */
+	const char *summary;    /* one line for messages and docs */
+} pp_transform_info;
+
 typedef struct pp_pde_info {
 	int n_inputs;
 	const char *input_names[PP_MAX_INPUTS];  /* "x", "t", ... (static strings) */
@@ -125,11 +132,7 @@ typedef struct pp_pde_info {
 	 * name, each for one output; the YAML `network: {hard: {u: name}}`
 	 * switches one on. */
 	int n_transforms;
-	struct {
-		const char *name;   /* "initial", ... */
-		int output;
-		const char *summary;
-	} transforms[PP_MAX_TRANSFORMS];
+	pp_transform_info transforms[PP_MAX_TRANSFORMS];
 } pp_pde_info;
 
 /* With K = the term's components (1 unless n_components > 1) and C its

@@ -120,6 +120,15 @@ static int burgers_describe(void *state, pp_pde_info *info, pp_error *err)
 	info->reference_grid = (pp_grid){.n_dims = 2, .n = {256, 100},
 		.lo = {-1, b->lo[T]}, .hi = {1, b->lo[T] + 0.99 * (b->hi[T] - b->lo[T])},
 		.endpoint = {1, 1}};
+	info->n_transforms = 1;
+	info->transforms[0] = (pp_transform_info){"initial", 0,
+		"u = -sin(pi x) + (t - t0) N: the initial condition exactly"};
+	if (b->lo[X] == -1 && b->hi[X] == 1) {
+		/* −sin(πx) vanishes at x = ±1: the boundary values hold too */
+		info->n_transforms = 2;
+		info->transforms[1] = (pp_transform_info){"initial_boundary", 0,
+			"u = -sin(pi x) + (t - t0)(1 - x^2) N: initial and boundary conditions exactly"};
+	}
 	return PP_OK;
 }
 
@@ -203,6 +212,33 @@ static int burgers_reference(void *state, const pp_grid *grid, double *u, pp_err
 	return PP_OK;
 }
 
+/* The hard constraints: g = −sin(πx) (∂x^k = −π^k·sin(πx + kπ/2), nothing
+ * in t) and d = τ·f(x), τ = t − t0, with f = 1 for `initial` and
+ * f = 1 − x² for `initial_boundary` (f' = −2x, f'' = −2): ∂x^a ∂t^b d is
+ * τ·f^(a) for b = 0, f^(a) for b = 1, 0 beyond. */
+static int burgers_transform(void *state, const pp_transform_args *a, pp_error *err)
+{
+	const burgers *b = state;
+	int boundary = a->transform == 1;
+
+	(void)err;
+	for (int c = 0; c < a->n_channels; c++) {
+		int nx = 0, nt = 0;
+		for (int j = 0; j < a->channels[c].order; j++) {
+			nx += a->channels[c].d[j] == X;
+			nt += a->channels[c].d[j] == T;
+		}
+		for (size_t i = 0; i < a->n; i++) {
+			double x = (double)a->x[2 * i + X], tau = (double)a->x[2 * i + T] - b->lo[T];
+			double f = !boundary ? (nx == 0 ? 1.0 : 0.0)
+				   : nx == 0 ? 1.0 - x * x : nx == 1 ? -2.0 * x : nx == 2 ? -2.0 : 0.0;
+			a->g[c][i] = (pp_real)(nt ? 0.0 : -pow(M_PI, nx) * sin(M_PI * x + nx * M_PI / 2));
+			a->d[c][i] = (pp_real)(nt == 0 ? tau * f : nt == 1 ? f : 0.0);
+		}
+	}
+	return PP_OK;
+}
+
 static const pp_pde_ops burgers_ops = {
 	.struct_size = sizeof burgers_ops,
 	.create = burgers_create,
@@ -212,6 +248,7 @@ static const pp_pde_ops burgers_ops = {
 	.reference = burgers_reference,
 	.save = pp_stateless_save,
 	.load = pp_stateless_load,
+	.transform = burgers_transform,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_PDE, "burgers",

@@ -13,7 +13,13 @@
  * init: residual starts from the bound scaled by the first residuals,
  * λ = B·a_i — the fixed point of the update for constant residuals, so it
  * does not matter whether one counts it as λ⁰ or λ¹.
- * Keys: gamma, eta, normalization, form, init, terms (default: interior).
+ * Systems (a term with several residual components r_k per point): the
+ * point's |r_i| above is Σ_k |r_k,i| (components: sum_abs, the default: the
+ * authors' lid-driven cavity code used |f_x| + |f_y|) or the Euclidean norm
+ * sqrt(Σ_k r_k,i²) (components: norm).  One λ per point either way, on the
+ * point's whole Σ_k r_k².
+ * Keys: gamma, eta, normalization, form, init, components, terms (default:
+ * interior).
  * λ stays with the point index across resampling (docs/weighting.md).
  */
 #include <phasepinn/phasepinn.h>
@@ -28,6 +34,7 @@
 enum { NORM_MAX, NORM_MINMAX };
 enum { FORM_SQUARED, FORM_LINEAR };
 enum { INIT_ZERO, INIT_RESIDUAL };
+enum { COMP_SUM_ABS, COMP_NORM };
 
 /* λ of one PDE term; n == 0 until the term is first seen. */
 typedef struct rba_term {
@@ -38,7 +45,7 @@ typedef struct rba_term {
 
 typedef struct rba {
 	double gamma, eta;
-	int normalization, form, init;
+	int normalization, form, init, components;
 	int applies[PP_MAX_TERMS];     /* by PDE term index */
 	rba_term term[PP_MAX_TERMS];   /* by PDE term index */
 } rba;
@@ -60,6 +67,7 @@ static int rba_create(const pp_config *cfg, const pp_problem *problem, void **st
 	static const char *const norms[] = {"max", "minmax", NULL};
 	static const char *const forms[] = {"squared", "linear", NULL};
 	static const char *const inits[] = {"zero", "residual", NULL};
+	static const char *const comps[] = {"sum_abs", "norm", NULL};
 	rba *s = calloc(1, sizeof *s);
 	int rc;
 
@@ -75,6 +83,8 @@ static int rba_create(const pp_config *cfg, const pp_problem *problem, void **st
 		rc = pp_config_choice(cfg, "form", "squared", forms, &s->form, err);
 	if (!rc)
 		rc = pp_config_choice(cfg, "init", "zero", inits, &s->init, err);
+	if (!rc)
+		rc = pp_config_choice(cfg, "components", "sum_abs", comps, &s->components, err);
 	if (!rc)
 		rc = pp_terms_select(cfg, "terms", problem->pde, 0, s->applies, err);
 	if (rc) {
@@ -103,14 +113,27 @@ static int rba_fit(rba_term *rt, size_t n, pp_error *err)
 	return PP_OK;
 }
 
+/* |r_i| of point i, or its components combined as the file comment says. */
+static double magnitude(const rba *s, const pp_term_state *t, size_t i)
+{
+	double a = 0;
+
+	if (t->n_components <= 1 || s->components == COMP_NORM)
+		return fabs((double)t->r[i]);
+	for (int k = 0; k < t->n_components; k++)
+		a += fabs((double)t->components[(size_t)k * t->n + i]);
+	return a;
+}
+
 /* Offset and scale that map |r| onto [0, 1]: a_i = (|r_i| − lo)·scale.
  * All-equal residuals (max == min) give a = 0: no point stands out. */
-static void residual_map(const pp_term_state *t, int minmax, double *lo, double *scale)
+static void residual_map(const rba *s, const pp_term_state *t, int minmax, double *lo,
+			 double *scale)
 {
 	double mx = 0, mn = INFINITY;
 
 	for (size_t i = 0; i < t->n; i++) {
-		double a = fabs((double)t->r[i]);
+		double a = magnitude(s, t, i);
 		mx = a > mx ? a : mx;
 		mn = a < mn ? a : mn;
 	}
@@ -125,9 +148,9 @@ static void rba_update(const rba *s, rba_term *rt, pp_term_state *t)
 	double rate = first ? s->eta / (1 - s->gamma) : s->eta;
 	double lo, scale;
 
-	residual_map(t, s->normalization == NORM_MINMAX, &lo, &scale);
+	residual_map(s, t, s->normalization == NORM_MINMAX, &lo, &scale);
 	for (size_t i = 0; i < t->n; i++) {
-		double a = (fabs((double)t->r[i]) - lo) * scale;
+		double a = (magnitude(s, t, i) - lo) * scale;
 		double l = keep * rt->lambda[i] + rate * a;
 
 		rt->lambda[i] = l;

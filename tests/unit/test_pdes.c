@@ -127,6 +127,83 @@ static void test_residual_jacobians_match_finite_differences(void)
 }
 
 /* Exact solutions fed in as channels give residual ~ 0. */
+/* g and d of @pde's hard constraint @k: every channel of order >= 1 up to
+ * 3 in (x, t) against central differences of the channel one order lower
+ * (h = 1e-5 on smooth closed forms: ~1e-10, tolerance 1e-7), and at t = t0
+ * out = g: g then satisfies the initial term, so its residual vanishes. */
+static void check_transform(const char *name, const char *yaml, int k)
+{
+	enum { NCH = 10 };
+	static const pp_channel ch[NCH] = {
+		PP_CHANNEL_U, PP_CHANNEL_D(0), PP_CHANNEL_D(1), PP_CHANNEL_DD(0, 0),
+		PP_CHANNEL_DD(0, 1), PP_CHANNEL_DD(1, 1), PP_CHANNEL_D3(0, 0, 0),
+		PP_CHANNEL_D3(0, 0, 1), PP_CHANNEL_D3(0, 1, 1), PP_CHANNEL_D3(1, 1, 1),
+	};
+	pde p;
+	pp_error err = {0};
+	const double h = 1e-5;
+
+	CU_ASSERT_EQUAL_FATAL(open_pde(name, yaml, &p, &err), PP_OK);
+	CU_ASSERT_FATAL(k < p.info.n_transforms);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p.ops->transform);
+	for (int pt = 0; pt < 4; pt++) {
+		double x0 = -0.7 + 0.45 * pt, t0 = 0.1 + 0.2 * pt;
+		/* 5 points: the point, ±h in x, ±h in t */
+		pp_real x[10] = {x0, t0, x0 + h, t0, x0 - h, t0, x0, t0 + h, x0, t0 - h};
+		pp_real g[NCH][5], d[NCH][5], *gp[NCH], *dp[NCH];
+		pp_transform_args a = {.transform = k, .output = 0, .n = 5, .x = x,
+				       .n_channels = NCH, .channels = ch, .g = gp, .d = dp};
+		for (int c = 0; c < NCH; c++) {
+			gp[c] = g[c];
+			dp[c] = d[c];
+		}
+		CU_ASSERT_EQUAL_FATAL(p.ops->transform(p.state, &a, &err), PP_OK);
+		for (int c = 1; c < NCH; c++) {
+			pp_channel lower = ch[c];
+			int dir = lower.d[--lower.order], lc = -1;
+			lower.d[lower.order] = -1;
+			for (int q = 0; q < NCH; q++)
+				if (ch[q].order == lower.order &&
+				    !memcmp(ch[q].d, lower.d, sizeof lower.d))
+					lc = q;
+			CU_ASSERT_FATAL(lc >= 0);
+			int plus = dir == 0 ? 1 : 3, minus = plus + 1;
+			PP_ASSERT_CLOSE(g[c][0], (g[lc][plus] - g[lc][minus]) / (2 * h), 1e-7, 1e-7);
+			PP_ASSERT_CLOSE(d[c][0], (d[lc][plus] - d[lc][minus]) / (2 * h), 1e-7, 1e-7);
+		}
+	}
+	/* at t = t0 the factor vanishes; out = g must satisfy the initial term */
+	for (int term = 0; term < p.info.n_terms; term++) {
+		if (strcmp(p.info.terms[term].name, "initial") != 0)
+			continue;
+		pp_real x[2 * NPTS], u[1][NPTS], up[1][NPTS], r[NPTS], dr[1][NPTS], drp[1][NPTS];
+		pp_real g0[NPTS], d0[NPTS], *gp[1] = {g0}, *dp[1] = {d0};
+		pp_transform_args a = {.transform = k, .n = NPTS, .x = x, .n_channels = 1,
+				       .channels = ch, .g = gp, .d = dp};
+		for (int i = 0; i < NPTS; i++) {
+			x[2 * i] = (pp_real)(p.info.lo[0] + (p.info.hi[0] - p.info.lo[0]) * (i + 0.5) / NPTS);
+			x[2 * i + 1] = (pp_real)p.info.lo[1];
+		}
+		CU_ASSERT_EQUAL_FATAL(p.ops->transform(p.state, &a, &err), PP_OK);
+		for (int i = 0; i < NPTS; i++) {
+			CU_ASSERT_EQUAL(d0[i], 0);
+			u[0][i] = g0[i];
+		}
+		residual(&p, term, x, u, up, r, dr, drp);
+		for (int i = 0; i < NPTS; i++)
+			PP_ASSERT_CLOSE(r[i], 0, 1e-15, 0);
+	}
+	close_pde(&p);
+}
+
+static void test_hard_constraints_of_heat_and_burgers_match_differences(void)
+{
+	check_transform("heat", NULL, 0);
+	check_transform("burgers", NULL, 0);
+	check_transform("burgers", NULL, 1);
+	check_transform("burgers", "t: [0.5, 2.0]\n", 0);
+}
+
 static void test_exact_helmholtz_and_heat_solutions_have_zero_residual(void)
 {
 	pde h, q;
@@ -554,6 +631,7 @@ static void test_burgers_reference_refuses_a_changed_domain(void)
 int main(void)
 {
 	static const pp_test_case cases[] = {
+		{"hard constraints of heat and burgers match differences", test_hard_constraints_of_heat_and_burgers_match_differences},
 		{"residual jacobians match finite differences", test_residual_jacobians_match_finite_differences},
 		{"exact helmholtz and heat solutions have zero residual", test_exact_helmholtz_and_heat_solutions_have_zero_residual},
 		{"heat reference is exact and meets its conditions", test_heat_reference_is_exact_and_meets_its_conditions},

@@ -189,6 +189,29 @@ static void test_rba_max_squared_matches_the_formula_by_hand(void)
 	teardown(&f);
 }
 
+/* A system's term: two components per point.  sum_abs (the default) maps
+ * |r_0| + |r_1| = [3, 1, 7, 0] (max 7), norm maps sqrt(r_0² + r_1²) =
+ * [sqrt 5, 1, 5, 0] (max 5): λ¹ = 0.1·a/max. */
+static void test_rba_combines_a_system_s_components_as_configured(void)
+{
+	static const pp_real comp[2 * N] = {1, 1, 3, 0, /* r_0 */ -2, 0, 4, 0 /* r_1 */};
+	const char *yaml[] = {"gamma: 0.5\neta: 0.1\n", "gamma: 0.5\neta: 0.1\ncomponents: norm\n"};
+	const double want[2][N] = {{0.3 / 7, 0.1 / 7, 0.1, 0}, {0.1 * sqrt(5.0) / 5, 0.02, 0.1, 0}};
+
+	for (int v = 0; v < 2; v++) {
+		fixture f;
+		pp_error err = {0};
+		CU_ASSERT_EQUAL_FATAL(setup(&f, "rba", yaml[v], 1, &err), PP_OK);
+		set_r(&f, 0, sqrt(5.0), 1, 5, 0);   /* the trainer's r: each point's norm */
+		f.terms[0].n_components = 2;
+		f.terms[0].components = comp;
+		CU_ASSERT_EQUAL(point_step(&f), PP_OK);
+		for (int i = 0; i < N; i++)
+			PP_ASSERT_CLOSE(f.lambda[0][i], want[v][i], 1e-15, 1e-15);
+		teardown(&f);
+	}
+}
+
 static void test_rba_minmax_linear_matches_the_formula_by_hand(void)
 {
 	fixture f;
@@ -717,6 +740,7 @@ int main(void)
 		{"none sets every weight to one", test_none_sets_every_weight_to_one},
 		{"rba max/squared matches the formula by hand", test_rba_max_squared_matches_the_formula_by_hand},
 		{"rba minmax/linear matches the formula by hand", test_rba_minmax_linear_matches_the_formula_by_hand},
+		{"rba combines a system's components as configured", test_rba_combines_a_system_s_components_as_configured},
 		{"rba init residual starts at the scaled bound", test_rba_init_residual_starts_at_the_scaled_bound},
 		{"rba weights stay within their bound", test_rba_weights_stay_within_their_bound},
 		{"rba unknown term lists the terms", test_rba_unknown_term_lists_the_terms},
