@@ -9,7 +9,9 @@
  *   stream_function: outputs psi, p with u = ψ_y, v = −ψ_x (continuity is
  *     exact); `residual` has momentum_x, momentum_y and needs third
  *     derivatives of ψ.
- * Boundary terms: `lid` (y = 1: u − 1, v) and `walls` (x = 0, x = 1, y = 0:
+ * `lid_profile`: uniform (default, u = 1 on the lid) or parabolic
+ * (u = 4x(1 − x), PINNacle's NS2d-C, whose corners are not singular).
+ * Boundary terms: `lid` (y = 1: u − lid speed, v) and `walls` (x = 0, x = 1, y = 0:
  * u, v), both on ψ's derivatives in the stream-function form, which also
  * offers `psi_wall` (ψ = 0 on all four sides, off by default: only ψ's
  * derivatives enter the flow, and errors compare ψ up to a constant).
@@ -60,6 +62,7 @@ typedef struct cavity_flow {
 typedef struct cavity {
 	double re;
 	int formulation;
+	int parabolic;       /* lid speed 4x(1 − x) instead of 1 */
 	long cells;          /* reference grid: cells per side */
 	int richardson;      /* extrapolate the last two grids */
 	int solved;
@@ -70,6 +73,7 @@ typedef struct cavity {
 static int cavity_create(const pp_config *cfg, void **state, pp_error *err)
 {
 	static const char *const forms[] = {"velocity_pressure", "stream_function", NULL};
+	static const char *const lids[] = {"uniform", "parabolic", NULL};
 	cavity *c = calloc(1, sizeof *c);
 	int rc;
 
@@ -85,6 +89,8 @@ static int cavity_create(const pp_config *cfg, void **state, pp_error *err)
 	/* 256 cells need about 1.6 GB for the banded LU; 128 about 200 MB. */
 	if (!rc)
 		rc = pp_config_long(cfg, "reference_cells", 128, 16, 256, &c->cells, err);
+	if (!rc)
+		rc = pp_config_choice(cfg, "lid_profile", "uniform", lids, &c->parabolic, err);
 	if (!rc)
 		rc = pp_config_bool(cfg, "reference_extrapolate", 1, &c->richardson, err);
 	if (rc) {
@@ -269,15 +275,24 @@ static void residual_stream_function(const cavity *c, const pp_residual_args *a)
 	}
 }
 
-/* Lid and walls: r0 = u − lid, r1 = v, from channels 0 and 1, which are
- * (u, v) or (ψ_y, ψ_x) with v = −ψ_x. */
-static void residual_boundary(const cavity *c, const pp_residual_args *a, double lid)
+/* The lid's speed at @x: 1, or PINNacle's NS2d-C profile 4x(1 − x), which
+ * is continuous at the corners. */
+static double lid_speed(int parabolic, double x)
+{
+	return parabolic ? 4 * x * (1 - x) : 1;
+}
+
+/* Lid (@lid) and walls: r0 = u − the wall's speed, r1 = v, from channels 0
+ * and 1, which are (u, v) or (ψ_y, ψ_x) with v = −ψ_x. */
+static void residual_boundary(const cavity *c, const pp_residual_args *a, int lid)
 {
 	pp_real sv = c->formulation == STREAM_FUNCTION ? -1 : 1;
 	size_t n = a->n;
 
 	for (size_t i = 0; i < n; i++) {
-		a->r[i] = a->u[0][i] - (pp_real)lid;
+		double speed = lid ? lid_speed(c->parabolic, (double)a->x[2 * i]) : 0;
+
+		a->r[i] = a->u[0][i] - (pp_real)speed;
 		a->r[n + i] = sv * a->u[1][i];
 		a->dr[0][i] = 1;
 		a->dr[1][i] = 0;
@@ -377,7 +392,7 @@ static int band_solve(band *b, double *rhs, pp_error *err)
  * On the walls ψ = 0 and ω follows Thom's formula from the adjacent
  * interior ψ: ω = −2ψ_adj/h² (− 2/h on the lid, whose speed is 1). */
 typedef struct fd_level {
-	int n;
+	int n, parabolic;
 	double h, re;
 	double *z, *f;
 	band jac;
@@ -413,7 +428,8 @@ static double omega_near(const fd_level *l, int m, int i, int j, int *col, doubl
 	}
 	*col = 2 * m;
 	*dcoef = -2 / h2;
-	return -2 * l->z[2 * m] / h2 - (j == l->n ? 2 / l->h : 0);
+	return -2 * l->z[2 * m] / h2 -
+	       (j == l->n ? 2 * lid_speed(l->parabolic, i * l->h) / l->h : 0);
 }
 
 /* Residual F at node (i, j) into f and, when @jac, its Jacobian rows, with
@@ -560,7 +576,8 @@ static void fd_fields(const fd_level *l, double *psi, double *omega)
 		}
 	for (int k = 1; k < n; k++) {
 		omega[k] = -2 * psi[w + k] / h2;                                  /* y = 0 */
-		omega[n * w + k] = -2 * psi[(n - 1) * w + k] / h2 - 2 / l->h;     /* lid */
+		omega[n * w + k] = -2 * psi[(n - 1) * w + k] / h2 -             /* lid */
+				   2 * lid_speed(l->parabolic, k * l->h) / l->h;
 		omega[k * w] = -2 * psi[k * w + 1] / h2;                          /* x = 0 */
 		omega[k * w + n] = -2 * psi[k * w + n - 1] / h2;                  /* x = 1 */
 	}
@@ -610,8 +627,8 @@ static double nodal_derivative(const double *f, int n, int i, int j, int dir)
 }
 
 /* u = ψ_y, v = −ψ_x inside; the wall and lid values on the boundary (the
- * lid's corners take the lid's u = 1). */
-static void flow_velocity(cavity_flow *fl)
+ * lid's corners take the lid's speed: 1 when uniform, 0 when parabolic). */
+static void flow_velocity(cavity_flow *fl, int parabolic)
 {
 	int n = (int)fl->n, w = n + 1;
 
@@ -620,7 +637,7 @@ static void flow_velocity(cavity_flow *fl)
 			int q = j * w + i;
 
 			if (i == 0 || i == n || j == 0 || j == n) {
-				fl->u[q] = j == n ? 1 : 0;
+				fl->u[q] = j == n ? lid_speed(parabolic, (double)i / n) : 0;
 				fl->v[q] = 0;
 			} else {
 				fl->u[q] = (fl->psi[q + w] - fl->psi[q - w]) * n / 2;
@@ -796,6 +813,7 @@ static int solve_level(const cavity *c, int n, cavity_flow *cur, const cavity_fl
 
 	if (rc)
 		return rc;
+	l.parabolic = c->parabolic;
 	if (prev)
 		fd_prolong(&l, prev->psi, prev->omega, (int)prev->n);
 	rc = fd_solve(&l, steps, err);
@@ -826,7 +844,7 @@ static int cavity_solve(cavity *c, pp_error *err)
 		if (!rc)
 			rc = solve_level(c, sizes[k], cur, prev, &steps, err);
 		if (!rc && k >= levels - 2) {
-			flow_velocity(cur);
+			flow_velocity(cur, c->parabolic);
 			rc = flow_pressure(cur, c->re, err);
 		}
 	}

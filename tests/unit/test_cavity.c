@@ -211,6 +211,36 @@ static double *reference(pde *p, pp_grid g)
 	return u;
 }
 
+/* PINNacle's NS2d-C lid, u = 4x(1 − x): the lid term measures u against it,
+ * and the reference has it on y = 1. */
+static void test_parabolic_lid_is_measured_and_held_by_the_reference(void)
+{
+	pde p;
+	pp_error err = {0};
+	pp_grid lid = {.n_dims = 2, .n = {11, 1}, .lo = {0, 1}, .hi = {1, 1}, .endpoint = {1, 1}};
+	pp_real x[2 * NPTS], ch[PP_MAX_CHANNELS][NPTS], r[KMAX * NPTS];
+	static pp_real dr[KMAX * PP_MAX_CHANNELS][NPTS];
+	double *u;
+
+	CU_ASSERT_EQUAL_FATAL(open_pde("lid_profile: parabolic\nreference_cells: 32\n", &p, &err),
+			      PP_OK);
+	for (int i = 0; i < NPTS; i++) {
+		x[2 * i] = (pp_real)(0.25 * i);
+		x[2 * i + 1] = 1;
+		ch[0][i] = 1;
+		ch[1][i] = 0;
+	}
+	CU_ASSERT_EQUAL(residual(&p, 1, x, ch, r, dr), PP_OK);
+	for (int i = 0; i < NPTS; i++)
+		PP_ASSERT_CLOSE(r[i], 1 - 4 * 0.25 * i * (1 - 0.25 * i), 1e-15, 0);
+	u = reference(&p, lid);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+	for (int i = 0; i < 11; i++)
+		PP_ASSERT_CLOSE(u[i], 4 * 0.1 * i * (1 - 0.1 * i), 1e-12, 0);
+	free(u);
+	close_pde(&p);
+}
+
 /* Velocity (u, v) of the velocity–pressure reference at Re = 100 on the
  * 17 × 17 grid of spacing 1/16, whose nodes are nodes of every solver grid
  * compared, so no interpolation enters the differences. */
@@ -429,6 +459,7 @@ static void test_reference_satisfies_the_plugins_residuals(void)
 {
 	check_reference_residual("u, v, p", "re: 100\n", 2e-2);
 	check_reference_residual("psi, p", "re: 100\nformulation: stream_function\n", 2e-2);
+	check_reference_residual("parabolic lid", "re: 100\nlid_profile: parabolic\n", 2e-2);
 }
 
 /* The solve is cached in the state: a second call costs the interpolation
@@ -462,9 +493,10 @@ static void test_bad_yaml_is_refused(void)
 {
 	static const char *const bad[] = {
 		"re: 0\n", "re: -5\n", "formulation: vorticity\n", "reference_cells: 8\n",
-		"re: .nan\n",
+		"re: .nan\n", "lid_profile: moving\n",
 	};
-	static const char *const says[] = {"re", "re", "velocity_pressure", "reference_cells", "re"};
+	static const char *const says[] = {"re", "re", "velocity_pressure", "reference_cells", "re",
+					   "parabolic"};
 
 	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
 		pde p;
@@ -511,6 +543,7 @@ int main(void)
 		{"residual jacobians match central differences in both formulations", test_residual_jacobians_match_central_differences_in_both_formulations},
 		{"describe gives outputs, components and a separate lid and walls", test_describe_gives_outputs_components_and_separate_lid_and_walls},
 		{"lid and walls measure the velocity against its wall value", test_lid_and_walls_measure_the_velocity_against_its_wall_value},
+		{"parabolic lid is measured and held by the reference", test_parabolic_lid_is_measured_and_held_by_the_reference},
 		{"reference converges under grid refinement", test_reference_converges_under_grid_refinement},
 		{"centreline velocities match Ghia at Re 100", test_centreline_velocities_match_ghia_at_re_100},
 		{"centreline velocities match Ghia at Re 1000", test_centreline_velocities_match_ghia_at_re_1000},
