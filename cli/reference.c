@@ -1,13 +1,19 @@
-/* phasepinn — `reference FILE.yaml --out F.csv [--grid NxM]`: the PDE's own
- * reference solution on a grid, as CSV with a header of the input names and
- * one column per field (u; or the PDE's output names, such as u, v, p), a
- * field the solver does not give left out. */
+/* phasepinn — `reference FILE.yaml --out F.csv [--grid NxM] [--points N
+ * [--seed S]]`: the PDE's own reference solution on a grid, as CSV with a
+ * header of the input names and one column per field (u; or the PDE's
+ * output names, such as u, v, p), a field the solver does not give left
+ * out.  With --points, only N distinct grid points drawn at random (seed S,
+ * else the experiment's), in grid order: observation data for a `data:`
+ * section (docs/data.md), as Raissi et al. (2019) draw their 2,000 Burgers
+ * points from the reference grid. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <phasepinn/output.h>
+#include <phasepinn/rng.h>
 
 #include "cli/commands.h"
 #include "core/experiment.h"
@@ -56,8 +62,30 @@ static int given_fields(const double *u, size_t n, int n_fields, int *given)
 	return count;
 }
 
+/* What --points and --seed ask for; points 0: the whole grid. */
+typedef struct reference_sample {
+	long points;
+	unsigned long seed;
+} reference_sample;
+
+/* @k of the @n grid points drawn at random into keep[] (1: written), by
+ * Floyd's algorithm: every k-subset equally likely. */
+static void draw_points(size_t n, size_t k, unsigned long seed, unsigned char *keep)
+{
+	pp_rng rng;
+
+	pp_rng_init(&rng, seed, 0x52454650u /* "REFP" */);
+	memset(keep, 0, n);
+	for (size_t j = n - k; j < n; j++) {
+		size_t t = (size_t)pp_rng_below(&rng, (uint64_t)j + 1);
+		keep[keep[t] ? j : t] = 1;
+	}
+}
+
+/* The header and the rows of @grid (those with keep[i] set; all when @keep
+ * is NULL). */
 static void write_rows(FILE *f, const pp_experiment *exp, const pp_grid *grid, const double *u,
-		       int n_fields, const int *given)
+		       int n_fields, const int *given, const unsigned char *keep)
 {
 	size_t n = pp_grid_size(grid);
 	double x[PP_MAX_INPUTS];
@@ -72,6 +100,8 @@ static void write_rows(FILE *f, const pp_experiment *exp, const pp_grid *grid, c
 		}
 	fputc('\n', f);
 	for (size_t i = 0; i < n; i++) {
+		if (keep && !keep[i])
+			continue;
 		pp_grid_point(grid, i, x);
 		for (int d = 0; d < grid->n_dims; d++)
 			fprintf(f, "%.12g,", x[d]);
@@ -86,11 +116,12 @@ static void write_rows(FILE *f, const pp_experiment *exp, const pp_grid *grid, c
 }
 
 static int write_reference(const pp_experiment *exp, const pp_grid *grid,
-			   const char *out, pp_error *err)
+			   const reference_sample *sample, const char *out, pp_error *err)
 {
 	size_t n = pp_grid_size(grid);
 	int n_fields = pp_pde_output_count(&exp->pde), given[PP_MAX_OUTPUTS];
 	double *u = NULL;
+	unsigned char *keep = NULL;
 	pp_atomic_file af = {0};
 	int rc;
 
@@ -102,6 +133,20 @@ static int write_reference(const pp_experiment *exp, const pp_grid *grid,
 	if (!u)
 		return pp_error_set(err, PP_ERR_NOMEM,
 				    "not enough memory for a %zu-point reference grid; choose a smaller --grid", n);
+	if (sample->points > 0 && (size_t)sample->points > n) {
+		rc = pp_error_set(err, PP_ERR_CONFIG,
+				  "--points %ld: the reference grid has only %zu points; choose fewer or a finer --grid",
+				  sample->points, n);
+		goto cleanup;
+	}
+	if (sample->points > 0) {
+		keep = malloc(n);
+		if (!keep) {
+			rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+			goto cleanup;
+		}
+		draw_points(n, (size_t)sample->points, sample->seed, keep);
+	}
 	rc = exp->pde_ops->reference(exp->pde_state, grid, u, err);
 	if (rc)
 		goto cleanup;
@@ -113,16 +158,35 @@ static int write_reference(const pp_experiment *exp, const pp_grid *grid,
 	rc = pp_atomic_open(&af, out, err);
 	if (rc)
 		goto cleanup;
-	write_rows(af.f, exp, grid, u, n_fields, given);
+	write_rows(af.f, exp, grid, u, n_fields, given, keep);
 	rc = pp_atomic_commit(&af, err);
 cleanup:
+	free(keep);
 	free(u);
 	return rc;
 }
 
+/* A whole number in [min, LONG_MAX] after @option, or -1 with a message. */
+static long parse_number_option(const char *option, const char *text, long min)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (end == text || *end || errno == ERANGE || v < min) {
+		fprintf(stderr, "phasepinn reference: %s '%s': expected a whole number >= %ld\n",
+			option, text, min);
+		return -1;
+	}
+	return v;
+}
+
 int pp_cli_reference(int argc, char **argv)
 {
-	const char *file = NULL, *out = NULL, *grid_text = NULL;
+	const char *file = NULL, *out = NULL, *grid_text = NULL, *seed_text = NULL;
+	reference_sample sample = {0};
+	long seed = -1;
 	pp_registry *reg;
 	pp_experiment *exp = NULL;
 	pp_error err = {0};
@@ -134,6 +198,14 @@ int pp_cli_reference(int argc, char **argv)
 			out = argv[++i];
 		else if (strcmp(argv[i], "--grid") == 0 && i + 1 < argc)
 			grid_text = argv[++i];
+		else if (strcmp(argv[i], "--points") == 0 && i + 1 < argc) {
+			if ((sample.points = parse_number_option("--points", argv[++i], 1)) < 0)
+				return PP_EXIT_USAGE;
+		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+			seed_text = argv[++i];
+			if ((seed = parse_number_option("--seed", seed_text, 0)) < 0)
+				return PP_EXIT_USAGE;
+		}
 		else if (argv[i][0] != '-' && !file)
 			file = argv[i];
 		else {
@@ -141,8 +213,8 @@ int pp_cli_reference(int argc, char **argv)
 			return PP_EXIT_USAGE;
 		}
 	}
-	if (!file || !out) {
-		fprintf(stderr, "usage: phasepinn reference FILE.yaml --out F.csv [--grid NxM]\n");
+	if (!file || !out || (seed_text && !sample.points)) {
+		fprintf(stderr, "usage: phasepinn reference FILE.yaml --out F.csv [--grid NxM] [--points N [--seed S]]\n");
 		return PP_EXIT_USAGE;
 	}
 	reg = pp_cli_registry();
@@ -157,10 +229,15 @@ int pp_cli_reference(int argc, char **argv)
 		if (grid_text)
 			rc = parse_grid(grid_text, &grid, &err);
 	}
-	if (!rc)
-		rc = write_reference(exp, &grid, out, &err);
+	if (!rc) {
+		sample.seed = seed >= 0 ? (unsigned long)seed : exp->seed;
+		rc = write_reference(exp, &grid, &sample, out, &err);
+	}
 	if (rc)
 		fprintf(stderr, "phasepinn reference: %s\n", err.message);
+	else if (sample.points)
+		printf("%s: %ld random points (seed %lu) of the %zu of the %s reference\n", out,
+		       sample.points, sample.seed, pp_grid_size(&grid), exp->pde_plugin->name);
 	else
 		printf("%s: %zu points of the %s reference\n", out, pp_grid_size(&grid),
 		       exp->pde_plugin->name);

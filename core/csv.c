@@ -59,35 +59,61 @@ static int split(char *line, char **fields)
 	return n;
 }
 
-int pp_csv_open(pp_csv *c, FILE *f, const char *name, pp_error *err)
+/* A comment line, when comments are on: '#' after any spaces.  Before the
+ * header such files may also have blank lines. */
+static int is_comment(const pp_csv *c, const char *line)
+{
+	return c->comments && line[strspn(line, " ")] == '#';
+}
+
+static int open_csv(pp_csv *c, FILE *f, const char *name, int comments, pp_error *err)
 {
 	ssize_t len;
 
 	memset(c, 0, sizeof *c);
 	c->f = f;
 	c->name = name;
-	c->line = 1;
+	c->line = 0;
+	c->comments = comments;
 	c->columns = malloc(PP_CSV_MAX_FIELDS * sizeof *c->columns);
 	c->fields = malloc(PP_CSV_MAX_FIELDS * sizeof *c->fields);
 	if (!c->columns || !c->fields)
 		return pp_error_set(err, PP_ERR_NOMEM, "%s: out of memory", name);
-	len = next_line(c);
+	do {
+		len = next_line(c);
+		c->line++;
+		/* a UTF-8 byte-order mark is not part of the first name */
+		if (c->line == 1 && len >= 3 && strncmp(c->buf, "\xEF\xBB\xBF", 3) == 0) {
+			memmove(c->buf, c->buf + 3, (size_t)len - 2);
+			len -= 3;
+		}
+	} while (len >= 0 && c->comments && (is_comment(c, c->buf) || !c->buf[strspn(c->buf, " ")]));
+	if (len == -1 && c->line > 1)
+		c->line--;  /* the end of the file is no line */
 	if (len == -3)
-		return pp_error_set(err, PP_ERR_NOMEM, "%s:1: out of memory", name);
+		return pp_error_set(err, PP_ERR_NOMEM, "%s:%ld: out of memory", name, c->line);
 	if (len == -1 && ferror(f))
 		return pp_error_set(err, PP_ERR_IO, "%s: read error", name);
 	if (len == -1)
-		return pp_error_set(err, PP_ERR_CONFIG, "%s:1: empty file; expected a header row", name);
+		return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: empty file; expected a header row",
+				    name, c->line);
 	if (len == -2)
-		return pp_error_set(err, PP_ERR_CONFIG, "%s:1: NUL byte in the header", name);
-	/* a UTF-8 byte-order mark is not part of the first name */
-	if (strncmp(c->buf, "\xEF\xBB\xBF", 3) == 0)
-		memmove(c->buf, c->buf + 3, (size_t)len - 2);
+		return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: NUL byte in the header", name, c->line);
 	/* the header keeps its buffer; rows get a new one */
 	c->header = c->buf;
 	c->buf = NULL;
 	c->n_columns = split(c->header, c->columns);
 	return PP_OK;
+}
+
+int pp_csv_open(pp_csv *c, FILE *f, const char *name, pp_error *err)
+{
+	return open_csv(c, f, name, 0, err);
+}
+
+int pp_csv_open_commented(pp_csv *c, FILE *f, const char *name, pp_error *err)
+{
+	return open_csv(c, f, name, 1, err);
 }
 
 int pp_csv_open_path(pp_csv *c, const char *path, pp_error *err)
@@ -115,7 +141,7 @@ int pp_csv_next(pp_csv *c, pp_error *err)
 		if (len == -2)
 			return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: NUL byte in the line", c->name,
 					    c->line);
-		if (c->buf[strspn(c->buf, " ")] == '\0')
+		if (c->buf[strspn(c->buf, " ")] == '\0' || is_comment(c, c->buf))
 			continue;
 		c->n = split(c->buf, c->fields);
 		return 1;

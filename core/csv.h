@@ -33,6 +33,7 @@ typedef struct pp_csv {
 	int owns_file;
 	char *buf, *header;
 	size_t cap;
+	int comments;       /* '#' lines skipped (pp_csv_open_commented) */
 } pp_csv;
 
 /* Start reading @f (not closed by pp_csv_close) and read its header.
@@ -40,6 +41,12 @@ typedef struct pp_csv {
  * byte in the header", PP_ERR_IO on a read error, PP_ERR_NOMEM.  Call
  * pp_csv_close also after a failure. */
 int pp_csv_open(pp_csv *c, FILE *f, const char *name, pp_error *err);
+
+/* pp_csv_open for files people write (observation data): a line whose
+ * first character other than a space is '#' is a comment, skipped before
+ * the header and between rows like a blank line, and blank lines before
+ * the header are skipped too (c->line still counts them). */
+int pp_csv_open_commented(pp_csv *c, FILE *f, const char *name, pp_error *err);
 
 /* The same for the file @path (@path must outlive @c); a file that cannot
  * be opened is PP_ERR_IO "PATH: <errno's words>". */
