@@ -14,6 +14,7 @@
 #include <phasepinn/weighting.h>
 #include <phasepinn/analyzer.h>
 #include <phasepinn/sampling.h>
+#include <phasepinn/geometry.h>
 #include <phasepinn/output.h>
 #include <phasepinn/phases.h>
 
