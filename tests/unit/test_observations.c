@@ -498,6 +498,25 @@ static void test_reference_points_writes_distinct_grid_points_that_read_back(voi
 	pp_experiment_destroy(exp);
 	free(full);
 	free(sample);
+	/* Burgers' 2,000 points, as Raissi et al. draw them, read back with a
+	 * split (x and t are on the box's edges at the grid's ends) */
+	pp_shell_write("burgers.yaml", "pde:\n  type: burgers\nstages: []\n");
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("reference burgers.yaml --out b.csv --points 2000"), 0);
+	exp = NULL;
+	CU_ASSERT_EQUAL_FATAL(pp_experiment_create(strcat(strcpy(probe, dir), "/burgers.yaml"),
+						   pp_test_registry(), NULL, PP_EXPERIMENT_PDE_ONLY,
+						   &exp, &err), PP_OK);
+	CU_ASSERT_EQUAL(read_yaml("data: {file: b.csv, validation: 0.2}\n", &exp->pde, 1, &o, &err),
+			PP_OK);
+	if (o) {
+		CU_ASSERT_EQUAL(o->n_rows, 2000);
+		CU_ASSERT_EQUAL(o->train.n, 1600);
+		CU_ASSERT_EQUAL(o->val.n, 400);
+	} else {
+		fprintf(stderr, "\n%s\n", err.message);
+	}
+	pp_observations_destroy(o);
+	pp_experiment_destroy(exp);
 	/* more points than the grid has: usage error, nothing written */
 	CU_ASSERT_EQUAL(pp_shell_cli("reference ref.yaml --out d.csv --grid 21x21 --points 442"), 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "only 441 points"));
