@@ -155,6 +155,88 @@ static int plugin_for(const pp_registry *reg, pp_kind kind, const pp_config *sec
 	return PP_OK;
 }
 
+double pp_coef_value(const pp_coef_setup *c, double s, double *dc)
+{
+	double v, d;
+
+	if (c->bounded) {
+		double sig = 1.0 / (1.0 + exp(-s)), a = c->log ? log(c->lo) : c->lo;
+		double b = c->log ? log(c->hi) : c->hi;
+		v = a + (b - a) * sig;
+		d = (b - a) * sig * (1.0 - sig);
+	} else {
+		v = s;
+		d = 1.0;
+	}
+	if (c->log) {
+		v = exp(v);
+		d *= v;
+	}
+	if (dc)
+		*dc = d;
+	return v;
+}
+
+double pp_coef_raw(const pp_coef_setup *c, double value)
+{
+	double v = c->log ? log(value) : value;
+
+	if (c->bounded) {
+		double a = c->log ? log(c->lo) : c->lo, b = c->log ? log(c->hi) : c->hi;
+		double q = (v - a) / (b - a);
+		return log(q / (1.0 - q));
+	}
+	return v;
+}
+
+/* The declared coefficients given as maps: which are trainable, how. */
+static int read_coefficients(pp_experiment *exp, const pp_config *cfg, pp_error *err)
+{
+	exp->n_trainable = 0;
+	for (int j = 0; j < exp->pde.n_coefficients; j++) {
+		const pp_coefficient_info *ci = &exp->pde.coefficients[j];
+		const pp_config *node = pp_config_get(cfg, ci->name);
+		pp_coef_setup c = {.index = j};
+		int trainable = 0, rc;
+
+		if (!node || pp_config_node_type(node) != PP_CONFIG_MAP)
+			continue;
+		rc = pp_config_bool(node, "trainable", 0, &trainable, err);
+		if (!rc)
+			rc = pp_config_bool(node, "log", 0, &c.log, err);
+		if (!rc)
+			rc = pp_config_double(node, "init", ci->value, -1e300, 1e300, &c.init, err);
+		if (rc)
+			return rc;
+		if (!trainable)
+			continue;
+		c.bounded = pp_config_get(node, "lo") || pp_config_get(node, "hi");
+		if (c.bounded) {
+			if (!pp_config_get(node, "lo") || !pp_config_get(node, "hi"))
+				return pp_config_error(err, PP_ERR_CONFIG, node,
+						       "%s: give both lo and hi, or neither", ci->name);
+			rc = pp_config_double(node, "lo", 0, -1e300, 1e300, &c.lo, err);
+			if (!rc)
+				rc = pp_config_double(node, "hi", 0, -1e300, 1e300, &c.hi, err);
+			if (rc)
+				return rc;
+			if (!(c.lo < c.hi) || (c.log && !(c.lo > 0)))
+				return pp_config_error(err, PP_ERR_CONFIG, node,
+						       "%s: the bounds need lo < hi%s (got %g, %g)", ci->name,
+						       c.log ? " and lo > 0 with log: true" : "", c.lo, c.hi);
+			if (!(c.init > c.lo && c.init < c.hi))
+				return pp_config_error(err, PP_ERR_CONFIG, node,
+						       "%s: init %g must lie strictly between lo %g and hi %g",
+						       ci->name, c.init, c.lo, c.hi);
+		}
+		if (c.log && !(c.init > 0))
+			return pp_config_error(err, PP_ERR_CONFIG, node,
+					       "%s: log: true needs a positive init (got %g)", ci->name, c.init);
+		exp->trainable[exp->n_trainable++] = c;
+	}
+	return PP_OK;
+}
+
 static int build_pde(pp_experiment *exp, const pp_registry *reg, pp_error *err)
 {
 	const pp_config *cfg = pp_config_get(exp->root, "pde");
@@ -181,6 +263,8 @@ static int build_pde(pp_experiment *exp, const pp_registry *reg, pp_error *err)
 	if (rc)
 		return pp_error_prefix(err, "pde '%s'", exp->pde_plugin->name);
 	rc = pp_registry_check_pde_info(exp->pde_plugin, &exp->pde, err);
+	if (!rc)
+		rc = read_coefficients(exp, cfg, err);
 	if (rc)
 		return rc;
 	return read_terms(exp, cfg, err);
@@ -677,6 +761,14 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 		goto fail;
 	if (exp->pde_ops->transform)
 		pp_network_bind_transforms(exp->net, exp->pde_ops->transform, exp->pde_state);
+	if (exp->n_trainable) {
+		pp_real raw[PP_MAX_COEFFICIENTS];
+		for (int j = 0; j < exp->n_trainable; j++)
+			raw[j] = (pp_real)pp_coef_raw(&exp->trainable[j], exp->trainable[j].init);
+		rc = pp_network_add_extra_params(exp->net, (size_t)exp->n_trainable, raw, err);
+		if (rc)
+			goto fail;
+	}
 	rc = build_sampling(exp, err);
 	if (rc)
 		goto fail;

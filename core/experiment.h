@@ -56,6 +56,26 @@ typedef struct pp_analyzer_slot {
 	const char *const *columns;
 } pp_analyzer_slot;
 
+/* A coefficient an inverse problem learns (the PDE's `nu: {trainable: true,
+ * init: 0.05, log: true, lo: 1e-4, hi: 1}`).  The optimizers train a raw
+ * parameter s, stored after the network's own (pp_network_add_extra_params):
+ *   c = s                                   plain
+ *   c = exp(s)                              log: true (c > 0)
+ *   c = lo + (hi − lo)·σ(s)                 lo, hi (σ the logistic function)
+ *   c = exp(log lo + (log hi − log lo)·σ(s))   log and lo, hi */
+typedef struct pp_coef_setup {
+	int index;                   /* into pde.coefficients */
+	int log;
+	int bounded;
+	double lo, hi;
+	double init;                 /* the starting c */
+} pp_coef_setup;
+
+/* c of raw parameter @s and dc/ds into *dc (may be NULL). */
+double pp_coef_value(const pp_coef_setup *c, double s, double *dc);
+/* The raw parameter that gives c = @value (inside the bounds). */
+double pp_coef_raw(const pp_coef_setup *c, double value);
+
 typedef struct pp_experiment {
 	pp_config_doc *doc;
 	const pp_config *root;
@@ -74,6 +94,8 @@ typedef struct pp_experiment {
 	const pp_pde_ops *pde_ops;
 	void *pde_state;
 	pp_pde_info pde;
+	int n_trainable;             /* trainable coefficients, in declaration order */
+	pp_coef_setup trainable[PP_MAX_COEFFICIENTS];
 	int n_terms;
 	pp_term_setup terms[PP_MAX_TERMS];
 

@@ -87,7 +87,8 @@ struct pp_network {
 	void *transform_ctx;
 	pp_layer_view layers[PP_MAX_LAYERS];
 	pp_activation act;
-	size_t n_params;
+	size_t n_params;            /* the layers' and any extra ones after them */
+	size_t n_extra;             /* trailing parameters the layers do not use */
 	pp_real *params;
 	char description[256];
 };
@@ -556,6 +557,30 @@ void pp_network_destroy(pp_network *net)
 
 size_t pp_network_param_count(const pp_network *net) { return net->n_params; }
 int pp_network_output_count(const pp_network *net) { return net->n_outputs; }
+
+int pp_network_add_extra_params(pp_network *net, size_t count, const pp_real *init,
+				pp_error *err)
+{
+	pp_real *p;
+	size_t len;
+
+	if (count == 0)
+		return PP_OK;
+	p = realloc(net->params, (net->n_params + count) * sizeof *p);
+	if (!p)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu parameters",
+				    net->n_params + count);
+	memcpy(p + net->n_params, init, count * sizeof *p);
+	net->params = p;
+	net->n_params += count;
+	net->n_extra += count;
+	len = strlen(net->description);
+	snprintf(net->description + len, sizeof net->description - len,
+		 " (%zu of them PDE coefficients)", net->n_extra);
+	return PP_OK;
+}
+
+size_t pp_network_extra_count(const pp_network *net) { return net->n_extra; }
 
 void pp_network_bind_transforms(pp_network *net, pp_transform_fn fn, void *ctx)
 {

@@ -50,11 +50,62 @@ static void reduce_components(term_run *tr, size_t b)
 	}
 }
 
+/* Every declared coefficient's value: the trainable ones from their raw
+ * parameters after the network's (c = map(s), core/experiment.h), the
+ * others as the plugin read them. */
+void trainer_update_coefficients(trainer *t)
+{
+	const pp_real *p = pp_network_params_const(t->net);
+
+	for (int j = 0; j < t->exp->pde.n_coefficients; j++)
+		t->coef[j] = t->exp->pde.coefficients[j].value;
+	for (int j = 0; j < t->n_train; j++) {
+		const pp_coef_setup *c = &t->exp->trainable[j];
+		t->coef[c->index] = pp_coef_value(c, (double)p[t->n_net + (size_t)j], &t->dcoef[j]);
+	}
+}
+
+/* Batch b's Σ_k r_k·∂r_k/∂c_j of each trainable coefficient into rdc. */
+static void coefficient_products(const trainer *t, term_run *tr, size_t b)
+{
+	size_t s = tr->start[b], len = tr->len[b], M = (size_t)t->exp->pde.n_coefficients;
+
+	for (int j = 0; j < t->n_train; j++) {
+		size_t idx = (size_t)t->exp->trainable[j].index;
+		pp_real *out = tr->rdc + (size_t)j * tr->n + s;
+		for (size_t i = 0; i < len; i++) {
+			double sum = 0;
+			for (size_t k = 0; k < (size_t)tr->K; k++) {
+				double r = tr->K > 1 ? (double)tr->rk[k * len + i] : (double)tr->r[s + i];
+				sum += r * (double)tr->drc[(k * M + idx) * len + i];
+			}
+			out[i] = (pp_real)sum;
+		}
+	}
+}
+
+/* ∂(mean(w·r²))/∂s_j of points [p0, p0 + len) into grad[n_net + j]:
+ * (2/N)·Σ_i w_i·Σ_k r_k·∂r_k/∂c_j·dc_j/ds_j. */
+static void coefficient_gradient(const trainer *t, const term_run *tr, size_t p0, size_t len,
+				 pp_real *grad)
+{
+	double scale = 2.0 / (double)tr->n;
+
+	for (int j = 0; j < t->n_train; j++) {
+		const pp_real *rd = tr->rdc + (size_t)j * tr->n + p0;
+		double sum = 0;
+		for (size_t i = 0; i < len; i++)
+			sum += (double)tr->w[p0 + i] * (double)rd[i];
+		grad[t->n_net + (size_t)j] = (pp_real)(scale * sum * t->dcoef[j]);
+	}
+}
+
 static int forward_term(trainer *t, term_run *tr, pp_error *err)
 {
 	const pp_pde_ops *pde = t->exp->pde_ops;
 	pp_real *u[PP_MAX_CHANNELS], *dr[PP_MAX_CHANNELS * PP_MAX_COMPONENTS];
 	pp_real *up[PP_MAX_CHANNELS], *drp[PP_MAX_CHANNELS * PP_MAX_COMPONENTS];
+	pp_real *drc[PP_MAX_COEFFICIENTS * PP_MAX_COMPONENTS];
 	double sum = 0;
 	int rc;
 
@@ -78,6 +129,14 @@ static int forward_term(trainer *t, term_run *tr, pp_error *err)
 		args.u = (const pp_real *const *)u;
 		args.r = tr->r + s;
 		args.dr = dr;
+		args.coef = t->coef;
+		if (t->n_train > 0) {
+			int M = t->exp->pde.n_coefficients;
+			for (int q = 0; q < tr->K * M; q++)
+				drc[q] = tr->drc + (size_t)q * len;
+			memset(tr->drc, 0, (size_t)(tr->K * M) * len * sizeof *tr->drc);
+			args.dr_coef = drc;
+		}
 		if (tr->paired) {
 			channel_ptrs(tr->out_pair, tr, b, up);
 			channel_ptrs(tr->dr_pair, tr, b, drp);
@@ -100,6 +159,8 @@ static int forward_term(trainer *t, term_run *tr, pp_error *err)
 					       tr->info->name);
 		if (tr->K > 1)
 			reduce_components(tr, b);
+		if (t->n_train > 0)
+			coefficient_products(t, tr, b);
 	}
 	for (size_t i = 0; i < tr->n; i++)
 		sum += (double)tr->r[i] * (double)tr->r[i];
@@ -188,6 +249,7 @@ static int backward_chunked(trainer *t, term_run *tr, pp_error *err)
 		rc = pp_network_backward(t->net, t->chunk_batch, t->seed, t->chunk_grad, err);
 		if (rc)
 			return rc;
+		coefficient_gradient(t, tr, p0, len, t->chunk_grad);
 		for (size_t j = 0; j < t->n_params; j++) {
 			double g = K * share * tw * (double)t->chunk_grad[j] + (double)t->other[j];
 			tr->grad[j] += t->chunk_grad[j];
@@ -223,6 +285,7 @@ static int backward_samples(trainer *t, term_run *tr, pp_error *err)
 			rc = pp_network_backward(t->net, t->sample_batch, seed, t->chunk_grad, err);
 			if (rc)
 				return rc;
+			coefficient_gradient(t, tr, p, 1, t->chunk_grad);
 			for (size_t j = 0; j < t->n_params; j++) {
 				double g = N * tw * (double)t->chunk_grad[j] + (double)t->other[j];
 				t->chunk_sum[j] += g;
@@ -248,6 +311,7 @@ static int backward_all(trainer *t, int with_chunks, pp_error *err)
 			if (rc)
 				return rc;
 		}
+		coefficient_gradient(t, tr, 0, tr->n, tr->grad);
 		if (k != t->interior)
 			add_scaled(t->other, tr->st->term_weight, tr->grad, t->n_params);
 	}
@@ -308,6 +372,7 @@ int trainer_evaluate(trainer *t, int update_weights, double *loss, pp_error *err
 	void *wstate = t->exp->weighting_state;
 	int rc;
 
+	trainer_update_coefficients(t);
 	for (int k = 0; k < t->n_terms; k++) {
 		rc = forward_term(t, &t->terms[k], err);
 		if (rc)

@@ -11,13 +11,13 @@
 
 #include <phasepinn/output.h>
 
-/* The metrics row: the fixed columns, loss and weight per term, then each
- * analyzer's columns; all must fit in PP_MAX_COLUMNS (row buffers are that
+/* The metrics row: the fixed columns, loss and weight per term, the value of
+ * each trainable coefficient (coef_<name>), then each analyzer's columns; all must fit in PP_MAX_COLUMNS (row buffers are that
  * long and observe() writes n_columns values into them). */
 int trainer_name_columns(trainer *t, pp_error *err)
 {
 	pp_train_result *res = t->res;
-	int n = 0, total = COL_FIXED + 2 * t->n_terms;
+	int n = 0, total = COL_FIXED + 2 * t->n_terms + t->n_train;
 	static const char *const fixed[] = {"step", "stage", "loss", "lr", "time_s"};
 
 	for (int a = 0; a < t->exp->n_analyzers; a++)
@@ -34,6 +34,9 @@ int trainer_name_columns(trainer *t, pp_error *err)
 		snprintf(res->column_store[n++], sizeof res->column_store[0], "weight_%s",
 			 t->terms[k].st->name);
 	}
+	for (int j = 0; j < t->n_train; j++)
+		snprintf(res->column_store[n++], sizeof res->column_store[0], "coef_%s",
+			 t->exp->pde.coefficients[t->exp->trainable[j].index].name);
 	for (int a = 0; a < t->exp->n_analyzers; a++)
 		for (int c = 0; c < t->exp->analyzers[a].n_columns && n < PP_MAX_COLUMNS; c++)
 			snprintf(res->column_store[n++], sizeof res->column_store[0], "%s",
@@ -91,7 +94,7 @@ double trainer_seconds(const trainer *t)
 int trainer_observe(trainer *t, int force, metrics_row *row, pp_error *err)
 {
 	long step = t->view.step;
-	int col = COL_FIXED + 2 * t->n_terms;
+	int col = COL_FIXED + 2 * t->n_terms + t->n_train;
 	int rc;
 
 	memset(row->set, 0, sizeof row->set);
@@ -113,7 +116,10 @@ int trainer_observe(trainer *t, int force, metrics_row *row, pp_error *err)
 	row->v[COL_LOSS] = t->view.loss;
 	row->v[COL_LR] = NAN;
 	row->v[COL_TIME] = trainer_seconds(t);
-	memset(row->set, 1, COL_FIXED + 2 * (size_t)t->n_terms);
+	memset(row->set, 1, COL_FIXED + 2 * (size_t)t->n_terms + (size_t)t->n_train);
+	trainer_update_coefficients(t);
+	for (int j = 0; j < t->n_train; j++)
+		row->v[COL_FIXED + 2 * t->n_terms + j] = t->coef[t->exp->trainable[j].index];
 	for (int k = 0; k < t->n_terms; k++) {
 		row->v[COL_FIXED + 2 * k] = t->terms[k].st->loss;
 		row->v[COL_FIXED + 2 * k + 1] = t->terms[k].st->term_weight;

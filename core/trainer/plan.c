@@ -155,6 +155,17 @@ static int setup_term(trainer *t, int k, pp_error *err)
 			return rc;
 	}
 	tr->K = pp_term_component_count(tr->info);
+	if (t->n_train > 0) {
+		size_t longest = 0, M = (size_t)exp->pde.n_coefficients;
+		for (size_t b = 0; b < n_batches; b++)
+			longest = tr->len[b] > longest ? tr->len[b] : longest;
+		tr->drc = alloc_reals((size_t)tr->K * M * longest);
+		tr->rdc = alloc_reals((size_t)t->n_train * n);
+		if (!tr->drc || !tr->rdc)
+			return pp_error_set(err, PP_ERR_NOMEM,
+					    "out of memory for %zu points of term '%s'; lower its points",
+					    n, tr->info->name);
+	}
 	if (tr->K > 1) {
 		size_t longest = 0;
 		for (size_t b = 0; b < n_batches; b++)
@@ -240,6 +251,9 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	t->exp = exp;
 	t->net = exp->net;
 	t->n_params = pp_network_param_count(exp->net);
+	t->n_train = exp->n_trainable;
+	t->n_net = t->n_params - (size_t)t->n_train;
+	trainer_update_coefficients(t);
 	t->d = exp->pde.n_inputs;
 	t->n_terms = exp->n_terms;
 	t->interior = -1;
@@ -321,6 +335,8 @@ void trainer_teardown(trainer *t)
 		free(tr->drk);
 		free(tr->drk_pair);
 		free(tr->comp);
+		free(tr->drc);
+		free(tr->rdc);
 		free(tr->grad);
 	}
 	free(t->seed);

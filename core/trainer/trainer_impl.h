@@ -43,6 +43,11 @@ typedef struct term_run {
 	int K;
 	pp_real *rk, *drk, *drk_pair;  /* K·longest batch, K·C·longest */
 	pp_real *comp;              /* K·n */
+	/* Trainable coefficients (trainer.n_train > 0): the plugin's
+	 * ∂r_k/∂c_j of the current batch (K·M arrays of the longest batch),
+	 * and per point Σ_k r_k·∂r_k/∂c_j of trainable j at rdc[j·n + i]. */
+	pp_real *drc;
+	pp_real *rdc;
 	pp_real *grad;              /* g_k, n_params, without the term weight */
 	size_t n_batches;
 	size_t *start, *len;
@@ -70,7 +75,11 @@ typedef struct trainer {
 	double prev_loss;           /* the stage's previous step's loss, NAN at
 				       its first (both kept by checkpoints) */
 	pp_network *net;
-	size_t n_params;
+	size_t n_params;            /* the network's and the trainable coefficients' */
+	size_t n_net;               /* the network's alone: coefficients start here */
+	int n_train;                /* trainable coefficients (exp->trainable) */
+	double coef[PP_MAX_COEFFICIENTS];  /* every declared coefficient's current value */
+	double dcoef[PP_MAX_COEFFICIENTS]; /* dc/ds of trainable j */
 	int d;
 	pp_term_state states[PP_MAX_TERMS];
 	term_run terms[PP_MAX_TERMS];
@@ -123,6 +132,7 @@ void trainer_pair_points(trainer *t, term_run *tr);
 int trainer_resample(trainer *t, pp_error *err);
 
 /* evaluate.c */
+void trainer_update_coefficients(trainer *t);
 int trainer_evaluate(trainer *t, int update_weights, double *loss, pp_error *err);
 int trainer_check_finite(trainer *t, long step, double loss, pp_error *err);
 int trainer_objective_eval(void *ctx, const pp_real *params, double *loss, pp_real *grad,

@@ -60,6 +60,13 @@ int pp_network_create(const pp_config *cfg, const pp_pde_info *pde,
 void pp_network_destroy(pp_network *net);
 
 size_t pp_network_param_count(const pp_network *net);
+/* Extra parameters after the layers' (an inverse problem's coefficients,
+ * in their trained parameterisation): the slab grows by @count, set to
+ * init[count]; forward and backward ignore them (backward leaves their
+ * gradient entries alone).  pp_network_param_count counts them. */
+int pp_network_add_extra_params(pp_network *net, size_t count, const pp_real *init,
+				pp_error *err);
+size_t pp_network_extra_count(const pp_network *net);
 /* Columns of the last layer: the PDE's outputs. */
 int pp_network_output_count(const pp_network *net);
 pp_real *pp_network_params(pp_network *net);

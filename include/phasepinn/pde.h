@@ -33,6 +33,7 @@ extern "C" {
 #define PP_MAX_OUTPUTS 8       /* unknowns */
 #define PP_MAX_COMPONENTS 4    /* residual components of one term */
 #define PP_MAX_TRANSFORMS 8    /* hard-constraint transforms a plugin offers */
+#define PP_MAX_COEFFICIENTS 8  /* coefficients a plugin lets users learn */
 
 /* A derivative of network output `output`:
  *   order 0: the output itself;
@@ -108,6 +109,16 @@ typedef struct pp_transform_info {
 	const char *summary;    /* one line for messages and docs */
 } pp_transform_info;
 
+/* A coefficient of the PDE that an inverse problem may learn (YAML
+ * `nu: {trainable: true, init: 0.05}`).  residual() reads every declared
+ * coefficient from pp_residual_args.coef, never from its own state, and
+ * fills ∂r/∂coefficient into dr_coef when asked. */
+typedef struct pp_coefficient_info {
+	const char *name;       /* its key in the plugin's YAML section ("nu") */
+	double value;           /* the value create() read: the forward problem's
+				   (and the reference's) */
+} pp_coefficient_info;
+
 typedef struct pp_pde_info {
 	int n_inputs;
 	const char *input_names[PP_MAX_INPUTS];  /* "x", "t", ... (static strings) */
@@ -133,6 +144,10 @@ typedef struct pp_pde_info {
 	 * switches one on. */
 	int n_transforms;
 	pp_transform_info transforms[PP_MAX_TRANSFORMS];
+	/* Coefficients users may make trainable (read with
+	 * pp_coefficient_read of <phasepinn/sdk/coefficient.h>). */
+	int n_coefficients;
+	pp_coefficient_info coefficients[PP_MAX_COEFFICIENTS];
 } pp_pde_info;
 
 /* With K = the term's components (1 unless n_components > 1) and C its
@@ -149,6 +164,12 @@ typedef struct pp_residual_args {
 	pp_real *r;                   /* out: [K·n] residuals */
 	pp_real *const *dr;           /* out: [K·n_channels][n] */
 	pp_real *const *dr_pair;      /* out when paired: ∂r/∂u_pair, same layout */
+	/* The current values of the declared coefficients (pp_pde_info.
+	 * coefficients, in that order): trainable ones change every step. */
+	const double *coef;
+	/* Out when not NULL (a coefficient is trainable): with M declared
+	 * coefficients, dr_coef[k·M + j][i] = ∂r_k,i/∂coefficient j. */
+	pp_real *const *dr_coef;
 } pp_residual_args;
 
 /* A hard constraint  out = g(x) + d(x)·N(x)  for one output, N being the

@@ -19,14 +19,16 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <phasepinn/sdk/coefficient.h>
 #include <phasepinn/sdk/domain.h>
 #include <phasepinn/sdk/gauss_hermite.h>
 
 enum { TERM_RESIDUAL, TERM_INITIAL, TERM_BOUNDARY };
 enum { X, T };
+enum { LAMBDA1, NU };   /* the learnable coefficients, in declaration order */
 
 typedef struct burgers {
-	double nu;
+	double lambda1, nu;
 	double lo[2], hi[2];
 	long nodes;
 	double *s, *log_w;   /* Gauss-Hermite nodes and log weights */
@@ -55,7 +57,9 @@ static int burgers_create(const pp_config *cfg, void **state, pp_error *err)
 
 	if (!b)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	rc = pp_config_double(cfg, "nu", 0.01 / M_PI, 1e-12, 1e6, &b->nu, err);
+	rc = pp_coefficient_read(cfg, "nu", 0.01 / M_PI, 1e-12, 1e6, &b->nu, err);
+	if (!rc)
+		rc = pp_coefficient_read(cfg, "lambda1", 1.0, -1e6, 1e6, &b->lambda1, err);
 	if (!rc)
 		rc = pp_domain_read(cfg, "x", -1, 1, &b->lo[X], &b->hi[X], err);
 	if (!rc)
@@ -116,10 +120,15 @@ static int burgers_describe(void *state, pp_pde_info *info, pp_error *err)
 		.n_channels = 1, .channels = {PP_CHANNEL_U}, .pair_input = -1};
 	/* The classic grid (Raissi et al.): 256 x with both ends by 100 t in
 	 * steps of 1/100 from t = 0, the last at 0.99; scaled to the t-domain. */
-	info->has_reference = b->lo[X] == -1 && b->hi[X] == 1;
+	/* Cole-Hopf as implemented: λ1 = 1 on x ∈ [−1, 1] */
+	info->has_reference = b->lo[X] == -1 && b->hi[X] == 1 && b->lambda1 == 1;
 	info->reference_grid = (pp_grid){.n_dims = 2, .n = {256, 100},
 		.lo = {-1, b->lo[T]}, .hi = {1, b->lo[T] + 0.99 * (b->hi[T] - b->lo[T])},
 		.endpoint = {1, 1}};
+	/* inverse problems: u_t + λ1·u·u_x − ν·u_xx = 0 (Raissi et al. 2019's λ1, λ2) */
+	info->n_coefficients = 2;
+	info->coefficients[LAMBDA1] = (pp_coefficient_info){"lambda1", b->lambda1};
+	info->coefficients[NU] = (pp_coefficient_info){"nu", b->nu};
 	info->n_transforms = 1;
 	info->transforms[0] = (pp_transform_info){"initial", 0,
 		"u = -sin(pi x) + (t - t0) N: the initial condition exactly"};
@@ -139,14 +148,20 @@ static int burgers_residual(void *state, const pp_residual_args *a, pp_error *er
 
 	if (a->term == TERM_RESIDUAL) {
 		const pp_real *u = a->u[0], *ut = a->u[1], *ux = a->u[2], *uxx = a->u[3];
-		pp_real nu = (pp_real)b->nu;
+		pp_real l1 = (pp_real)(a->coef ? a->coef[LAMBDA1] : b->lambda1);
+		pp_real nu = (pp_real)(a->coef ? a->coef[NU] : b->nu);
 		for (size_t i = 0; i < a->n; i++) {
-			a->r[i] = ut[i] + u[i] * ux[i] - nu * uxx[i];
-			a->dr[0][i] = ux[i];
+			a->r[i] = ut[i] + l1 * u[i] * ux[i] - nu * uxx[i];
+			a->dr[0][i] = l1 * ux[i];
 			a->dr[1][i] = 1;
-			a->dr[2][i] = u[i];
+			a->dr[2][i] = l1 * u[i];
 			a->dr[3][i] = -nu;
 		}
+		if (a->dr_coef)   /* the core has zeroed them; the other terms have none */
+			for (size_t i = 0; i < a->n; i++) {
+				a->dr_coef[LAMBDA1][i] = u[i] * ux[i];
+				a->dr_coef[NU][i] = -uxx[i];
+			}
 	} else if (a->term == TERM_INITIAL) {
 		for (size_t i = 0; i < a->n; i++) {
 			a->r[i] = a->u[0][i] + (pp_real)sin(M_PI * (double)a->x[2 * i + X]);

@@ -6,6 +6,7 @@
  * Terms: residual (u_t, u_xx), initial, boundary.  Key: kappa (0.1, > 0).
  */
 #include <phasepinn/phasepinn.h>
+#include <phasepinn/sdk/coefficient.h>
 
 #include <math.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ static int heat_create(const pp_config *cfg, void **state, pp_error *err)
 
 	if (!h)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	rc = pp_config_double(cfg, "kappa", 0.1, 1e-12, 1e6, &h->kappa, err);
+	rc = pp_coefficient_read(cfg, "kappa", 0.1, 1e-12, 1e6, &h->kappa, err);
 	if (rc) {
 		free(h);
 		return rc;
@@ -72,6 +73,9 @@ static int heat_describe(void *state, pp_pde_info *info, pp_error *err)
 	info->has_reference = 1;
 	info->reference_grid = (pp_grid){.n_dims = 2, .n = {101, 101}, .lo = {-1, 0},
 					 .hi = {1, 1}, .endpoint = {1, 1}};
+	/* inverse problems: the diffusivity */
+	info->n_coefficients = 1;
+	info->coefficients[0] = (pp_coefficient_info){"kappa", ((const heat *)state)->kappa};
 	info->n_transforms = 1;
 	info->transforms[0].name = "initial";
 	info->transforms[0].output = 0;
@@ -84,7 +88,7 @@ static int heat_describe(void *state, pp_pde_info *info, pp_error *err)
  * branch inside the loop, so the compiler vectorises it. */
 static int heat_residual(void *state, const pp_residual_args *a, pp_error *err)
 {
-	const pp_real kappa = (pp_real)((const heat *)state)->kappa;
+	const pp_real kappa = (pp_real)(a->coef ? a->coef[0] : ((const heat *)state)->kappa);
 	(void)err;
 
 	switch (a->term) {
@@ -94,6 +98,9 @@ static int heat_residual(void *state, const pp_residual_args *a, pp_error *err)
 			a->dr[0][i] = 1;                             /* ∂r/∂u_t */
 			a->dr[1][i] = -kappa;                        /* ∂r/∂u_xx */
 		}
+		if (a->dr_coef)   /* zeroed by the core: the other terms leave them */
+			for (size_t i = 0; i < a->n; i++)
+				a->dr_coef[0][i] = -a->u[1][i];      /* ∂r/∂κ = −u_xx */
 		break;
 	case TERM_INITIAL:    /* channel u at t = 0 */
 		for (size_t i = 0; i < a->n; i++) {

@@ -511,6 +511,22 @@ static void test_dense_quasi_newton_stages_resume_exactly(void)
 	}
 }
 
+/* Contract v2 in a checkpoint: Burgers with both coefficients trainable
+ * (their raw parameters follow the network's in the parameter section) and
+ * a hard constraint, killed between checkpoints in the L-BFGS stage. */
+static void test_an_inverse_run_resumes_exactly(void)
+{
+	killed_run_resumes_as_uninterrupted("inverse",
+		"seed: 4\npde:\n  type: burgers\n  nu: {trainable: true, init: 0.02, log: true}\n"
+		"  lambda1: {trainable: true, init: 0.8, lo: 0, hi: 2}\n"
+		"  terms:\n    residual: {points: 300}\n    initial: {enabled: false}\n"
+		"    boundary: {enabled: false}\n"
+		"network:\n  layers: [10, 10]\n  hard: {u: initial_boundary}\n"
+		"stages:\n  - optimizer: adam\n    iterations: 150\n  - optimizer: lbfgs\n    iterations: 100\n"
+		"analyzers:\n  - {type: snr, every: 10}\n  - {type: phases, every: 10}\n"
+		"logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 50\n", 220);
+}
+
 /* A stop rule that fires at the first step after a resume: the checkpoint
  * keeps the previous loss rel_change_below compares with, so the resumed
  * run stops at the same step and ends bit for bit the same.  The
@@ -852,6 +868,7 @@ int main(void)
 		{"SIGINT in an L-BFGS stage checkpoints, then resumes", test_sigint_in_lbfgs_stage_checkpoints_then_resumes},
 		{"corrupted checkpoint falls back to the previous", test_corrupted_checkpoint_falls_back_to_the_previous},
 		{"every weighting scheme resumes exactly", test_every_weighting_scheme_resumes_exactly},
+		{"an inverse run resumes exactly", test_an_inverse_run_resumes_exactly},
 		{"dense quasi-newton stages resume exactly", test_dense_quasi_newton_stages_resume_exactly},
 		{"a stop rule stops a resumed run at the same step", test_a_stop_rule_stops_a_resumed_run_at_the_same_step},
 		{"well-formed checkpoint with bad points is refused", test_well_formed_checkpoint_with_bad_points_is_refused},

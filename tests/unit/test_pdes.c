@@ -126,6 +126,80 @@ static void test_residual_jacobians_match_finite_differences(void)
 	check_jacobians("heat", NULL);
 }
 
+/* ∂r/∂coefficient against central differences in each declared
+ * coefficient (residuals are linear in them: h = 1e-4 is exact up to
+ * rounding), for every term; the coefficients are passed in args.coef. */
+static void check_coefficient_jacobians(const char *name, const char *yaml)
+{
+	pde p;
+	pp_error err = {0};
+	pp_rng rng;
+
+	CU_ASSERT_EQUAL_FATAL(open_pde(name, yaml, &p, &err), PP_OK);
+	CU_ASSERT_FATAL(p.info.n_coefficients > 0);
+	pp_rng_init(&rng, 43, 0);
+	for (int term = 0; term < p.info.n_terms; term++) {
+		const pp_term_info *t = &p.info.terms[term];
+		int M = p.info.n_coefficients;
+		pp_real x[NPTS * PP_MAX_INPUTS], ch[PP_MAX_CHANNELS][NPTS];
+		pp_real r[NPTS], rp[NPTS], rm[NPTS], dr[PP_MAX_CHANNELS][NPTS];
+		pp_real dc[PP_MAX_COEFFICIENTS][NPTS], *dcp[PP_MAX_COEFFICIENTS];
+		const pp_real *u[PP_MAX_CHANNELS];
+		pp_real *d[PP_MAX_CHANNELS];
+		double coef[PP_MAX_COEFFICIENTS];
+		pp_residual_args a = {0};
+
+		for (int i = 0; i < NPTS * p.info.n_inputs; i++)
+			x[i] = (pp_real)pp_rng_uniform(&rng);
+		for (int c = 0; c < t->n_channels; c++) {
+			for (int i = 0; i < NPTS; i++)
+				ch[c][i] = (pp_real)(2 * pp_rng_uniform(&rng) - 1);
+			u[c] = ch[c];
+			d[c] = dr[c];
+		}
+		for (int j = 0; j < M; j++) {
+			coef[j] = p.info.coefficients[j].value * (1.5 + 0.25 * j);
+			dcp[j] = dc[j];
+		}
+		a.term = term;
+		a.n = NPTS;
+		a.x = x;
+		a.u = u;
+		a.dr = d;
+		a.coef = coef;
+		a.r = r;
+		memset(dc, 0, sizeof dc);   /* the core zeroes them */
+		a.dr_coef = dcp;
+		CU_ASSERT_EQUAL_FATAL(p.ops->residual(p.state, &a, &err), PP_OK);
+		a.dr_coef = NULL;
+		for (int j = 0; j < M; j++) {
+			double save = coef[j], h = 1e-4 * fmax(1.0, fabs(save));
+			coef[j] = save + h;
+			a.r = rp;
+			p.ops->residual(p.state, &a, &err);
+			coef[j] = save - h;
+			a.r = rm;
+			p.ops->residual(p.state, &a, &err);
+			coef[j] = save;
+			for (int i = 0; i < NPTS; i++)
+				PP_ASSERT_CLOSE(dc[j][i], ((double)rp[i] - (double)rm[i]) / (2 * h), 1e-9, 1e-7);
+		}
+		/* and the values used are the passed ones, not the plugin's own */
+		a.r = rp;
+		a.coef = NULL;
+		p.ops->residual(p.state, &a, &err);
+		if (term == 0)
+			CU_ASSERT(fabs((double)rp[0] - (double)r[0]) > 1e-9);
+	}
+	close_pde(&p);
+}
+
+static void test_coefficient_jacobians_match_finite_differences(void)
+{
+	check_coefficient_jacobians("burgers", "lambda1: 0.7\n");
+	check_coefficient_jacobians("heat", "kappa: {value: 0.3}\n");
+}
+
 /* Exact solutions fed in as channels give residual ~ 0. */
 /* g and d of @pde's hard constraint @k: every channel of order >= 1 up to
  * 3 in (x, t) against central differences of the channel one order lower
@@ -631,6 +705,7 @@ static void test_burgers_reference_refuses_a_changed_domain(void)
 int main(void)
 {
 	static const pp_test_case cases[] = {
+		{"coefficient jacobians match finite differences", test_coefficient_jacobians_match_finite_differences},
 		{"hard constraints of heat and burgers match differences", test_hard_constraints_of_heat_and_burgers_match_differences},
 		{"residual jacobians match finite differences", test_residual_jacobians_match_finite_differences},
 		{"exact helmholtz and heat solutions have zero residual", test_exact_helmholtz_and_heat_solutions_have_zero_residual},

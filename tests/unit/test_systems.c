@@ -1,4 +1,4 @@
-/* Systems in the trainer (contract v2): a PDE with two outputs whose terms
+/* Systems and trainable coefficients in the trainer (contract v2): a PDE with two outputs whose terms
  * have two residual components (tests/plugins/system/system_pde.c:
  * u' = v, v' = −u, u(0) = 1, v(0) = 0).  The trainer's gradient against
  * differences of its loss (batched, chunked for the SNR statistics, and
@@ -199,6 +199,77 @@ static void test_a_system_trains_to_its_exact_solution(void)
 	pp_experiment_destroy(exp);
 }
 
+/* Inverse problems: the raw parameters of trainable coefficients sit after
+ * the network's and get their gradient from ∂r/∂c·dc/ds; checked against
+ * differences for every parameterisation, batched and chunked. */
+#define HEAT_INV(coef, extra) \
+	"seed: 3\npde:\n  type: heat\n  kappa: " coef "\n  terms:\n    residual: {points: 30}\n" \
+	"    initial: {points: 6}\n    boundary: {points: 4}\nnetwork:\n  layers: [4, 3]\n" \
+	"weighting: {type: none}\n" extra \
+	"stages:\n  - optimizer: sgd\n    iterations: 1\n    lr: 1.0e-3\n"
+
+static void test_trainable_coefficient_gradients_match_differences(void)
+{
+	check_gradient(HEAT_INV("{trainable: true, init: 0.3}", ""));
+	check_gradient(HEAT_INV("{trainable: true, init: 0.3, log: true}", ""));
+	check_gradient(HEAT_INV("{trainable: true, init: 0.3, lo: 0.01, hi: 1}", ""));
+	check_gradient(HEAT_INV("{trainable: true, init: 0.3, log: true, lo: 0.01, hi: 1}",
+				"analyzers:\n  - {type: snr, every: 1, chunks: 5}\n"));
+	check_gradient("seed: 3\npde:\n  type: burgers\n  nu: {trainable: true, init: 0.05, log: true}\n"
+		       "  lambda1: {trainable: true, init: 0.5}\n  terms:\n    residual: {points: 30}\n"
+		       "    initial: {points: 6}\n    boundary: {points: 4}\nnetwork:\n  layers: [4, 3]\n"
+		       "weighting: {type: none}\nstages:\n  - optimizer: sgd\n    iterations: 1\n    lr: 1.0e-3\n");
+}
+
+/* The coefficient appears in the metrics as coef_<name>, at its init on the
+ * first step, and the network gained one parameter for it. */
+static void test_a_trainable_coefficient_is_a_parameter_and_a_column(void)
+{
+	pp_experiment *plain = build(HEAT_INV("0.3", ""));
+	pp_experiment *inv = build(HEAT_INV("{trainable: true, init: 0.25, log: true, lo: 0.01, hi: 2}", ""));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(inv);
+	CU_ASSERT_EQUAL(pp_network_param_count(inv->net), pp_network_param_count(plain->net) + 1);
+	PP_ASSERT_CLOSE(train(inv, "coef_kappa"), 0.25, 0, 1e-2);   /* one small step away */
+	CU_ASSERT(isnan(train(plain, "coef_kappa")));               /* no such column */
+	pp_experiment_destroy(plain);
+	pp_experiment_destroy(inv);
+}
+
+static void test_bad_trainable_coefficients_are_refused(void)
+{
+	static const struct {
+		const char *coef, *message;
+	} cases[] = {
+		{"{trainable: true, lo: 0.1}", "kappa: give both lo and hi, or neither"},
+		{"{trainable: true, init: 2, lo: 0.1, hi: 1}", "kappa: init 2 must lie strictly between lo 0.1 and hi 1"},
+		{"{trainable: true, init: 0.5, log: true, lo: -1, hi: 1}", "lo > 0 with log: true"},
+		{"{trainable: true, init: -0.5, log: true}", "log: true needs a positive init"},
+		{"{trainable: true, init: 0.5, step: 2}", "unknown key 'step'"},
+		{"{trainable: maybe}", "trainable"},
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		char yaml[1024], path[4200];
+		pp_experiment *exp = NULL;
+		pp_error err = {0};
+		FILE *f;
+		snprintf(yaml, sizeof yaml, HEAT_INV("%s", ""), cases[k].coef);
+		snprintf(path, sizeof path, "%s/bad.yaml", dir);
+		f = fopen(path, "w");
+		fputs(yaml, f);
+		fclose(f);
+		CU_ASSERT_EQUAL(pp_experiment_create(path, reg, NULL, PP_EXPERIMENT_CHECK, &exp, &err),
+				PP_ERR_CONFIG);
+		if (!strstr(err.message, cases[k].message))
+			fprintf(stderr, "case %zu: %s\n", k, err.message);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.message, cases[k].message));
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "bad.yaml:"));
+		pp_experiment_destroy(exp);
+		unlink(path);
+	}
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -207,6 +278,9 @@ int main(void)
 		{"a system's gradient matches through a hard constraint", test_a_system_gradient_matches_through_a_hard_constraint},
 		{"a system's loss sums its components", test_a_system_loss_sums_its_components},
 		{"a system trains to its exact solution", test_a_system_trains_to_its_exact_solution},
+		{"trainable coefficient gradients match differences", test_trainable_coefficient_gradients_match_differences},
+		{"a trainable coefficient is a parameter and a column", test_a_trainable_coefficient_is_a_parameter_and_a_column},
+		{"bad trainable coefficients are refused", test_bad_trainable_coefficients_are_refused},
 		{NULL, NULL},
 	};
 	const char *plugins = getenv("PP_TEST_PLUGIN_DIR");
