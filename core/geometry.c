@@ -195,26 +195,28 @@ static int polygon_crossing(const shape *s, const double *x)
 
 /* ---- membership --------------------------------------------------------- */
 
-/* @x in the closure (@closed) or the interior (!@closed) of @s.  Written so
- * that NaN coordinates are outside. */
+/* @x in the closure (@closed) or the interior (!@closed) of @s, up to tol:
+ * a point within tol of a primitive's boundary is in its closure and not in
+ * its interior, so that points drawn on the boundary count as inside.
+ * Written so that NaN coordinates are outside. */
 static int in_shape(const pp_geometry *g, const shape *s, const double *x, int closed)
 {
-	double r2 = 0;
+	double r2 = 0, t = closed ? g->tol : -g->tol, r;
 
 	switch (s->kind) {
 	case SHAPE_INTERVAL:
 	case SHAPE_RECTANGLE:
 	case SHAPE_BOX:
 		for (int d = 0; d < g->dim; d++)
-			if (closed ? !(x[d] >= s->lo[d] && x[d] <= s->hi[d])
-				   : !(x[d] > s->lo[d] && x[d] < s->hi[d]))
+			if (!(x[d] >= s->lo[d] - t && x[d] <= s->hi[d] + t))
 				return 0;
 		return 1;
 	case SHAPE_DISK:
 	case SHAPE_BALL:
 		for (int d = 0; d < g->dim; d++)
 			r2 += (x[d] - s->center[d]) * (x[d] - s->center[d]);
-		return closed ? r2 <= s->radius * s->radius : r2 < s->radius * s->radius;
+		r = s->radius + t;
+		return r2 <= r * r;
 	case SHAPE_POLYGON:
 		if (!(isfinite(x[0]) && isfinite(x[1])))
 			return 0;
