@@ -56,25 +56,28 @@ static void part_free(pp_observation_part *p)
 	memset(p, 0, sizeof *p);
 }
 
-/* Room for @cap rows in @p (keeping its first p->n). */
+/* Room for @cap rows in @p (keeping its first p->n; on failure, what was
+ * grown stays owned by @p). */
 static int part_reserve(pp_observation_part *p, size_t cap, const data_spec *s)
 {
-	double *x = realloc(p->x, cap * (size_t)s->n_inputs * sizeof *x);
-	if (x)
-		p->x = x;
-	double *u = x ? realloc(p->u, cap * (size_t)s->n_observed * sizeof *u) : NULL;
-	if (u)
-		p->u = u;
-	long *lines = u ? realloc(p->lines, cap * sizeof *lines) : NULL;
-	if (lines)
-		p->lines = lines;
-	if (lines && s->weight_col >= 0) {
-		double *w = realloc(p->weights, cap * sizeof *w);
-		if (!w)
-			return -1;
-		p->weights = w;
-	}
-	return lines ? 0 : -1;
+	double *x, *u, *w;
+	long *lines;
+
+	if (!(x = realloc(p->x, cap * (size_t)s->n_inputs * sizeof *x)))
+		return -1;
+	p->x = x;
+	if (!(u = realloc(p->u, cap * (size_t)s->n_observed * sizeof *u)))
+		return -1;
+	p->u = u;
+	if (!(lines = realloc(p->lines, cap * sizeof *lines)))
+		return -1;
+	p->lines = lines;
+	if (s->weight_col < 0)
+		return 0;
+	if (!(w = realloc(p->weights, cap * sizeof *w)))
+		return -1;
+	p->weights = w;
+	return 0;
 }
 
 /* Row @from of @src appended to @dst. */
@@ -232,12 +235,15 @@ static void column_list(const pp_csv *c, char *buf, size_t size)
 		strcpy(buf + size - 4, "...");
 }
 
-/* Names present, not empty, not repeated, within PP_CSV_MAX_FIELDS. */
+/* Names present, not empty, not repeated, fewer than PP_CSV_MAX_FIELDS. */
 static int check_header(const pp_csv *c, pp_error *err)
 {
-	if (strchr(c->columns[c->n_columns - 1], ','))
-		return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: more than %d columns in the header",
-				    c->name, c->line, PP_CSV_MAX_FIELDS);
+	/* the CSV reader stops at PP_CSV_MAX_FIELDS fields, dropping the rest:
+	 * a header that reaches it may have been cut */
+	if (c->n_columns >= PP_CSV_MAX_FIELDS)
+		return pp_error_set(err, PP_ERR_CONFIG,
+				    "%s:%ld: %d columns or more in the header; at most %d are read",
+				    c->name, c->line, PP_CSV_MAX_FIELDS, PP_CSV_MAX_FIELDS - 1);
 	for (int i = 0; i < c->n_columns; i++) {
 		size_t len, len_j;
 		const char *f = trimmed(c, i, &len);
@@ -350,13 +356,13 @@ static int input_value(const pp_csv *c, const pp_pde_info *pde, const data_spec 
 static int read_row(const pp_csv *c, const pp_pde_info *pde, const data_spec *s,
 		    pp_observation_part *all, pp_error *err)
 {
+	int cut = c->n >= PP_CSV_MAX_FIELDS;  /* the reader dropped the rest */
 	size_t i = all->n;
 	int rc = PP_OK;
 
-	if (c->n != c->n_columns || strchr(c->fields[c->n - 1], ','))
+	if (c->n != c->n_columns)
 		return pp_error_set(err, PP_ERR_CONFIG, "%s:%ld: %s%d fields, expected %d as in the header",
-				    c->name, c->line, c->n == PP_CSV_MAX_FIELDS ? "more than " : "",
-				    c->n, c->n_columns);
+				    c->name, c->line, cut ? "at least " : "", c->n, c->n_columns);
 	for (int d = 0; d < s->n_inputs && !rc; d++)
 		rc = input_value(c, pde, s, d, &all->x[i * s->n_inputs + d], err);
 	for (int j = 0; j < s->n_observed && !rc; j++)

@@ -154,6 +154,46 @@ static void test_columns_map_to_the_pdes_inputs_and_outputs(void)
 	CU_ASSERT_PTR_NULL(o);
 }
 
+static void test_the_defaults_taken_are_written_back(void)
+{
+	pp_pde_info pde = cavity_box();
+	pp_config_doc *doc = NULL;
+	pp_observations *o = NULL;
+	pp_error err = {0};
+	char *text = NULL, *list = NULL;
+	size_t len = 0, list_len = 0;
+	FILE *f;
+	static const char yaml[] = "data:\n  file: same.csv\n";
+
+	pp_shell_write("same.csv", "y,x,p,u\n0.1,0.2,3,4\n");
+	CU_ASSERT_EQUAL_FATAL(pp_config_doc_parse(yaml, strlen(yaml), "exp.yaml", &doc, &err), PP_OK);
+	CU_ASSERT_EQUAL(pp_observations_read(pp_config_get(pp_config_doc_root(doc), "data"), &pde,
+					     dir, 9, &o, &err), PP_OK);
+	f = open_memstream(&text, &len);
+	CU_ASSERT_EQUAL(pp_config_write_resolved(pp_config_doc_root(doc), f), PP_OK);
+	fclose(f);
+	f = open_memstream(&list, &list_len);
+	pp_config_list_unrecorded(pp_config_doc_root(doc), f);
+	fclose(f);
+	/* what a run's config.yaml says; read back, it asks for the same */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "seed: 9"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "noise: 0"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "validation: 0"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "points: 0"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "x: x"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "u: u"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "p: p"));
+	CU_ASSERT_PTR_NULL(strstr(text, "v: v"));  /* not a column: not observed */
+	/* the one key whose absence is the setting (no weights) */
+	CU_ASSERT_STRING_EQUAL(list, "data.weight\n");
+	if (strcmp(list, "data.weight\n") != 0 || !strstr(text, "x: x"))
+		fprintf(stderr, "\n%s\nunrecorded:\n%s", text, list);
+	free(text);
+	free(list);
+	pp_observations_destroy(o);
+	pp_config_doc_destroy(doc);
+}
+
 /* Population std of column 0 of @u (n rows of @m). */
 static double column_std(const double *u, size_t n, int m)
 {
@@ -373,6 +413,26 @@ static void test_a_nul_byte_a_huge_file_and_bad_yaml_are_refused(void)
 	fclose(f);
 	CU_ASSERT_EQUAL(read_yaml("data: {file: nul.csv}\n", &pde, 1, &o, &err), PP_ERR_CONFIG);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "nul.csv:3: NUL byte"));
+	/* more fields than the CSV reader looks at: never read as fewer */
+	snprintf(path, sizeof path, "%s/wide.csv", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("x,t,u\n0,0", f);
+	for (int i = 0; i < 5000; i++)
+		fputs(",1", f);
+	fputc('\n', f);
+	fclose(f);
+	CU_ASSERT_EQUAL(read_yaml("data: {file: wide.csv}\n", &pde, 1, &o, &err), PP_ERR_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "wide.csv:2: at least 4096 fields, expected 3"));
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("x,t,u", f);
+	for (int i = 0; i < 5000; i++)
+		fprintf(f, ",c%d", i);
+	fputs("\n0,0,1\n", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(read_yaml("data: {file: wide.csv}\n", &pde, 1, &o, &err), PP_ERR_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "wide.csv:1: 4096 columns or more in the header; at most 4095"));
 	/* a sparse file one byte past the limit: refused before it is read */
 	snprintf(path, sizeof path, "%s/huge.csv", dir);
 	f = fopen(path, "w");
@@ -531,6 +591,7 @@ int main(void)
 	static const pp_test_case cases[] = {
 		{"a good file reads back exactly", test_a_good_file_reads_back_exactly},
 		{"columns map to the PDE's inputs and outputs", test_columns_map_to_the_pdes_inputs_and_outputs},
+		{"the defaults taken are written back", test_the_defaults_taken_are_written_back},
 		{"noise has the asked level and follows the seed", test_noise_has_the_asked_level_and_follows_the_seed},
 		{"the validation split has its size and is disjoint", test_the_validation_split_has_its_size_and_is_disjoint},
 		{"points keeps that many distinct rows", test_points_keeps_that_many_distinct_rows},
