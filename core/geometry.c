@@ -362,16 +362,27 @@ static int add_round_or_edges(pp_geometry *g, const shape *s, int part_index, pp
 	return PP_OK;
 }
 
-/* `sides: {left: inlet, ...}` of a box-like primitive into names[face]
- * (NULL where not given). */
-static int read_sides(pp_geometry *g, const shape *s, const pp_config *body,
+/* The node under @key of @map if the key is there.  An absent key is not
+ * asked for, so that the run's config.yaml does not list it as a default
+ * left untaken. */
+static const pp_config *present(const pp_config *map, const char *key)
+{
+	for (size_t i = 0; i < pp_config_size(map); i++)
+		if (strcmp(pp_config_key_at(map, i), key) == 0)
+			return pp_config_get(map, key);
+	return NULL;
+}
+
+/* `sides: {left: inlet, ...}` of a box-like primitive into names[face]; a
+ * side not named takes @name (recorded as its default). */
+static int read_sides(pp_geometry *g, const shape *s, const pp_config *body, const char *name,
 		      const char **names, pp_error *err)
 {
-	const pp_config *sides = pp_config_get(body, "sides");
+	const pp_config *sides = present(body, "sides");
 	int rc;
 
 	for (int f = 0; f < 2 * g->dim; f++)
-		names[f] = NULL;
+		names[f] = name;
 	if (!sides)
 		return PP_OK;
 	if (pp_config_node_type(sides) != PP_CONFIG_MAP)
@@ -380,7 +391,7 @@ static int read_sides(pp_geometry *g, const shape *s, const pp_config *body,
 				       "{%s: inlet, %s: outlet}", side_names[g->dim - 1][0],
 				       side_names[g->dim - 1][1]);
 	for (int f = 0; f < 2 * g->dim; f++) {
-		rc = pp_config_string(sides, side_names[g->dim - 1][f], NULL, &names[f], err);
+		rc = pp_config_string(sides, side_names[g->dim - 1][f], name, &names[f], err);
 		if (rc)
 			return rc;
 	}
@@ -389,44 +400,53 @@ static int read_sides(pp_geometry *g, const shape *s, const pp_config *body,
 				       err);
 }
 
+/* Where a part name was given, for messages: the side's value, the name's,
+ * or the primitive. */
+static const pp_config *name_node(const pp_geometry *g, const pp_config *body, int face)
+{
+	const pp_config *at = NULL;
+
+	if (face >= 0)
+		at = pp_config_get(present(body, "sides"), side_names[g->dim - 1][face]);
+	if (!at)
+		at = present(body, "name");
+	return at ? at : body;
+}
+
 /* The parts and pieces of primitive @s: its `name` (default <kind><k>) for
- * its whole boundary or, on boxes, for the sides `sides:` does not name. */
+ * its whole boundary or, on boxes, for the sides `sides:` does not name.
+ * The order of the parts does not depend on whether a side took the name by
+ * default or by being given it: the name first, then the other side names
+ * in the order of the faces. */
 static int add_boundary(pp_geometry *g, const shape *s, const pp_config *body, pp_error *err)
 {
 	char def[32];
-	const char *name, *sides[2 * MAX_DIM] = {NULL};
-	int own = -1, parts[2 * MAX_DIM], rc, whole = 1;
+	const char *name, *sides[2 * MAX_DIM];
+	int own = -1, parts[2 * MAX_DIM], rc, faces = is_box_kind(s->kind) ? 2 * g->dim : 0;
+	int whole = !faces;
 
 	snprintf(def, sizeof def, "%s%d", shape_names[s->kind], ++g->counters[s->kind]);
 	rc = pp_config_string(body, "name", def, &name, err);
+	if (!rc && faces)
+		rc = read_sides(g, s, body, name, sides, err);
 	if (rc)
 		return rc;
-	if (is_box_kind(s->kind)) {
-		rc = read_sides(g, s, body, sides, err);
-		if (rc)
-			return rc;
-		whole = 0;  /* the name is a part only if some side is left to it */
-		for (int f = 0; f < 2 * g->dim; f++)
-			whole |= sides[f] == NULL;
-	}
+	for (int f = 0; f < faces; f++)
+		whole |= strcmp(sides[f], name) == 0;
 	if (whole) {
-		const pp_config *at = pp_config_get(body, "name");
-		rc = add_part(g, name, s, at ? at : body, &own, err);
+		rc = add_part(g, name, s, name_node(g, body, -1), &own, err);
 		if (rc)
 			return rc;
 	}
-	if (!is_box_kind(s->kind))
+	if (!faces)
 		return add_round_or_edges(g, s, own, err);
-	for (int f = 0; f < 2 * g->dim; f++) {
+	for (int f = 0; f < faces; f++) {
 		parts[f] = own;
-		if (sides[f]) {
-			const pp_config *sides_map = pp_config_get(body, "sides");
-			rc = add_part(g, sides[f], s,
-				      pp_config_get(sides_map, side_names[g->dim - 1][f]),
-				      &parts[f], err);
-			if (rc)
-				return rc;
-		}
+		if (strcmp(sides[f], name) == 0)
+			continue;
+		rc = add_part(g, sides[f], s, name_node(g, body, f), &parts[f], err);
+		if (rc)
+			return rc;
 	}
 	return add_faces(g, s, parts, err);
 }
@@ -599,6 +619,35 @@ static int read_polygon(shape *s, const pp_config *body, pp_error *err)
 	return PP_OK;
 }
 
+/* Refuse a key of @body the primitive does not have (the reader's own
+ * check would too, later and without `sides`, which is never asked for
+ * when absent). */
+static int check_keys(const shape *s, const pp_config *body, pp_error *err)
+{
+	static const char *const box_keys[] = {"lo", "hi", "name", "sides", NULL};
+	static const char *const round_keys[] = {"center", "radius", "name", NULL};
+	static const char *const polygon_keys[] = {"vertices", "name", NULL};
+	const char *const *known = is_box_kind(s->kind) ? box_keys :
+				   is_round_kind(s->kind) ? round_keys : polygon_keys;
+	char list[64] = "";
+
+	for (size_t i = 0; i < pp_config_size(body); i++) {
+		const char *key = pp_config_key_at(body, i);
+		size_t k;
+		for (k = 0; known[k] && strcmp(known[k], key) != 0; k++)
+			;
+		if (known[k])
+			continue;
+		for (k = 0; known[k]; k++)
+			snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+				 k ? ", " : "", known[k]);
+		return pp_config_error_at_key(err, PP_ERR_CONFIG, body, key,
+					      "unknown key '%s' in %s; known keys: %s", key,
+					      shape_names[s->kind], list);
+	}
+	return PP_OK;
+}
+
 static int read_primitive(pp_geometry *g, shape *s, const pp_config *body, pp_error *err)
 {
 	int rc;
@@ -619,7 +668,7 @@ static int read_primitive(pp_geometry *g, shape *s, const pp_config *body, pp_er
 	if (!rc)
 		rc = add_boundary(g, s, body, err);
 	if (!rc)
-		rc = pp_config_check_unknown(body, shape_names[s->kind], err);
+		rc = check_keys(s, body, err);
 	return rc;
 }
 

@@ -509,6 +509,82 @@ static void test_boundary_sampling_refuses_parts_below_the_floor(void)
 	pp_geometry_destroy(g);
 }
 
+/* Exact measures for the other plate-with-holes combinations: a polygon
+ * with a rectangular and a round hole, a disk with a triangular one, a ball
+ * with a box inside; and a 3-D box's sides by name. */
+static void test_measures_are_exact_for_holes_in_any_primitive(void)
+{
+	pp_geometry *g = parse("geometry:\n  difference:\n"
+			       "    - polygon: {vertices: [[0, 0], [4, 0], [4, 4], [0, 4]]}\n"
+			       "    - rectangle: {lo: [1, 1], hi: [2, 1.5]}\n"
+			       "    - disk: {center: [3, 3], radius: 0.5}\n", 2);
+
+	PP_ASSERT_CLOSE(pp_geometry_measure(g, -1), 16 - 0.5 - 0.25 * M_PI, 1e-12, 0);
+	PP_ASSERT_CLOSE(pp_geometry_measure(g, 1), 3, 1e-12, 0);
+	CU_ASSERT_EQUAL(pp_geometry_measure_error(g, -1), 0);
+	pp_geometry_destroy(g);
+
+	g = parse("geometry:\n  difference:\n    - disk: {center: [0, 0], radius: 1}\n"
+		  "    - polygon: {vertices: [[0, 0], [0.5, 0], [0, 0.5]]}\n", 2);
+	PP_ASSERT_CLOSE(pp_geometry_measure(g, -1), M_PI - 0.125, 1e-12, 0);
+	PP_ASSERT_CLOSE(pp_geometry_measure(g, 1), 1 + sqrt(0.5), 1e-12, 0);
+	pp_geometry_destroy(g);
+
+	g = parse("geometry:\n  difference:\n    - ball: {center: [0, 0, 0], radius: 1}\n"
+		  "    - box: {lo: [-0.5, -0.5, -0.5], hi: [0.5, 0.5, 0.5], "
+		  "sides: {front: f, back: b}}\n", 3);
+	PP_ASSERT_CLOSE(pp_geometry_measure(g, -1), 4.0 / 3.0 * M_PI - 1, 1e-12, 0);
+	CU_ASSERT_EQUAL(pp_geometry_part_count(g), 4);  /* ball1, box1, f, b */
+	PP_ASSERT_CLOSE(pp_geometry_measure(g, pp_geometry_part_index(g, "box1")), 4, 1e-12, 0);
+	PP_ASSERT_CLOSE(pp_geometry_measure(g, pp_geometry_part_index(g, "f")), 1, 1e-12, 0);
+	pp_geometry_destroy(g);
+}
+
+/* The run's config.yaml records the default names (sides included) and
+ * reading it back gives the same parts in the same order. */
+static void test_resolved_config_records_names_and_reads_back_the_same(void)
+{
+	const char *yaml = "geometry:\n  union:\n"
+			   "    - rectangle: {lo: [0, 0], hi: [1, 1], sides: {top: lid}}\n"
+			   "    - disk: {center: [3, 0], radius: 1}\n"
+			   "    - rectangle: {lo: [5, 0], hi: [6, 1]}\n";
+	pp_config_doc *doc = NULL, *again = NULL;
+	pp_geometry *g = NULL, *h = NULL;
+	char *text = NULL, *unrecorded = NULL;
+	size_t len = 0;
+	pp_error err = {0};
+	FILE *f;
+
+	CU_ASSERT_EQUAL_FATAL(pp_config_doc_parse(yaml, strlen(yaml), "g.yaml", &doc, &err), PP_OK);
+	CU_ASSERT_EQUAL_FATAL(pp_geometry_parse(pp_config_get(pp_config_doc_root(doc), "geometry"),
+						2, &g, &err), PP_OK);
+	f = open_memstream(&unrecorded, &len);
+	pp_config_list_unrecorded(pp_config_doc_root(doc), f);
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(unrecorded, "");
+	f = open_memstream(&text, &len);
+	CU_ASSERT_EQUAL(pp_config_write_resolved(pp_config_doc_root(doc), f), PP_OK);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "name: rectangle1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "left: rectangle1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "name: disk1"));
+	CU_ASSERT_EQUAL_FATAL(pp_config_doc_parse(text, strlen(text), "config.yaml", &again, &err),
+			      PP_OK);
+	CU_ASSERT_EQUAL_FATAL(pp_geometry_parse(pp_config_get(pp_config_doc_root(again),
+							      "geometry"), 2, &h, &err), PP_OK);
+	CU_ASSERT_EQUAL_FATAL(pp_geometry_part_count(h), pp_geometry_part_count(g));
+	for (int k = 0; k < pp_geometry_part_count(g); k++) {
+		CU_ASSERT_STRING_EQUAL(pp_geometry_part_name(h, k), pp_geometry_part_name(g, k));
+		CU_ASSERT_EQUAL(pp_geometry_measure(h, k), pp_geometry_measure(g, k));
+	}
+	pp_geometry_destroy(g);
+	pp_geometry_destroy(h);
+	pp_config_doc_destroy(doc);
+	pp_config_doc_destroy(again);
+	free(text);
+	free(unrecorded);
+}
+
 /* Each malformed geometry fails at the node that is wrong. */
 static void test_malformed_geometries_fail_at_their_line_and_column(void)
 {
@@ -627,6 +703,10 @@ int main(void)
 		 test_interior_sampling_refuses_domains_below_the_floor},
 		{"boundary sampling refuses parts below the floor",
 		 test_boundary_sampling_refuses_parts_below_the_floor},
+		{"measures are exact for holes in any primitive",
+		 test_measures_are_exact_for_holes_in_any_primitive},
+		{"resolved config records names and reads back the same",
+		 test_resolved_config_records_names_and_reads_back_the_same},
 		{"malformed geometries fail at their line and column",
 		 test_malformed_geometries_fail_at_their_line_and_column},
 		{NULL, NULL},
