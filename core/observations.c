@@ -171,33 +171,68 @@ static int read_input_names(const pp_pde_info *pde, data_spec *s, pp_error *err)
 	return pp_config_check_unknown(s->inputs_map, "data.inputs", err);
 }
 
+/* @pde's output names joined by ", " into @buf. */
+static void output_list(const pp_pde_info *pde, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (int k = 0; k < pp_pde_output_count(pde); k++)
+		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", k ? ", " : "",
+			 pp_pde_output_name(pde, k));
+}
+
+/* Is @key a key of @map?  (Without asking for it: an output `outputs:`
+ * leaves out is not observed, which is no default to record.) */
+static int has_key(const pp_config *map, const char *key)
+{
+	for (size_t e = 0; e < pp_config_size(map); e++)
+		if (strcmp(pp_config_key_at(map, e), key) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every key of `outputs:` an output of @pde. */
+static int check_output_keys(const pp_pde_info *pde, const pp_config *map, pp_error *err)
+{
+	char names[256];
+
+	for (size_t e = 0; e < pp_config_size(map); e++) {
+		const char *key = pp_config_key_at(map, e);
+		int k = 0;
+		while (k < pp_pde_output_count(pde) && strcmp(pp_pde_output_name(pde, k), key) != 0)
+			k++;
+		if (k < pp_pde_output_count(pde))
+			continue;
+		output_list(pde, names, sizeof names);
+		return pp_config_error_at_key(err, PP_ERR_CONFIG, map, key,
+					      "data.outputs: '%s' is not an output of the PDE; its outputs are %s",
+					      key, names);
+	}
+	return PP_OK;
+}
+
 /* The observed outputs: those `outputs:` names, or, when it names none,
  * every output that is a column of the file under its own name. */
 static int read_output_names(const pp_pde_info *pde, const pp_csv *c, data_spec *s,
 			     pp_error *err)
 {
-	int n_out = pp_pde_output_count(pde), given = pp_config_size(s->outputs_map) > 0, rc;
+	int given = pp_config_size(s->outputs_map) > 0;
+	char names[256];
+	int rc = check_output_keys(pde, s->outputs_map, err);
 
 	s->n_observed = 0;
-	for (int k = 0; k < n_out; k++) {
+	for (int k = 0; k < pp_pde_output_count(pde) && !rc; k++) {
 		const char *name = pp_pde_output_name(pde, k);
 		int j = s->n_observed;
-		if (given ? !pp_config_get(s->outputs_map, name) : pp_csv_column(c, name) < 0)
+		if (given ? !has_key(s->outputs_map, name) : pp_csv_column(c, name) < 0)
 			continue;
 		rc = pp_config_string(s->outputs_map, name, name, &s->output_column[j], err);
-		if (rc)
-			return rc;
 		s->column_node[PP_MAX_INPUTS + j] = pp_config_get(s->outputs_map, name);
 		s->outputs[j] = k;
 		s->n_observed++;
 	}
-	rc = pp_config_check_unknown(s->outputs_map, "data.outputs", err);
 	if (rc || s->n_observed > 0)
 		return rc;
-	char names[256] = "";
-	for (int k = 0; k < n_out; k++)
-		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? ", " : "",
-			 pp_pde_output_name(pde, k));
+	output_list(pde, names, sizeof names);
 	return pp_error_set(err, PP_ERR_CONFIG,
 			    "%s:%ld: no column is named after an output of the PDE (%s); name the observed columns with outputs: {%s: COLUMN}",
 			    c->name, c->line, names, pp_pde_output_name(pde, 0));
