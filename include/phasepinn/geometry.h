@@ -56,12 +56,13 @@ extern "C" {
 
 #define PP_GEOMETRY_MAX_DIM 3
 
-/* Rejection sampling refuses a domain (interior) or a selection of parts
- * (boundary) that keeps less than this fraction of the candidates drawn. */
+/* Rejection sampling refuses a domain that fills less than this fraction
+ * of its bounding box (interior), and parts of which less than this
+ * fraction of their primitives' boundary lies on the domain boundary. */
 #define PP_GEOMETRY_ACCEPTANCE_FLOOR 0.01
 
-/* Candidates drawn before the acceptance rate is first checked, and the
- * number of points of each Monte Carlo measure (see pp_geometry_measure). */
+/* Interior candidates drawn at least per batch, and the number of draws of
+ * each Monte Carlo measure (see pp_geometry_measure). */
 #define PP_GEOMETRY_FIRST_BATCH 4096
 #define PP_GEOMETRY_MEASURE_POINTS (1u << 18)
 
@@ -74,7 +75,9 @@ typedef struct pp_geometry pp_geometry;
  * collinear vertices or crossing edges, a duplicate part name, a shape of
  * the wrong dimension, an intersection whose bounding boxes do not overlap,
  * an empty domain).  The result is always bounded: every primitive is, and
- * a difference lies inside its first shape.  *out is NULL on failure. */
+ * a difference lies inside its first shape.  *out is NULL on failure.  The
+ * geometry keeps no reference to @node.  Parsing computes the measures,
+ * which costs up to a few tens of milliseconds for a Monte Carlo one. */
 int pp_geometry_parse(const pp_config *node, int dim, pp_geometry **out, pp_error *err);
 void pp_geometry_destroy(pp_geometry *g);
 
@@ -83,7 +86,9 @@ int pp_geometry_dim(const pp_geometry *g);
  * unions of them; an intersection takes the overlap of its shapes' boxes, a
  * difference its first shape's box. */
 void pp_geometry_bounds(const pp_geometry *g, double *lo, double *hi);
-/* 1 when @x (dim numbers) lies inside the domain or on its boundary. */
+/* 1 when @x (dim numbers) lies inside the domain or on its boundary, up to
+ * 1e-11 of the domain's size (the larger of the bounding box's diagonal and
+ * its largest coordinate): boundary samples count as inside. */
 int pp_geometry_contains(const pp_geometry *g, const double *x);
 
 int pp_geometry_part_count(const pp_geometry *g);
@@ -93,12 +98,13 @@ const char *pp_geometry_part_name(const pp_geometry *g, int k);
 int pp_geometry_part_index(const pp_geometry *g, const char *name);
 
 /* @n points inside the domain into @x (n × dim): @sampler's unit-cube
- * points mapped to the bounding box, kept when inside, in batches until n
- * are kept.  Fails (PP_ERR_INVALID, naming the estimated area or volume
- * fraction) when fewer than PP_GEOMETRY_ACCEPTANCE_FLOOR of the first
- * PP_GEOMETRY_FIRST_BATCH or more draws, or of all draws so far, are kept.
- * The kept points of an LHS or Sobol batch keep that sampler's even spread
- * only within the domain's share of the box. */
+ * points (pp_sample_unit) mapped to the bounding box, kept when inside, in
+ * batches of at least PP_GEOMETRY_FIRST_BATCH until n are kept.  Fails with
+ * PP_ERR_INVALID, naming the fraction, when the domain's measure is less
+ * than PP_GEOMETRY_ACCEPTANCE_FLOOR of its bounding box's (checked before
+ * drawing, so the answer does not depend on @n or the rng), or should fewer
+ * than half that fraction of the draws be kept.  The kept points of an LHS
+ * or Sobol batch keep that sampler's even spread only within the domain. */
 int pp_geometry_sample_interior(const pp_geometry *g, pp_sampler sampler, size_t n,
 				pp_rng *rng, double *x, pp_error *err);
 
@@ -106,10 +112,12 @@ int pp_geometry_sample_interior(const pp_geometry *g, pp_sampler sampler, size_t
  * domain boundary into @x (n × dim), uniform by count (1-D), arc length
  * (2-D) or area (3-D) over the pieces of those parts that lie on the domain
  * boundary, with the domain's outward unit normal in @normal (n × dim) and
- * the part index in @part (n); @normal and @part may be NULL.  Fails with
- * PP_ERR_INVALID for an unknown part index, for parts that do not lie on the
- * domain boundary, or when fewer than PP_GEOMETRY_ACCEPTANCE_FLOOR of the
- * candidates drawn on the parts' primitives are on it.  Corners and the
+ * the part index in @part (n); @normal and @part may be NULL.  Candidates
+ * are drawn on the parts' primitive pieces (rectangle/box faces, the circle
+ * or sphere, polygon edges) by their measure and kept when on the domain
+ * boundary.  Fails with PP_ERR_INVALID for an unknown part index, for parts
+ * that do not lie on the domain boundary, or when their measures say that
+ * less than PP_GEOMETRY_ACCEPTANCE_FLOOR of the pieces' measure is on it.  Corners and the
  * places where two primitives cross are a null set: a point closer than
  * about 1e-9 of the bounding box's diagonal to one may take the normal of
  * the side it was drawn on. */
