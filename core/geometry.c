@@ -26,6 +26,9 @@
  * distance still counted as on a piece or polygon edge (tol). */
 #define EPS_REL 1e-9
 #define TOL_REL 1e-11
+/* Polygons are checked for crossing edges pair by pair: at most this many
+ * vertices (a second or so for the check). */
+#define MAX_VERTICES 10000
 /* Largest batch of interior candidates drawn at once. */
 #define MAX_BATCH ((size_t)1 << 20)
 /* The fixed stream of the Monte Carlo measures ("geometry" in ASCII). */
@@ -592,10 +595,10 @@ static int read_polygon(shape *s, const pp_config *body, pp_error *err)
 	if (!list)
 		return PP_ERR_CONFIG;
 	n = pp_config_size(list);
-	if (pp_config_node_type(list) != PP_CONFIG_SEQUENCE || n < 3)
+	if (pp_config_node_type(list) != PP_CONFIG_SEQUENCE || n < 3 || n > MAX_VERTICES)
 		return pp_config_error(err, PP_ERR_CONFIG, list,
-				       "polygon: vertices must be a list of at least 3 points "
-				       "[x, y], found %zu", n);
+				       "polygon: vertices must be a list of 3 to %d points "
+				       "[x, y], found %zu", MAX_VERTICES, n);
 	if (!(s->vertices = malloc(2 * n * sizeof *s->vertices)))
 		return nomem(err);
 	s->n_vertices = n;

@@ -71,8 +71,9 @@ typedef struct pp_geometry pp_geometry;
 /* Read the CSG tree at @node (a map with one key: a primitive or an
  * operation) for a @dim-dimensional domain.  Every malformed node fails with
  * "file:line:col: ..." (unknown shape or key, wrong vector length, radius
- * <= 0, lo >= hi, a polygon with fewer than 3 vertices, repeated or
- * collinear vertices or crossing edges, a duplicate part name, a shape of
+ * <= 0, lo >= hi, a polygon with fewer than 3 or more than 10,000
+ * vertices, repeated consecutive vertices, an edge turning back, crossing or
+ * touching edges or zero area, a duplicate part name, a shape of
  * the wrong dimension, an intersection whose bounding boxes do not overlap,
  * an empty domain).  The result is always bounded: every primitive is, and
  * a difference lies inside its first shape.  *out is NULL on failure.  The

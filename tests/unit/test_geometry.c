@@ -610,7 +610,7 @@ static void test_malformed_geometries_fail_at_their_line_and_column(void)
 		{"geometry: {interval: {lo: 2, hi: 1}}\n", 1,
 		 "g.yaml:1:34: interval: lo[0] = 2 must be below hi[0] = 1"},
 		{"geometry: {polygon: {vertices: [[0, 0], [1, 0]]}}\n", 2,
-		 "g.yaml:1:32: polygon: vertices must be a list of at least 3 points"},
+		 "g.yaml:1:32: polygon: vertices must be a list of 3 to 10000 points"},
 		{"geometry:\n  polygon:\n    vertices: [[0, 0], [1, 1], [1, 0], [0, 1]]\n", 2,
 		 "g.yaml:3:15: polygon: edges 1 and 3 meet"},
 		{"geometry: {polygon: {vertices: [[0, 0], [1, 0], [1, 0], [0, 1]]}}\n", 2,
