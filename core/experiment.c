@@ -1,6 +1,7 @@
 /* phasepinn — building an experiment from its YAML file (see experiment.h). */
 #include "core/experiment.h"
 #include "core/channels.h"
+#include "core/observations.h"
 #include "core/trainer.h"   /* PP_MAX_COLUMNS, the metrics row */
 
 #include <limits.h>
@@ -237,6 +238,53 @@ static int read_coefficients(pp_experiment *exp, const pp_config *cfg, pp_error 
 	return PP_OK;
 }
 
+/* `data:` (docs/data.md): the observations and the term "data" for them,
+ * appended to the PDE's terms so that `terms: {data: {weight: 10}}`,
+ * weighting and analyzers see it like the plugin's own. */
+static int read_data(pp_experiment *exp, pp_error *err)
+{
+	const pp_config *data = pp_config_get(exp->root, "data");
+	char dir[4096];
+	const char *file = pp_config_file(exp->root), *slash;
+	pp_term_info *t;
+	int rc;
+
+	exp->data_term = -1;
+	if (!data)
+		return PP_OK;
+	slash = file ? strrchr(file, '/') : NULL;
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - file) : 0, slash ? file : "");
+	rc = pp_observations_read(data, &exp->pde, dir, exp->seed, &exp->obs, err);
+	if (rc)
+		return rc;
+	if (exp->obs->n_observed > PP_MAX_COMPONENTS)
+		return pp_config_error(err, PP_ERR_CONFIG, data,
+				       "data: %d observed outputs; the data term takes at most %d",
+				       exp->obs->n_observed, PP_MAX_COMPONENTS);
+	if (exp->pde.n_terms >= PP_MAX_TERMS)
+		return pp_config_error(err, PP_ERR_CONFIG, data,
+				       "data: pde '%s' already has %d terms, no room for the data term",
+				       exp->pde_plugin->name, exp->pde.n_terms);
+	for (int k = 0; k < exp->pde.n_terms; k++)
+		if (strcmp(exp->pde.terms[k].name, "data") == 0)
+			return pp_config_error(err, PP_ERR_CONFIG, data,
+					       "data: pde '%s' has a term named 'data' of its own",
+					       exp->pde_plugin->name);
+	exp->data_term = exp->pde.n_terms++;
+	t = &exp->pde.terms[exp->data_term];
+	memset(t, 0, sizeof *t);
+	t->name = "data";
+	t->enabled = 1;
+	t->points = (long)exp->obs->train.n;
+	t->weight = 1;
+	t->pair_input = -1;
+	t->n_channels = exp->obs->n_observed;
+	t->n_components = exp->obs->n_observed;
+	for (int j = 0; j < exp->obs->n_observed; j++)
+		t->channels[j] = PP_U(exp->obs->outputs[j]);
+	return PP_OK;
+}
+
 static int build_pde(pp_experiment *exp, const pp_registry *reg, pp_error *err)
 {
 	const pp_config *cfg = pp_config_get(exp->root, "pde");
@@ -265,9 +313,17 @@ static int build_pde(pp_experiment *exp, const pp_registry *reg, pp_error *err)
 	rc = pp_registry_check_pde_info(exp->pde_plugin, &exp->pde, err);
 	if (!rc)
 		rc = read_coefficients(exp, cfg, err);
-	if (rc)
-		return rc;
-	return read_terms(exp, cfg, err);
+	if (!rc)
+		rc = read_data(exp, err);
+	if (!rc)
+		rc = read_terms(exp, cfg, err);
+	for (int k = 0; !rc && k < exp->n_terms; k++)
+		if (exp->terms[k].pde_term == exp->data_term &&
+		    exp->terms[k].points != (long)exp->obs->train.n)
+			rc = pp_config_error(err, PP_ERR_CONFIG, pp_config_get(exp->root, "data"),
+					     "the data term's points are the %zu training rows of data: (set data.points to change them), not %ld",
+					     exp->obs->train.n, exp->terms[k].points);
+	return rc;
 }
 
 /* ---- the size of the network, before anything is allocated -------------- */
@@ -723,6 +779,7 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 	}
 	exp->doc = doc;
+	exp->data_term = -1;
 	exp->root = pp_config_doc_root(exp->doc);
 	exp->path = pp_config_file(exp->root);
 	exp->name = file_stem(path, stem, sizeof stem);
@@ -818,6 +875,7 @@ void pp_experiment_destroy(pp_experiment *exp)
 	if (exp->weighting_state)
 		exp->weighting_ops->destroy(exp->weighting_state);
 	pp_network_destroy(exp->net);
+	pp_observations_destroy(exp->obs);
 	if (exp->pde_state)
 		exp->pde_ops->destroy(exp->pde_state);
 	free(exp->run_dir);

@@ -98,6 +98,12 @@ typedef struct pp_experiment {
 	pp_coef_setup trainable[PP_MAX_COEFFICIENTS];
 	int n_terms;
 	pp_term_setup terms[PP_MAX_TERMS];
+	/* Observation data (the `data:` section; NULL without): the core adds
+	 * a loss term "data" to pde.terms, at index data_term (-1: none),
+	 * whose residual it computes itself: u_j − observed u_j per observed
+	 * output, times the square root of the row's weight. */
+	struct pp_observations *obs;
+	int data_term;
 
 	pp_network *net;
 	pp_sampler sampler;

@@ -5,6 +5,7 @@
  * gradient statistics), the combined gradient; the divergence guard; the
  * objective optimizers evaluate inside a step. */
 #include "core/trainer/trainer_impl.h"
+#include "core/observations.h"
 
 #include <math.h>
 #include <string.h>
@@ -100,6 +101,26 @@ static void coefficient_gradient(const trainer *t, const term_run *tr, size_t p0
 	}
 }
 
+/* The data term's residual for batch b: for observed output j (channel
+ * j), r_j = sqrt(w_row)·(u_j − observed u_j), ∂r_j/∂u_j = sqrt(w_row). */
+static void data_residual(const trainer *t, const term_run *tr, size_t b,
+			  const pp_residual_args *a)
+{
+	const pp_observations *o = t->exp->obs;
+	size_t s = tr->start[b], len = tr->len[b], K = (size_t)o->n_observed;
+
+	for (size_t k = 0; k < K; k++) {
+		for (size_t c = 0; c < K; c++)
+			for (size_t i = 0; i < len; i++)
+				a->dr[k * K + c][i] = 0;
+		for (size_t i = 0; i < len; i++) {
+			pp_real sw = tr->sqrt_w ? tr->sqrt_w[s + i] : 1;
+			a->r[k * len + i] = sw * (a->u[k][i] - (pp_real)o->train.u[(s + i) * K + k]);
+			a->dr[k * K + k][i] = sw;
+		}
+	}
+}
+
 static int forward_term(trainer *t, term_run *tr, pp_error *err)
 {
 	const pp_pde_ops *pde = t->exp->pde_ops;
@@ -153,7 +174,10 @@ static int forward_term(trainer *t, term_run *tr, pp_error *err)
 			}
 			args.r = tr->rk;
 		}
-		rc = pde->residual(t->exp->pde_state, &args, err);
+		if (tr->data)
+			data_residual(t, tr, b, &args);
+		else
+			rc = pde->residual(t->exp->pde_state, &args, err);
 		if (rc)
 			return pp_error_prefix(err, "pde '%s', term '%s'", t->exp->pde_plugin->name,
 					       tr->info->name);

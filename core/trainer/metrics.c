@@ -3,6 +3,7 @@
  * metrics.csv and kept as the last values), the reports to the progress
  * callback, and the per-point weights files of the final parameters. */
 #include "core/trainer/trainer_impl.h"
+#include "core/observations.h"
 #include "core/rundir.h"
 
 #include <math.h>
@@ -12,12 +13,14 @@
 #include <phasepinn/output.h>
 
 /* The metrics row: the fixed columns, loss and weight per term, the value of
- * each trainable coefficient (coef_<name>), then each analyzer's columns; all must fit in PP_MAX_COLUMNS (row buffers are that
+ * each trainable coefficient (coef_<name>), the validation error of the
+ * observation data (data_val_rel_l2, with a validation part), then each
+ * analyzer's columns; all must fit in PP_MAX_COLUMNS (row buffers are that
  * long and observe() writes n_columns values into them). */
 int trainer_name_columns(trainer *t, pp_error *err)
 {
 	pp_train_result *res = t->res;
-	int n = 0, total = COL_FIXED + 2 * t->n_terms + t->n_train;
+	int n = 0, total = COL_FIXED + 2 * t->n_terms + t->n_train + (t->val_x != NULL);
 	static const char *const fixed[] = {"step", "stage", "loss", "lr", "time_s"};
 
 	for (int a = 0; a < t->exp->n_analyzers; a++)
@@ -37,6 +40,10 @@ int trainer_name_columns(trainer *t, pp_error *err)
 	for (int j = 0; j < t->n_train; j++)
 		snprintf(res->column_store[n++], sizeof res->column_store[0], "coef_%s",
 			 t->exp->pde.coefficients[t->exp->trainable[j].index].name);
+	if (t->val_x) {
+		t->val_column = n;
+		snprintf(res->column_store[n++], sizeof res->column_store[0], "data_val_rel_l2");
+	}
 	for (int a = 0; a < t->exp->n_analyzers; a++)
 		for (int c = 0; c < t->exp->analyzers[a].n_columns && n < PP_MAX_COLUMNS; c++)
 			snprintf(res->column_store[n++], sizeof res->column_store[0], "%s",
@@ -88,13 +95,36 @@ double trainer_seconds(const trainer *t)
 	return (double)(t1.tv_sec - t->t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t->t0.tv_nsec);
 }
 
+/* The observations' validation rows: ‖u − observed‖ / ‖observed‖ pooled
+ * over the observed outputs, at the current parameters. */
+static int validation_error(trainer *t, double *out, pp_error *err)
+{
+	const pp_observations *o = t->exp->obs;
+	size_t n = o->val.n, K = (size_t)o->n_observed;
+	double num = 0, den = 0;
+	int rc = pp_network_predict(t->net, n, t->val_x, t->val_u, err);
+
+	if (rc)
+		return rc;
+	for (size_t k = 0; k < K; k++) {
+		const pp_real *u = t->val_u + (size_t)o->outputs[k] * n;
+		for (size_t i = 0; i < n; i++) {
+			double ref = o->val.u[i * K + k], d = (double)u[i] - ref;
+			num += d * d;
+			den += ref * ref;
+		}
+	}
+	*out = den > 0 ? sqrt(num / den) : sqrt(num);
+	return PP_OK;
+}
+
 /* Analyzers due at the view's step (all of them when @force) observe the
  * state at the current parameters; the row is worth writing when anything
  * was measured or the step is a logging step. */
 int trainer_observe(trainer *t, int force, metrics_row *row, pp_error *err)
 {
 	long step = t->view.step;
-	int col = COL_FIXED + 2 * t->n_terms + t->n_train;
+	int col = COL_FIXED + 2 * t->n_terms + t->n_train + (t->val_x != NULL);
 	int rc;
 
 	memset(row->set, 0, sizeof row->set);
@@ -117,6 +147,12 @@ int trainer_observe(trainer *t, int force, metrics_row *row, pp_error *err)
 	row->v[COL_LR] = NAN;
 	row->v[COL_TIME] = trainer_seconds(t);
 	memset(row->set, 1, COL_FIXED + 2 * (size_t)t->n_terms + (size_t)t->n_train);
+	if (t->val_x && row->any) {
+		rc = validation_error(t, &row->v[t->val_column], err);
+		if (rc)
+			return rc;
+		row->set[t->val_column] = 1;
+	}
 	trainer_update_coefficients(t);
 	for (int j = 0; j < t->n_train; j++)
 		row->v[COL_FIXED + 2 * t->n_terms + j] = t->coef[t->exp->trainable[j].index];

@@ -2,6 +2,9 @@
  * arrays, the gradient chunks analyzers asked for, and resampling
  * (see trainer_impl.h). */
 #include "core/trainer/trainer_impl.h"
+#include "core/observations.h"
+
+#include <math.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +26,14 @@ void trainer_pair_points(trainer *t, term_run *tr)
 
 static int sample_points(trainer *t, term_run *tr, pp_error *err)
 {
-	int rc = pp_sample_term(t->exp->sampler, &t->exp->pde, tr->info, tr->n, &t->rng,
-				tr->x, err);
+	int rc;
 
+	if (tr->data) {   /* the observations' own points, never drawn */
+		for (size_t i = 0; i < tr->n * (size_t)t->d; i++)
+			tr->x[i] = (pp_real)t->exp->obs->train.x[i];
+		return PP_OK;
+	}
+	rc = pp_sample_term(t->exp->sampler, &t->exp->pde, tr->info, tr->n, &t->rng, tr->x, err);
 	if (rc)
 		return rc;
 	trainer_pair_points(t, tr);
@@ -104,6 +112,7 @@ static int setup_term(trainer *t, int k, pp_error *err)
 	int rc;
 
 	tr->info = &exp->pde.terms[ts->pde_term];
+	tr->data = ts->pde_term == exp->data_term;
 	tr->n = n;
 	tr->n_channels = tr->info->n_channels;
 	tr->paired = tr->info->pair_input >= 0;
@@ -155,6 +164,13 @@ static int setup_term(trainer *t, int k, pp_error *err)
 			return rc;
 	}
 	tr->K = pp_term_component_count(tr->info);
+	if (tr->data && exp->obs->train.weights) {
+		tr->sqrt_w = alloc_reals(n);
+		if (!tr->sqrt_w)
+			return pp_error_set(err, PP_ERR_NOMEM, "out of memory for the data term");
+		for (size_t i = 0; i < n; i++)
+			tr->sqrt_w[i] = (pp_real)sqrt(exp->obs->train.weights[i]);
+	}
 	if (t->n_train > 0) {
 		size_t longest = 0, M = (size_t)exp->pde.n_coefficients;
 		for (size_t b = 0; b < n_batches; b++)
@@ -252,6 +268,16 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	t->net = exp->net;
 	t->n_params = pp_network_param_count(exp->net);
 	t->n_train = exp->n_trainable;
+	t->val_column = -1;
+	if (exp->obs && exp->obs->val.n > 0) {
+		size_t nv = exp->obs->val.n;
+		t->val_x = alloc_reals(nv * (size_t)exp->pde.n_inputs);
+		t->val_u = alloc_reals(nv * (size_t)pp_network_output_count(exp->net));
+		if (!t->val_x || !t->val_u)
+			return pp_error_set(err, PP_ERR_NOMEM, "out of memory for the validation rows");
+		for (size_t i = 0; i < nv * (size_t)exp->pde.n_inputs; i++)
+			t->val_x[i] = (pp_real)exp->obs->val.x[i];
+	}
 	t->n_net = t->n_params - (size_t)t->n_train;
 	trainer_update_coefficients(t);
 	t->d = exp->pde.n_inputs;
@@ -337,6 +363,7 @@ void trainer_teardown(trainer *t)
 		free(tr->comp);
 		free(tr->drc);
 		free(tr->rdc);
+		free(tr->sqrt_w);
 		free(tr->grad);
 	}
 	free(t->seed);
@@ -350,6 +377,8 @@ void trainer_teardown(trainer *t)
 	free(t->config_text);
 	free(t->chunk_start);
 	free(t->chunk_out);
+	free(t->val_x);
+	free(t->val_u);
 	pp_batch_destroy(t->chunk_batch);
 	pp_batch_destroy(t->sample_batch);
 }

@@ -48,6 +48,9 @@ typedef struct term_run {
 	 * and per point Σ_k r_k·∂r_k/∂c_j of trainable j at rdc[j·n + i]. */
 	pp_real *drc;
 	pp_real *rdc;
+	int data;                   /* the core's data term: points and observed
+				       values from exp->obs, residual computed here */
+	pp_real *sqrt_w;            /* data: sqrt of each row's weight, NULL for 1 */
 	pp_real *grad;              /* g_k, n_params, without the term weight */
 	size_t n_batches;
 	size_t *start, *len;
@@ -110,6 +113,9 @@ typedef struct trainer {
 	size_t config_len;
 	pp_ckpt_origin origin;      /* which run this is (section EXPT); its
 				       metrics fields are updated per checkpoint */
+	pp_real *val_x;             /* validation rows of the data (n × d), NULL: none */
+	pp_real *val_u;             /* predictions there: n_outputs × n */
+	int val_column;             /* data_val_rel_l2's column, -1: none */
 } trainer;
 
 /* One metrics row as observe() fills it: value and "measured" per column. */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/experiment.h"
+#include "core/observations.h"
 #include "core/trainer.h"
 #include "pp_test.h"
 
@@ -270,6 +271,99 @@ static void test_bad_trainable_coefficients_are_refused(void)
 	}
 }
 
+/* The data term: observations of both outputs of the system with row
+ * weights, its gradient against differences (with a trainable coefficient
+ * of nothing: the data residual has none), the validation column, and a
+ * fit that recovers the observed function. */
+static void write_observations(const char *name, int rows)
+{
+	char path[4200];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fputs("# u = cos x, v = -sin x at points of [0, pi]\nx,u,v,w\n", f);
+	for (int i = 0; i < rows; i++) {
+		double x = M_PI * (i + 0.5) / rows;
+		fprintf(f, "%.17g,%.17g,%.17g,%g\n", x, cos(x), -sin(x), 1.0 + (i % 3));
+	}
+	fclose(f);
+}
+
+#define WITH_DATA(extra) \
+	"seed: 3\npde:\n  type: system_pde\n  terms:\n    residual: {points: 40}\n" \
+	"    data: {weight: 2.5}\n" \
+	"data: {file: obs.csv, weight: w, validation: 0.25" extra "}\n" \
+	"network:\n  layers: [5, 4]\nweighting: {type: none}\n" \
+	"stages:\n  - optimizer: sgd\n    iterations: 1\n    lr: 1.0e-3\n"
+
+static void test_a_data_term_gradient_matches_differences(void)
+{
+	write_observations("obs.csv", 24);
+	check_gradient(WITH_DATA(""));
+	check_gradient(WITH_DATA(", outputs: {v: v}"));
+}
+
+static void test_data_fits_and_reports_its_validation_error(void)
+{
+	pp_experiment *exp;
+	double val;
+
+	write_observations("obs.csv", 64);
+	/* only data, no physics: the network must interpolate the observations */
+	exp = build("seed: 4\npde:\n  type: system_pde\n  terms:\n    residual: {enabled: false}\n"
+		    "    boundary: {enabled: false}\n"
+		    "data: {file: obs.csv, validation: 0.25}\n"
+		    "network:\n  layers: [16, 16]\nweighting: {type: none}\n"
+		    "stages:\n  - optimizer: adam\n    iterations: 400\n    lr: 1.0e-2\n"
+		    "  - optimizer: lbfgs\n    iterations: 300\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(exp);
+	CU_ASSERT_EQUAL(exp->obs->train.n, 48);
+	CU_ASSERT_EQUAL(exp->obs->val.n, 16);
+	val = train(exp, "data_val_rel_l2");
+	/* 48 smooth samples of two sines: held-out rows within 1e-3 */
+	if (!(val < 1e-3))
+		fprintf(stderr, "validation rel. L2 %g\n", val);
+	CU_ASSERT(val < 1e-3);
+	pp_experiment_destroy(exp);
+	exp = build(WITH_DATA(""));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(exp);
+	/* before training: an untrained network is far from cos, -sin */
+	CU_ASSERT(first_loss(exp, 0) > 0.1);
+	pp_experiment_destroy(exp);
+}
+
+static void test_bad_data_terms_are_refused(void)
+{
+	static const struct {
+		const char *yaml, *message;
+	} cases[] = {
+		{"seed: 1\npde:\n  type: system_pde\n  terms: {data: {points: 7}}\ndata: {file: obs.csv}\n"
+		 "stages: [{optimizer: adam, iterations: 1}]\n",
+		 "the data term's points are the 24 training rows of data:"},
+		{"seed: 1\npde: {type: system_pde}\ndata: {file: missing.csv}\n"
+		 "stages: [{optimizer: adam, iterations: 1}]\n", "missing.csv"},
+	};
+	write_observations("obs.csv", 24);
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		char path[4200];
+		pp_experiment *exp = NULL;
+		pp_error err = {0};
+		FILE *f;
+		snprintf(path, sizeof path, "%s/bad.yaml", dir);
+		f = fopen(path, "w");
+		fputs(cases[k].yaml, f);
+		fclose(f);
+		CU_ASSERT_NOT_EQUAL(pp_experiment_create(path, reg, NULL, PP_EXPERIMENT_CHECK, &exp, &err),
+				    PP_OK);
+		if (!strstr(err.message, cases[k].message))
+			fprintf(stderr, "case %zu: %s\n", k, err.message);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.message, cases[k].message));
+		pp_experiment_destroy(exp);
+		unlink(path);
+	}
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -281,6 +375,9 @@ int main(void)
 		{"trainable coefficient gradients match differences", test_trainable_coefficient_gradients_match_differences},
 		{"a trainable coefficient is a parameter and a column", test_a_trainable_coefficient_is_a_parameter_and_a_column},
 		{"bad trainable coefficients are refused", test_bad_trainable_coefficients_are_refused},
+		{"a data term's gradient matches differences", test_a_data_term_gradient_matches_differences},
+		{"data fits and reports its validation error", test_data_fits_and_reports_its_validation_error},
+		{"bad data terms are refused", test_bad_data_terms_are_refused},
 		{NULL, NULL},
 	};
 	const char *plugins = getenv("PP_TEST_PLUGIN_DIR");
@@ -298,6 +395,8 @@ int main(void)
 		return 1;
 	}
 	failed = pp_test_run("systems", cases);
+	snprintf(sys, sizeof sys, "%s/obs.csv", dir);
+	unlink(sys);
 	rmdir(dir);
 	return failed;
 }
