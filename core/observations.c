@@ -519,11 +519,13 @@ static int keep_points(const pp_config *node, const data_spec *s, pp_observation
 	rc = part_select(&kept, all, mark, 1, (size_t)s->points, s) ?
 	     pp_error_set(err, PP_ERR_NOMEM, "out of memory") : PP_OK;
 	free(mark);
-	if (!rc) {
-		part_free(all);
-		*all = kept;
+	if (rc) {
+		part_free(&kept);
+		return rc;
 	}
-	return rc;
+	part_free(all);
+	*all = kept;
+	return PP_OK;
 }
 
 /* u_j += noise·std(u_j)·N(0,1), std over the rows of @all. */
