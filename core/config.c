@@ -1385,6 +1385,16 @@ int pp_config_set_string(const pp_config *map, const char *key, const char *text
 	return PP_OK;
 }
 
+int pp_config_set_path(const pp_config *map, const char *key, const char *path,
+		       pp_error *err)
+{
+	int rc = pp_config_set_string(map, key, path, err);
+
+	if (!rc)
+		((pp_config *)pp_config_get(map, key))->override = 2;
+	return rc;
+}
+
 /* YAML needs quotes for text that would read as something else. */
 static void write_scalar(FILE *f, const char *text)
 {
@@ -1461,7 +1471,8 @@ static void write_value(FILE *f, const pp_config *value, int indent)
 	} else if (value->type == PP_CONFIG_SCALAR) {
 		fputc(' ', f);
 		write_scalar(f, value->text);
-		fputs(value->override ? "  # given on the command line\n" : "\n", f);
+		fputs(value->override == 2 ? "  # resolved from the experiment file's directory\n"
+		      : value->override ? "  # given on the command line\n" : "\n", f);
 	} else if (!has_content(value)) {
 		fputs(value->type == PP_CONFIG_MAP ? " {}\n" : " []\n", f);
 	} else {

@@ -53,6 +53,12 @@ const pp_config *pp_config_section(const pp_config *map, const char *key);
 int pp_config_set_string(const pp_config *map, const char *key, const char *text,
 			 pp_error *err);
 
+/* The same for a file name the program made absolute (a relative one
+ * resolved against the experiment file's directory): the resolved config
+ * says so. */
+int pp_config_set_path(const pp_config *map, const char *key, const char *path,
+		       pp_error *err);
+
 /* pp_config_error at the key @key of @map ("network:") rather than at its
  * value, which for a block map is its first entry's line. */
 int pp_config_error_at_key(pp_error *err, int code, const pp_config *map, const char *key,

@@ -190,6 +190,16 @@ double pp_coef_raw(const pp_coef_setup *c, double value)
 	return v;
 }
 
+/* Is @key in @map?  Unlike pp_config_get, asks nothing (an optional key
+ * that is absent is then no default left unrecorded). */
+static int has_key(const pp_config *map, const char *key)
+{
+	for (size_t i = 0; i < pp_config_size(map); i++)
+		if (strcmp(pp_config_key_at(map, i), key) == 0)
+			return 1;
+	return 0;
+}
+
 /* The declared coefficients given as maps: which are trainable, how. */
 static int read_coefficients(pp_experiment *exp, const pp_config *cfg, pp_error *err)
 {
@@ -211,9 +221,9 @@ static int read_coefficients(pp_experiment *exp, const pp_config *cfg, pp_error 
 			return rc;
 		if (!trainable)
 			continue;
-		c.bounded = pp_config_get(node, "lo") || pp_config_get(node, "hi");
+		c.bounded = has_key(node, "lo") || has_key(node, "hi");
 		if (c.bounded) {
-			if (!pp_config_get(node, "lo") || !pp_config_get(node, "hi"))
+			if (!has_key(node, "lo") || !has_key(node, "hi"))
 				return pp_config_error(err, PP_ERR_CONFIG, node,
 						       "%s: give both lo and hi, or neither", ci->name);
 			rc = pp_config_double(node, "lo", 0, -1e300, 1e300, &c.lo, err);
@@ -250,13 +260,28 @@ static int read_data(pp_experiment *exp, pp_error *err)
 	int rc;
 
 	exp->data_term = -1;
-	if (!data)
+	if (!data || exp->pde_only) {
+		/* `reference` makes the data file: its absence is no error then */
+		if (data)
+			pp_config_mark_known(exp->root, "data");
 		return PP_OK;
+	}
 	slash = file ? strrchr(file, '/') : NULL;
 	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - file) : 0, slash ? file : "");
 	rc = pp_observations_read(data, &exp->pde, dir, exp->seed, &exp->obs, err);
 	if (rc)
 		return rc;
+	if (pp_config_text(pp_config_get(data, "file"))[0] != '/') {
+		/* the run's config.yaml and its checkpoints are read from the
+		 * run directory: they name the file absolutely */
+		char *abs = realpath(exp->obs->path, NULL);
+		if (!abs)
+			return pp_error_set(err, PP_ERR_IO, "%s: cannot resolve its path", exp->obs->path);
+		rc = pp_config_set_path(data, "file", abs, err);
+		free(abs);
+		if (rc)
+			return rc;
+	}
 	if (exp->obs->n_observed > PP_MAX_COMPONENTS)
 		return pp_config_error(err, PP_ERR_CONFIG, data,
 				       "data: %d observed outputs; the data term takes at most %d",
@@ -798,6 +823,7 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 		rc = read_checkpoint(exp, err);
 	if (rc)
 		goto fail;
+	exp->pde_only = mode == PP_EXPERIMENT_PDE_ONLY;
 	rc = build_pde(exp, reg, err);
 	if (rc)
 		goto fail;

@@ -104,6 +104,7 @@ typedef struct pp_experiment {
 	 * output, times the square root of the row's weight. */
 	struct pp_observations *obs;
 	int data_term;
+	int pde_only;                /* built for the PDE alone (reference): no data read */
 
 	pp_network *net;
 	pp_sampler sampler;
