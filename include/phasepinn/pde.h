@@ -89,6 +89,14 @@ typedef struct pp_term_info {
 	 * ("Systems"). */
 	int n_components;
 	const char *component_names[PP_MAX_COMPONENTS];  /* NULL: "r0", "r1", ... */
+	/* 1: on an experiment with `domain: {geometry: ...}`, the term's points
+	 * lie on the geometry's boundary (the parts its YAML `terms: {name:
+	 * {parts: [..]}}` names, default all), each with its outward unit
+	 * normal (pp_residual_args.normal); pieces are then ignored.  Without
+	 * a geometry the pieces say where the points are, as always.  Terms
+	 * with boundary = 0 on a geometry: the interior, at the time a piece
+	 * fixes (initial conditions) or over the time interval. */
+	int boundary;
 } pp_term_info;
 
 /* A tensor-product grid: n[d] points on [lo[d], hi[d]]; with endpoint[d] = 0
@@ -170,6 +178,14 @@ typedef struct pp_residual_args {
 	/* Out when not NULL (a coefficient is trainable): with M declared
 	 * coefficients, dr_coef[k·M + j][i] = ∂r_k,i/∂coefficient j. */
 	pp_real *const *dr_coef;
+	/* A boundary term's points (pp_term_info.boundary): their outward unit
+	 * normals (n × n_inputs, zero in the time input) and the index of the
+	 * part each lies on, into part_names.  Without a geometry, the normals
+	 * of the box faces the pieces name (part -1, part_names NULL).  NULL
+	 * for other terms. */
+	const pp_real *normal;
+	const int *part;
+	const char *const *part_names;
 } pp_residual_args;
 
 /* A hard constraint  out = g(x) + d(x)·N(x)  for one output, N being the
