@@ -2,6 +2,8 @@
 #include "core/experiment.h"
 #include "core/channels.h"
 #include "core/observations.h"
+
+#include <phasepinn/geometry.h>
 #include "core/trainer.h"   /* PP_MAX_COLUMNS, the metrics row */
 
 #include <limits.h>
@@ -46,6 +48,16 @@ static int check_name(const char *name, const pp_config *node, pp_error *err)
 			       name, why);
 }
 
+/* Is @key in @map?  Unlike pp_config_get, asks nothing (an optional key
+ * that is absent is then no default left unrecorded). */
+static int has_key(const pp_config *map, const char *key)
+{
+	for (size_t i = 0; i < pp_config_size(map); i++)
+		if (strcmp(pp_config_key_at(map, i), key) == 0)
+			return 1;
+	return 0;
+}
+
 static int read_top_level(pp_experiment *exp, pp_error *err)
 {
 	const pp_config *root = exp->root;
@@ -81,6 +93,125 @@ static int find_term(const pp_pde_info *pde, const char *name)
 	return -1;
 }
 
+/* A boundary term's `parts: [outer, hole]` on a geometry (absent: all). */
+static int read_parts(pp_experiment *exp, const pp_config *t, int k, int *n, int *parts,
+		      pp_error *err)
+{
+	const char *names[PP_MAX_PARTS];
+	size_t count = 0;
+	const pp_config *node;
+	int rc;
+
+	*n = 0;
+	for (size_t i = 0; i < pp_config_size(t); i++)
+		if (strcmp(pp_config_key_at(t, i), "parts") == 0)
+			count = 1;
+	if (!count)
+		return PP_OK;
+	node = pp_config_get(t, "parts");
+	if (!exp->geometry)
+		return pp_config_error(err, PP_ERR_CONFIG, node,
+				       "parts: needs a domain with named parts (domain: {geometry: ...})");
+	if (!exp->pde.terms[k].boundary)
+		return pp_config_error(err, PP_ERR_CONFIG, node,
+				       "term '%s' is not on the boundary: parts: does not apply to it",
+				       exp->pde.terms[k].name);
+	rc = pp_config_name_list(t, "parts", NULL, 0, PP_MAX_PARTS, names, &count, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < count; i++) {
+		int p = pp_geometry_part_index(exp->geometry, names[i]);
+		if (p < 0) {
+			char list[512] = "";
+			for (int q = 0; q < pp_geometry_part_count(exp->geometry); q++) {
+				size_t len = strlen(list);
+				snprintf(list + len, sizeof list - len, "%s%s", q ? ", " : "",
+					 pp_geometry_part_name(exp->geometry, q));
+			}
+			return pp_config_error(err, PP_ERR_CONFIG, node,
+					       "the domain has no part '%s'; its parts: %s", names[i], list);
+		}
+		parts[(*n)++] = p;
+	}
+	return PP_OK;
+}
+
+/* `domain: {geometry: {...}, time: [t0, t1]}`: the spatial domain as a
+ * CSG geometry over the PDE's inputs but time; the box's spatial bounds
+ * become its bounding box, time its interval (default the PDE's).  Every
+ * term the PDE samples on box faces must be a boundary term then. */
+static int read_domain(pp_experiment *exp, pp_error *err)
+{
+	const pp_config *domain = has_key(exp->root, "domain") ? pp_config_get(exp->root, "domain") : NULL;
+	const pp_config *geo;
+	pp_pde_info *pde = &exp->pde;
+	double lo[PP_MAX_INPUTS], hi[PP_MAX_INPUTS];
+	int rc, dim = 0;
+
+	if (!domain)
+		return PP_OK;
+	if (pp_config_node_type(domain) != PP_CONFIG_MAP)
+		return pp_config_error(err, PP_ERR_CONFIG, domain,
+				       "domain: is a map, e.g. domain: {geometry: {disk: {center: [0, 0], radius: 1}}}");
+	geo = pp_config_require(domain, "geometry", err);
+	if (!geo)
+		return err->code;
+	for (int i = 0; i < pde->n_inputs; i++)
+		if (i != pde->time_input)
+			exp->geometry_inputs[dim++] = i;
+	if (dim < 1)
+		return pp_config_error(err, PP_ERR_CONFIG, domain,
+				       "pde '%s' has no spatial input for a geometry", exp->pde_plugin->name);
+	if (pde->periodic_input >= 0)
+		return pp_config_error(err, PP_ERR_CONFIG, domain,
+				       "pde '%s' is periodic in '%s': its domain is its box, not a geometry",
+				       exp->pde_plugin->name, pde->input_names[pde->periodic_input]);
+	rc = pp_geometry_parse(geo, dim, &exp->geometry, err);
+	if (rc)
+		return rc;
+	exp->geometry_dim = dim;
+	pp_geometry_bounds(exp->geometry, lo, hi);
+	for (int c = 0; c < dim; c++) {
+		int i = exp->geometry_inputs[c];
+		pde->lo[i] = lo[c];
+		pde->hi[i] = hi[c];
+		/* the reference grid spans the domain; the error analyzer and
+		 * the figures leave out what lies outside it */
+		if (i < pde->reference_grid.n_dims) {
+			pde->reference_grid.lo[i] = lo[c];
+			pde->reference_grid.hi[i] = hi[c];
+		}
+	}
+	if (pde->time_input >= 0) {
+		const double def[2] = {pde->lo[pde->time_input], pde->hi[pde->time_input]};
+		double t[2];
+		rc = pp_config_double_list(domain, "time", 2, def, -1e300, 1e300, t, err);
+		if (rc)
+			return rc;
+		if (!(t[0] < t[1]))
+			return pp_config_error(err, PP_ERR_CONFIG, pp_config_get(domain, "time"),
+					       "time: [t0, t1] needs t0 < t1 (got %g, %g)", t[0], t[1]);
+		pde->lo[pde->time_input] = t[0];
+		pde->hi[pde->time_input] = t[1];
+	}
+	for (int k = 0; k < pde->n_terms; k++) {
+		const pp_term_info *t = &pde->terms[k];
+		if (t->boundary)
+			continue;
+		if (t->pair_input >= 0)
+			return pp_config_error(err, PP_ERR_CONFIG, geo,
+					       "term '%s' pairs points across the box: not on a geometry",
+					       t->name);
+		for (int q = 0; q < t->n_pieces; q++)
+			for (int c = 0; c < dim; c++)
+				if (t->pieces[q].side[exp->geometry_inputs[c]] != PP_SIDE_FREE)
+					return pp_config_error(err, PP_ERR_CONFIG, geo,
+							       "term '%s' of pde '%s' lies on faces of the box; on a geometry a PDE marks such terms boundary = 1 (contract v2)",
+							       t->name, exp->pde_plugin->name);
+	}
+	return PP_OK;
+}
+
 /* pde.terms: {<term>: {points:, weight:, enabled:}} overrides the PDE's
  * defaults; every term gets its map (implicit when absent) so that the
  * defaults it takes are written to config.yaml. */
@@ -89,7 +220,7 @@ static int read_terms(pp_experiment *exp, const pp_config *pde_cfg, pp_error *er
 	const pp_config *terms;
 	long points[PP_MAX_TERMS];
 	double weight[PP_MAX_TERMS];
-	int enabled[PP_MAX_TERMS];
+	int enabled[PP_MAX_TERMS], n_parts[PP_MAX_TERMS], parts[PP_MAX_TERMS][PP_MAX_PARTS];
 	int rc = pp_config_map(pde_cfg, "terms", exp->pde.terms[0].name, &terms, err);
 
 	if (rc)
@@ -117,6 +248,8 @@ static int read_terms(pp_experiment *exp, const pp_config *pde_cfg, pp_error *er
 					      &weight[k], err);
 		if (!rc)
 			rc = pp_config_bool(t, "enabled", exp->pde.terms[k].enabled, &enabled[k], err);
+		if (!rc)
+			rc = read_parts(exp, t, k, &n_parts[k], parts[k], err);
 		if (rc)
 			return rc;
 	}
@@ -127,6 +260,8 @@ static int read_terms(pp_experiment *exp, const pp_config *pde_cfg, pp_error *er
 		exp->terms[exp->n_terms].pde_term = k;
 		exp->terms[exp->n_terms].points = points[k];
 		exp->terms[exp->n_terms].weight = weight[k];
+		exp->terms[exp->n_terms].n_parts = n_parts[k];
+		memcpy(exp->terms[exp->n_terms].parts, parts[k], sizeof parts[k]);
 		exp->n_terms++;
 	}
 	if (exp->n_terms == 0)
@@ -190,16 +325,6 @@ double pp_coef_raw(const pp_coef_setup *c, double value)
 	return v;
 }
 
-/* Is @key in @map?  Unlike pp_config_get, asks nothing (an optional key
- * that is absent is then no default left unrecorded). */
-static int has_key(const pp_config *map, const char *key)
-{
-	for (size_t i = 0; i < pp_config_size(map); i++)
-		if (strcmp(pp_config_key_at(map, i), key) == 0)
-			return 1;
-	return 0;
-}
-
 /* The declared coefficients given as maps: which are trainable, how. */
 static int read_coefficients(pp_experiment *exp, const pp_config *cfg, pp_error *err)
 {
@@ -253,7 +378,7 @@ static int read_coefficients(pp_experiment *exp, const pp_config *cfg, pp_error 
  * weighting and analyzers see it like the plugin's own. */
 static int read_data(pp_experiment *exp, pp_error *err)
 {
-	const pp_config *data = pp_config_get(exp->root, "data");
+	const pp_config *data = has_key(exp->root, "data") ? pp_config_get(exp->root, "data") : NULL;
 	char dir[4096];
 	const char *file = pp_config_file(exp->root), *slash;
 	pp_term_info *t;
@@ -338,6 +463,8 @@ static int build_pde(pp_experiment *exp, const pp_registry *reg, pp_error *err)
 	rc = pp_registry_check_pde_info(exp->pde_plugin, &exp->pde, err);
 	if (!rc)
 		rc = read_coefficients(exp, cfg, err);
+	if (!rc)
+		rc = read_domain(exp, err);
 	if (!rc)
 		rc = read_data(exp, err);
 	if (!rc)
@@ -856,6 +983,8 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 	if (rc)
 		goto fail;
 	exp->problem.pde = &exp->pde;
+	exp->problem.geometry = exp->geometry;
+	memcpy(exp->problem.geometry_inputs, exp->geometry_inputs, sizeof exp->geometry_inputs);
 	exp->problem.pde_ops = exp->pde_ops;
 	exp->problem.pde_state = exp->pde_state;
 	exp->problem.net = exp->net;
@@ -902,6 +1031,7 @@ void pp_experiment_destroy(pp_experiment *exp)
 		exp->weighting_ops->destroy(exp->weighting_state);
 	pp_network_destroy(exp->net);
 	pp_observations_destroy(exp->obs);
+	pp_geometry_destroy(exp->geometry);
 	if (exp->pde_state)
 		exp->pde_ops->destroy(exp->pde_state);
 	free(exp->run_dir);

@@ -21,10 +21,14 @@
 #define PP_MAX_STAGES 16
 #define PP_MAX_ANALYZERS 16
 
+#define PP_MAX_PARTS 32
+
 typedef struct pp_term_setup {
 	int pde_term;          /* index into pde_info.terms */
 	long points;
 	double weight;
+	int n_parts;           /* a boundary term on a geometry: the parts it */
+	int parts[PP_MAX_PARTS]; /* samples (terms: {t: {parts: [...]}}); 0: all */
 } pp_term_setup;
 
 /* A stage's stopping rules, its optional stop: map; 0 (or "") is a rule
@@ -103,6 +107,12 @@ typedef struct pp_experiment {
 	 * whose residual it computes itself: u_j − observed u_j per observed
 	 * output, times the square root of the row's weight. */
 	struct pp_observations *obs;
+	/* `domain: {geometry: ..., time: [t0, t1]}`: the spatial domain
+	 * (NULL: the PDE's box) and which PDE input each of its coordinates
+	 * is; the PDE box's spatial bounds become the geometry's bounding box. */
+	struct pp_geometry *geometry;
+	int geometry_inputs[PP_MAX_INPUTS];
+	int geometry_dim;
 	int data_term;
 	int pde_only;                /* built for the PDE alone (reference): no data read */
 

@@ -151,6 +151,11 @@ static int forward_term(trainer *t, term_run *tr, pp_error *err)
 		args.r = tr->r + s;
 		args.dr = dr;
 		args.coef = t->coef;
+		if (tr->normal) {
+			args.normal = tr->normal + s * (size_t)t->d;
+			args.part = tr->part + s;
+			args.part_names = t->part_names;
+		}
 		if (t->n_train > 0) {
 			int M = t->exp->pde.n_coefficients;
 			for (int q = 0; q < tr->K * M; q++)

@@ -6,6 +6,8 @@
 
 #include <math.h>
 
+#include <phasepinn/geometry.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +26,88 @@ void trainer_pair_points(trainer *t, term_run *tr)
 		tr->x_pair[i * (size_t)t->d + (size_t)p] = (pp_real)t->exp->pde.hi[p];
 }
 
+/* A boundary term on the PDE's box: each piece's normal is the sum of the
+ * outward unit vectors of the spatial inputs it fixes (an edge or corner
+ * piece gets their normalised sum), piece by piece as pp_sample_term lays
+ * the points out. */
+static void box_normals(const trainer *t, term_run *tr)
+{
+	const pp_pde_info *pde = &t->exp->pde;
+	int pieces = tr->info->n_pieces > 0 ? tr->info->n_pieces : 1;
+	size_t done = 0, d = (size_t)t->d;
+
+	for (int p = 0; p < pieces; p++) {
+		size_t count = tr->n / (size_t)pieces + ((size_t)p < tr->n % (size_t)pieces ? 1 : 0);
+		double nv[PP_MAX_INPUTS] = {0}, len = 0;
+		for (int i = 0; i < pde->n_inputs && tr->info->n_pieces > 0; i++) {
+			int side = tr->info->pieces[p].side[i];
+			if (i == pde->time_input || side == PP_SIDE_FREE)
+				continue;
+			nv[i] = side == PP_SIDE_HI ? 1.0 : -1.0;
+			len += 1;
+		}
+		for (size_t i = 0; i < count; i++) {
+			for (size_t j = 0; j < d; j++)
+				tr->normal[(done + i) * d + j] = (pp_real)(len > 0 ? nv[j] / sqrt(len) : 0);
+			tr->part[done + i] = -1;
+		}
+		done += count;
+	}
+}
+
+/* Points on a geometry: boundary terms on their parts (with normals),
+ * the others inside; time, if any, fixed where the term's piece fixes it
+ * (initial conditions) or drawn over the interval. */
+static int sample_geometry(trainer *t, term_run *tr, const pp_term_setup *ts, pp_error *err)
+{
+	const pp_experiment *exp = t->exp;
+	const pp_pde_info *pde = &exp->pde;
+	size_t n = tr->n, d = (size_t)t->d, gd = (size_t)exp->geometry_dim;
+	int pieces = tr->info->boundary || tr->info->n_pieces < 1 ? 1 : tr->info->n_pieces;
+	int ti = pde->time_input;
+	double *xs = malloc((n ? n : 1) * (gd + 1 + gd) * sizeof *xs), *u, *nrm;
+	size_t done = 0;
+	int rc = PP_OK;
+
+	if (!xs)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory sampling %zu points", n);
+	u = xs + n * gd;
+	nrm = u + n;
+	for (int p = 0; p < pieces && !rc; p++) {
+		size_t count = n / (size_t)pieces + ((size_t)p < n % (size_t)pieces ? 1 : 0);
+		int tside = ti >= 0 && !tr->info->boundary && tr->info->n_pieces > 0
+			    ? tr->info->pieces[p].side[ti] : PP_SIDE_FREE;
+		if (tr->info->boundary)
+			rc = pp_geometry_sample_boundary(exp->geometry,
+							 ts->n_parts ? ts->parts : NULL, ts->n_parts,
+							 count, &t->rng, xs, nrm, tr->part + done, err);
+		else
+			rc = pp_geometry_sample_interior(exp->geometry, exp->sampler, count, &t->rng,
+							 xs, err);
+		if (!rc && ti >= 0 && tside == PP_SIDE_FREE)
+			rc = pp_sample_unit(exp->sampler, count, 1, &t->rng, u, err);
+		for (size_t i = 0; !rc && i < count; i++) {
+			pp_real *xi = tr->x + (done + i) * d;
+			for (size_t c = 0; c < gd; c++) {
+				xi[exp->geometry_inputs[c]] = (pp_real)xs[i * gd + c];
+				if (tr->normal)
+					tr->normal[(done + i) * d + (size_t)exp->geometry_inputs[c]] =
+						(pp_real)nrm[i * gd + c];
+			}
+			if (ti >= 0) {
+				xi[ti] = (pp_real)(tside == PP_SIDE_LO ? pde->lo[ti]
+						   : tside == PP_SIDE_HI ? pde->hi[ti]
+						   : pde->lo[ti] + (pde->hi[ti] - pde->lo[ti]) * u[i]);
+				if (tr->normal)
+					tr->normal[(done + i) * d + (size_t)ti] = 0;
+			}
+		}
+		done += count;
+	}
+	free(xs);
+	return rc;
+}
+
 static int sample_points(trainer *t, term_run *tr, pp_error *err)
 {
 	int rc;
@@ -33,9 +117,13 @@ static int sample_points(trainer *t, term_run *tr, pp_error *err)
 			tr->x[i] = (pp_real)t->exp->obs->train.x[i];
 		return PP_OK;
 	}
+	if (t->exp->geometry)
+		return sample_geometry(t, tr, tr->setup, err);
 	rc = pp_sample_term(t->exp->sampler, &t->exp->pde, tr->info, tr->n, &t->rng, tr->x, err);
 	if (rc)
 		return rc;
+	if (tr->normal)
+		box_normals(t, tr);
 	trainer_pair_points(t, tr);
 	return PP_OK;
 }
@@ -113,6 +201,7 @@ static int setup_term(trainer *t, int k, pp_error *err)
 
 	tr->info = &exp->pde.terms[ts->pde_term];
 	tr->data = ts->pde_term == exp->data_term;
+	tr->setup = ts;
 	tr->n = n;
 	tr->n_channels = tr->info->n_channels;
 	tr->paired = tr->info->pair_input >= 0;
@@ -131,6 +220,13 @@ static int setup_term(trainer *t, int k, pp_error *err)
 		tr->x_pair = alloc_reals(n * (size_t)t->d);
 		tr->out_pair = alloc_reals(n * S);
 		tr->dr_pair = alloc_reals(n * S);
+	}
+	if (tr->info->boundary) {
+		tr->normal = alloc_reals(n * (size_t)t->d);
+		tr->part = calloc(n ? n : 1, sizeof *tr->part);
+		if (!tr->normal || !tr->part)
+			return pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu points of term '%s'",
+					    n, tr->info->name);
 	}
 	if (!tr->x || !tr->r || !tr->w || !tr->lambda || !tr->out || !tr->dr || !tr->grad ||
 	    (tr->paired && (!tr->x_pair || !tr->out_pair || !tr->dr_pair)))
@@ -269,6 +365,8 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	t->n_params = pp_network_param_count(exp->net);
 	t->n_train = exp->n_trainable;
 	t->val_column = -1;
+	for (int q = 0; exp->geometry && q < pp_geometry_part_count(exp->geometry) && q < PP_MAX_PARTS; q++)
+		t->part_names[q] = pp_geometry_part_name(exp->geometry, q);
 	if (exp->obs && exp->obs->val.n > 0) {
 		size_t nv = exp->obs->val.n;
 		t->val_x = alloc_reals(nv * (size_t)exp->pde.n_inputs);
@@ -364,6 +462,8 @@ void trainer_teardown(trainer *t)
 		free(tr->drc);
 		free(tr->rdc);
 		free(tr->sqrt_w);
+		free(tr->normal);
+		free(tr->part);
 		free(tr->grad);
 	}
 	free(t->seed);

@@ -48,6 +48,9 @@ typedef struct term_run {
 	 * and per point Σ_k r_k·∂r_k/∂c_j of trainable j at rdc[j·n + i]. */
 	pp_real *drc;
 	pp_real *rdc;
+	const pp_term_setup *setup; /* the experiment's settings of the term */
+	pp_real *normal;            /* boundary terms: outward unit normals, n × d */
+	int *part;                  /* ... and the geometry part of each point */
 	int data;                   /* the core's data term: points and observed
 				       values from exp->obs, residual computed here */
 	pp_real *sqrt_w;            /* data: sqrt of each row's weight, NULL for 1 */
@@ -113,6 +116,7 @@ typedef struct trainer {
 	size_t config_len;
 	pp_ckpt_origin origin;      /* which run this is (section EXPT); its
 				       metrics fields are updated per checkpoint */
+	const char *part_names[PP_MAX_PARTS]; /* the geometry's parts, for residual() */
 	pp_real *val_x;             /* validation rows of the data (n × d), NULL: none */
 	pp_real *val_u;             /* predictions there: n_outputs × n */
 	int val_column;             /* data_val_rel_l2's column, -1: none */

@@ -27,6 +27,11 @@ typedef struct pp_problem {
 	unsigned long seed;
 	int n_terms;             /* enabled terms, in pp_term_state order */
 	const char *run_dir;     /* where plugins may write files; NULL when checking */
+	/* The domain when the experiment gives `domain: {geometry: ...}`
+	 * (phasepinn/geometry.h; its coordinates are the PDE's inputs but
+	 * time, in order), NULL for the PDE's box. */
+	const struct pp_geometry *geometry;
+	int geometry_inputs[PP_MAX_INPUTS];  /* PDE input of geometry coordinate c */
 } pp_problem;
 
 /* One enabled loss term.

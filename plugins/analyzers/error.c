@@ -34,6 +34,8 @@ typedef struct error_an {
 	pp_real *pred;                      /* the same layout */
 	int has_ref[PP_MAX_OUTPUTS];
 	int up_to_constant[PP_MAX_OUTPUTS];
+	unsigned char *inside;              /* on a geometry: 1 for grid points in it, else NULL */
+	size_t n_inside;
 	int n_columns;
 	const char *columns[MAX_COLUMNS];
 	char column_text[MAX_COLUMNS][80];
@@ -55,6 +57,7 @@ static void error_destroy(void *state)
 	free(e->x);
 	free(e->ref);
 	free(e->pred);
+	free(e->inside);
 	free(e);
 }
 
@@ -149,6 +152,29 @@ static int error_create(const pp_config *cfg, const pp_problem *problem, void **
 		for (int k = 0; k < e->d; k++)
 			e->x[i * (size_t)e->d + (size_t)k] = (pp_real)xd[k];
 	}
+	e->n_inside = e->n;
+	if (problem->geometry) {
+		/* only the grid points in the domain count (and are drawn) */
+		int gd = pp_geometry_dim(problem->geometry);
+		e->inside = malloc(e->n);
+		if (!e->inside) {
+			rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for the error grid");
+			goto fail;
+		}
+		e->n_inside = 0;
+		for (size_t i = 0; i < e->n; i++) {
+			double g[PP_MAX_INPUTS];
+			for (int c = 0; c < gd; c++)
+				g[c] = (double)e->x[i * (size_t)e->d + (size_t)problem->geometry_inputs[c]];
+			e->inside[i] = (unsigned char)pp_geometry_contains(problem->geometry, g);
+			e->n_inside += e->inside[i];
+		}
+		if (e->n_inside == 0) {
+			rc = pp_error_set(err, PP_ERR_CONFIG,
+					  "error analyzer: no point of its grid lies in the domain; raise grid:");
+			goto fail;
+		}
+	}
 	rc = problem->pde_ops->reference(problem->pde_state, &e->grid, e->ref, err);
 	if (!rc)
 		rc = name_fields(e, cfg, err);
@@ -170,13 +196,15 @@ static int error_columns_fn(void *state, const char *const **names, int *count)
 	return PP_OK;
 }
 
-static double mean(const pp_real *u, const double *v, size_t n)
+/* The mean over the grid points in the domain. */
+static double mean(const error_an *e, const pp_real *u, const double *v)
 {
 	double s = 0;
 
-	for (size_t i = 0; i < n; i++)
-		s += u ? (double)u[i] : v[i];
-	return s / (double)n;
+	for (size_t i = 0; i < e->n; i++)
+		if (!e->inside || e->inside[i])
+			s += u ? (double)u[i] : v[i];
+	return s / (double)e->n_inside;
 }
 
 /* Field @f of the prediction against its reference. */
@@ -188,10 +216,12 @@ static field_error compare_field(const error_an *e, int f)
 	double r_mean = 0;
 
 	if (e->up_to_constant[f]) {
-		r_mean = mean(NULL, r, e->n);
-		fe.shift = r_mean - mean(u, NULL, e->n);
+		r_mean = mean(e, NULL, r);
+		fe.shift = r_mean - mean(e, u, NULL);
 	}
 	for (size_t i = 0; i < e->n; i++) {
+		if (e->inside && !e->inside[i])
+			continue;
 		double diff = (double)u[i] + fe.shift - r[i], ref = r[i] - r_mean;
 		fe.num += diff * diff;
 		fe.den += ref * ref;
@@ -263,7 +293,9 @@ static void prediction_row(const error_an *e, FILE *f, size_t i, const double *s
 		double r = e->ref[(size_t)k * e->n + i];
 		if (k)
 			fputc(',', f);
-		if (e->has_ref[k])
+		if (e->inside && !e->inside[i])   /* outside the domain: masked */
+			fputs(e->has_ref[k] ? "nan,nan,nan" : "nan", f);
+		else if (e->has_ref[k])
 			fprintf(f, "%.10g,%.10g,%.4g", u, r, fabs(u - r));
 		else
 			fprintf(f, "%.10g", u);

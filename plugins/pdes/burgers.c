@@ -114,7 +114,7 @@ static int burgers_describe(void *state, pp_pde_info *info, pp_error *err)
 		.n_pieces = 1, .pieces = {{.side = {PP_SIDE_FREE, PP_SIDE_LO}}},
 		.n_channels = 1, .channels = {PP_CHANNEL_U}, .pair_input = -1};
 	info->terms[TERM_BOUNDARY] = (pp_term_info){
-		.name = "boundary", .enabled = 1, .points = 256, .weight = 1,
+		.name = "boundary", .boundary = 1, .enabled = 1, .points = 256, .weight = 1,
 		.n_pieces = 2, .pieces = {{.side = {PP_SIDE_LO, PP_SIDE_FREE}},
 					  {.side = {PP_SIDE_HI, PP_SIDE_FREE}}},
 		.n_channels = 1, .channels = {PP_CHANNEL_U}, .pair_input = -1};

@@ -64,7 +64,7 @@ static int helmholtz_describe(void *state, pp_pde_info *info, pp_error *err)
 		.channels = {PP_CHANNEL_U, PP_CHANNEL_DD(X, X), PP_CHANNEL_DD(Y, Y)},
 		.pair_input = -1};
 	info->terms[TERM_BOUNDARY] = (pp_term_info){
-		.name = "boundary", .enabled = 1, .points = 400, .weight = 1, .n_pieces = 4,
+		.name = "boundary", .boundary = 1, .enabled = 1, .points = 400, .weight = 1, .n_pieces = 4,
 		.pieces = {{.side = {PP_SIDE_LO, PP_SIDE_FREE}}, {.side = {PP_SIDE_HI, PP_SIDE_FREE}},
 			   {.side = {PP_SIDE_FREE, PP_SIDE_LO}}, {.side = {PP_SIDE_FREE, PP_SIDE_HI}}},
 		.n_channels = 1, .channels = {PP_CHANNEL_U}, .pair_input = -1};

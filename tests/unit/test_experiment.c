@@ -371,8 +371,8 @@ static int absent_without_default_is_fine(const char *path)
 		"network.layers", "network.width", "network.depth",
 		/* optional: no hard: means no hard constraint */
 		"network.hard",
-		/* optional: no data: means no observations, no weight column */
-		"data", "data.weight",
+		/* optional: no weight column in the observations */
+		"data.weight",
 		"stages[].schedule.rate", "stages[].schedule.every", "stages[].schedule.staircase",
 		"stages[].schedule.min_lr",
 		/* optional: an absent stop: or rule is off, nothing to record */
