@@ -169,6 +169,9 @@ static int load_plugin(const pp_ckpt *c, uint32_t tag, uint32_t index, const hoo
 #define TAG_WGHT PP_CKPT_TAG("WGHT")
 #define TAG_PDE PP_CKPT_TAG("PDE_")
 #define TAG_ANLZ PP_CKPT_TAG("ANLZ")
+/* A boundary term's normals (n × d reals) and parts (n int32) on a
+ * geometry: they go with its points, which resampling changes. */
+#define TAG_NORM PP_CKPT_TAG("NORM")
 
 /* The resolved configuration as text, once, for every checkpoint. */
 int trainer_config_text(trainer *t, pp_error *err)
@@ -297,6 +300,17 @@ int trainer_save_checkpoint(trainer *t, pp_error *err)
 		memcpy(p, tr->x, nx * sizeof(pp_real));
 		memcpy(p + nx * sizeof(pp_real), tr->w, tr->n * sizeof(pp_real));
 		memcpy(p + (nx + tr->n) * sizeof(pp_real), tr->lambda, tr->n * sizeof(pp_real));
+		if (exp->geometry && tr->normal) {
+			unsigned char *q = pp_ckpt_reserve(&w, TAG_NORM, (uint32_t)k,
+							   nx * sizeof(pp_real) + tr->n * sizeof(int32_t));
+			if (!q)
+				continue;
+			memcpy(q, tr->normal, nx * sizeof(pp_real));
+			for (size_t i = 0; i < tr->n; i++) {
+				int32_t part = tr->part[i];
+				memcpy(q + nx * sizeof(pp_real) + i * sizeof part, &part, sizeof part);
+			}
+		}
 	}
 	if (s < exp->n_stages) {
 		hooks h = optimizer_hooks(&exp->stages[s], t->opt_state);
@@ -459,6 +473,23 @@ int trainer_restore(trainer *t, const pp_ckpt *c, double *elapsed, pp_error *err
 		rc = check_restored_term(t, tr, c, err);
 		if (rc)
 			return rc;
+		if (exp->geometry && tr->normal) {
+			int n_parts = pp_geometry_part_count(exp->geometry);
+			q = section(c, TAG_NORM, (uint32_t)k, nx * sizeof(pp_real) + tr->n * sizeof(int32_t),
+				    "a boundary term's normals", err);
+			if (!q)
+				return err->code;
+			memcpy(tr->normal, q, nx * sizeof(pp_real));
+			for (size_t i = 0; i < tr->n; i++) {
+				int32_t part;
+				memcpy(&part, q + nx * sizeof(pp_real) + i * sizeof part, sizeof part);
+				if (part < 0 || part >= n_parts || !isfinite((double)tr->normal[i * (size_t)t->d]))
+					return pp_error_set(err, PP_ERR_CONFIG,
+							    "%s: term '%s' point %zu has part %d of a domain with %d, or a non-finite normal",
+							    c->path, tr->info->name, i, (int)part, n_parts);
+				tr->part[i] = part;
+			}
+		}
 		trainer_pair_points(t, tr);
 	}
 	{

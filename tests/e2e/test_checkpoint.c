@@ -511,11 +511,26 @@ static void test_dense_quasi_newton_stages_resume_exactly(void)
 	}
 }
 
-/* Contract v2 in a checkpoint: Burgers with both coefficients trainable
- * (their raw parameters follow the network's in the parameter section) and
- * a hard constraint, killed between checkpoints in the L-BFGS stage. */
+/* Contract v2 in a checkpoint: Poisson on a domain with a hole whose
+ * boundary points are resampled (their normals, which the Neumann term
+ * reads, and parts are saved with them), and Burgers with both coefficients trainable (their raw
+ * parameters follow the network's in the parameter section) and a hard
+ * constraint, killed between checkpoints in the L-BFGS stage. */
 static void test_an_inverse_run_resumes_exactly(void)
 {
+	/* a geometry's boundary points, resampled, with their normals and parts */
+	killed_run_resumes_as_uninterrupted("holed",
+		"seed: 6\ndomain:\n  geometry:\n    difference:\n"
+		"      - rectangle: {lo: [0, 0], hi: [1, 1], name: outer}\n"
+		"      - disk: {center: [0.5, 0.5], radius: 0.2, name: hole}\n"
+		"pde:\n  type: poisson\n  manufactured: {frequency: [1, 2]}\n"
+		"  terms:\n    residual: {points: 300}\n    dirichlet: {points: 80, parts: [outer]}\n"
+		"    neumann: {enabled: true, points: 40, parts: [hole]}\n"
+		"network:\n  layers: [10, 10]\nsampling:\n  resample_every: 40\n"
+		"weighting: {type: rba, terms: [residual, neumann]}\n"
+		"stages:\n  - optimizer: adam\n    iterations: 200\n"
+		"analyzers:\n  - {type: snr, every: 10}\n  - {type: phases, every: 10}\n"
+		"logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 50\n", 130);
 	killed_run_resumes_as_uninterrupted("inverse",
 		"seed: 4\npde:\n  type: burgers\n  nu: {trainable: true, init: 0.02, log: true}\n"
 		"  lambda1: {trainable: true, init: 0.8, lo: 0, hi: 2}\n"
@@ -868,7 +883,7 @@ int main(void)
 		{"SIGINT in an L-BFGS stage checkpoints, then resumes", test_sigint_in_lbfgs_stage_checkpoints_then_resumes},
 		{"corrupted checkpoint falls back to the previous", test_corrupted_checkpoint_falls_back_to_the_previous},
 		{"every weighting scheme resumes exactly", test_every_weighting_scheme_resumes_exactly},
-		{"an inverse run resumes exactly", test_an_inverse_run_resumes_exactly},
+		{"geometry and inverse runs resume exactly", test_an_inverse_run_resumes_exactly},
 		{"dense quasi-newton stages resume exactly", test_dense_quasi_newton_stages_resume_exactly},
 		{"a stop rule stops a resumed run at the same step", test_a_stop_rule_stops_a_resumed_run_at_the_same_step},
 		{"well-formed checkpoint with bad points is refused", test_well_formed_checkpoint_with_bad_points_is_refused},
