@@ -384,6 +384,7 @@ typedef struct figure_desc {
 	int width, height;     /* pixels */
 	const char *file;      /* the CSV in the run directory it draws */
 	int per_term;          /* one figure per term (a loss_<term> column) */
+	const char *per_prefix; /* one figure per column with this prefix ({term}: the rest) */
 	int per_field;         /* one figure per field of prediction.csv ({term}: the field) */
 	int map;               /* a map over the first two columns, not against the step */
 	enum layout layout;
@@ -424,6 +425,27 @@ static const figure_desc run_figures[] = {
 			{PICK_COLUMN, "error_max", NEED_POSITIVE, .style = "linespoints pt 7 ps 0.6"},
 			/* several fields: each one's relative L2 error beside the pooled one */
 			{PICK_PREFIX, "error_rel_l2_", NEED_POSITIVE, .style = "linespoints pt 6 ps 0.6"},
+		}}},
+	}, {
+		.name = "coefficient_{term}", .title = "Learned coefficient {term}",
+		.heading = "A trainable PDE coefficient against the step",
+		.caption = "The trainable coefficient {term} of the PDE (an inverse problem's unknown) against the step; dashed lines mark where a new optimizer stage began.",
+		.width = 900, .height = 460, .file = PP_RUN_METRICS, .per_prefix = "coef_",
+		.settings = "set title 'Coefficient {term}'\nset xlabel 'step'\nset ylabel '{term}'\nset key top right\n",
+		.extras = EXTRA_STAGE_ARROWS,
+		.panels = {{.series = {
+			{PICK_COLUMN, "coef_{term}", NEED_FINITE, .required = 1, .style = "lines lw 2"},
+		}}},
+	}, {
+		.name = "data_validation", .title = "Validation error of the observation data",
+		.heading = "Relative L2 error on the held-out observations against the step",
+		.caption = "Relative L2 error of the prediction on the observation rows held out for validation (data: validation:), log scale.",
+		.width = 900, .height = 460, .file = PP_RUN_METRICS,
+		.settings = "set title 'Validation error of the data'\nset xlabel 'step'\nset ylabel 'rel. L2'\n" LOG_Y,
+		.extras = EXTRA_STAGE_ARROWS,
+		.panels = {{.series = {
+			{PICK_COLUMN, "data_val_rel_l2", NEED_POSITIVE, .required = 1,
+			 .style = "linespoints pt 7 ps 0.5"},
 		}}},
 	}, {
 		.name = "snr", .title = "Gradient signal-to-noise ratio",
@@ -979,13 +1001,14 @@ int pp_plot_run_scripts(const char *run_dir, pp_figure_set *set, pp_error *err)
 	rc = figures_dir(run_dir, err);
 	for (size_t k = 0; !rc && k < sizeof run_figures / sizeof run_figures[0]; k++) {
 		const figure_desc *d = &run_figures[k];
-		if (!d->per_term) {
+		const char *prefix = d->per_prefix ? d->per_prefix : "loss_";
+		if (!d->per_term && !d->per_prefix) {
 			rc = run_figure(set, d, &m, NULL, err);
 			continue;
 		}
 		for (int i = 0; !rc && i < m.n; i++)
-			if (starts_with(m.names[i], "loss_"))
-				rc = run_figure(set, d, &m, m.names[i] + strlen("loss_"), err);
+			if (starts_with(m.names[i], prefix))
+				rc = run_figure(set, d, &m, m.names[i] + strlen(prefix), err);
 	}
 cleanup:
 	csv_info_free(&m);

@@ -388,6 +388,33 @@ static void test_a_two_output_run_reports_every_field(void)
 				     "3.14159265359,-1,-1.22464679915e-16\n");
 }
 
+/* An inverse run with observation data: one figure per trainable
+ * coefficient and one of the data's validation error, named in the report;
+ * summary.json has the coefficients' last values. */
+static void test_an_inverse_run_draws_its_coefficients(void)
+{
+	char *text;
+
+	pp_shell_write("obs.csv", "x,t,u\n0.5,0.25,0.3\n-0.5,0.5,-0.2\n0.1,0.75,0.05\n-0.25,0.1,0.4\n");
+	pp_shell_write("inv.yaml",
+		       "seed: 3\noutput: out_inv\npde:\n  type: heat\n"
+		       "  kappa: {trainable: true, init: 0.2, log: true}\n"
+		       "  terms: {residual: {points: 50}, initial: {points: 10}, boundary: {points: 10}}\n"
+		       "data: {file: obs.csv, validation: 0.25}\n"
+		       "network:\n  layers: [6]\nstages:\n  - optimizer: adam\n    iterations: 20\n"
+		       "logging:\n  every: 5\n");
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run inv.yaml --quiet"), 0);
+	CU_ASSERT(pp_shell_exists("out_inv/figures/coefficient_kappa.gp"));
+	CU_ASSERT(pp_shell_exists("out_inv/figures/data_validation.gp"));
+	text = pp_shell_slurp("out_inv/report.md");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "Learned coefficient kappa"));
+	text = pp_shell_slurp("out_inv/summary.json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"coef_kappa\":"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"data_val_rel_l2\":"));
+}
+
 /* --no-plot and logging: {plot: false}: no figures, no report. */
 static void test_plotting_can_be_switched_off(void)
 {
@@ -429,6 +456,7 @@ int main(void)
 {
 	static const pp_test_case cases[] = {
 		{"scripts name the data files and columns", test_scripts_name_the_data_files_and_columns},
+		{"an inverse run draws its coefficients", test_an_inverse_run_draws_its_coefficients},
 		{"PNGs are drawn when gnuplot is installed", test_pngs_are_drawn_when_gnuplot_is_installed},
 		{"a gnuplot error is reported", test_a_gnuplot_error_is_reported},
 		{"without gnuplot runs succeed with one hint", test_without_gnuplot_runs_succeed_with_one_hint},
