@@ -6,9 +6,9 @@
  * picks.  Ω is the box of the keys x, y, z (default [0, 1] each) unless the
  * experiment gives `domain: {geometry: ...}`: the core then samples the
  * interior term inside the geometry and the boundary terms (boundary = 1)
- * on its parts, `pde: {terms: {neumann: {parts: [hole]}}}`, and the box
- * faces below are ignored (keep x, y, z the geometry's bounding box: the
- * reference grid lies on them).
+ * on its parts, `pde: {terms: {neumann: {parts: [hole]}}}`, the box
+ * faces below are ignored, and the box and reference grid become the
+ * geometry's bounding box.
  *
  * Keys:
  *   dim: 2                       1..3
