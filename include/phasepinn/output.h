@@ -20,7 +20,10 @@ extern "C" {
  * phasepinn's own tools read back: `phasepinn plot` draws the prediction
  * and shades the phases, its report lists them.  An analyzer of another
  * author writing these names, in these formats, gets the same figures.
- *   prediction.csv  <input 1>,<input 2>,...,u_pred,u_ref,abs_err per grid point
+ *   prediction.csv  <input 1>,<input 2>,...,u_pred,u_ref,abs_err per grid point;
+ *                   with several outputs <f>_pred,<f>_ref,<f>_abs_err per field f
+ *                   (<f>_pred alone for a field without a reference); on a
+ *                   geometry, grid points outside it are "nan" in every field
  *   phases.txt      "<phase> <step>" per transition (pp_phase_write_transitions)
  * (The core's own files are named in its private core/rundir.h.) */
 #define PP_RUN_PREDICTION "prediction.csv"
