@@ -120,8 +120,15 @@ static void etd_coefficients(spectral *s, double h)
  * finite, and for a real a this is exactly a·Re b + i·a·Im b. */
 static inline double complex cmul(double complex a, double complex b)
 {
-	return CMPLX(creal(a) * creal(b) - cimag(a) * cimag(b),
-		     creal(a) * cimag(b) + cimag(a) * creal(b));
+	/* built through its two parts (C11 6.2.5: a complex is an array of
+	 * two reals), as CMPLX would, which not every compiler's complex.h
+	 * has (clang's build of libFuzzer lacked it) */
+	double complex z;
+	double *part = (double *)&z;
+
+	part[0] = creal(a) * creal(b) - cimag(a) * cimag(b);
+	part[1] = creal(a) * cimag(b) + cimag(a) * creal(b);
+	return z;
 }
 
 /* out = N(v) = factor · FFT(f(IFFT(v))), modes from keep on zeroed. */
