@@ -43,7 +43,9 @@ fail:
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "core/config_doc.h"
 #include "core/registry.h"
 
 static pp_registry *test_registry;
@@ -85,4 +87,33 @@ const pp_plugin *pp_test_plugin(pp_kind kind, const char *name)
 		abort();
 	}
 	return p;
+}
+
+int pp_test_pde_open(const char *name, const char *yaml, const char *file, pp_test_pde *p,
+		     pp_error *err)
+{
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	p->info.time_input = -1;
+	p->info.periodic_input = -1;
+	p->ops = pp_test_plugin(PP_KIND_PDE, name)->ops;
+	if (yaml) {
+		rc = pp_config_doc_parse(yaml, strlen(yaml), file, &p->doc, err);
+		if (rc)
+			return rc;
+	}
+	rc = p->ops->create(pp_config_doc_root(p->doc), &p->state, err);
+	if (rc)
+		return rc;
+	return p->ops->describe(p->state, &p->info, err);
+}
+
+void pp_test_pde_close(pp_test_pde *p)
+{
+	if (p->state)
+		p->ops->destroy(p->state);
+	p->state = NULL;
+	pp_config_doc_destroy(p->doc);
+	p->doc = NULL;
 }

@@ -55,4 +55,21 @@ pp_registry *pp_test_registry(void);
  * program if it is missing. */
 const pp_plugin *pp_test_plugin(pp_kind kind, const char *name);
 
+/* A PDE plugin as the core sets it up: created from @yaml (NULL: every
+ * default; parsed under the file name @file, which error messages quote),
+ * described with time_input and periodic_input starting at -1.  Close it
+ * with pp_test_pde_close, also after a failed open. */
+#include <phasepinn/pde.h>
+
+typedef struct pp_test_pde {
+	const struct pp_pde_ops *ops;
+	void *state;
+	pp_pde_info info;
+	struct pp_config_doc *doc;
+} pp_test_pde;
+
+int pp_test_pde_open(const char *name, const char *yaml, const char *file, pp_test_pde *p,
+		     pp_error *err);
+void pp_test_pde_close(pp_test_pde *p);
+
 #endif

@@ -12,35 +12,16 @@
 #include "core/config_doc.h"
 #include "pp_test.h"
 
-typedef struct pde {
-	const pp_pde_ops *ops;
-	void *state;
-	pp_pde_info info;
-	pp_config_doc *doc;
-} pde;
+typedef pp_test_pde pde;
 
 static int open_pde(const char *name, const char *yaml, pde *p, pp_error *err)
 {
-	int rc;
-
-	memset(p, 0, sizeof *p);
-	p->ops = pp_test_plugin(PP_KIND_PDE, name)->ops;
-	if (yaml) {
-		rc = pp_config_doc_parse(yaml, strlen(yaml), "pde.yaml", &p->doc, err);
-		if (rc)
-			return rc;
-	}
-	rc = p->ops->create(pp_config_doc_root(p->doc), &p->state, err);
-	if (rc)
-		return rc;
-	return p->ops->describe(p->state, &p->info, err);
+	return pp_test_pde_open(name, yaml, "pde.yaml", p, err);
 }
 
 static void close_pde(pde *p)
 {
-	if (p->state)
-		p->ops->destroy(p->state);
-	pp_config_doc_destroy(p->doc);
+	pp_test_pde_close(p);
 }
 
 #define NPTS 6

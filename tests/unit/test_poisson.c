@@ -19,39 +19,16 @@
 #define NPTS 7
 #define MAXD 3
 
-typedef struct pde {
-	const pp_pde_ops *ops;
-	void *state;
-	pp_pde_info info;
-	pp_config_doc *doc;
-} pde;
+typedef pp_test_pde pde;
 
 static int open_poisson(const char *yaml, pde *p, pp_error *err)
 {
-	int rc;
-
-	memset(p, 0, sizeof *p);
-	p->info.time_input = -1;
-	p->info.periodic_input = -1;
-	p->ops = pp_test_plugin(PP_KIND_PDE, "poisson")->ops;
-	if (yaml) {
-		rc = pp_config_doc_parse(yaml, strlen(yaml), "poisson.yaml", &p->doc, err);
-		if (rc)
-			return rc;
-	}
-	rc = p->ops->create(pp_config_doc_root(p->doc), &p->state, err);
-	if (rc)
-		return rc;
-	return p->ops->describe(p->state, &p->info, err);
+	return pp_test_pde_open("poisson", yaml, "poisson.yaml", p, err);
 }
 
 static void close_poisson(pde *p)
 {
-	if (p->state)
-		p->ops->destroy(p->state);
-	p->state = NULL;
-	pp_config_doc_destroy(p->doc);
-	p->doc = NULL;
+	pp_test_pde_close(p);
 }
 
 static int term_index(const pde *p, const char *name)
