@@ -685,6 +685,16 @@ int pp_registry_check_pde_info(const pp_plugin *p, const pp_pde_info *info, pp_e
 			return pp_error_set(err, PP_ERR_PLUGIN,
 					    "pde '%s': hard constraint %d needs a name and one of the %d output(s)",
 					    p->name, k, pp_pde_output_count(info));
+	if (info->n_coefficients < 0 || info->n_coefficients > PP_MAX_COEFFICIENTS)
+		return pp_error_set(err, PP_ERR_PLUGIN,
+				    "pde '%s' declares %d coefficients; expected 0..%d", p->name,
+				    info->n_coefficients, PP_MAX_COEFFICIENTS);
+	for (int k = 0; k < info->n_coefficients; k++)
+		if (!info->coefficients[k].name || !*info->coefficients[k].name ||
+		    !isfinite(info->coefficients[k].value))
+			return pp_error_set(err, PP_ERR_PLUGIN,
+					    "pde '%s': coefficient %d needs a name and a finite value",
+					    p->name, k);
 	for (int k = 0; k < info->n_terms; k++) {
 		rc = check_term(p, info, k, err);
 		if (rc)
