@@ -262,6 +262,24 @@ static void test_a_pde_that_forgets_time_and_periodic_inputs_gets_none(void)
 	CU_ASSERT_EQUAL(pp_shell_cli(CONTRACT "check forgetful_causal.yaml"), 2);
 }
 
+/* Contract v2's declarations: an output the PDE does not have, a
+ * coefficient without a name. */
+static void test_contract_v2_declarations_are_checked(void)
+{
+	pp_shell_write("badout.yaml",
+		       "pde: {type: forgetful_pde, bad_output: true}\nnetwork: {layers: [8]}\n"
+		       "stages: [{optimizer: adam, iterations: 5}]\n");
+	CU_ASSERT_EQUAL(pp_shell_cli(CONTRACT "check badout.yaml"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output,
+				      "pde 'forgetful_pde', term 'residual': channel 0 reads output 1, but the PDE has 1 output(s)"));
+	pp_shell_write("badcoef.yaml",
+		       "pde: {type: forgetful_pde, bad_coefficient: true}\nnetwork: {layers: [8]}\n"
+		       "stages: [{optimizer: adam, iterations: 5}]\n");
+	CU_ASSERT_EQUAL(pp_shell_cli(CONTRACT "check badcoef.yaml"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output,
+				      "pde 'forgetful_pde': coefficient 0 needs a name and a finite value"));
+}
+
 static void test_a_channel_asking_for_a_missing_input_is_caught_by_check(void)
 {
 	pp_shell_write("badchannel.yaml",
@@ -290,6 +308,7 @@ int main(void)
 		{"an analyzer with 300 columns is refused by check", test_an_analyzer_with_300_columns_is_refused_by_check},
 		{"a PDE that forgets time and periodic inputs gets none", test_a_pde_that_forgets_time_and_periodic_inputs_gets_none},
 		{"a channel asking for a missing input is caught by check", test_a_channel_asking_for_a_missing_input_is_caught_by_check},
+		{"contract v2 declarations are checked", test_contract_v2_declarations_are_checked},
 		{NULL, NULL},
 	};
 	int rc;

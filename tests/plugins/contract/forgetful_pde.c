@@ -3,13 +3,15 @@
  * that as "none", not input 0, which would make the network periodic in
  * x), and with `bad_channel: true` its residual asks for ∂²u/∂x∂x[5] of a
  * 2-input problem, which `phasepinn check` must refuse naming the plugin
- * and the term.  Otherwise heat-like: u_t = u_xx / 10 on [-1, 1] × [0, 1]. */
+ * and the term; with `bad_output: true` it reads output 1 of a one-output
+ * problem and with `bad_coefficient: true` declares a coefficient without
+ * a name.  Otherwise heat-like: u_t = u_xx / 10 on [-1, 1] × [0, 1]. */
 #include <stdlib.h>
 
 #include <phasepinn/phasepinn.h>
 
 typedef struct forgetful {
-	int bad_channel;
+	int bad_channel, bad_output, bad_coefficient;
 } forgetful;
 
 static int forgetful_create(const pp_config *cfg, void **state, pp_error *err)
@@ -20,6 +22,10 @@ static int forgetful_create(const pp_config *cfg, void **state, pp_error *err)
 	if (!f)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 	rc = pp_config_bool(cfg, "bad_channel", 0, &f->bad_channel, err);
+	if (!rc)
+		rc = pp_config_bool(cfg, "bad_output", 0, &f->bad_output, err);
+	if (!rc)
+		rc = pp_config_bool(cfg, "bad_coefficient", 0, &f->bad_coefficient, err);
 	if (rc) {
 		free(f);
 		return rc;
@@ -49,8 +55,12 @@ static int forgetful_describe(void *state, pp_pde_info *info, pp_error *err)
 	info->n_terms = 2;
 	info->terms[0] = (pp_term_info){.name = "residual", .interior = 1, .enabled = 1,
 		.points = 64, .weight = 1, .n_pieces = 1, .n_channels = 2,
-		.channels = {PP_CHANNEL_D(1), PP_CHANNEL_DD(0, f->bad_channel ? 5 : 0)},
+		.channels = {PP_D(f->bad_output ? 1 : 0, 1), PP_CHANNEL_DD(0, f->bad_channel ? 5 : 0)},
 		.pair_input = -1};
+	if (f->bad_coefficient) {
+		info->n_coefficients = 1;
+		info->coefficients[0].value = 0.1;   /* and no name */
+	}
 	info->terms[1] = (pp_term_info){.name = "initial", .enabled = 1, .points = 16,
 		.weight = 1, .n_pieces = 1, .pieces = {{.side = {PP_SIDE_FREE, PP_SIDE_LO}}},
 		.n_channels = 1, .channels = {PP_CHANNEL_U}, .pair_input = -1};
