@@ -267,5 +267,5 @@ static const pp_pde_ops burgers_ops = {
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_PDE, "burgers",
-		 "viscous Burgers u_t + u u_x - nu u_xx = 0 on [-1,1]x[0,1], Cole-Hopf reference",
+		 "viscous Burgers u_t + lambda1 u u_x - nu u_xx = 0 on [-1,1]x[0,1] (both learnable), Cole-Hopf reference",
 		 &burgers_ops)
