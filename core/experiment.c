@@ -103,10 +103,7 @@ static int read_parts(pp_experiment *exp, const pp_config *t, int k, int *n, int
 	int rc;
 
 	*n = 0;
-	for (size_t i = 0; i < pp_config_size(t); i++)
-		if (strcmp(pp_config_key_at(t, i), "parts") == 0)
-			count = 1;
-	if (!count)
+	if (!has_key(t, "parts"))
 		return PP_OK;
 	node = pp_config_get(t, "parts");
 	if (!exp->geometry)

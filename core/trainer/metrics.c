@@ -153,7 +153,7 @@ int trainer_observe(trainer *t, int force, metrics_row *row, pp_error *err)
 			return rc;
 		row->set[t->val_column] = 1;
 	}
-	trainer_update_coefficients(t);
+	/* the evaluation before every row set t->coef at these parameters */
 	for (int j = 0; j < t->n_train; j++)
 		row->v[COL_FIXED + 2 * t->n_terms + j] = t->coef[t->exp->trainable[j].index];
 	for (int k = 0; k < t->n_terms; k++) {
