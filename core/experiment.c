@@ -503,7 +503,10 @@ static double net_long(const pp_config *map, const char *key, double def)
 }
 
 /* The hidden widths network.c builds: layers: [...], or width: × depth:
- * (its defaults, 50 × 4).  0 when they cannot be read: network.c reports. */
+ * (its defaults, 50 × 4), or pirate's width: × 3·blocks: (64, 3); the
+ * gates and factorised scales of the other architectures are not counted
+ * (a guard, not an exact count).  0 when they cannot be read: network.c
+ * reports. */
 static int planned_widths(const pp_config *net, double *w, int max)
 {
 	const pp_config *layers = pp_config_get(net, "layers");
@@ -522,8 +525,9 @@ static int planned_widths(const pp_config *net, double *w, int max)
 		}
 		return (int)pp_config_size(layers);
 	}
-	width = net_long(net, "width", 50);
-	depth = net_long(net, "depth", 4);
+	width = net_long(net, "width", pp_config_get(net, "blocks") ? 64 : 50);
+	depth = pp_config_get(net, "blocks") ? 3 * net_long(net, "blocks", 3)
+					     : net_long(net, "depth", 4);
 	if (width < 0 || depth < 0 || depth > max)
 		return 0;
 	for (int i = 0; i < (int)depth; i++)

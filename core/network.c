@@ -65,7 +65,13 @@ typedef struct tile {
 	pp_real *z[PP_MAX_LAYERS];   /* hidden layers: S·n × w */
 	pp_real *h[PP_MAX_LAYERS];
 	pp_real *s1[PP_MAX_LAYERS], *s2[PP_MAX_LAYERS], *s3[PP_MAX_LAYERS];  /* n × w or NULL */
+	pp_real *o[PP_MAX_LAYERS];   /* gated or mixed hidden layers: their output */
+	pp_real *uv;                 /* gated architectures: U − V, S·n × w */
 } tile;
+
+/* Tile slots of U and V (z, h, s1..s3), after every hidden layer's. */
+#define SLOT_U (PP_MAX_LAYERS - 2)
+#define SLOT_V (PP_MAX_LAYERS - 1)
 
 /* One term of Faà di Bruno's formula for an internal channel c of order k:
  * h_c = Σ coef·σ^(m)(z)·Π_j z_blk[j] over the set partitions of c's k
@@ -90,6 +96,8 @@ typedef struct leibniz_term {
 /* What one thread needs besides the tiles it works on. */
 typedef struct worker {
 	pp_real *gh, *gz;            /* backward scratch: S·tile_cap × max width */
+	pp_real *ga, *gd, *gv;       /* gated: ∂/∂a of a layer, ∂/∂(U − V), ∂/∂V */
+	pp_real *gx;                 /* pirate: ∂/∂ of the current block's input */
 	pp_real *grad;               /* private gradient (threads after the first) */
 } worker;
 
@@ -121,6 +129,9 @@ struct pp_batch {
 	int n_workers;               /* workers with scratch */
 	worker workers[PP_MAX_WORKERS];
 	pp_real *ones;               /* tile_cap ones, for bias gradients */
+	const pp_real *weights;      /* W of dense_*: the slab, or weff when factorised */
+	pp_real *weff;               /* factorised: the slab with W = diag(e^s)·V */
+	pp_real *gscratch;           /* factorised: ∂/∂W before the chain rule to V, s */
 	pp_real *hidden;             /* several tiles: gathered rows for pp_batch_hidden */
 	pp_real *slab;               /* tiles, worker 0, ones, hidden: one allocation */
 	pp_real *worker_slab;        /* workers 1..: scratch and gradient */
@@ -147,7 +158,32 @@ typedef struct net_spec {
 	long harmonics;
 	long rff_features;
 	double rff_scale;
+	int arch;
+	long blocks;
+	int factorized;
+	double fact_mean, fact_std;
 } net_spec;
+
+/* pirate: `width:` and `blocks:`, three hidden layers a block. */
+static int read_blocks(const pp_config *cfg, net_spec *s, pp_error *err)
+{
+	long width;
+	int rc;
+
+	if (pp_config_get(cfg, "layers") || pp_config_get(cfg, "depth"))
+		return pp_config_error(err, PP_ERR_CONFIG,
+				       pp_config_get(cfg, pp_config_get(cfg, "layers") ? "layers" : "depth"),
+				       "type: pirate takes width: and blocks: (three hidden layers each), not layers: or depth:");
+	rc = pp_config_long(cfg, "width", 64, 1, 65536, &width, err);
+	if (!rc)
+		rc = pp_config_long(cfg, "blocks", 3, 1, (PP_MAX_LAYERS - 3) / 3, &s->blocks, err);
+	if (rc)
+		return rc;
+	s->n_hidden = 3 * (int)s->blocks;
+	for (int i = 0; i < s->n_hidden; i++)
+		s->widths[i] = width;
+	return PP_OK;
+}
 
 static int read_widths(const pp_config *cfg, net_spec *s, pp_error *err)
 {
@@ -155,15 +191,20 @@ static int read_widths(const pp_config *cfg, net_spec *s, pp_error *err)
 	long width, depth;
 	int rc;
 
+	if (s->arch == ARCH_PIRATE)
+		return read_blocks(cfg, s, err);
+	if (pp_config_get(cfg, "blocks"))
+		return pp_config_error(err, PP_ERR_CONFIG, pp_config_get(cfg, "blocks"),
+				       "blocks: belongs to type: pirate");
 	if (layers) {
 		if (pp_config_get(cfg, "width") || pp_config_get(cfg, "depth"))
 			return pp_config_error(err, PP_ERR_CONFIG, layers,
 					       "give either layers: [..] or width: and depth:, not both");
 		if (pp_config_node_type(layers) != PP_CONFIG_SEQUENCE || pp_config_size(layers) == 0 ||
-		    pp_config_size(layers) > PP_MAX_LAYERS - 1)
+		    pp_config_size(layers) > PP_MAX_LAYERS - 3)
 			return pp_config_error(err, PP_ERR_CONFIG, layers,
 					       "layers: is a list of 1 to %d hidden widths, e.g. [50, 50, 50, 50]",
-					       PP_MAX_LAYERS - 1);
+					       PP_MAX_LAYERS - 3);
 		s->n_hidden = (int)pp_config_size(layers);
 		for (int i = 0; i < s->n_hidden; i++) {
 			const pp_config *w = pp_config_at(layers, (size_t)i);
@@ -176,13 +217,48 @@ static int read_widths(const pp_config *cfg, net_spec *s, pp_error *err)
 	}
 	rc = pp_config_long(cfg, "width", 50, 1, 65536, &width, err);
 	if (!rc)
-		rc = pp_config_long(cfg, "depth", 4, 1, PP_MAX_LAYERS - 1, &depth, err);
+		rc = pp_config_long(cfg, "depth", 4, 1, PP_MAX_LAYERS - 3, &depth, err);
 	if (rc)
 		return rc;
 	s->n_hidden = (int)depth;
 	for (int i = 0; i < s->n_hidden; i++)
 		s->widths[i] = width;
 	return PP_OK;
+}
+
+/* modified_mlp gates every hidden layer by U and V, so all have one width. */
+static int check_gated_widths(const pp_config *cfg, const net_spec *s, pp_error *err)
+{
+	if (s->arch != ARCH_MODIFIED_MLP)
+		return PP_OK;
+	for (int i = 1; i < s->n_hidden; i++)
+		if (s->widths[i] != s->widths[0])
+			return pp_config_error(err, PP_ERR_CONFIG, pp_config_get(cfg, "layers"),
+					       "type: modified_mlp gates every hidden layer with the same U and V, so the layers need one width (layer 1 has %ld, layer %d %ld)",
+					       s->widths[0], i + 1, s->widths[i]);
+	return PP_OK;
+}
+
+/* `factorization: true` or `{mean: 1.0, stddev: 0.1}`: random weight
+ * factorisation of every dense layer; the defaults are jaxpi's. */
+static int read_factorization(const pp_config *cfg, net_spec *s, pp_error *err)
+{
+	const pp_config *f = pp_config_get(cfg, "factorization");
+	int rc;
+
+	s->fact_mean = 1.0;
+	s->fact_std = 0.1;
+	if (!f)
+		return PP_OK;
+	if (pp_config_node_type(f) != PP_CONFIG_MAP) {
+		rc = pp_config_bool(cfg, "factorization", 0, &s->factorized, err);
+		return rc;
+	}
+	s->factorized = 1;
+	rc = pp_config_double(f, "mean", 1.0, -10.0, 10.0, &s->fact_mean, err);
+	if (!rc)
+		rc = pp_config_double(f, "stddev", 0.1, 0.0, 10.0, &s->fact_std, err);
+	return rc;
 }
 
 static int read_embedding(const pp_config *cfg, const pp_pde_info *pde, net_spec *s,
@@ -363,10 +439,17 @@ static int read_spec(const pp_config *cfg, const pp_pde_info *pde, unsigned long
 {
 	static const char *const acts[] = {"tanh", "sin", "gelu", NULL};
 	static const char *const inits[] = {"xavier_normal", "xavier_uniform", NULL};
+	static const char *const types[] = {"mlp", "modified_mlp", "pirate", NULL};
 	int rc;
 
 	memset(s, 0, sizeof *s);
-	rc = read_widths(cfg, s, err);
+	rc = pp_config_choice(cfg, "type", "mlp", types, &s->arch, err);
+	if (!rc)
+		rc = read_widths(cfg, s, err);
+	if (!rc)
+		rc = check_gated_widths(cfg, s, err);
+	if (!rc)
+		rc = read_factorization(cfg, s, err);
 	if (!rc)
 		rc = pp_config_choice(cfg, "activation", "tanh", acts, &s->act, err);
 	if (!rc)
@@ -423,30 +506,118 @@ static int build_features(pp_network *net, const net_spec *s, pp_rng *rng, pp_er
 	return PP_OK;
 }
 
-static void init_params(pp_network *net, int init, pp_rng *rng)
+/* Xavier weights and zero biases for every dense layer (the chain first,
+ * so that a plain MLP draws what it always drew), then the factorised
+ * layers' s ~ N(mean, stddev) with V = W/exp(s), so W itself is unchanged
+ * in distribution; every α starts at 0. */
+static void init_params(pp_network *net, const net_spec *s, pp_rng *rng)
 {
-	for (int l = 0; l < net->n_layers; l++) {
+	for (int l = 0; l < net->n_dense; l++) {
 		pp_layer_view *v = &net->layers[l];
 		double fan = (double)(v->fan_in + v->fan_out);
-		double scale = init == 0 ? sqrt(2.0 / fan) : sqrt(6.0 / fan);
+		double scale = s->init == 0 ? sqrt(2.0 / fan) : sqrt(6.0 / fan);
 		pp_real *w = net->params + v->weight_offset;
 		size_t count = (size_t)v->fan_in * (size_t)v->fan_out;
 
 		for (size_t i = 0; i < count; i++)
-			w[i] = (pp_real)(init == 0 ? scale * pp_rng_normal(rng)
-						   : scale * (2.0 * pp_rng_uniform(rng) - 1.0));
+			w[i] = (pp_real)(s->init == 0 ? scale * pp_rng_normal(rng)
+						      : scale * (2.0 * pp_rng_uniform(rng) - 1.0));
 		memset(net->params + v->bias_offset, 0, (size_t)v->fan_out * sizeof(pp_real));
 	}
+	for (int l = 0; net->factorized && l < net->n_dense; l++) {
+		pp_layer_view *v = &net->layers[l];
+		pp_real *sc = net->params + net->scale_offset[l];
+		for (int k = 0; k < v->fan_out; k++) {
+			pp_real *row = net->params + v->weight_offset + (size_t)k * (size_t)v->fan_in;
+			sc[k] = (pp_real)(s->fact_mean + s->fact_std * pp_rng_normal(rng));
+			for (int j = 0; j < v->fan_in; j++)
+				row[j] = (pp_real)((double)row[j] / exp((double)sc[k]));
+		}
+	}
+}
+
+/* Dense layer l's place in the slab from @offset: W (or V), b, and s when
+ * factorised.  Returns the next free offset. */
+static size_t place_dense(pp_network *net, int l, int fan_in, int fan_out, size_t offset)
+{
+	pp_layer_view *v = &net->layers[l];
+
+	v->fan_in = fan_in;
+	v->fan_out = fan_out;
+	v->weight_offset = offset;
+	offset += (size_t)fan_in * (size_t)fan_out;
+	v->bias_offset = offset;
+	offset += (size_t)fan_out;
+	net->scale_offset[l] = (size_t)-1;
+	if (net->factorized) {
+		net->scale_offset[l] = offset;
+		offset += (size_t)fan_out;
+	}
+	return offset;
+}
+
+/* The dense layers, U and V, the α of each block, and which hidden layers
+ * are gated or mixed; the total parameter count. */
+static int lay_out(pp_network *net, pp_error *err)
+{
+	size_t offset = 0;
+	int L = net->n_layers;
+
+	for (int l = 0; l < L; l++)
+		offset = place_dense(net, l, net->width[l], net->width[l + 1], offset);
+	net->n_dense = L;
+	if (net->arch == ARCH_MLP) {
+		net->n_params = offset;
+		return PP_OK;
+	}
+	if (net->arch == ARCH_PIRATE && net->n_features != net->width[1])
+		return pp_error_set(err, PP_ERR_CONFIG,
+				    "network: type: pirate adds each block's output to its input, so the embedding must have as many features as width: (%d here, width %d); give random_fourier: {features: %d} (cos and sin of each)",
+				    net->n_features, net->width[1], net->width[1] / 2);
+	offset = place_dense(net, GATE_U(net), net->n_features, net->width[1], offset);
+	offset = place_dense(net, GATE_V(net), net->n_features, net->width[1], offset);
+	net->n_dense = L + 2;
+	for (int l = 1; l < L; l++) {
+		int pos = (l - 1) % 3;
+		if (net->arch == ARCH_MODIFIED_MLP || pos < 2) {
+			net->gated[l] = 1;
+			continue;
+		}
+		net->mixed[l] = 1;
+		net->block_first[l] = l - 2;
+		net->alpha_offset[l] = offset++;
+		net->n_blocks++;
+	}
+	net->n_params = offset;
+	return PP_OK;
+}
+
+static void describe(pp_network *net, const net_spec *s, int n_inputs)
+{
+	static const char *const act_names[] = {"tanh", "sin", "gelu"};
+	char *d = net->description;
+	size_t cap = sizeof net->description, len;
+
+	snprintf(d, cap, "%d-[%d", n_inputs, net->width[1]);
+	for (int l = 2; l < net->n_layers; l++) {
+		len = strlen(d);
+		snprintf(d + len, cap - len, ",%d", net->width[l]);
+	}
+	len = strlen(d);
+	snprintf(d + len, cap - len, " %s%s%s%s]-%d, %d features, %zu parameters",
+		 act_names[s->act],
+		 net->arch == ARCH_MODIFIED_MLP ? ", modified MLP" : "",
+		 net->arch == ARCH_PIRATE ? ", PirateNet" : "",
+		 net->factorized ? ", factorised weights" : "", net->n_outputs, net->n_features,
+		 net->n_params);
 }
 
 int pp_network_create(const pp_config *cfg, const pp_pde_info *pde, unsigned long seed,
 		      pp_network **out, pp_error *err)
 {
-	static const char *const act_names[] = {"tanh", "sin", "gelu"};
 	pp_network *net;
 	net_spec s;
 	pp_rng rng;
-	size_t offset = 0;
 	int rc;
 
 	*out = NULL;
@@ -471,35 +642,19 @@ int pp_network_create(const pp_config *cfg, const pp_pde_info *pde, unsigned lon
 	for (int l = 0; l < s.n_hidden; l++)
 		net->width[l + 1] = (int)s.widths[l];
 	net->width[net->n_layers] = net->n_outputs;
-	for (int l = 0; l < net->n_layers; l++) {
-		pp_layer_view *v = &net->layers[l];
-		v->fan_in = net->width[l];
-		v->fan_out = net->width[l + 1];
-		v->weight_offset = offset;
-		offset += (size_t)v->fan_in * (size_t)v->fan_out;
-		v->bias_offset = offset;
-		offset += (size_t)v->fan_out;
-	}
-	net->n_params = offset;
-	net->params = calloc(offset, sizeof *net->params);
+	net->arch = (arch_type)s.arch;
+	net->factorized = s.factorized;
+	rc = lay_out(net, err);
+	if (rc)
+		goto fail;
+	net->params = calloc(net->n_params, sizeof *net->params);
 	if (!net->params) {
-		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu parameters", offset);
+		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu parameters",
+				  net->n_params);
 		goto fail;
 	}
-	init_params(net, s.init, &rng);
-	snprintf(net->description, sizeof net->description, "%d-[%d", pde->n_inputs,
-		 net->width[1]);
-	for (int l = 2; l < net->n_layers; l++) {
-		size_t len = strlen(net->description);
-		snprintf(net->description + len, sizeof net->description - len, ",%d",
-			 net->width[l]);
-	}
-	{
-		size_t len = strlen(net->description);
-		snprintf(net->description + len, sizeof net->description - len,
-			 " %s]-%d, %d features, %zu parameters", act_names[s.act],
-			 net->n_outputs, net->n_features, net->n_params);
-	}
+	init_params(net, &s, &rng);
+	describe(net, &s, pde->n_inputs);
 	*out = net;
 	return PP_OK;
 
@@ -704,7 +859,7 @@ static int plan_channels(pp_batch *b, int n, const pp_channel *req, const pp_net
 		}
 	}
 	rc = plan_fdb(b, err);
-	if (!rc && net->any_hard)
+	if (!rc && (net->any_hard || net->arch != ARCH_MLP))
 		rc = plan_leibniz(b, err);
 	return rc;
 }
@@ -719,66 +874,102 @@ static size_t max_width(const pp_network *net, int from)
 	return maxw;
 }
 
-/* Reals of one tile's activations for @cap points. */
-static size_t tile_size(const pp_network *net, const pp_batch *b, size_t cap)
+/* One slot's arrays (hidden layer, U or V) at offset @off of @base: z and h
+ * (S·cap × w), then σ′, σ″, σ‴ (cap × w each) when they are stored; with
+ * base NULL only counts.  Returns the next offset. */
+static size_t carve_slot(const pp_batch *b, size_t cap, size_t w, pp_real *base, size_t off,
+			 tile *t, int slot)
 {
-	size_t rows = (size_t)b->S * cap, total = rows * (size_t)net->n_features;
+	size_t rows = (size_t)b->S * cap;
+	pp_real **deriv[3] = {t->s1, t->s2, t->s3};
 
+	t->z[slot] = base ? base + off : NULL;
+	off += rows * w;
+	t->h[slot] = base ? base + off : NULL;
+	off += rows * w;
+	for (int k = 0; k < 3; k++) {
+		deriv[k][slot] = NULL;
+		if (b->from_value || b->generic || k > b->max_order)
+			continue;
+		deriv[k][slot] = base ? base + off : NULL;
+		off += cap * w;
+	}
+	return off;
+}
+
+/* A tile of @cap points laid out from @base (NULL: only count): features,
+ * each hidden layer's slot and output (when gated or mixed), then U, V and
+ * U − V.  Returns the reals it takes. */
+static size_t carve(const pp_batch *b, size_t cap, pp_real *base, tile *t)
+{
+	const pp_network *net = b->net;
+	size_t rows = (size_t)b->S * cap, off;
+
+	t->features = base;
+	off = rows * (size_t)net->n_features;
 	for (int l = 1; l < net->n_layers; l++) {
 		size_t w = (size_t)net->width[l];
-		total += 2 * rows * w +
-			 (b->from_value || b->generic ? 0 : cap * w * (size_t)(1 + b->max_order));
+		off = carve_slot(b, cap, w, base, off, t, l);
+		t->o[l] = NULL;
+		if (net->gated[l] || net->mixed[l]) {
+			t->o[l] = base ? base + off : NULL;
+			off += rows * w;
+		}
 	}
-	return total;
+	t->uv = NULL;
+	if (net->arch != ARCH_MLP) {
+		size_t w = (size_t)net->width[1];
+		off = carve_slot(b, cap, w, base, off, t, SLOT_U);
+		off = carve_slot(b, cap, w, base, off, t, SLOT_V);
+		t->uv = base ? base + off : NULL;
+		off += rows * w;
+	}
+	return off;
+}
+
+/* Reals of one tile's activations for @cap points. */
+static size_t tile_size(const pp_batch *b, size_t cap)
+{
+	tile t;
+
+	return carve(b, cap, NULL, &t);
 }
 
 /* Tile k of the last forward, its arrays pointing into the tile storage. */
 static void carve_tile(const pp_batch *b, int k, tile *t)
 {
-	const pp_network *net = b->net;
 	size_t start = (size_t)k * b->tile_points;
 	size_t cap = b->n - start < b->tile_points ? b->n - start : b->tile_points;
-	size_t rows = (size_t)b->S * cap;
-	pp_real *p = b->tile_storage + start * b->per_point;
 
 	t->start = start;
 	t->n = cap;
-
-	t->features = p;
-	p += rows * (size_t)net->n_features;
-	for (int l = 1; l < net->n_layers; l++) {
-		size_t w = (size_t)net->width[l];
-		t->z[l] = p;
-		p += rows * w;
-		t->h[l] = p;
-		p += rows * w;
-		t->s1[l] = t->s2[l] = t->s3[l] = NULL;
-		if (b->from_value || b->generic)
-			continue;
-		t->s1[l] = p;
-		p += cap * w;
-		if (b->max_order >= 1) {
-			t->s2[l] = p;
-			p += cap * w;
-		}
-		if (b->max_order >= 2) {
-			t->s3[l] = p;
-			p += cap * w;
-		}
-	}
+	carve(b, cap, b->tile_storage + start * b->per_point, t);
 }
 
-/* Reals of one worker's backward scratch (gh, gz); gz also holds the
- * output layer's S·tile values in the forward pass. */
+/* Scratch blocks of one worker (S·tile × max width each): gh and gz (gz
+ * also holds the output layer's S·tile values in the forward pass), ga,
+ * gd and gv for gated architectures, gx for pirate. */
+static int scratch_blocks(const pp_network *net)
+{
+	return 2 + (net->arch != ARCH_MLP ? 3 : 0) + (net->arch == ARCH_PIRATE ? 1 : 0);
+}
+
 static size_t scratch_size(const pp_batch *b)
 {
-	return 2 * (size_t)b->S * b->tile_cap * b->maxw;
+	return (size_t)scratch_blocks(b->net) * (size_t)b->S * b->tile_cap * b->maxw;
 }
 
 static void carve_worker(const pp_batch *b, worker *w, pp_real *p)
 {
+	size_t each = (size_t)b->S * b->tile_cap * b->maxw;
+	int k = scratch_blocks(b->net);
+
 	w->gh = p;
-	w->gz = p + (size_t)b->S * b->tile_cap * b->maxw;
+	w->gz = p + each;
+	w->ga = k > 2 ? p + 2 * each : NULL;
+	w->gd = k > 2 ? p + 3 * each : NULL;
+	w->gv = k > 2 ? p + 4 * each : NULL;
+	w->gx = k > 5 ? p + 5 * each : NULL;
 }
 
 int pp_batch_create(const pp_network *net, size_t max_points, int n_channels,
@@ -803,7 +994,7 @@ int pp_batch_create(const pp_network *net, size_t max_points, int n_channels,
 	b->tile_cap = max_points < TILE_POINTS ? max_points : TILE_POINTS;
 	b->maxw = max_width(net, 0);
 	b->from_value = pp_activation_from_value(net->act);
-	b->per_point = tile_size(net, b, 1);
+	b->per_point = tile_size(b, 1);
 	total = b->per_point * max_points + scratch_size(b) + b->tile_cap;
 	if (max_points > MIN_TILE_POINTS)
 		total += max_points * max_width(net, 1);
@@ -825,6 +1016,16 @@ int pp_batch_create(const pp_network *net, size_t max_points, int n_channels,
 	p += b->tile_cap;
 	if (max_points > MIN_TILE_POINTS)
 		b->hidden = p;
+	b->weights = net->params;
+	if (net->factorized) {
+		b->weff = malloc(2 * net->n_params * sizeof *b->weff);
+		if (!b->weff) {
+			rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu parameters",
+					  net->n_params);
+			goto fail;
+		}
+		b->gscratch = b->weff + net->n_params;
+	}
 	if (net->any_hard) {
 		size_t each = (size_t)b->S * max_points;
 		b->hard_slab = malloc(2 * (size_t)net->n_outputs * each * sizeof *b->hard_slab);
@@ -854,6 +1055,7 @@ void pp_batch_destroy(pp_batch *batch)
 	free(batch->worker_slab);
 	free(batch->slab);
 	free(batch->hard_slab);
+	free(batch->weff);
 	free(batch);
 }
 
@@ -1048,11 +1250,11 @@ static void activate(const pp_network *net, const pp_batch *b, tile *t, int l, s
 }
 
 /* Z = H_in · Wᵀ over all S·n rows of a tile, bias on the value block. */
-static void dense_forward(const pp_network *net, int l, const pp_real *in, pp_real *z,
-			  size_t n, int S)
+static void dense_forward(const pp_network *net, const pp_batch *b, int l, const pp_real *in,
+			  pp_real *z, size_t n, int S)
 {
 	const pp_layer_view *v = &net->layers[l];
-	const pp_real *W = net->params + v->weight_offset, *bias = net->params + v->bias_offset;
+	const pp_real *W = b->weights + v->weight_offset, *bias = net->params + v->bias_offset;
 	int rows = (int)((size_t)S * n);
 
 	GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, rows, v->fan_out, v->fan_in, 1, in,
@@ -1064,21 +1266,84 @@ static void dense_forward(const pp_network *net, int l, const pp_real *in, pp_re
 	}
 }
 
+/* What hidden layer l passes on: its gated or mixed output, or σ(z);
+ * layer 0 is the features. */
+static const pp_real *layer_out(const tile *t, int l)
+{
+	if (l == 0)
+		return t->features;
+	return t->o[l] ? t->o[l] : t->h[l];
+}
+
+/* o = a⊙U + (1 − a)⊙V = V + a⊙(U − V), channel by channel with Leibniz's
+ * rule: o_α = V_α + Σ coef·a_β·(U − V)_γ over the splits α = β + γ. */
+static void gate_forward(const pp_batch *b, const tile *t, int l, size_t block)
+{
+	const pp_real *a = t->h[l], *v = t->h[SLOT_V], *uv = t->uv;
+	pp_real *o = t->o[l];
+
+	for (int c = 0; c < b->S; c++) {
+		pp_real *oc = o + (size_t)c * block;
+		memcpy(oc, v + (size_t)c * block, block * sizeof *oc);
+		for (int e = b->leib_first[c]; e < b->leib_first[c + 1]; e++) {
+			const leibniz_term *lt = &b->leib[e];
+			const pp_real *ab = a + (size_t)lt->beta * block;
+			const pp_real *dg = uv + (size_t)lt->gamma * block;
+			pp_real coef = (pp_real)lt->coef;
+#pragma omp simd
+			for (size_t i = 0; i < block; i++)
+				oc[i] += coef * ab[i] * dg[i];
+		}
+	}
+}
+
+/* o = α·a + (1 − α)·x, x the block's input: linear, so every channel alike. */
+static void mix_forward(const pp_network *net, const pp_batch *b, const tile *t, int l,
+			size_t block)
+{
+	pp_real alpha = net->params[net->alpha_offset[l]];
+	const pp_real *a = t->h[l], *x = layer_out(t, net->block_first[l] - 1);
+	pp_real *o = t->o[l];
+	size_t all = (size_t)b->S * block;
+
+#pragma omp simd
+	for (size_t i = 0; i < all; i++)
+		o[i] = alpha * a[i] + (1 - alpha) * x[i];
+}
+
+/* U, V and U − V of the gated architectures, from the features. */
+static void gates_forward(const pp_network *net, const pp_batch *b, tile *t)
+{
+	size_t block = t->n * (size_t)net->width[1], all = (size_t)b->S * block;
+
+	dense_forward(net, b, GATE_U(net), t->features, t->z[SLOT_U], t->n, b->S);
+	activate(net, b, t, SLOT_U, block);
+	dense_forward(net, b, GATE_V(net), t->features, t->z[SLOT_V], t->n, b->S);
+	activate(net, b, t, SLOT_V, block);
+	for (size_t i = 0; i < all; i++)
+		t->uv[i] = t->h[SLOT_U][i] - t->h[SLOT_V][i];
+}
+
 /* The tile's requested channels into out ([n_req][batch n]). */
 static void tile_forward(const pp_network *net, const pp_batch *b, tile *t, worker *w,
 			 const pp_real *x, pp_real *out)
 {
-	const pp_real *in = t->features;
 	int L = net->n_layers;
 
 	forward_features(net, b, t, x + t->start * (size_t)net->n_inputs);
+	if (net->arch != ARCH_MLP)
+		gates_forward(net, b, t);
 	for (int l = 1; l < L; l++) {
-		dense_forward(net, l - 1, in, t->z[l], t->n, b->S);
-		activate(net, b, t, l, t->n * (size_t)net->width[l]);
-		in = t->h[l];
+		size_t block = t->n * (size_t)net->width[l];
+		dense_forward(net, b, l - 1, layer_out(t, l - 1), t->z[l], t->n, b->S);
+		activate(net, b, t, l, block);
+		if (net->gated[l])
+			gate_forward(b, t, l, block);
+		else if (net->mixed[l])
+			mix_forward(net, b, t, l, block);
 	}
 	/* output layer: S·n × n_outputs values into the worker's gz */
-	dense_forward(net, L - 1, in, w->gz, t->n, b->S);
+	dense_forward(net, b, L - 1, layer_out(t, L - 1), w->gz, t->n, b->S);
 	for (int k = 0; k < b->n_req; k++) {
 		int o = b->req_output[k], a = b->req_index[k];
 		size_t no = (size_t)net->n_outputs, n = t->n;
@@ -1231,7 +1496,7 @@ static void dense_backward(const pp_network *net, const pp_batch *b, int l, cons
 			   const pp_real *gz, pp_real *gh_out, size_t n, pp_real *grad)
 {
 	const pp_layer_view *v = &net->layers[l];
-	const pp_real *W = net->params + v->weight_offset;
+	const pp_real *W = b->weights + v->weight_offset;
 	int rows = (int)((size_t)b->S * n);
 
 	GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, v->fan_out, v->fan_in, rows, 1, gz,
@@ -1241,6 +1506,91 @@ static void dense_backward(const pp_network *net, const pp_batch *b, int l, cons
 	if (gh_out)
 		GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, v->fan_in, v->fan_out, 1, gz,
 		     v->fan_out, W, v->fan_in, 0, gh_out, v->fan_in);
+}
+
+/* The transpose of gate_forward: from G_o in wk->gh, G_a into wk->ga, and
+ * G_(U−V), G_V added to wk->gd, wk->gv. */
+static void gate_backward(const pp_batch *b, const tile *t, const worker *wk, int l,
+			  size_t block)
+{
+	const pp_real *a = t->h[l], *uv = t->uv, *go = wk->gh;
+	size_t all = (size_t)b->S * block;
+
+	memset(wk->ga, 0, all * sizeof *wk->ga);
+	for (size_t i = 0; i < all; i++)
+		wk->gv[i] += go[i];
+	for (int c = 0; c < b->S; c++) {
+		const pp_real *gc = go + (size_t)c * block;
+		for (int e = b->leib_first[c]; e < b->leib_first[c + 1]; e++) {
+			const leibniz_term *lt = &b->leib[e];
+			size_t ob = (size_t)lt->beta * block, og = (size_t)lt->gamma * block;
+			pp_real coef = (pp_real)lt->coef, *ga = wk->ga + ob, *gd = wk->gd + og;
+			const pp_real *ab = a + ob, *dg = uv + og;
+#pragma omp simd
+			for (size_t i = 0; i < block; i++) {
+				ga[i] += coef * gc[i] * dg[i];
+				gd[i] += coef * gc[i] * ab[i];
+			}
+		}
+	}
+}
+
+/* The transpose of mix_forward, in place: G_a = α·G_o into wk->gh,
+ * G_x = (1 − α)·G_o into wk->gx, and ∂/∂α = Σ G_o·(a − x) into grad. */
+static void mix_backward(const pp_network *net, const pp_batch *b, const tile *t,
+			 const worker *wk, int l, size_t block, pp_real *grad)
+{
+	pp_real alpha = net->params[net->alpha_offset[l]], *g = wk->gh;
+	const pp_real *a = t->h[l], *x = layer_out(t, net->block_first[l] - 1);
+	size_t all = (size_t)b->S * block;
+	double galpha = 0;
+
+	for (size_t i = 0; i < all; i++) {
+		galpha += (double)g[i] * ((double)a[i] - (double)x[i]);
+		wk->gx[i] = (1 - alpha) * g[i];
+		g[i] *= alpha;
+	}
+	grad[net->alpha_offset[l]] += (pp_real)galpha;
+}
+
+/* U and V's parameters from G_U = G_(U−V) and G_V − G_(U−V). */
+static void gates_backward(const pp_network *net, const pp_batch *b, const tile *t,
+			   worker *w, pp_real *grad)
+{
+	size_t block = t->n * (size_t)net->width[1], all = (size_t)b->S * block;
+
+	memcpy(w->gh, w->gd, all * sizeof *w->gh);
+	activation_backward(b, t, w, SLOT_U, block);
+	dense_backward(net, b, GATE_U(net), t->features, w->gz, NULL, t->n, grad);
+	for (size_t i = 0; i < all; i++)
+		w->gh[i] = w->gv[i] - w->gd[i];
+	activation_backward(b, t, w, SLOT_V, block);
+	dense_backward(net, b, GATE_V(net), t->features, w->gz, NULL, t->n, grad);
+}
+
+/* Hidden layer l backward, from G of its output in w->gh to G of its
+ * input in w->gh (when l > 1), through the mix or gate, σ and the layer. */
+static void hidden_backward(const pp_network *net, const pp_batch *b, const tile *t, worker *w,
+			    int l, pp_real *grad)
+{
+	size_t block = t->n * (size_t)net->width[l];
+	worker wk = *w;
+
+	if (net->mixed[l]) {
+		mix_backward(net, b, t, w, l, block, grad);
+	} else if (net->gated[l]) {
+		gate_backward(b, t, w, l, block);
+		wk.gh = w->ga;
+	}
+	activation_backward(b, t, &wk, l, block);
+	dense_backward(net, b, l - 1, layer_out(t, l - 1), w->gz, l > 1 ? w->gh : NULL, t->n,
+		       grad);
+	/* the first layer of a pirate block: its input also fed the block's mix */
+	if (l > 1 && net->arch == ARCH_PIRATE && (l - 1) % 3 == 0) {
+		size_t all = (size_t)b->S * t->n * (size_t)net->width[l - 1];
+		for (size_t i = 0; i < all; i++)
+			w->gh[i] += w->gx[i];
+	}
 }
 
 /* Adds the tile's ∂L/∂θ into grad; seed is [n_req][batch n]. */
@@ -1273,13 +1623,16 @@ static void tile_backward(const pp_network *net, const pp_batch *b, const tile *
 				dst[i * no] += coef * d[i] * src[i];
 		}
 	}
-	dense_backward(net, b, L - 1, L > 1 ? t->h[L - 1] : t->features, gz_out,
-		       L > 1 ? w->gh : NULL, n, grad);
-	for (int l = L - 1; l >= 1; l--) {
-		activation_backward(b, t, w, l, n * (size_t)net->width[l]);
-		dense_backward(net, b, l - 1, l > 1 ? t->h[l - 1] : t->features, w->gz,
-			       l > 1 ? w->gh : NULL, n, grad);
+	dense_backward(net, b, L - 1, layer_out(t, L - 1), gz_out, L > 1 ? w->gh : NULL, n, grad);
+	if (net->arch != ARCH_MLP) {
+		size_t all = (size_t)b->S * n * (size_t)net->width[1];
+		memset(w->gd, 0, all * sizeof *w->gd);
+		memset(w->gv, 0, all * sizeof *w->gv);
 	}
+	for (int l = L - 1; l >= 1; l--)
+		hidden_backward(net, b, t, w, l, grad);
+	if (net->arch != ARCH_MLP)
+		gates_backward(net, b, t, w, grad);
 }
 
 /* ---- tiles on threads ------------------------------------------------------- */
@@ -1466,6 +1819,51 @@ static int hard_values(const pp_network *net, pp_batch *b, size_t n, const pp_re
 	return PP_OK;
 }
 
+/* Factorised layers: W = diag(e^s)·V into the batch's weff, before a
+ * forward; backward then reads the same W. */
+static void factorized_weights(const pp_network *net, pp_batch *b)
+{
+	memcpy(b->weff, net->params, net->n_params * sizeof *b->weff);
+	for (int l = 0; l < net->n_dense; l++) {
+		const pp_layer_view *v = &net->layers[l];
+		const pp_real *sc = net->params + net->scale_offset[l];
+		for (int k = 0; k < v->fan_out; k++) {
+			size_t row = v->weight_offset + (size_t)k * (size_t)v->fan_in;
+			pp_real e = (pp_real)exp((double)sc[k]);
+			for (int j = 0; j < v->fan_in; j++)
+				b->weff[row + (size_t)j] = e * net->params[row + (size_t)j];
+		}
+	}
+	b->weights = b->weff;
+}
+
+/* The chain rule from ∂L/∂W (in gscratch) to the trained V and s:
+ * ∂L/∂V_kj = e^(s_k)·∂L/∂W_kj, ∂L/∂s_k = Σ_j ∂L/∂W_kj·W_kj; the rest of
+ * gscratch (biases, α) is added as it is. */
+static void factorized_gradient(const pp_network *net, const pp_batch *b, pp_real *grad)
+{
+	const pp_real *g = b->gscratch;
+
+	for (int l = 0; l < net->n_dense; l++) {
+		const pp_layer_view *v = &net->layers[l];
+		size_t first = v->weight_offset, last = first + (size_t)v->fan_in * (size_t)v->fan_out;
+		for (int k = 0; k < v->fan_out; k++) {
+			size_t row = first + (size_t)k * (size_t)v->fan_in;
+			double gs = 0, e = exp((double)net->params[net->scale_offset[l] + (size_t)k]);
+			for (int j = 0; j < v->fan_in; j++) {
+				gs += (double)g[row + (size_t)j] * (double)b->weff[row + (size_t)j];
+				grad[row + (size_t)j] += (pp_real)(e * (double)g[row + (size_t)j]);
+			}
+			grad[net->scale_offset[l] + (size_t)k] += (pp_real)gs;
+		}
+		for (size_t j = last; j < last + (size_t)v->fan_out; j++)
+			grad[j] += g[j];   /* the bias */
+	}
+	for (int l = 1; l < net->n_layers; l++)
+		if (net->mixed[l])
+			grad[net->alpha_offset[l]] += g[net->alpha_offset[l]];
+}
+
 int pp_network_forward(const pp_network *net, pp_batch *b, size_t n, const pp_real *x,
 		       pp_real *out, pp_error *err)
 {
@@ -1477,6 +1875,8 @@ int pp_network_forward(const pp_network *net, pp_batch *b, size_t n, const pp_re
 	plan_tiles(b, n);
 	if (n == 0)
 		return PP_OK;
+	if (net->factorized)
+		factorized_weights(net, b);
 	if (net->any_hard) {
 		int rc = hard_values(net, b, n, x, err);
 		if (rc)
@@ -1493,6 +1893,7 @@ int pp_network_backward(const pp_network *net, pp_batch *b, const pp_real *seed,
 			pp_real *grad, pp_error *err)
 {
 	task proto = {0};
+	int rc;
 
 	if (b->n == 0)
 		return pp_error_set(err, PP_ERR_STATE, "backward before any forward on this batch");
@@ -1500,7 +1901,15 @@ int pp_network_backward(const pp_network *net, pp_batch *b, const pp_real *seed,
 	proto.b = b;
 	proto.seed = seed;
 	proto.grad = grad;
-	return run_tiles(b, &proto, err);
+	if (!net->factorized)
+		return run_tiles(b, &proto, err);
+	/* the engine's gradient is in W; V and s follow from it */
+	memset(b->gscratch, 0, net->n_params * sizeof *b->gscratch);
+	proto.grad = b->gscratch;
+	rc = run_tiles(b, &proto, err);
+	if (!rc)
+		factorized_gradient(net, b, grad);
+	return rc;
 }
 
 size_t pp_network_tile_points(void)

@@ -31,6 +31,22 @@ typedef struct hard_spec {
 	double lo[PP_MAX_INPUTS], hi[PP_MAX_INPUTS];
 } hard_spec;
 
+/* The architecture around the dense layers (network.h, `network.type`).
+ * mlp: in_l = σ(z_(l-1)).  modified_mlp (Wang, Teng & Perdikaris 2021):
+ * two more dense layers of the features, U = σ(F·W_Uᵀ + b_U) and V likewise,
+ * and every hidden layer's output gated, o_l = a_l⊙U + (1 − a_l)⊙V with
+ * a_l = σ(z_l).  pirate (Wang, Sankaran & Perdikaris 2024): U and V as
+ * above, hidden layers in blocks of three, the first two gated, the third's
+ * output o = α·a + (1 − α)·x with x the block's input and α a trainable
+ * scalar per block (initially 0, so the network starts as a linear map of
+ * the features). */
+typedef enum arch_type { ARCH_MLP = 0, ARCH_MODIFIED_MLP, ARCH_PIRATE } arch_type;
+
+/* Dense layers beyond the chain: U and V of the gated architectures, kept
+ * in layers[] after the chain's n_layers. */
+#define GATE_U(net) ((net)->n_layers)
+#define GATE_V(net) ((net)->n_layers + 1)
+
 struct pp_network {
 	int n_inputs;
 	int n_outputs;
@@ -42,8 +58,20 @@ struct pp_network {
 	int any_hard;
 	pp_transform_fn transform_fn; /* the PDE's transform hook, bound by the experiment */
 	void *transform_ctx;
-	pp_layer_view layers[PP_MAX_LAYERS];
+	pp_layer_view layers[PP_MAX_LAYERS];  /* the chain, then GATE_U, GATE_V */
 	pp_activation act;
+	arch_type arch;
+	int n_dense;                /* entries of layers[]: n_layers (+ 2 when gated) */
+	int gated[PP_MAX_LAYERS];   /* hidden layer l's output is gated by U and V */
+	int mixed[PP_MAX_LAYERS];   /* ... is α·a + (1 − α)·x_block (pirate) */
+	int block_first[PP_MAX_LAYERS]; /* mixed layer l: its block's first hidden layer */
+	size_t alpha_offset[PP_MAX_LAYERS]; /* mixed layer l: α's place in the slab */
+	int n_blocks;
+	/* Random weight factorisation (Wang et al. 2022): every dense layer's
+	 * W = diag(exp(s))·V; the slab holds V at weight_offset, then b, then
+	 * s (fan_out) at scale_offset[l]. */
+	int factorized;
+	size_t scale_offset[PP_MAX_LAYERS];
 	size_t n_params;            /* the layers' and any extra ones after them */
 	size_t n_extra;             /* trailing parameters the layers do not use */
 	pp_real *params;

@@ -3,7 +3,10 @@
  * one order lower, parameter gradients of a loss built from them against
  * differences in the parameters, hard constraints (dirichlet_box and a
  * PDE's transform) against differences and at the boundary they enforce,
- * the activation jets, and the closure of requested channels.
+ * the activation jets, the closure of requested channels, and the
+ * architectures (modified MLP, PirateNet, factorised weights): their value
+ * against a plain evaluation of their definition, channels and gradients
+ * against differences.
  *
  * Tolerances (double): a channel of order k is checked against central
  * differences of its order k−1 channel with step h = 1e-5 (truncation
@@ -22,6 +25,7 @@
 #include "core/activation.h"
 #include "core/channels.h"
 #include "core/config_doc.h"
+#include "core/network_impl.h"
 #include "pp_test.h"
 
 #ifdef PP_SINGLE_PRECISION
@@ -413,6 +417,202 @@ static void test_the_closure_holds_every_lower_derivative_once(void)
 			PP_ERR_INVALID);
 }
 
+/* ---- architectures ----------------------------------------------------- */
+
+/* Every parameter moved by 0.3·N(0, 1), so that pirate's α (0 at first)
+ * and the factorised scales take generic values. */
+static void shake(pp_network *net, uint64_t seed)
+{
+	pp_rng r;
+	pp_real *p = pp_network_params(net);
+
+	pp_rng_init(&r, seed, 1);
+	for (size_t j = 0; j < pp_network_param_count(net); j++)
+		p[j] += (pp_real)(0.3 * pp_rng_normal(&r));
+}
+
+/* The value at one point computed the plain way, from the definitions in
+ * network_impl.h: features, U and V, then each hidden layer's
+ * σ(W·in + b) gated (a⊙U + (1 − a)⊙V) or mixed (α·a + (1 − α)·x_block),
+ * with W = diag(e^s)·V when factorised; tanh only. */
+static void dense_plain(const pp_network *net, int l, const double *in, double *out)
+{
+	const pp_layer_view *v = &net->layers[l];
+	const pp_real *p = net->params;
+
+	for (int k = 0; k < v->fan_out; k++) {
+		double e = net->factorized ? exp((double)p[net->scale_offset[l] + (size_t)k]) : 1.0;
+		double z = (double)p[v->bias_offset + (size_t)k];
+		for (int j = 0; j < v->fan_in; j++)
+			z += e * (double)p[v->weight_offset + (size_t)k * (size_t)v->fan_in + (size_t)j] *
+			     in[j];
+		out[k] = z;
+	}
+}
+
+static double plain_value(const pp_network *net, const pp_real *x)
+{
+	double f[64], u[64], v[64], cur[64], z[64], blk[64];
+	int F = net->n_features, L = net->n_layers;
+
+	for (int j = 0; j < F; j++) {
+		const feature *ft = &net->features[j];
+		double a = 0;
+		for (int k = 0; k < net->n_inputs; k++)
+			a += ft->b[k] * (double)x[k];
+		f[j] = ft->trig == 0 ? (double)x[ft->input] : ft->trig == 1 ? cos(a) : sin(a);
+	}
+	if (net->arch != ARCH_MLP) {
+		dense_plain(net, GATE_U(net), f, u);
+		dense_plain(net, GATE_V(net), f, v);
+		for (int k = 0; k < net->width[1]; k++)
+			u[k] = tanh(u[k]), v[k] = tanh(v[k]);
+	}
+	memcpy(cur, f, sizeof f);
+	memcpy(blk, f, sizeof f);
+	for (int l = 1; l < L; l++) {
+		dense_plain(net, l - 1, cur, z);
+		for (int k = 0; k < net->width[l]; k++) {
+			double a = tanh(z[k]);
+			if (net->gated[l])
+				a = a * u[k] + (1 - a) * v[k];
+			else if (net->mixed[l]) {
+				double al = (double)net->params[net->alpha_offset[l]];
+				a = al * a + (1 - al) * blk[k];
+			}
+			z[k] = a;
+		}
+		memcpy(cur, z, sizeof z);
+		if (net->mixed[l])
+			memcpy(blk, cur, sizeof cur);
+	}
+	dense_plain(net, L - 1, cur, z);
+	return z[0];
+}
+
+static const char *const arch_yamls[] = {
+	"type: modified_mlp\nwidth: 5\ndepth: 3\n",
+	"type: pirate\nwidth: 6\nblocks: 2\nembedding:\n  random_fourier: {features: 3, scale: 0.4}\n",
+	"layers: [5, 4]\nfactorization: true\n",
+	"type: modified_mlp\nlayers: [4, 4]\nfactorization: {mean: 0.5, stddev: 0.2}\n",
+	/* mean 0: e^s near 1, so that the shaken net's fourth derivatives stay
+	 * small enough for differences with h = 1e-5 (with mean 1 one point's
+	 * u_tt differs from them by 2e-6 relative, and by less as h shrinks) */
+	"type: pirate\nwidth: 4\nblocks: 1\nfactorization: {mean: 0.0}\nembedding:\n  random_fourier: {features: 2, scale: 0.7}\n",
+};
+#define N_ARCH ((int)(sizeof arch_yamls / sizeof arch_yamls[0]))
+
+/* Order ≤ 2: the fast kernels. */
+static const pp_channel low[] = {
+	PP_CHANNEL_U, PP_CHANNEL_D(0), PP_CHANNEL_D(1), PP_CHANNEL_DD(0, 0), PP_CHANNEL_DD(0, 1),
+	PP_CHANNEL_DD(1, 1),
+};
+#define N_LOW ((int)(sizeof low / sizeof low[0]))
+
+static void test_architectures_compute_what_they_define(void)
+{
+	pp_real x[2 * NPTS], u[NPTS];
+	pp_error err = {0};
+
+	points(NPTS, x, 11);
+	for (int k = 0; k < N_ARCH; k++) {
+		pp_network *net = make_net(arch_yamls[k], 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(net);
+		shake(net, 3 + (uint64_t)k);
+		CU_ASSERT_EQUAL(pp_network_predict(net, NPTS, x, u, &err), PP_OK);
+		for (size_t i = 0; i < NPTS; i++)
+			PP_ASSERT_CLOSE(u[i], plain_value(net, x + 2 * i), 1e3 * PP_REAL_EPSILON,
+					1e3 * PP_REAL_EPSILON);
+		pp_network_destroy(net);
+	}
+}
+
+static void test_architectures_channels_match_finite_differences(void)
+{
+	for (int k = 0; k < N_ARCH; k++) {
+		pp_network *net = make_net(arch_yamls[k], 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(net);
+		shake(net, 5 + (uint64_t)k);
+		check_list(net, N_LOW, low);
+		check_list(net, N_HIGH, high);
+		pp_network_destroy(net);
+	}
+}
+
+static void test_architectures_gradients_match_finite_differences(void)
+{
+	for (int k = 0; k < N_ARCH; k++) {
+		pp_network *net = make_net(arch_yamls[k], 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(net);
+		shake(net, 7 + (uint64_t)k);
+		check_gradient(net, N_LOW, low);
+		check_gradient(net, N_HIGH, high);
+		pp_network_destroy(net);
+	}
+}
+
+/* V = W/e^s at the start, so factorising changes no output at the same
+ * seed; pirate starts as a linear map of its features (α = 0). */
+static void test_factorised_and_pirate_networks_start_where_they_should(void)
+{
+	pp_network *a = make_net("layers: [6, 5]\n", 0);
+	pp_network *b = make_net("layers: [6, 5]\nfactorization: true\n", 0);
+	pp_network *p = make_net("type: pirate\nwidth: 4\nblocks: 2\nembedding:\n"
+				 "  random_fourier: {features: 2}\n", 0);
+	pp_real x[2 * NPTS], ua[NPTS], ub[NPTS], up[NPTS];
+	pp_error err = {0};
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	points(NPTS, x, 13);
+	pp_network_predict(a, NPTS, x, ua, &err);
+	pp_network_predict(b, NPTS, x, ub, &err);
+	pp_network_predict(p, NPTS, x, up, &err);
+	for (size_t i = 0; i < NPTS; i++) {
+		const pp_layer_view *out = &p->layers[p->n_layers - 1];
+		double lin = (double)p->params[out->bias_offset];
+		for (int j = 0; j < p->n_features; j++) {
+			const feature *ft = &p->features[j];
+			double arg = ft->b[0] * (double)x[2 * i] + ft->b[1] * (double)x[2 * i + 1];
+			lin += (double)p->params[out->weight_offset + (size_t)j] *
+			       (ft->trig == 1 ? cos(arg) : sin(arg));
+		}
+		PP_ASSERT_CLOSE(ub[i], ua[i], 1e2 * PP_REAL_EPSILON, 1e2 * PP_REAL_EPSILON);
+		PP_ASSERT_CLOSE(up[i], lin, 1e2 * PP_REAL_EPSILON, 1e2 * PP_REAL_EPSILON);
+	}
+	CU_ASSERT_EQUAL(pp_network_param_count(b), pp_network_param_count(a) + 6 + 5 + 1);
+	pp_network_destroy(a);
+	pp_network_destroy(b);
+	pp_network_destroy(p);
+}
+
+static void expect_refused(const char *yaml, const char *needle)
+{
+	pp_config_doc *doc = NULL;
+	pp_network *net = NULL;
+	pp_error err = {0};
+	pp_pde_info info = pde_xy(0);
+
+	CU_ASSERT_EQUAL_FATAL(pp_config_doc_parse(yaml, strlen(yaml), "net.yaml", &doc, &err), PP_OK);
+	CU_ASSERT_NOT_EQUAL(pp_network_create(pp_config_doc_root(doc), &info, 1, &net, &err), PP_OK);
+	CU_ASSERT_PTR_NULL(net);
+	if (!strstr(err.message, needle))
+		fprintf(stderr, "message without '%s': %s\n", needle, err.message);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, needle));
+	pp_config_doc_destroy(doc);
+}
+
+static void test_bad_architectures_are_refused(void)
+{
+	expect_refused("type: pirate\nwidth: 8\nblocks: 1\n", "features: 4");
+	expect_refused("type: pirate\nlayers: [8, 8]\n", "width: and blocks:");
+	expect_refused("type: modified_mlp\nlayers: [8, 6]\n", "one width");
+	expect_refused("blocks: 2\n", "type: pirate");
+	expect_refused("type: resnet\n", "resnet");
+	expect_refused("factorization: {stddev: -1}\n", "stddev");
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -426,6 +626,11 @@ int main(void)
 		{"bad hard constraints are refused", test_bad_hard_constraints_are_refused},
 		{"activation jets match finite differences", test_activation_jets_match_finite_differences},
 		{"the closure holds every lower derivative once", test_the_closure_holds_every_lower_derivative_once},
+		{"architectures compute what they define", test_architectures_compute_what_they_define},
+		{"architectures' channels match finite differences", test_architectures_channels_match_finite_differences},
+		{"architectures' gradients match finite differences", test_architectures_gradients_match_finite_differences},
+		{"factorised and pirate networks start where they should", test_factorised_and_pirate_networks_start_where_they_should},
+		{"bad architectures are refused", test_bad_architectures_are_refused},
 		{NULL, NULL},
 	};
 	return pp_test_run("channels", cases);
