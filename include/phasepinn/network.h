@@ -9,7 +9,10 @@
  *
  * YAML (the experiment's `network:` section):
  *   network:
+ *     type: mlp                               # mlp | modified_mlp | pirate
  *     layers: [128, 128, 128, 128, 128, 128]  # hidden widths (or width: + depth:)
+ *                                             # pirate: width: 64, blocks: 3
+ *     factorization: true                     # W = diag(e^s)·V, or {mean: 1.0, stddev: 0.1}
  *     activation: tanh                        # tanh | sin | gelu
  *     init: xavier_normal                     # xavier_normal | xavier_uniform
  *     seed: 2341                              # default: the experiment seed
@@ -19,6 +22,15 @@
  *     embedding:
  *       periodic: {input: x, period: 2.0, harmonics: 1}   # exact periodicity
  *       random_fourier: {features: 64, scale: 1.0}        # Gaussian B, [cos, sin](2πBx)
+ *
+ * Architectures (docs/engine.md, "Architectures"): modified_mlp gates every
+ * hidden layer with U = σ(F·W_Uᵀ + b_U) and V of the features F,
+ * o = a⊙U + (1 − a)⊙V; pirate stacks blocks of three hidden layers (two
+ * gated, the third mixed into the block's input, α·a + (1 − α)·x, α
+ * trainable and 0 at first) and needs as many features as width.  Slab
+ * layout: the chain's layers in order, then U's and V's, then one α per
+ * pirate block; a factorised layer holds V (at weight_offset), b, then s.
+ * pp_network_layer views the chain only.
  *
  * Threading: a batch is cut into tiles of pp_network_tile_points() points
  * that go through all layers one after the other (their activations stay in
