@@ -68,8 +68,10 @@ static int read_bins(const pp_config *cfg, homogeneity *h, pp_error *err)
 	return pp_config_long_list(cfg, "bins", (size_t)h->dims, def, 1, 10000, h->bins, err);
 }
 
-/* shadow: and its RBA keys, with rba's defaults and ranges.  auto is on
- * unless the run's weighting is rba itself (its λ is then the real one). */
+/* shadow: and its RBA keys, with rba's defaults and ranges (read even when
+ * the shadow is off, so that giving them is never an "unknown key").  auto
+ * is on unless the run's weighting is rba itself (its λ is then the real
+ * one). */
 static int read_shadow(const pp_config *cfg, const pp_problem *problem, homogeneity *h,
 		       pp_error *err)
 {
@@ -85,8 +87,6 @@ static int read_shadow(const pp_config *cfg, const pp_problem *problem, homogene
 		h->shadow = !(problem->weighting && strcmp(problem->weighting, "rba") == 0);
 	else
 		h->shadow = mode == SHADOW_ON;
-	if (!h->shadow)
-		return PP_OK;
 	rc = pp_config_double(cfg, "shadow_gamma", 0.999, 0, 1 - 1e-12, &h->gamma, err);
 	if (!rc)
 		rc = pp_config_double(cfg, "shadow_eta", 0.001, 1e-300, 1e300, &h->eta, err);
