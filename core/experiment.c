@@ -637,6 +637,7 @@ static int build_weighting(pp_experiment *exp, const pp_registry *reg, pp_error 
 	if (rc)
 		return rc;
 	exp->weighting_ops = exp->weighting_plugin->ops;
+	exp->problem.weighting = exp->weighting_plugin->name;
 	rc = exp->weighting_ops->create(cfg, &exp->problem, &exp->weighting_state, err);
 	if (rc)
 		return rc;

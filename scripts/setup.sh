@@ -13,8 +13,10 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
+# python3-numpy: tests/data/authors_mi.py, the numpy re-implementation of the
+# authors' information measure that the information analyzer is checked against
 packages=(build-essential meson ninja-build pkg-config libopenblas-dev libyaml-dev
-          libcunit1-dev libfftw3-dev gnuplot-nox)
+          libcunit1-dev libfftw3-dev gnuplot-nox python3-numpy)
 
 install_missing() {
 	local missing=()

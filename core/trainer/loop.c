@@ -44,6 +44,11 @@ static int train_step(trainer *t, pp_optimizer_args *args, metrics_row *rowp, pp
 	rc = trainer_evaluate(t, 1, &loss, err);
 	if (!rc)
 		rc = trainer_check_finite(t, step, loss, err);
+	for (int a = 0; !rc && a < t->exp->n_analyzers; a++) {
+		const pp_analyzer_slot *s = &t->exp->analyzers[a];
+		if (s->ops->every_step && (rc = s->ops->every_step(s->state, &t->view, err)))
+			rc = pp_error_prefix(err, "analyzer '%s' at step %ld", s->plugin->name, step);
+	}
 	if (!rc)
 		rc = trainer_observe(t, 0, &row, err);
 	if (rc)

@@ -47,6 +47,16 @@ typedef struct pp_analyzer_ops {
 	 * is cut into (NULL: 100).  0 asks for one chunk per point (per-sample
 	 * statistics).  All analyzers of a run must agree. */
 	int (*chunk_count)(void *state);
+	/* Optional (NULL: not called): every training step, once the
+	 * residuals at the step's parameters are in view->terms and the
+	 * weighting scheme has updated its weights, before any analyzer
+	 * observes that step.  Not called for the objective evaluations inside
+	 * an optimizer step (line searches) nor for the final evaluation.  For
+	 * state that must follow every step whatever `every` is (homogeneity's
+	 * shadow RBA multiplier); keep it cheap, and save that state in
+	 * save()/load().  Appended after PP_ABI_VERSION 2 without a bump: the
+	 * core zero-fills the members an older plugin's struct_size leaves out. */
+	int (*every_step)(void *state, const pp_step_view *view, pp_error *err);
 } pp_analyzer_ops;
 
 #ifdef __cplusplus

@@ -32,6 +32,10 @@ typedef struct pp_problem {
 	 * time, in order), NULL for the PDE's box. */
 	const struct pp_geometry *geometry;
 	int geometry_inputs[PP_MAX_INPUTS];  /* PDE input of geometry coordinate c */
+	/* The weighting scheme's plugin name ("none", "rba", ...), set before
+	 * the analyzers are created; NULL when a caller builds the problem by
+	 * hand (treat it as unknown).  Appended without an ABI bump. */
+	const char *weighting;
 } pp_problem;
 
 /* One enabled loss term.

@@ -7,11 +7,27 @@
  *   homog_phi = mean(b)/√mean(b²) = 1/√(1 + CV²)   (1: homogeneous),
  * plus the coefficient of variation and max/mean of the raw |r| over the
  * interior points (homog_cv_r, homog_max_over_mean_r).
+ *
+ * Shadow RBA (`shadow: auto`, on unless the run's weighting is rba): the
+ * RBA multiplier of the interior term is kept here even though the loss
+ * does not use it, updated at every training step from that step's
+ * residuals exactly as plugins/weighting/rba.c does with its defaults
+ * (λ ← γλ + η·|r|/max|r|, λ⁰ = 0; `shadow_gamma`, `shadow_eta`,
+ * `shadow_normalization`, `shadow_components` as rba's keys), and
+ *   homog_phi_rba_shadow = φ of that λ, binned as above.
+ * That is how the authors' vanilla runs report a φ_RBA below 1.  The shadow
+ * λ is saved in checkpoints.
  */
 #include <phasepinn/phasepinn.h>
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+enum { SHADOW_AUTO, SHADOW_ON, SHADOW_OFF };
+enum { NORM_MAX, NORM_MINMAX };
+enum { COMP_SUM_ABS, COMP_NORM };
 
 typedef struct homogeneity {
 	int dims;
@@ -19,9 +35,17 @@ typedef struct homogeneity {
 	double lo[2], hi[2];
 	double *sum;
 	long *count;
+	/* the shadow RBA multiplier of the interior term */
+	int shadow;
+	double gamma, eta;
+	int normalization, components;
+	size_t n;             /* points λ holds; 0 until the first step */
+	uint64_t started;     /* updates made */
+	double *lambda;       /* [n] */
 } homogeneity;
 
-static const char *const homog_columns[] = {"homog_phi", "homog_cv_r", "homog_max_over_mean_r"};
+static const char *const homog_columns[] = {"homog_phi", "homog_cv_r", "homog_max_over_mean_r",
+					     "homog_phi_rba_shadow"};
 
 static void hg_destroy(void *state)
 {
@@ -31,6 +55,7 @@ static void hg_destroy(void *state)
 		return;
 	free(h->sum);
 	free(h->count);
+	free(h->lambda);
 	free(h);
 }
 
@@ -41,6 +66,35 @@ static int read_bins(const pp_config *cfg, homogeneity *h, pp_error *err)
 
 	h->bins[1] = 1;
 	return pp_config_long_list(cfg, "bins", (size_t)h->dims, def, 1, 10000, h->bins, err);
+}
+
+/* shadow: and its RBA keys, with rba's defaults and ranges (read even when
+ * the shadow is off, so that giving them is never an "unknown key").  auto
+ * is on unless the run's weighting is rba itself (its λ is then the real
+ * one). */
+static int read_shadow(const pp_config *cfg, const pp_problem *problem, homogeneity *h,
+		       pp_error *err)
+{
+	static const char *const modes[] = {"auto", "on", "off", NULL};
+	static const char *const norms[] = {"max", "minmax", NULL};
+	static const char *const comps[] = {"sum_abs", "norm", NULL};
+	int mode, rc;
+
+	rc = pp_config_choice(cfg, "shadow", "auto", modes, &mode, err);
+	if (rc)
+		return rc;
+	if (mode == SHADOW_AUTO)
+		h->shadow = !(problem->weighting && strcmp(problem->weighting, "rba") == 0);
+	else
+		h->shadow = mode == SHADOW_ON;
+	rc = pp_config_double(cfg, "shadow_gamma", 0.999, 0, 1 - 1e-12, &h->gamma, err);
+	if (!rc)
+		rc = pp_config_double(cfg, "shadow_eta", 0.001, 1e-300, 1e300, &h->eta, err);
+	if (!rc)
+		rc = pp_config_choice(cfg, "shadow_normalization", "max", norms, &h->normalization, err);
+	if (!rc)
+		rc = pp_config_choice(cfg, "shadow_components", "sum_abs", comps, &h->components, err);
+	return rc;
 }
 
 static int hg_create(const pp_config *cfg, const pp_problem *problem, void **state,
@@ -57,6 +111,8 @@ static int hg_create(const pp_config *cfg, const pp_problem *problem, void **sta
 		h->hi[d] = problem->pde->hi[d];
 	}
 	rc = read_bins(cfg, h, err);
+	if (!rc)
+		rc = read_shadow(cfg, problem, h, err);
 	if (!rc) {
 		size_t n = (size_t)h->bins[0] * (size_t)(h->dims == 2 ? h->bins[1] : 1);
 		h->sum = calloc(n, sizeof *h->sum);
@@ -74,11 +130,83 @@ static int hg_create(const pp_config *cfg, const pp_problem *problem, void **sta
 
 static int hg_columns(void *state, const char *const **names, int *count)
 {
-	(void)state;
+	const homogeneity *h = state;
+
 	*names = homog_columns;
-	*count = 3;
+	*count = h->shadow ? 4 : 3;
 	return PP_OK;
 }
+
+static const pp_term_state *interior_term(const pp_step_view *view)
+{
+	for (int k = 0; k < view->n_terms; k++)
+		if (view->terms[k].interior)
+			return &view->terms[k];
+	return NULL;
+}
+
+/* ---- the shadow RBA multiplier (as plugins/weighting/rba.c) ------------- */
+
+/* λ for @n points; another n (the trainer changed the number of points)
+ * starts afresh from λ = 0, as rba does. */
+static int shadow_fit(homogeneity *h, size_t n, pp_error *err)
+{
+	double *lambda;
+
+	if (h->n == n && h->lambda)
+		return PP_OK;
+	lambda = calloc(n ? n : 1, sizeof *lambda);
+	if (!lambda)
+		return pp_error_set(err, PP_ERR_NOMEM, "homogeneity: out of memory for %zu weights", n);
+	free(h->lambda);
+	h->lambda = lambda;
+	h->n = n;
+	h->started = 0;
+	return PP_OK;
+}
+
+/* |r_i|, or a system's components combined as rba's `components` says. */
+static double magnitude(const homogeneity *h, const pp_term_state *t, size_t i)
+{
+	double a = 0;
+
+	if (t->n_components <= 1 || h->components == COMP_NORM)
+		return fabs((double)t->r[i]);
+	for (int k = 0; k < t->n_components; k++)
+		a += fabs((double)t->components[(size_t)k * t->n + i]);
+	return a;
+}
+
+/* λ_i ← γ·λ_i + η·a_i with a_i = (|r_i| − lo)·scale in [0, 1], the same
+ * operations in the same order as rba_update, so the two agree bit for bit. */
+static int hg_every_step(void *state, const pp_step_view *view, pp_error *err)
+{
+	homogeneity *h = state;
+	const pp_term_state *t = interior_term(view);
+	double mx = 0, mn = INFINITY, lo, scale;
+	int rc;
+
+	if (!h->shadow || !t)
+		return PP_OK;
+	rc = shadow_fit(h, t->n, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < t->n; i++) {
+		double a = magnitude(h, t, i);
+		mx = a > mx ? a : mx;
+		mn = a < mn ? a : mn;
+	}
+	lo = h->normalization == NORM_MINMAX && t->n ? mn : 0;
+	scale = mx > lo ? 1.0 / (mx - lo) : 0;
+	for (size_t i = 0; i < t->n; i++) {
+		double a = (magnitude(h, t, i) - lo) * scale;
+		h->lambda[i] = h->gamma * h->lambda[i] + h->eta * a;
+	}
+	h->started++;
+	return PP_OK;
+}
+
+/* ---- φ ------------------------------------------------------------------ */
 
 static long bin_index(const homogeneity *h, const pp_real *x)
 {
@@ -94,30 +222,22 @@ static long bin_index(const homogeneity *h, const pp_real *x)
 	return idx;
 }
 
-static int hg_observe(void *state, const pp_step_view *view, double *values, pp_error *err)
+/* φ = mean(b)/√mean(b²) of the bin means b of the weights (@pp_lambda, or
+ * @lambda when that is NULL) of @t's points; NaN while every one is 0. */
+static double phi(homogeneity *h, const pp_term_state *t, const pp_real *pp_lambda,
+		  const double *lambda)
 {
-	homogeneity *h = state;
-	const pp_term_state *t = NULL;
 	size_t nb = (size_t)h->bins[0] * (size_t)(h->dims == 2 ? h->bins[1] : 1), used = 0;
-	double mb = 0, mb2 = 0, mr = 0, mr2 = 0, rmax = 0;
+	double mb = 0, mb2 = 0;
 
-	for (int k = 0; k < view->n_terms && !t; k++)
-		if (view->terms[k].interior)
-			t = &view->terms[k];
-	if (!t)
-		return pp_error_set(err, PP_ERR_STATE, "homogeneity: no interior term");
 	for (size_t b = 0; b < nb; b++) {
 		h->sum[b] = 0;
 		h->count[b] = 0;
 	}
 	for (size_t i = 0; i < t->n; i++) {
 		long b = bin_index(h, t->x + i * (size_t)t->n_inputs);
-		double a = fabs((double)t->r[i]);
-		h->sum[b] += (double)t->lambda[i];
+		h->sum[b] += pp_lambda ? (double)pp_lambda[i] : lambda[i];
 		h->count[b]++;
-		mr += a;
-		mr2 += a * a;
-		rmax = a > rmax ? a : rmax;
 	}
 	for (size_t b = 0; b < nb; b++) {
 		if (!h->count[b])
@@ -129,11 +249,94 @@ static int hg_observe(void *state, const pp_step_view *view, double *values, pp_
 	}
 	mb /= (double)used;
 	mb2 /= (double)used;
+	return mb2 > 0 ? mb / sqrt(mb2) : NAN;
+}
+
+static int hg_observe(void *state, const pp_step_view *view, double *values, pp_error *err)
+{
+	homogeneity *h = state;
+	const pp_term_state *t = interior_term(view);
+	double mr = 0, mr2 = 0, rmax = 0;
+
+	if (!t)
+		return pp_error_set(err, PP_ERR_STATE, "homogeneity: no interior term");
+	for (size_t i = 0; i < t->n; i++) {
+		double a = fabs((double)t->r[i]);
+		mr += a;
+		mr2 += a * a;
+		rmax = a > rmax ? a : rmax;
+	}
 	mr /= (double)t->n;
 	mr2 /= (double)t->n;
-	values[0] = mb2 > 0 ? mb / sqrt(mb2) : NAN;
+	values[0] = phi(h, t, t->lambda, NULL);
 	values[1] = mr > 0 ? sqrt(fmax(mr2 - mr * mr, 0)) / mr : NAN;
 	values[2] = mr > 0 ? rmax / mr : NAN;
+	if (h->shadow)
+		values[3] = h->started && h->n == t->n ? phi(h, t, NULL, h->lambda) : NAN;
+	return PP_OK;
+}
+
+/* ---- checkpoints -------------------------------------------------------- */
+
+/* Without the shadow: nothing (as before it existed).  With it: "HMG" +
+ * version byte, uint64 n, uint64 started, n doubles λ (native byte order). */
+#define HMG_MAGIC "HMG\001"
+
+static int hg_save(void *state, void *buf, size_t *size, pp_error *err)
+{
+	const homogeneity *h = state;
+	size_t need = h->shadow ? 20 + h->n * sizeof(double) : 0;
+	unsigned char *p = buf;
+	uint64_t n = h->n;
+
+	if (!buf || !need) {
+		*size = need;
+		return PP_OK;
+	}
+	if (*size < need)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "homogeneity: checkpoint buffer of %zu bytes, %zu needed", *size, need);
+	memcpy(p, HMG_MAGIC, 4);
+	memcpy(p + 4, &n, 8);
+	memcpy(p + 12, &h->started, 8);
+	if (n)
+		memcpy(p + 20, h->lambda, n * sizeof(double));
+	*size = need;
+	return PP_OK;
+}
+
+/* The whole buffer is checked before the state changes. */
+static int hg_load(void *state, const void *buf, size_t size, pp_error *err)
+{
+	homogeneity *h = state;
+	const unsigned char *p = buf;
+	uint64_t n;
+	int rc;
+
+	if (!h->shadow)
+		return pp_stateless_load(state, buf, size, err);
+	if (size == 0)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "homogeneity: the checkpoint holds no shadow RBA multiplier (written with shadow: off, or before it existed); resume with shadow: off or start again");
+	if (size < 20 || memcmp(p, HMG_MAGIC, 4) != 0)
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "homogeneity: not a homogeneity checkpoint (version 1)");
+	memcpy(&n, p + 4, 8);
+	if ((size - 20) / sizeof(double) != n || (size - 20) % sizeof(double))
+		return pp_error_set(err, PP_ERR_INVALID,
+				    "homogeneity: checkpoint of %zu bytes for %llu weights", size,
+				    (unsigned long long)n);
+	if (n) {
+		rc = shadow_fit(h, (size_t)n, err);
+		if (rc)
+			return rc;
+		memcpy(h->lambda, p + 20, (size_t)n * sizeof(double));
+	} else {        /* saved before the first step: as after create() */
+		free(h->lambda);
+		h->lambda = NULL;
+		h->n = 0;
+	}
+	memcpy(&h->started, p + 12, 8);
 	return PP_OK;
 }
 
@@ -143,9 +346,11 @@ static const pp_analyzer_ops homogeneity_ops = {
 	.destroy = hg_destroy,
 	.columns = hg_columns,
 	.observe = hg_observe,
-	.save = pp_stateless_save,
-	.load = pp_stateless_load,
+	.save = hg_save,
+	.load = hg_load,
+	.every_step = hg_every_step,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_ANALYZER, "homogeneity",
-		 "residual homogeneity phi = 1/sqrt(1 + CV^2) of binned point weights", &homogeneity_ops)
+		 "residual homogeneity phi = 1/sqrt(1 + CV^2) of binned point weights (and of a shadow RBA lambda)",
+		 &homogeneity_ops)

@@ -1,20 +1,30 @@
 /* phasepinn plugin — information compression of the hidden activations
  * (after the phase-transition paper's information-bottleneck analysis).
  *
- * On a fixed subsample of the interior points (`samples`, default 2048: the
- * first ones, which are already a random sample), each hidden layer's tanh
- * activations are binned per neuron with one common bin width
- *   w = Σ_neurons range / (neurons · bins_per_neuron)   (bins_per_neuron 30),
- * so a neuron with a wide range gets more bins; the vector of bin indices of
- * a sample is a symbol T and
+ * Over the interior points (all of them by default, `samples: N` for the
+ * first N, which are already a random sample), each hidden layer's
+ * activations are binned per neuron; the vector of bin indices of a point is
+ * a symbol T and
  *   info_h_l<k>   = H(T) in bits over the distinct symbols (= I(X;T), T being
  *                   a deterministic function of X),
- *   info_sat_l<k> = share of (sample, neuron) pairs in a neuron's lowest or
- *                   highest bin (saturation).
- * H is at most log2(samples).
+ *   info_sat_l<k> = saturation: the share of points in a neuron's first or
+ *                   last bin, averaged over the layer's neurons.
+ * Both binnings start from the width w = Σ_v range_v / (neurons · 30)
+ * (`bins_per_neuron`):
+ *   binning: authors      (default) the authors' utils/mi.py in
+ *       soanagno/diffusion-equilibrium: range_v = max_v − min_v + 1e-6,
+ *       d_v = int(range_v / w) + 1 edges linspace(min_v, max_v + 1e-6, d_v),
+ *       bin = np.digitize (the number of edges ≤ a), saturation counted in
+ *       bins 1 and d_v − 1 (both, so a neuron with one interval counts
+ *       twice, as theirs does);
+ *   binning: fixed_width  phasepinn's earlier binning: ⌈range_v / w⌉ bins of
+ *       width w from min_v (range without the 1e-6), saturation in the
+ *       lowest or highest of them.
+ * docs/analyzers.md gives both in numbers.
  */
 #include <phasepinn/phasepinn.h>
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,14 +32,35 @@
 #include <string.h>
 
 #define MAX_LAYERS 64
+#define CHUNK_POINTS 4096   /* points per forward pass */
+#define EDGE_EPS 1e-6       /* the authors' eps: range and last edge */
+
+enum { BIN_AUTHORS, BIN_FIXED_WIDTH };
+
+/* One neuron's bins.  authors: edges e_i = i·step + lo (i < count − 1) and
+ * e_{count−1} = stop, as numpy's linspace computes them; the bin of a is
+ * the number of edges ≤ a (np.digitize), 1 .. count − 1 for a in range.
+ * fixed_width: bin ⌊(a − lo)/step⌋ clamped to 0 .. count − 1. */
+typedef struct neuron_bins {
+	double lo, step, stop;
+	long count;
+	long first, last;   /* the bins that count as saturated */
+} neuron_bins;
 
 typedef struct information {
-	long samples;
+	long samples;       /* 0: every interior point */
 	double bins_per_neuron;
+	int binning;
 	int layers;
 	const char *names[2 * MAX_LAYERS];
 	char store[2 * MAX_LAYERS][24];
-	uint64_t *hash;
+	size_t cap;         /* points the arrays below hold */
+	uint64_t *hash;     /* [layers][cap]: each point's symbol, hashed */
+	double *sat;        /* [layers]: Σ over neurons of the saturated share */
+	int width[MAX_LAYERS];
+	int total;          /* Σ width, once known */
+	double *lo, *hi;    /* [total]: each neuron's range */
+	neuron_bins *bins;  /* [total] */
 } information;
 
 static void info_destroy(void *state)
@@ -39,25 +70,27 @@ static void info_destroy(void *state)
 	if (!s)
 		return;
 	free(s->hash);
+	free(s->sat);
+	free(s->lo);
+	free(s->hi);
+	free(s->bins);
 	free(s);
 }
 
 static int info_create(const pp_config *cfg, const pp_problem *problem, void **state,
 		       pp_error *err)
 {
+	static const char *const binnings[] = {"authors", "fixed_width", NULL};
 	information *s = calloc(1, sizeof *s);
 	int rc;
 
 	if (!s)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	rc = pp_config_long(cfg, "samples", 2048, 2, 1000000, &s->samples, err);
+	rc = pp_config_long(cfg, "samples", 0, 0, LONG_MAX, &s->samples, err);
 	if (!rc)
 		rc = pp_config_double(cfg, "bins_per_neuron", 30, 1, 1e6, &s->bins_per_neuron, err);
-	if (!rc) {
-		s->hash = malloc((size_t)s->samples * sizeof *s->hash);
-		if (!s->hash)
-			rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	}
+	if (!rc)
+		rc = pp_config_choice(cfg, "binning", "authors", binnings, &s->binning, err);
 	if (rc) {
 		info_destroy(s);
 		return rc;
@@ -108,47 +141,202 @@ static double entropy_bits(uint64_t *h, size_t n)
 	return H;
 }
 
-/* Smallest and largest activation of neuron j over the n samples. */
-static void neuron_range(const pp_real *a, size_t n, int width, int j, double *lo, double *hi)
+/* Arrays for @n points and, once the widths are known, the neurons. */
+static int fit_points(information *s, size_t n, pp_error *err)
 {
-	*lo = INFINITY;
-	*hi = -INFINITY;
-	for (size_t i = 0; i < n; i++) {
-		double v = (double)a[i * (size_t)width + (size_t)j];
-		*lo = v < *lo ? v : *lo;
-		*hi = v > *hi ? v : *hi;
+	uint64_t *hash;
+
+	if (n <= s->cap)
+		return PP_OK;
+	hash = malloc(n * (size_t)(s->layers ? s->layers : 1) * sizeof *hash);
+	if (!hash)
+		return pp_error_set(err, PP_ERR_NOMEM, "information: out of memory for %zu points", n);
+	free(s->hash);
+	s->hash = hash;
+	s->cap = n;
+	return PP_OK;
+}
+
+static int fit_neurons(information *s, const pp_batch *batch, pp_error *err)
+{
+	int total = 0;
+
+	for (int l = 0; l < s->layers; l++) {
+		if (!pp_batch_hidden(batch, l, &s->width[l]))
+			return pp_error_set(err, PP_ERR_STATE,
+					    "information: no activations of layer %d", l + 1);
+		total += s->width[l];
+	}
+	if (s->bins && total == s->total)
+		return PP_OK;
+	free(s->lo);
+	free(s->hi);
+	free(s->bins);
+	free(s->sat);
+	s->lo = malloc((size_t)total * sizeof *s->lo);
+	s->hi = malloc((size_t)total * sizeof *s->hi);
+	s->bins = malloc((size_t)total * sizeof *s->bins);
+	s->sat = malloc((size_t)(s->layers ? s->layers : 1) * sizeof *s->sat);
+	s->total = total;
+	if (!s->lo || !s->hi || !s->bins || !s->sat) {
+		free(s->bins);
+		s->bins = NULL;
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	}
+	return PP_OK;
+}
+
+/* Widen each neuron's range by the activations of the last forward pass
+ * (@n points). */
+static void widen_ranges(information *s, const pp_batch *batch, size_t n)
+{
+	int off = 0, width;
+
+	for (int l = 0; l < s->layers; l++) {
+		const pp_real *a = pp_batch_hidden(batch, l, &width);
+		for (size_t i = 0; i < n; i++)
+			for (int j = 0; j < width; j++) {
+				double v = (double)a[i * (size_t)width + (size_t)j];
+				s->lo[off + j] = v < s->lo[off + j] ? v : s->lo[off + j];
+				s->hi[off + j] = v > s->hi[off + j] ? v : s->hi[off + j];
+			}
+		off += width;
 	}
 }
 
-/* H(T) and saturation of one layer's activations a (n × width). */
-static void layer_information(information *s, const pp_real *a, size_t n, int width,
-			      double *H, double *sat)
+/* The bins of every neuron of layer @l (@width neurons from @off), from the
+ * ranges: w = Σ range / (width · bins_per_neuron), then as the file comment
+ * says.  The authors' arithmetic is followed operation by operation (their
+ * range is |min − max − eps|), so their edge counts come out. */
+static void layer_bins(information *s, int off, int width)
 {
-	double ranges = 0, bin, lo, hi;
-	long saturated = 0;
+	double sum = 0, w;
 
 	for (int j = 0; j < width; j++) {
-		neuron_range(a, n, width, j, &lo, &hi);
-		ranges += hi - lo;
+		double lo = s->lo[off + j], hi = s->hi[off + j];
+		sum += s->binning == BIN_AUTHORS ? fabs(lo - hi - EDGE_EPS) : hi - lo;
 	}
-	bin = ranges / ((double)width * s->bins_per_neuron);
-	for (size_t i = 0; i < n; i++)
-		s->hash[i] = 1469598103934665603ULL;  /* FNV-1a offset basis */
+	w = sum / (double)width / s->bins_per_neuron;
 	for (int j = 0; j < width; j++) {
-		neuron_range(a, n, width, j, &lo, &hi);
-		/* this neuron's bins: ⌈range/w⌉ of them (one when it is constant) */
-		long top = bin > 0 ? (long)ceil((hi - lo) / bin - 1e-9) - 1 : 0;
-		top = top < 0 ? 0 : top;
-		for (size_t i = 0; i < n; i++) {
-			double v = (double)a[i * (size_t)width + (size_t)j];
-			long k = bin > 0 ? (long)floor((v - lo) / bin) : 0;
-			k = k > top ? top : k;
-			saturated += k == 0 || k == top;
-			s->hash[i] = (s->hash[i] ^ (uint64_t)(k + 1)) * 1099511628211ULL;  /* FNV prime */
+		neuron_bins *b = &s->bins[off + j];
+		double lo = s->lo[off + j], hi = s->hi[off + j];
+
+		b->lo = lo;
+		if (s->binning == BIN_AUTHORS) {
+			double q = fabs(lo - hi - EDGE_EPS) / w;
+			b->count = (q < (double)LONG_MAX / 2 ? (long)q : LONG_MAX / 2) + 1;
+			b->stop = hi + EDGE_EPS;
+			b->step = b->count > 1 ? (b->stop - lo) / (double)(b->count - 1) : 0;
+			b->first = 1;
+			b->last = b->count - 1;
+		} else {
+			/* ⌈range/w⌉ bins, one when the neuron is constant */
+			long top = w > 0 ? (long)ceil((hi - lo) / w - 1e-9) - 1 : 0;
+			b->count = top < 0 ? 1 : top + 1;
+			b->step = w;
+			b->first = 0;
+			b->last = b->count - 1;
 		}
 	}
-	*H = entropy_bits(s->hash, n);
-	*sat = (double)saturated / ((double)n * width);
+}
+
+/* Edge i of an authors' neuron, as numpy's linspace has it. */
+static double edge(const neuron_bins *b, long i)
+{
+	return i == b->count - 1 ? b->stop : (double)i * b->step + b->lo;
+}
+
+/* The bin of activation @v: np.digitize's count of edges ≤ v (authors), or
+ * the fixed-width bin.  The quotient guesses, the edges decide. */
+static long bin_of(const neuron_bins *b, int binning, double v)
+{
+	double q = b->step > 0 ? (v - b->lo) / b->step : 0;
+	long c;
+
+	if (binning == BIN_FIXED_WIDTH) {
+		c = q > 0 ? (q < (double)b->count ? (long)floor(q) : b->count - 1) : 0;
+		return c > b->count - 1 ? b->count - 1 : c;
+	}
+	c = q > 0 ? (q < (double)b->count ? (long)q + 1 : b->count) : 0;
+	while (c < b->count && edge(b, c) <= v)
+		c++;
+	while (c > 0 && edge(b, c - 1) > v)
+		c--;
+	return c;
+}
+
+/* Hash the bins of the last forward pass's @n points, points @base on, into
+ * each layer's symbols, and count the saturated ones. */
+static void add_symbols(information *s, const pp_batch *batch, size_t base, size_t n)
+{
+	int off = 0, width;
+
+	for (int l = 0; l < s->layers; l++) {
+		const pp_real *a = pp_batch_hidden(batch, l, &width);
+		uint64_t *h = s->hash + (size_t)l * s->cap + base;
+		long saturated = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			uint64_t x = 1469598103934665603ULL;  /* FNV-1a offset basis */
+			for (int j = 0; j < width; j++) {
+				const neuron_bins *b = &s->bins[off + j];
+				long k = bin_of(b, s->binning, (double)a[i * (size_t)width + (size_t)j]);
+				saturated += (k == b->first) + (k == b->last);
+				x = (x ^ (uint64_t)(k + 1)) * 1099511628211ULL;  /* FNV prime */
+			}
+			h[i] = x;
+		}
+		/* fixed_width: a neuron with one bin is saturated once, not twice */
+		if (s->binning == BIN_FIXED_WIDTH)
+			for (int j = 0; j < width; j++)
+				if (s->bins[off + j].count == 1)
+					saturated -= (long)n;
+		s->sat[l] += (double)saturated;
+		off += width;
+	}
+}
+
+/* One forward pass over points [base, base + len) of @t. */
+static int forward(const pp_step_view *view, const pp_term_state *t, pp_batch *batch,
+		   size_t base, size_t len, pp_real *u, pp_error *err)
+{
+	return pp_network_forward(view->net, batch, len, t->x + base * (size_t)t->n_inputs, u, err);
+}
+
+/* Two passes over the points in chunks: the neurons' ranges, then the
+ * symbols (one pass when the points fit one chunk). */
+static int measure(information *s, const pp_step_view *view, const pp_term_state *t, size_t n,
+		   pp_batch *batch, pp_real *u, size_t chunk, pp_error *err)
+{
+	int rc = forward(view, t, batch, 0, n < chunk ? n : chunk, u, err);
+
+	if (!rc)
+		rc = fit_neurons(s, batch, err);
+	if (rc)
+		return rc;
+	for (int j = 0; j < s->total; j++) {
+		s->lo[j] = INFINITY;
+		s->hi[j] = -INFINITY;
+	}
+	for (size_t base = 0; !rc && base < n; base += chunk) {
+		size_t len = n - base < chunk ? n - base : chunk;
+		if (base)
+			rc = forward(view, t, batch, base, len, u, err);
+		if (!rc)
+			widen_ranges(s, batch, len);
+	}
+	for (int l = 0, off = 0; l < s->layers; off += s->width[l], l++) {
+		layer_bins(s, off, s->width[l]);
+		s->sat[l] = 0;
+	}
+	for (size_t base = 0; !rc && base < n; base += chunk) {
+		size_t len = n - base < chunk ? n - base : chunk;
+		if (n > chunk)
+			rc = forward(view, t, batch, base, len, u, err);
+		if (!rc)
+			add_symbols(s, batch, base, len);
+	}
+	return rc;
 }
 
 static int info_observe(void *state, const pp_step_view *view, double *values, pp_error *err)
@@ -157,8 +345,8 @@ static int info_observe(void *state, const pp_step_view *view, double *values, p
 	const pp_term_state *t = NULL;
 	pp_channel value = PP_CHANNEL_U;
 	pp_batch *batch = NULL;
-	pp_real *u;
-	size_t n;
+	pp_real *u = NULL;
+	size_t n, chunk;
 	int rc;
 
 	for (int k = 0; k < view->n_terms && !t; k++)
@@ -166,25 +354,25 @@ static int info_observe(void *state, const pp_step_view *view, double *values, p
 			t = &view->terms[k];
 	if (!t)
 		return pp_error_set(err, PP_ERR_STATE, "information: no interior term");
-	n = t->n < (size_t)s->samples ? t->n : (size_t)s->samples;
-	if (n == 0) {
-		for (int l = 0; l < 2 * s->layers; l++)
-			values[l] = NAN;
+	n = s->samples && (size_t)s->samples < t->n ? (size_t)s->samples : t->n;
+	for (int l = 0; l < 2 * s->layers; l++)
+		values[l] = NAN;
+	if (n == 0 || s->layers == 0)
 		return PP_OK;
+	chunk = n < CHUNK_POINTS ? n : CHUNK_POINTS;
+	rc = fit_points(s, n, err);
+	if (!rc) {
+		u = malloc(chunk * sizeof *u);
+		if (!u)
+			rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 	}
-	u = malloc(n * sizeof *u);
-	if (!u)
-		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	rc = pp_batch_create(view->net, n, 1, &value, &batch, err);
 	if (!rc)
-		rc = pp_network_forward(view->net, batch, n, t->x, u, err);
+		rc = pp_batch_create(view->net, chunk, 1, &value, &batch, err);
+	if (!rc)
+		rc = measure(s, view, t, n, batch, u, chunk, err);
 	for (int l = 0; !rc && l < s->layers; l++) {
-		int width;
-		const pp_real *a = pp_batch_hidden(batch, l, &width);
-		if (!a)
-			rc = pp_error_set(err, PP_ERR_STATE, "information: no activations of layer %d", l + 1);
-		else
-			layer_information(s, a, n, width, &values[l], &values[s->layers + l]);
+		values[l] = entropy_bits(s->hash + (size_t)l * s->cap, n);
+		values[s->layers + l] = s->sat[l] / (double)n / (double)s->width[l];
 	}
 	pp_batch_destroy(batch);
 	free(u);

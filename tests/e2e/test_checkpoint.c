@@ -489,6 +489,25 @@ static void test_every_weighting_scheme_resumes_exactly(void)
 	}
 }
 
+/* A vanilla run with the homogeneity analyzer's shadow RBA multiplier
+ * (on by default without rba weighting; updated every step, observed
+ * every 20): its λ comes from the checkpoint, so homog_phi_rba_shadow and
+ * everything else continue bit for bit. */
+static void test_a_vanilla_run_with_the_shadow_rba_multiplier_resumes_exactly(void)
+{
+	static const char yaml[] =
+		"seed: 4\npde:\n  type: burgers\n  terms:\n    residual: {points: 300}\n"
+		"    initial: {points: 50}\n    boundary: {points: 50}\n"
+		"network:\n  layers: [10, 10]\nsampling:\n  resample_every: 150\n"
+		"stages:\n  - optimizer: adam\n    iterations: 400\n"
+		"analyzers:\n  - {type: snr, every: 10}\n  - {type: phases, every: 10}\n"
+		"  - {type: homogeneity, every: 20}\n"
+		"logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 100\n";
+
+	killed_run_resumes_as_uninterrupted("shadow", yaml, 260);
+	CU_ASSERT_EQUAL(pp_shell("head -1 killed_shadow/metrics.csv | grep -q ',homog_phi_rba_shadow'"), 0);
+}
+
 /* The dense quasi-Newton optimizers (their H, counters and scale come from
  * the checkpoint): Burgers, Adam then bfgs / ssbfgs / ssbroyden, killed in
  * the quasi-Newton stage between checkpoints. */
@@ -885,6 +904,8 @@ int main(void)
 		{"every weighting scheme resumes exactly", test_every_weighting_scheme_resumes_exactly},
 		{"geometry and inverse runs resume exactly", test_an_inverse_run_resumes_exactly},
 		{"dense quasi-newton stages resume exactly", test_dense_quasi_newton_stages_resume_exactly},
+		{"a vanilla run with the shadow rba multiplier resumes exactly",
+		 test_a_vanilla_run_with_the_shadow_rba_multiplier_resumes_exactly},
 		{"a stop rule stops a resumed run at the same step", test_a_stop_rule_stops_a_resumed_run_at_the_same_step},
 		{"well-formed checkpoint with bad points is refused", test_well_formed_checkpoint_with_bad_points_is_refused},
 		{"divergence keeps the last good checkpoint", test_divergence_keeps_the_last_good_checkpoint},

@@ -721,7 +721,7 @@ static void test_entropy_of_known_distributions(void)
 	pp_config_doc *doc = NULL;
 	pp_network *net = NULL;
 	pp_error err = {0};
-	const size_t n = 2048;   /* the default subsample: every point */
+	const size_t n = 2048;   /* every point is used */
 	pp_real *x = malloc(n * sizeof *x), *r = calloc(n, sizeof *r), *lam = calloc(n, sizeof *lam);
 	double values[2];
 	pp_term_state t;
@@ -735,9 +735,12 @@ static void test_entropy_of_known_distributions(void)
 	pp_problem problem = {.pde = &pde, .net = net, .n_params = pp_network_param_count(net)};
 	pp_step_view v = view_of(net, &t, x, n, 1, r, lam);
 	const pp_analyzer_ops *ops = pp_test_plugin(PP_KIND_ANALYZER, "information")->ops;
+	pp_config_doc *fixed = NULL;
 	void *state = NULL;
 
-	CU_ASSERT_EQUAL_FATAL(ops->create(NULL, &problem, &state, &err), PP_OK);
+	/* phasepinn's own binning (the authors' is tests/unit/test_information.c) */
+	state = create_from("information", "binning: fixed_width\n", &problem, &fixed, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(state);
 	pp_network_params(net)[l0.weight_offset] = 0.01;
 	pp_network_params(net)[l0.bias_offset] = 0;
 	CU_ASSERT_EQUAL(ops->observe(state, &v, values, &err), PP_OK);
@@ -755,6 +758,7 @@ static void test_entropy_of_known_distributions(void)
 	ops->destroy(state);
 	pp_network_destroy(net);
 	pp_config_doc_destroy(doc);
+	pp_config_doc_destroy(fixed);
 	free(x);
 	free(r);
 	free(lam);
@@ -772,7 +776,7 @@ static void test_homogeneity_of_uniform_and_concentrated_weights(void)
 	const pp_analyzer_ops *ops = pp_test_plugin(PP_KIND_ANALYZER, "homogeneity")->ops;
 	pp_error err = {0};
 	pp_term_state t;
-	double values[3];
+	double values[4];   /* the last: the shadow RBA φ */
 	void *state = NULL;
 
 	for (int i = 0; i < 100; i++) {
@@ -813,7 +817,7 @@ static void test_homogeneity_bins_one_input(void)
 	pp_config_doc *doc;
 	pp_error err = {0};
 	pp_term_state t;
-	double values[3];
+	double values[4];   /* the last: the shadow RBA φ */
 	void *state;
 
 	for (int i = 0; i < 40; i++) {
