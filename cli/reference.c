@@ -228,6 +228,13 @@ int pp_cli_reference(int argc, char **argv)
 		grid = exp->pde.reference_grid;
 		if (grid_text)
 			rc = parse_grid(grid_text, &grid, &err);
+		/* --grid spans the domain, not the classic grid's range (Burgers'
+		 * classic grid stops at t = 0.99); a periodic input (endpoint 0)
+		 * still leaves out hi, the same point as lo. */
+		for (int d = 0; grid_text && d < grid.n_dims; d++) {
+			grid.lo[d] = exp->pde.lo[d];
+			grid.hi[d] = exp->pde.hi[d];
+		}
 	}
 	if (!rc) {
 		sample.seed = seed >= 0 ? (unsigned long)seed : exp->seed;
