@@ -25,6 +25,7 @@ int pp_cli_bench(int argc, char **argv);     /* cli/bench.c */
 int pp_cli_phases(int argc, char **argv);    /* cli/phases.c */
 int pp_cli_reference(int argc, char **argv); /* cli/reference.c */
 int pp_cli_plot(int argc, char **argv);      /* cli/plot.c */
+int pp_cli_check_plugin(int argc, char **argv); /* cli/check_plugin.c */
 
 /* cli/help.c: does an argument after the command say --help or -h; print
  * @command's usage to @f (0: no usage for it, the command prints its own). */

@@ -140,6 +140,8 @@ int main(int argc, char **argv)
 		return pp_cli_phases(argc, argv);
 	if (strcmp(argv[0], "bench") == 0)
 		return pp_cli_bench(argc, argv);
+	if (strcmp(argv[0], "check-plugin") == 0)
+		return pp_cli_check_plugin(argc, argv);
 	fprintf(stderr, "phasepinn: unknown command '%s'\n\n", argv[0]);
 	usage(stderr);
 	return 2;
