@@ -2,7 +2,8 @@
  * [--seed S]]`: the PDE's own reference solution on a grid, as CSV with a
  * header of the input names and one column per field (u; or the PDE's
  * output names, such as u, v, p), a field the solver does not give left
- * out.  With --points, only N distinct grid points drawn at random (seed S,
+ * out.  --grid NxM spans the domain [lo, hi] in every input (the classic
+ * grid may not: Burgers' stops at t = 0.99).  With --points, only N distinct grid points drawn at random (seed S,
  * else the experiment's), in grid order: observation data for a `data:`
  * section (docs/data.md), as Raissi et al. (2019) draw their 2,000 Burgers
  * points from the reference grid. */
