@@ -86,6 +86,21 @@ static void channel_name(const pp_plugin_check *ck, pp_channel c, char *buf, siz
 
 /* ---- declarations -------------------------------------------------------- */
 
+/* One FAIL line "declarations: ...", counted in *count. */
+static void fault(pp_plugin_check *ck, int *count, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fault(pp_plugin_check *ck, int *count, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	pp_plugin_check_say(ck, "FAIL", "declarations: %s", msg);
+	++*count;
+}
+
 /* Does one of names[0..n) equal names[k] for some k < n?  Its index into
  * *twice, else -1.  NULL names are skipped. */
 static int find_twice(const char *const *names, int n)
@@ -106,32 +121,25 @@ static void check_names(pp_plugin_check *ck, int *count)
 	int k;
 
 	if ((k = find_twice(in->input_names, in->n_inputs)) >= 0)
-		++*count, pp_plugin_check_say(ck, "FAIL", "declarations: two inputs are named '%s'",
-					      in->input_names[k]);
+		fault(ck, count, "two inputs are named '%s'", in->input_names[k]);
 	for (int t = 0; t < in->n_terms; t++)
 		names[t] = in->terms[t].name;
 	if ((k = find_twice(names, in->n_terms)) >= 0)
-		++*count, pp_plugin_check_say(ck, "FAIL", "declarations: two terms are named '%s'",
-					      names[k]);
+		fault(ck, count, "two terms are named '%s'", names[k]);
 	for (int t = 0; t < in->n_transforms; t++)
 		names[t] = in->transforms[t].name;
 	if ((k = find_twice(names, in->n_transforms)) >= 0)
-		++*count, pp_plugin_check_say(ck, "FAIL",
-					      "declarations: two hard constraints are named '%s'",
-					      names[k]);
+		fault(ck, count, "two hard constraints are named '%s'", names[k]);
 	for (int t = 0; t < in->n_coefficients; t++)
 		names[t] = in->coefficients[t].name;
 	if ((k = find_twice(names, in->n_coefficients)) >= 0)
-		++*count, pp_plugin_check_say(ck, "FAIL",
-					      "declarations: two coefficients are named '%s'", names[k]);
+		fault(ck, count, "two coefficients are named '%s'", names[k]);
 	if (in->time_input >= 0 && in->time_input == in->periodic_input)
-		++*count, pp_plugin_check_say(ck, "FAIL",
-					      "declarations: input '%s' is both the time and the periodic input",
-					      in->input_names[in->time_input]);
+		fault(ck, count, "input '%s' is both the time and the periodic input",
+		      in->input_names[in->time_input]);
 }
 
-/* Per term: components' names, channels listed once, pieces that fix the
- * paired input. */
+/* Per term: components named once, channels listed once. */
 static void check_terms(pp_plugin_check *ck, int *count)
 {
 	for (int t = 0; t < ck->info.n_terms; t++) {
@@ -140,19 +148,18 @@ static void check_terms(pp_plugin_check *ck, int *count)
 		char a[64];
 
 		if ((k = find_twice(term->component_names, K)) >= 0)
-			++*count, pp_plugin_check_say(ck, "FAIL",
-						      "declarations: term '%s' names two components '%s'",
-						      term->name, term->component_names[k]);
+			fault(ck, count, "term '%s' names two components '%s'", term->name,
+			      term->component_names[k]);
 		for (int c = 0; c < term->n_channels; c++)
-			for (int j = 0; j < c; j++)
-				if (term->channels[j].output == term->channels[c].output &&
-				    pp_channel_same(term->channels[j], term->channels[c])) {
-					channel_name(ck, term->channels[c], a, sizeof a);
-					++*count;
-					pp_plugin_check_say(ck, "FAIL",
-							    "declarations: term '%s' lists channel %s twice (channels %d and %d): its Jacobian would be split between them",
-							    term->name, a, j, c);
-				}
+			for (int j = 0; j < c; j++) {
+				if (term->channels[j].output != term->channels[c].output ||
+				    !pp_channel_same(term->channels[j], term->channels[c]))
+					continue;
+				channel_name(ck, term->channels[c], a, sizeof a);
+				fault(ck, count,
+				      "term '%s' lists channel %s twice (channels %d and %d): its Jacobian would be split between them",
+				      term->name, a, j, c);
+			}
 	}
 }
 
@@ -164,25 +171,22 @@ static void check_reference_decl(pp_plugin_check *ck, int *count)
 	pp_error err = {0};
 
 	if (in->has_reference && !ck->ops->reference) {
-		++*count;
-		pp_plugin_check_say(ck, "FAIL", "declarations: has_reference is set but the ops have no reference()");
+		fault(ck, count, "has_reference is set but the ops have no reference()");
 		return;
 	}
 	if (!in->has_reference)
 		return;
 	if (g->n_dims != in->n_inputs || pp_grid_check(g, in->n_inputs, &err)) {
-		++*count;
-		pp_plugin_check_say(ck, "FAIL", "declarations: reference_grid: %s",
-				    err.message[0] ? err.message : "its dimensions are not the inputs'");
+		fault(ck, count, "reference_grid: %s",
+		      err.message[0] ? err.message : "its dimensions are not the inputs'");
 		return;
 	}
 	for (int d = 0; d < g->n_dims; d++) {
 		double slack = 1e-12 * (in->hi[d] - in->lo[d]);
 		if (g->lo[d] < in->lo[d] - slack || g->hi[d] > in->hi[d] + slack)
-			++*count, pp_plugin_check_say(ck, "FAIL",
-						      "declarations: reference_grid spans [%g, %g] in '%s', outside the domain [%g, %g]",
-						      g->lo[d], g->hi[d], in->input_names[d], in->lo[d],
-						      in->hi[d]);
+			fault(ck, count,
+			      "reference_grid spans [%g, %g] in '%s', outside the domain [%g, %g]",
+			      g->lo[d], g->hi[d], in->input_names[d], in->lo[d], in->hi[d]);
 	}
 }
 
@@ -201,9 +205,8 @@ static int check_declarations(pp_plugin_check *ck)
 	check_terms(ck, &problems);
 	check_reference_decl(ck, &problems);
 	if (ck->info.n_transforms > 0 && !ck->ops->transform)
-		++problems, pp_plugin_check_say(ck, "FAIL",
-						"declarations: %d hard constraint(s) offered but the ops have no transform()",
-						ck->info.n_transforms);
+		fault(ck, &problems, "%d hard constraint(s) offered but the ops have no transform()",
+		      ck->info.n_transforms);
 	if (!problems)
 		pp_plugin_check_say(ck, "PASS",
 				    "declarations: %d input(s), %d output(s), %d term(s), %d hard constraint(s), %d coefficient(s)%s",

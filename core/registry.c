@@ -510,10 +510,31 @@ static int note_searched(pp_registry *reg, const char *dir, pp_error *err)
 	return PP_OK;
 }
 
+/* Was @dir searched already (the same directory by another name: the
+ * installed plugins also named in PHASEPINN_PLUGIN_PATH, say)? */
+static int searched_already(const pp_registry *reg, const char *dir)
+{
+	char *real = realpath(dir, NULL), *other;
+	int same = 0;
+
+	for (size_t i = 0; real && i < reg->n_searched && !same; i++) {
+		other = realpath(reg->searched[i], NULL);   /* NULL for "X (does not exist)" */
+		same = other && strcmp(real, other) == 0;
+		free(other);
+	}
+	free(real);
+	return same;
+}
+
+/* Load @dir unless it was searched already: its plugins would be refused
+ * as duplicates of themselves. */
 static int search_dir(pp_registry *reg, const char *dir, int required, pp_error *err)
 {
-	int rc = note_searched(reg, dir, err);
+	int rc;
 
+	if (searched_already(reg, dir))
+		return PP_OK;
+	rc = note_searched(reg, dir, err);
 	return rc ? rc : pp_registry_load_dir(reg, dir, required, err);
 }
 

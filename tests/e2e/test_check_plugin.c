@@ -1,7 +1,7 @@
 /* `phasepinn check-plugin`: every built-in PDE plugin passes, and a plugin
  * with one deliberate mistake (tests/plugins/broken/) fails with the check
  * that caught it named: the term and channel of a wrong Jacobian entry, the
- * term whose residual a wrong reference does not solve. */
+ * term whose residual a wrong reference does not solve, the name used twice. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +54,13 @@ static void test_a_wrong_reference_fails_the_reference_check(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "1 failed"));
 }
 
+static void test_two_terms_of_one_name_fail_the_declarations(void)
+{
+	CU_ASSERT_EQUAL(pp_shell_cli("check-plugin \"$PP_TEST_PLUGIN_DIR/broken/broken_names_pde.so\""), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "FAIL  declarations: two terms are named 'initial'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "PASS  term 'residual': dr"));
+}
+
 static void test_a_plugin_is_found_by_name_in_its_plugin_dir(void)
 {
 	CU_ASSERT_EQUAL(pp_shell_cli("check-plugin broken_jacobian_pde --plugin-dir \"$PP_TEST_PLUGIN_DIR/broken\""), 1);
@@ -72,6 +79,8 @@ int main(void)
 		 test_a_wrong_jacobian_entry_fails_naming_the_term_and_channel},
 		{"a wrong reference fails the reference check",
 		 test_a_wrong_reference_fails_the_reference_check},
+		{"two terms of one name fail the declarations",
+		 test_two_terms_of_one_name_fail_the_declarations},
 		{"a plugin is found by name in its plugin dir",
 		 test_a_plugin_is_found_by_name_in_its_plugin_dir},
 		{NULL, NULL}};

@@ -2,7 +2,8 @@
  * sin(πx), u(±1, t) = 0, exact u = exp(−κπ²t)·sin(πx)) that is wrong in
  * one place, for `phasepinn check-plugin` to find (tests/e2e/test_check_plugin.c):
  *   BROKEN_JACOBIAN    the residual's ∂r/∂u_xx is +κ instead of −κ;
- *   BROKEN_REFERENCE   the reference decays at twice the rate, exp(−2κπ²t).
+ *   BROKEN_REFERENCE   the reference decays at twice the rate, exp(−2κπ²t);
+ *   BROKEN_NAMES       its boundary term is named "initial" too.
  * Everything else is right, so exactly that check must fail. */
 #include <math.h>
 #include <stdlib.h>
@@ -17,9 +18,17 @@ enum { X, T };
 #ifdef BROKEN_JACOBIAN
 #define NAME "broken_jacobian_pde"
 #define DR_UXX (+KAPPA)
+#elif defined(BROKEN_NAMES)
+#define NAME "broken_names_pde"
+#define DR_UXX (-KAPPA)
 #else
 #define NAME "broken_reference_pde"
 #define DR_UXX (-KAPPA)
+#endif
+#ifdef BROKEN_NAMES
+#define BOUNDARY_NAME "initial"
+#else
+#define BOUNDARY_NAME "boundary"
 #endif
 #ifdef BROKEN_REFERENCE
 #define DECAY (2 * KAPPA * PI * PI)
@@ -59,7 +68,7 @@ static int broken_describe(void *state, pp_pde_info *info, pp_error *err)
 	info->terms[1] = (pp_term_info){.name = "initial", .enabled = 1, .points = 50,
 		.weight = 1, .n_pieces = 1, .pieces = {{.side = {PP_SIDE_FREE, PP_SIDE_LO}}},
 		.n_channels = 1, .channels = {PP_CHANNEL_U}, .pair_input = -1};
-	info->terms[2] = (pp_term_info){.name = "boundary", .enabled = 1, .points = 50,
+	info->terms[2] = (pp_term_info){.name = BOUNDARY_NAME, .enabled = 1, .points = 50,
 		.weight = 1, .n_pieces = 2, .pieces = {{.side = {PP_SIDE_LO, PP_SIDE_FREE}},
 							{.side = {PP_SIDE_HI, PP_SIDE_FREE}}},
 		.n_channels = 1, .channels = {PP_CHANNEL_U}, .pair_input = -1};
