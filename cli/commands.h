@@ -7,6 +7,8 @@
 #ifndef PHASEPINN_CLI_COMMANDS_H
 #define PHASEPINN_CLI_COMMANDS_H
 
+#include <stdio.h>
+
 #include <phasepinn/error.h>
 
 #include "cli/common.h"
@@ -23,6 +25,12 @@ int pp_cli_bench(int argc, char **argv);     /* cli/bench.c */
 int pp_cli_phases(int argc, char **argv);    /* cli/phases.c */
 int pp_cli_reference(int argc, char **argv); /* cli/reference.c */
 int pp_cli_plot(int argc, char **argv);      /* cli/plot.c */
+int pp_cli_check_plugin(int argc, char **argv); /* cli/check_plugin.c */
+
+/* cli/help.c: does an argument after the command say --help or -h; print
+ * @command's usage to @f (0: no usage for it, the command prints its own). */
+int pp_cli_wants_help(int argc, char **argv);
+int pp_cli_help(const char *command, FILE *f);
 
 /* Figures (gnuplot) and report.md at the end of `run` and `compare`
  * (cli/plot.c).  They never change the command's exit code: a gnuplot

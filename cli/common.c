@@ -14,6 +14,15 @@ void pp_cli_set_plugin_dirs(const char *const *dirs, int n)
 	n_plugin_dirs = n;
 }
 
+int pp_cli_plugin_dirs(const char **dirs, int max)
+{
+	int n = n_plugin_dirs < max ? n_plugin_dirs : max;
+
+	for (int i = 0; i < n; i++)
+		dirs[i] = plugin_dirs[i];
+	return n;
+}
+
 pp_registry *pp_cli_registry(void)
 {
 	pp_registry *reg = NULL;

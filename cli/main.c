@@ -38,11 +38,13 @@ static void usage(FILE *f)
 	      "  bench [--pde burgers] [--width W] [--depth D] [--points N] [--steps K]\n"
 	      "        [--threads T] [--batch B] [--torch PATH]\n"
 	      "                          time full training steps\n"
+	      "  check-plugin NAME|FILE.so\n"
+	      "                          check a PDE plugin: Jacobians, reference, names\n"
 	      "\n"
 	      "options:\n"
 	      "  --plugin-dir DIR        load plugins from DIR first (repeatable); also\n"
 	      "                          PHASEPINN_PLUGIN_PATH=DIR1:DIR2\n"
-	      "  --help, --version\n"
+	      "  --help, --version       (phasepinn COMMAND --help: that command's usage)\n"
 	      "\n"
 	      "exit codes: 0 ok, 1 the run failed, 2 usage or configuration error\n",
 	      f);
@@ -118,6 +120,8 @@ int main(int argc, char **argv)
 	pp_cli_set_plugin_dirs(dirs, n_dirs);
 	argc -= i;
 	argv += i;
+	if (pp_cli_wants_help(argc, argv) && pp_cli_help(argv[0], stdout))
+		return 0;
 	if (strcmp(argv[0], "run") == 0)
 		return with_plot_hint(pp_cli_run(argc, argv));
 	if (strcmp(argv[0], "compare") == 0)
@@ -136,6 +140,8 @@ int main(int argc, char **argv)
 		return pp_cli_phases(argc, argv);
 	if (strcmp(argv[0], "bench") == 0)
 		return pp_cli_bench(argc, argv);
+	if (strcmp(argv[0], "check-plugin") == 0)
+		return pp_cli_check_plugin(argc, argv);
 	fprintf(stderr, "phasepinn: unknown command '%s'\n\n", argv[0]);
 	usage(stderr);
 	return 2;

@@ -93,7 +93,7 @@ int pp_cli_phases(int argc, char **argv)
 	FILE *f;
 	int rc;
 
-	if (argc == 2 && !strcmp(argv[1], "--help")) {
+	if (pp_cli_wants_help(argc, argv)) {
 		fputs(usage, stdout);
 		return PP_EXIT_OK;
 	}

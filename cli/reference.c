@@ -2,7 +2,8 @@
  * [--seed S]]`: the PDE's own reference solution on a grid, as CSV with a
  * header of the input names and one column per field (u; or the PDE's
  * output names, such as u, v, p), a field the solver does not give left
- * out.  With --points, only N distinct grid points drawn at random (seed S,
+ * out.  --grid NxM spans the domain [lo, hi] in every input (the classic
+ * grid may not: Burgers' stops at t = 0.99).  With --points, only N distinct grid points drawn at random (seed S,
  * else the experiment's), in grid order: observation data for a `data:`
  * section (docs/data.md), as Raissi et al. (2019) draw their 2,000 Burgers
  * points from the reference grid. */
@@ -228,6 +229,13 @@ int pp_cli_reference(int argc, char **argv)
 		grid = exp->pde.reference_grid;
 		if (grid_text)
 			rc = parse_grid(grid_text, &grid, &err);
+		/* --grid spans the domain, not the classic grid's range (Burgers'
+		 * classic grid stops at t = 0.99); a periodic input (endpoint 0)
+		 * still leaves out hi, the same point as lo. */
+		for (int d = 0; grid_text && d < grid.n_dims; d++) {
+			grid.lo[d] = exp->pde.lo[d];
+			grid.hi[d] = exp->pde.hi[d];
+		}
 	}
 	if (!rc) {
 		sample.seed = seed >= 0 ? (unsigned long)seed : exp->seed;

@@ -240,22 +240,94 @@ typedef struct anchor {
 typedef struct composer {
 	yaml_parser_t *parser;
 	const char *file;
+	const char *text;       /* the source when parsed from memory, else NULL:
+				   syntax errors then read their line from file */
+	size_t len;
 	size_t nodes;           /* materialised so far, keys and alias copies included */
 	anchor *anchors;
 	size_t n_anchors;
 } composer;
 
+/* Line @line (0-based) of the source into @buf, without its newline; ""
+ * when it cannot be read.  Only for syntax error messages. */
+static void source_line(const composer *c, size_t line, char *buf, size_t size)
+{
+	size_t n = 0, at = 0;
+	int ch;
+	FILE *f = NULL;
+
+	buf[0] = '\0';
+	if (!c->text && !(f = fopen(c->file, "rb")))
+		return;
+	for (;;) {
+		if (c->text)
+			ch = at < c->len ? (unsigned char)c->text[at++] : EOF;
+		else
+			ch = getc(f);
+		if (ch == EOF || (ch == '\n' && line == 0))
+			break;
+		if (ch == '\n')
+			line--;
+		else if (line == 0 && n + 1 < size)
+			buf[n++] = (char)ch;
+	}
+	buf[n] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/* libyaml's messages for the mistakes people make most (a tab in the
+ * indentation, a line indented to no key's column) said in words, with
+ * libyaml's own text kept at the end for searching; @what into @buf. */
+static void explain_syntax(const composer *c, const yaml_parser_t *p, char *buf, size_t size)
+{
+	char line[256];
+	const char *problem = p->problem ? p->problem : "malformed YAML";
+	const char *context = p->context ? p->context : "";
+	size_t lead, col = p->problem_mark.column;
+	int tab;
+
+	source_line(c, p->problem_mark.line, line, sizeof line);
+	lead = strspn(line, " \t");
+	tab = memchr(line, '\t', lead) != NULL || (col < strlen(line) && line[col] == '\t');
+	if (tab) {
+		snprintf(buf, size,
+			 "a tab character in the indentation of line %zu; YAML indents with spaces only: replace the tab with spaces",
+			 (size_t)p->problem_mark.line + 1);
+	} else if (strstr(problem, "did not find expected key") && strstr(context, "block mapping")) {
+		snprintf(buf, size,
+			 "bad indentation: this line starts at column %zu, but the keys of the mapping it continues (from line %zu) start at column %zu; indent keys of one section to the same column, with spaces",
+			 lead + 1, (size_t)p->context_mark.line + 1, (size_t)p->context_mark.column + 1);
+	} else if (strstr(problem, "expected '-' indicator")) {
+		snprintf(buf, size,
+			 "bad indentation: this line starts at column %zu inside the list begun on line %zu, whose items start with '- ' at column %zu; align it with the item's keys or start a new item",
+			 lead + 1, (size_t)p->context_mark.line + 1, (size_t)p->context_mark.column + 1);
+	} else if (strstr(problem, "mapping values are not allowed")) {
+		snprintf(buf, size,
+			 "unexpected ':' here: a key indented deeper than the one above it (keys of one section start in one column), or a value holding ': ' that needs quotes");
+	} else {
+		buf[0] = '\0';
+	}
+	if (buf[0]) {
+		size_t used = strlen(buf);
+		snprintf(buf + used, size - used, " (YAML: %s%s%s)", problem, context[0] ? " " : "",
+			 context);
+	} else {
+		snprintf(buf, size, "YAML syntax error: %s%s%s", problem, context[0] ? " " : "",
+			 context);
+	}
+}
+
 static int syntax_error(const composer *c, pp_error *err)
 {
 	const yaml_parser_t *p = c->parser;
+	char what[700];
 
 	if (p->error == YAML_MEMORY_ERROR)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory reading %s", c->file);
-	return pp_error_set(err, PP_ERR_CONFIG, "%s:%d:%d: YAML syntax error: %s%s%s",
-			    c->file, (int)p->problem_mark.line + 1,
-			    (int)p->problem_mark.column + 1,
-			    p->problem ? p->problem : "malformed YAML",
-			    p->context ? " " : "", p->context ? p->context : "");
+	explain_syntax(c, p, what, sizeof what);
+	return pp_error_set(err, PP_ERR_CONFIG, "%s:%d:%d: %s", c->file,
+			    (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1, what);
 }
 
 static int next_event(composer *c, yaml_event_t *ev, pp_error *err)
@@ -565,11 +637,11 @@ static int compose_document(composer *c, pp_config **root, pp_error *err)
 	return rc;
 }
 
-static int parse_with(yaml_parser_t *parser, const char *name, pp_config_doc **out,
-		      pp_error *err)
+static int parse_with(yaml_parser_t *parser, const char *name, const char *text, size_t len,
+		      pp_config_doc **out, pp_error *err)
 {
 	pp_config_doc *doc = calloc(1, sizeof *doc);
-	composer c = {.parser = parser};
+	composer c = {.parser = parser, .text = text, .len = len};
 	int rc;
 
 	*out = NULL;
@@ -599,7 +671,7 @@ int pp_config_doc_parse(const char *text, size_t len, const char *name,
 	if (!yaml_parser_initialize(&parser))
 		return pp_error_set(err, PP_ERR_NOMEM, "cannot initialise the YAML parser");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	rc = parse_with(&parser, name ? name : "<string>", out, err);
+	rc = parse_with(&parser, name ? name : "<string>", text ? text : "", text ? len : 0, out, err);
 	yaml_parser_delete(&parser);
 	return rc;
 }
@@ -626,7 +698,7 @@ int pp_config_doc_load(const char *path, pp_config_doc **out, pp_error *err)
 		return pp_error_set(err, PP_ERR_NOMEM, "cannot initialise the YAML parser");
 	}
 	yaml_parser_set_input_file(&parser, f);
-	rc = parse_with(&parser, path, out, err);
+	rc = parse_with(&parser, path, NULL, 0, out, err);
 	yaml_parser_delete(&parser);
 	fclose(f);
 	return rc;

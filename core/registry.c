@@ -50,6 +50,9 @@ struct pp_registry {
 	size_t capacity;
 	char **skipped;          /* "PATH: why" of each file skipped */
 	size_t n_skipped;
+	char **searched;         /* directories of the search path, in order, each
+				    "DIR" or "DIR (does not exist)" */
+	size_t n_searched;
 };
 
 const char *pp_kind_name(pp_kind kind)
@@ -85,6 +88,9 @@ void pp_registry_destroy(pp_registry *reg)
 	for (size_t i = 0; i < reg->n_skipped; i++)
 		free(reg->skipped[i]);
 	free(reg->skipped);
+	for (size_t i = 0; i < reg->n_searched; i++)
+		free(reg->searched[i]);
+	free(reg->searched);
 	free(reg->entries);
 	free(reg);
 }
@@ -460,26 +466,98 @@ cleanup:
 	return rc;
 }
 
-/* Is this library (libphasepinn) the one in the build tree? */
-static int running_from_build_tree(void)
+/* Is this library (libphasepinn) the one in the build tree?  Its file's
+ * directory into @dir (when not NULL, @size bytes; "" when unknown). */
+static int running_from_build_tree(char *dir, size_t size)
 {
 	Dl_info info;
 	size_t n = strlen(PP_BUILD_ROOT);
+	const char *slash;
 
+	if (dir && size)
+		dir[0] = '\0';
 	if (!dladdr((void *)running_from_build_tree, &info) || !info.dli_fname)
 		return 0;
+	slash = strrchr(info.dli_fname, '/');
+	if (dir && slash && (size_t)(slash - info.dli_fname) < size) {
+		char *real;
+		snprintf(dir, size, "%.*s", (int)(slash - info.dli_fname), info.dli_fname);
+		real = realpath(dir, NULL);   /* "bin/../lib" of an $ORIGIN RUNPATH */
+		if (real && strlen(real) < size)
+			strcpy(dir, real);
+		free(real);
+	}
 	return strncmp(info.dli_fname, PP_BUILD_ROOT, n) == 0 &&
 	       (info.dli_fname[n] == '/' || info.dli_fname[n] == '\0');
+}
+
+/* Remember that @dir was searched, for "unknown plugin" messages. */
+static int note_searched(pp_registry *reg, const char *dir, pp_error *err)
+{
+	char **grown = realloc(reg->searched, (reg->n_searched + 1) * sizeof *grown);
+	struct stat st;
+	int exists = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+	size_t len = strlen(dir) + sizeof " (does not exist)";
+
+	if (!grown)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	reg->searched = grown;
+	reg->searched[reg->n_searched] = malloc(len);
+	if (!reg->searched[reg->n_searched])
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	snprintf(reg->searched[reg->n_searched], len, "%s%s", dir, exists ? "" : " (does not exist)");
+	reg->n_searched++;
+	return PP_OK;
+}
+
+/* Was @dir searched already (the same directory by another name: the
+ * installed plugins also named in PHASEPINN_PLUGIN_PATH, say)? */
+static int searched_already(const pp_registry *reg, const char *dir)
+{
+	char *real = realpath(dir, NULL), *other;
+	int same = 0;
+
+	for (size_t i = 0; real && i < reg->n_searched && !same; i++) {
+		other = realpath(reg->searched[i], NULL);   /* NULL for "X (does not exist)" */
+		same = other && strcmp(real, other) == 0;
+		free(other);
+	}
+	free(real);
+	return same;
+}
+
+/* Load @dir unless it was searched already: its plugins would be refused
+ * as duplicates of themselves. */
+static int search_dir(pp_registry *reg, const char *dir, int required, pp_error *err)
+{
+	int rc;
+
+	if (searched_already(reg, dir))
+		return PP_OK;
+	rc = note_searched(reg, dir, err);
+	return rc ? rc : pp_registry_load_dir(reg, dir, required, err);
+}
+
+/* The installed plugins: <libdir>/phasepinn/plugins, found beside the
+ * libphasepinn that runs, so an installation moved to another prefix (or
+ * staged with DESTDIR) finds its own plugins; the configured prefix's
+ * directory only when the library cannot say where it is. */
+static void installed_plugin_dir(const char *lib_dir, char *buf, size_t size)
+{
+	if (!lib_dir[0] ||
+	    (size_t)snprintf(buf, size, "%s/phasepinn/plugins", lib_dir) >= size)
+		snprintf(buf, size, "%s", PP_INSTALL_PLUGIN_DIR);
 }
 
 int pp_registry_load_default(pp_registry *reg, const char *const *dirs,
 			     size_t n_dirs, pp_error *err)
 {
 	const char *env = getenv("PHASEPINN_PLUGIN_PATH");
+	char lib_dir[4096], installed[4200];
 	int rc;
 
 	for (size_t i = 0; i < n_dirs; i++) {
-		rc = pp_registry_load_dir(reg, dirs[i], 1, err);
+		rc = search_dir(reg, dirs[i], 1, err);
 		if (rc)
 			return rc;
 	}
@@ -489,7 +567,7 @@ int pp_registry_load_default(pp_registry *reg, const char *const *dirs,
 			return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 		rc = PP_OK;
 		for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
-			rc = pp_registry_load_dir(reg, tok, 0, err);
+			rc = search_dir(reg, tok, 0, err);
 			if (rc)
 				break;
 		}
@@ -497,9 +575,10 @@ int pp_registry_load_default(pp_registry *reg, const char *const *dirs,
 		if (rc)
 			return pp_error_prefix(err, "PHASEPINN_PLUGIN_PATH");
 	}
-	if (running_from_build_tree())
-		return pp_registry_load_dir(reg, PP_BUILD_PLUGIN_DIR, 0, err);
-	return pp_registry_load_dir(reg, PP_INSTALL_PLUGIN_DIR, 0, err);
+	if (running_from_build_tree(lib_dir, sizeof lib_dir))
+		return search_dir(reg, PP_BUILD_PLUGIN_DIR, 0, err);
+	installed_plugin_dir(lib_dir, installed, sizeof installed);
+	return search_dir(reg, installed, 0, err);
 }
 
 const pp_plugin *pp_registry_find(const pp_registry *reg, pp_kind kind,
@@ -561,22 +640,42 @@ void pp_registry_names(const pp_registry *reg, pp_kind kind, char *buf,
 		snprintf(buf, size, "(none found: is PHASEPINN_PLUGIN_PATH or --plugin-dir right?)");
 }
 
+/* "; searched: A, B (does not exist); add ..." into @buf: where the
+ * registry looked, and how to make it look elsewhere. */
+static void searched_hint(const pp_registry *reg, char *buf, size_t size)
+{
+	size_t used = 0;
+	int w;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < reg->n_searched && used < size; i++) {
+		w = snprintf(buf + used, size - used, "%s%s", i ? ", " : "; searched: ",
+			     reg->searched[i]);
+		if (w < 0)
+			return;
+		used += (size_t)w;
+	}
+	if (used < size)
+		snprintf(buf + used, size - used,
+			 "; add a directory with --plugin-dir DIR or PHASEPINN_PLUGIN_PATH=DIR1:DIR2");
+}
+
 const pp_plugin *pp_registry_require(const pp_registry *reg, pp_kind kind,
 				     const char *name, pp_error *err)
 {
 	const pp_plugin *p = pp_registry_find(reg, kind, name);
-	char names[768];
+	char names[400], searched[480], skipped[400] = "";
 
 	if (p)
 		return p;
 	pp_registry_names(reg, kind, names, sizeof names);
+	searched_hint(reg, searched, sizeof searched);
 	if (reg->n_skipped)
-		pp_error_set(err, PP_ERR_CONFIG,
-			     "unknown %s plugin '%s'; available: %s (%zu file(s) on the plugin path were skipped, the first: %s)",
-			     pp_kind_name(kind), name ? name : "", names, reg->n_skipped, reg->skipped[0]);
-	else
-		pp_error_set(err, PP_ERR_CONFIG, "unknown %s plugin '%s'; available: %s",
-			     pp_kind_name(kind), name ? name : "", names);
+		snprintf(skipped, sizeof skipped,
+			 " (%zu file(s) on the plugin path were skipped, the first: %s)",
+			 reg->n_skipped, reg->skipped[0]);
+	pp_error_set(err, PP_ERR_CONFIG, "unknown %s plugin '%s'; available: %s%s%s",
+		     pp_kind_name(kind), name ? name : "", names, skipped, searched);
 	return NULL;
 }
 

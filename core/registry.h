@@ -7,7 +7,10 @@
  *   1. the directories given with --plugin-dir (in order),
  *   2. PHASEPINN_PLUGIN_PATH (colon-separated),
  *   3. the build tree's plugins/ when libphasepinn runs from the build tree,
- *      otherwise the install dir <libdir>/phasepinn/plugins.
+ *      otherwise phasepinn/plugins beside the running libphasepinn (the
+ *      install dir <libdir>/phasepinn/plugins, wherever it was moved).
+ * Every directory searched is remembered: pp_registry_require's "unknown
+ * plugin" message lists them and says how to add one.
  * A directory contributes its *.so files and those of its direct
  * subdirectories (plugins/pdes/, plugins/optimizers/, ...).
  *
