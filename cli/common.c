@@ -14,6 +14,12 @@ void pp_cli_set_plugin_dirs(const char *const *dirs, int n)
 	n_plugin_dirs = n;
 }
 
+int pp_cli_plugin_dirs(const char *const **dirs)
+{
+	*dirs = plugin_dirs;
+	return n_plugin_dirs;
+}
+
 pp_registry *pp_cli_registry(void)
 {
 	pp_registry *reg = NULL;

@@ -16,6 +16,8 @@ enum { PP_EXIT_OK = 0, PP_EXIT_FAILED = 1, PP_EXIT_USAGE = 2 };
 
 /* --plugin-dir values, set by main() before dispatching; @dirs is kept. */
 void pp_cli_set_plugin_dirs(const char *const *dirs, int n);
+/* Those values again (compare passes them on to its child processes). */
+int pp_cli_plugin_dirs(const char *const **dirs);
 /* A registry loaded from the search path; prints the error and returns NULL.
  * Plugins the loader skipped are one warning line each. */
 pp_registry *pp_cli_registry(void);

@@ -269,7 +269,7 @@ static void write_run(FILE *f, const pp_figure_set *set, int gnuplot_missing)
 
 static void write_compare(FILE *f, const pp_figure_set *set, int gnuplot_missing)
 {
-	static char names[64][128];
+	static char names[3200][160];
 	char path[4200];
 	char *table;
 	pp_error err = {0};
@@ -283,7 +283,7 @@ static void write_compare(FILE *f, const pp_figure_set *set, int gnuplot_missing
 		free(table);
 	}
 	figures_section(f, set, gnuplot_missing);
-	n = pp_plot_compare_variants(set->dir, names, 64, &err);
+	n = pp_plot_compare_runs(set->dir, names, 3200, &err);
 	if (n > 0)
 		fputs("\n## The runs\n\n", f);
 	for (int v = 0; v < n; v++) {
