@@ -111,11 +111,13 @@ int pp_seed_spec_arg(const char *text, pp_seed_spec *spec, pp_error *err)
 	snprintf(spec->where, sizeof spec->where, "--seeds %s", text);
 	spec->given = 1;
 	if (!strchr(text, ',')) {
-		if (*text == '-' || parse_seed(text, strlen(text), &x))
+		if (*text == '-' || parse_seed(text, strlen(text), &x) || x < 1 ||
+		    x > PP_COMPARE_MAX_SEEDS)
 			return pp_error_set(err, PP_ERR_CONFIG,
-					    "--seeds %s: give a count (--seeds 5) or a comma-separated list of distinct seeds (--seeds 1,2,3)",
-					    text);
-		return count_ok(x, spec->where, err);
+					    "--seeds %s: give a count from 1 to %d (--seeds 5) or a comma-separated list of distinct seeds (--seeds 1,2,3)",
+					    text, PP_COMPARE_MAX_SEEDS);
+		spec->count = x;
+		return PP_OK;
 	}
 	for (const char *p = text; *p;) {
 		size_t len = strcspn(p, ",");
