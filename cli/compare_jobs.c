@@ -90,6 +90,10 @@ static void log_tail(const char *path)
 			lines++;
 	if (*start == '\n')
 		start++;
+	if (!*start) {
+		fprintf(stderr, "    %s is empty\n", path);
+		return;
+	}
 	fprintf(stderr, "    the end of %s:\n", path);
 	for (char *line = start; *line;) {
 		size_t len = strcspn(line, "\n");
@@ -334,8 +338,12 @@ int pp_compare_run_jobs(pp_compare_plan *plan)
 	}
 	if (!failed && !not_run)
 		return 0;
-	fprintf(stderr, "phasepinn compare: %d of %d runs failed%s; no comparison written\n", failed,
-		plan->n, not_run ? (failed ? " and some did not run" : "") : "");
+	if (failed)
+		fprintf(stderr, "phasepinn compare: %d of %d runs failed; no comparison written\n",
+			failed, plan->n);
+	else
+		fprintf(stderr, "phasepinn compare: %d of %d runs did not run; no comparison written\n",
+			not_run, plan->n);
 	for (int i = 0; i < plan->n; i++) {
 		const pp_compare_job *job = &plan->jobs[i];
 		if (job->code <= 0)
