@@ -397,8 +397,9 @@ static void test_a_failing_run_is_reported_after_the_others_finish(void)
 
 	pp_shell_write("base.yaml", BASE);
 	pp_shell_write("fail.yaml", "compare:\n  base: base.yaml\n  seeds: [1, 2]\n  variants:\n"
-				"    - {name: good}\n"
-				"    - {name: bad, stages: [{optimizer: sgd, iterations: 200, lr: 1.0e+6}]}\n");
+				/* the failing variant first: the good runs start after it failed */
+				"    - {name: bad, stages: [{optimizer: sgd, iterations: 200, lr: 1.0e+6}]}\n"
+				"    - {name: good}\n");
 	CU_ASSERT_EQUAL(pp_shell_cli("compare fail.yaml --output fl --jobs 2 --no-plot"), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "2 of 4 runs failed; no comparison written"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "bad/seed-2 (fl/bad/seed-2): exit 1"));
