@@ -338,6 +338,48 @@ static void test_bad_seeds_values_name_file_and_line(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "--jobs N"));
 }
 
+/* Entries into diffusion equilibrium and relapses, listed per seed, and the
+ * share of seeds that reached it; the phases.txt of each run comes from a
+ * test analyzer that writes transitions on cue (tests/plugins/scripted),
+ * loaded in the children too (--jobs 2 passes --plugin-dir on). */
+static void test_equilibrium_entries_and_relapses_are_listed_per_seed(void)
+{
+	char *text;
+
+	pp_shell_write("base_de.yaml", BASE
+		       "  - {type: scripted_phases, every: 10, equilibrium_at: 10, relapse_at: 20,\n"
+		       "     again_at: 25, no_equilibrium_seed: 2}\n");
+	pp_shell_write("de.yaml", "compare:\n  base: base_de.yaml\n  seeds: [1, 2, 3]\n  variants:\n"
+			      "    - {name: a}\n"
+			      "    - {name: b, analyzers: [{type: scripted_phases, every: 10, equilibrium_at: 100}]}\n");
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("--plugin-dir \"$PP_TEST_PLUGIN_DIR/scripted\" "
+					   "compare de.yaml --output de --jobs 2 --quiet --no-plot"), 0);
+	text = pp_shell_slurp("de/comparison_runs.csv");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, ",reached_equilibrium,equilibrium_entries,relapses\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, ",,,,11,1,11 25,20\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, ",0,,\na,3,a/seed-3,"));   /* seed 2: none */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, ",13,1,13 25,20\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, ",102,1,102,\n"));
+	/* a: seeds 1 and 3 entered at 11 and 13; b: all three, at 101 to 103 */
+	PP_ASSERT_CLOSE(csv_number("de/comparison.csv", "a", "reached_equilibrium"), 2.0 / 3, 0, 1e-9);
+	CU_ASSERT_EQUAL(csv_number("de/comparison.csv", "a", "equilibrium_step_n"), 2);
+	CU_ASSERT_EQUAL(csv_number("de/comparison.csv", "a", "equilibrium_step_mean"), 12);
+	PP_ASSERT_CLOSE(csv_number("de/comparison.csv", "a", "equilibrium_step_sd"), sqrt(2), 0, 1e-9);
+	CU_ASSERT_EQUAL(csv_number("de/comparison.csv", "a", "equilibrium_step_min"), 11);
+	CU_ASSERT_EQUAL(csv_number("de/comparison.csv", "a", "equilibrium_step_max"), 13);
+	CU_ASSERT_EQUAL(csv_number("de/comparison.csv", "b", "reached_equilibrium"), 1);
+	CU_ASSERT_EQUAL(csv_number("de/comparison.csv", "b", "equilibrium_step_sd"), 1);
+	text = pp_shell_slurp("de/comparison.md");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| a | 1, 2, 3 | 2/3 | "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " | 12 ± 1 [11, 13] (2 of 3) |\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| b | 1, 2, 3 | 3/3 | "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " | 11, 25 | 20 |\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " | none | none |\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " | 103 | none |\n"));
+}
+
 /* Every file of a run but the wall-time column, byte for byte. */
 static int same_run(const char *a, const char *b)
 {
@@ -382,8 +424,10 @@ static void test_jobs_give_the_same_runs_as_one_after_another(void)
 	/* a single-seed comparison in parallel keeps the single-seed layout */
 	pp_shell_write("sa.yaml", BASE "name: sa\n");
 	pp_shell_write("sb.yaml", BASE "name: sb\nweighting: {type: rba}\n");
-	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("compare sa.yaml sb.yaml --output js --jobs 2 --threads-per-job 1 --quiet --no-plot"), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("compare sa.yaml sb.yaml --output js --jobs 2 --threads-per-job 2 --quiet --no-plot"), 0);
 	CU_ASSERT_TRUE(pp_shell_exists("js/sb/summary.json"));
+	text = pp_shell_slurp("js/sa/config.yaml");
+	CU_ASSERT_PTR_NOT_NULL(text && strstr(text, "threads: 2"));
 	CU_ASSERT_FALSE(pp_shell_exists("js/comparison_runs.csv"));
 	text = pp_shell_slurp("js/comparison.md");
 	CU_ASSERT_PTR_NOT_NULL(text && strstr(text, "| sa | "));
@@ -430,6 +474,7 @@ int main(void)
 		{"figures over seeds draw the median and the quartile band", test_figures_over_seeds_draw_median_and_quartile_band},
 		{"seed counts, lists and the command line", test_seed_counts_lists_and_the_command_line},
 		{"bad seeds: values name file and line", test_bad_seeds_values_name_file_and_line},
+		{"equilibrium entries and relapses are listed per seed", test_equilibrium_entries_and_relapses_are_listed_per_seed},
 		{"--jobs gives the same runs as one after another", test_jobs_give_the_same_runs_as_one_after_another},
 		{"a failing run is reported after the others finish", test_a_failing_run_is_reported_after_the_others_finish},
 		{NULL, NULL},
