@@ -416,11 +416,13 @@ static int run_job_here(void *ctx, pp_compare_job *job)
 	return pp_cli_run_doc(doc, job->dir, c->a->force, c->a->quiet);
 }
 
-/* A child process: run variant V with seed S into RUN_DIR. */
+/* A child process: run variant V with seed S into RUN_DIR.  Its output
+ * goes to its log, never to a terminal: it always reports its progress. */
 static int run_one(const sources *src, const args *a)
 {
 	pp_compare_job job = {.variant = a->run_variant};
-	job_ctx ctx = {src, a};
+	args loud = *a;
+	job_ctx ctx = {src, &loud};
 	char *end;
 
 	if (a->run_variant < 0 || a->run_variant >= src->n) {
@@ -430,8 +432,15 @@ static int run_one(const sources *src, const args *a)
 	if (strcmp(a->run_seed, "-")) {
 		job.has_seed = 1;
 		job.seed = strtoul(a->run_seed, &end, 10);
+		if (*a->run_seed < '0' || *a->run_seed > '9' || *end) {
+			fprintf(stderr, "phasepinn compare: --run-one: '%s' is not a seed
+",
+				a->run_seed);
+			return PP_EXIT_USAGE;
+		}
 	}
 	snprintf(job.dir, sizeof job.dir, "%s", a->run_dir);
+	loud.quiet = 0;
 	return run_job_here(&ctx, &job);
 }
 
