@@ -433,8 +433,7 @@ static int run_one(const sources *src, const args *a)
 		job.has_seed = 1;
 		job.seed = strtoul(a->run_seed, &end, 10);
 		if (*a->run_seed < '0' || *a->run_seed > '9' || *end) {
-			fprintf(stderr, "phasepinn compare: --run-one: '%s' is not a seed
-",
+			fprintf(stderr, "phasepinn compare: --run-one: '%s' is not a seed\n",
 				a->run_seed);
 			return PP_EXIT_USAGE;
 		}
