@@ -17,6 +17,7 @@
 #include <phasepinn/output.h>
 #include <phasepinn/phasepinn.h>
 
+#include "cli/compare.h"
 #include "cli/plot.h"
 #include "core/csv.h"
 #include "core/rundir.h"
@@ -1043,18 +1044,173 @@ int pp_plot_compare_variants(const char *dir, char (*names)[128], int max, pp_er
 	return n;
 }
 
+int pp_plot_compare_runs(const char *dir, char (*runs)[160], int max, pp_error *err)
+{
+	static char names[MAX_VARIANTS][128];
+	char path[4200];
+	pp_error line_err = {0};
+	int n = 0, c_run, rc;
+	pp_csv in;
+
+	snprintf(path, sizeof path, "%s/" PP_COMPARE_RUNS, dir);
+	if (!file_exists(path)) {
+		n = pp_plot_compare_variants(dir, names, max < MAX_VARIANTS ? max : MAX_VARIANTS, err);
+		for (int v = 0; v < n; v++)
+			snprintf(runs[v], sizeof runs[v], "%.127s", names[v]);
+		return n;
+	}
+	rc = pp_csv_open_path(&in, path, &line_err);
+	c_run = rc ? -1 : pp_csv_column(&in, "run");
+	if (!rc && c_run < 0)
+		rc = pp_error_set(&line_err, PP_ERR_INVALID, "%s: no 'run' column", path);
+	if (rc) {
+		pp_csv_close(&in);
+		return pp_error_set(err, PP_ERR_INVALID, "%s", line_err.message);
+	}
+	while (n < max && (rc = pp_csv_next(&in, &line_err)) != 0) {
+		size_t len = rc == 1 && c_run < in.n ? strlen(in.fields[c_run]) : 0;
+		/* a run directory below this one: no "..", not absolute */
+		if (rc == 1 && len > 0 && len < sizeof runs[0] && in.fields[c_run][0] != '/' &&
+		    !strstr(in.fields[c_run], ".."))
+			memcpy(runs[n++], in.fields[c_run], len + 1);
+		if (rc < 0 && rc != PP_ERR_CONFIG)
+			break;
+	}
+	pp_csv_close(&in);
+	return n;
+}
+
+/* ---- the figures of a comparison over seeds ----------------------------- */
+
+#define N_COMPARE_FIGURES (int)(sizeof compare_figures / sizeof compare_figures[0])
+
+int pp_plot_band_columns(const char *const **names)
+{
+	static const char *columns[N_COMPARE_FIGURES];
+
+	for (int k = 0; k < N_COMPARE_FIGURES; k++)
+		columns[k] = compare_figures[k].panels[0].series[0].column;
+	*names = columns;
+	return N_COMPARE_FIGURES;
+}
+
+/* The columns <column>_median, _q1, _q3, _n of one seed_bands.csv. */
+typedef struct band_columns {
+	int median, q1, q3, n;
+} band_columns;
+
+static int band_columns_of(const csv_info *c, const char *column, band_columns *b)
+{
+	char name[160];
+
+	snprintf(name, sizeof name, "%s_median", column);
+	b->median = csv_column(c, name);
+	snprintf(name, sizeof name, "%s_q1", column);
+	b->q1 = csv_column(c, name);
+	snprintf(name, sizeof name, "%s_q3", column);
+	b->q3 = csv_column(c, name);
+	snprintf(name, sizeof name, "%s_n", column);
+	b->n = csv_column(c, name);
+	/* a log axis: every value drawn must be positive */
+	return b->median >= 0 && b->q1 >= 0 && b->q3 >= 0 && b->n >= 0 &&
+	       c->positive[b->median] && c->min[b->q1] > 0;
+}
+
+/* Figure @d over seeds: per variant the median of its column (a line) and
+ * the quartiles (a band behind), from DIR/<variant>/seed_bands.csv. */
+static int write_band_figure(pp_figure_set *set, const figure_desc *d, char (*variants)[128],
+			     char (*files)[300], const csv_info *bands, int n, pp_error *err)
+{
+	const char *column = d->panels[0].series[0].column;
+	band_columns b[MAX_VARIANTS];
+	int has[MAX_VARIANTS], any = 0, first = 1, rc;
+	char caption[512];
+	pp_atomic_file af;
+
+	for (int v = 0; v < n; v++)
+		any |= has[v] = bands[v].n > 0 && band_columns_of(&bands[v], column, &b[v]);
+	if (!any)
+		return PP_OK;
+	snprintf(caption, sizeof caption, "%s Over seeds: each line is the median at each step, the band behind it the inter-quartile range (25th to 75th percentile).",
+		 d->caption);
+	rc = figure_open(set, &af, d->name, d->title, caption, err);
+	if (rc)
+		return rc;
+	prologue(af.f, d->name, d->heading, d->width, d->height);
+	fputs("# over seeds: each variant's line is the median of its seeds, the shaded band\n"
+	      "# between the first and third quartile (DIR/<variant>/" PP_COMPARE_BANDS ")\n", af.f);
+	for (int v = 0; v < n; v++)
+		if (has[v])
+			fprintf(af.f, "# %s: column 1 step, %d %s, %d %s, %d %s, %d %s\n", files[v],
+				b[v].median + 1, bands[v].names[b[v].median], b[v].q1 + 1,
+				bands[v].names[b[v].q1], b[v].q3 + 1, bands[v].names[b[v].q3],
+				b[v].n + 1, bands[v].names[b[v].n]);
+	put_text(af.f, d->settings, NULL);
+	for (int v = 0; v < n; v++) {
+		if (!has[v])
+			continue;
+		fputs(first ? "plot " : ", \\\n     ", af.f);
+		gp_string(af.f, files[v]);
+		fprintf(af.f, " using 1:%d:%d with filledcurves fc rgb '%s' fs transparent solid 0.2 noborder notitle",
+			b[v].q1 + 1, b[v].q3 + 1, line_colors[v % N_COLORS]);
+		first = 0;
+	}
+	for (int v = 0; v < n; v++) {
+		char title[200];
+		if (!has[v])
+			continue;
+		snprintf(title, sizeof title, "%s (median of %.0f seeds)", variants[v],
+			 bands[v].max[b[v].n]);
+		curve(af.f, 0, files[v], 0, b[v].median, "lines lw 2", v, title);
+	}
+	fputc('\n', af.f);
+	return figure_close(set, &af, err);
+}
+
+/* A comparison over seeds: its figures from each variant's seed_bands.csv;
+ * 0 when no variant has one (a single-seed comparison). */
+static int band_figures(pp_figure_set *set, const char *dir, char (*variants)[128], int n,
+			int *drawn, pp_error *err)
+{
+	static char files[MAX_VARIANTS][300];
+	csv_info bands[MAX_VARIANTS];
+	int any = 0, rc = PP_OK;
+
+	memset(bands, 0, sizeof bands);
+	for (int v = 0; v < n; v++) {
+		char path[4400];
+		pp_error ignored = {0};
+		snprintf(files[v], sizeof files[v], "../%.127s/" PP_COMPARE_BANDS, variants[v]);
+		if (snprintf(path, sizeof path, "%s/%s/" PP_COMPARE_BANDS, dir, variants[v]) <
+			    (int)sizeof path && file_exists(path) &&
+		    csv_scan(path, &bands[v], &ignored) == PP_OK)
+			any = 1;
+	}
+	*drawn = any;
+	if (any)
+		rc = figures_dir(dir, err);
+	for (int k = 0; any && !rc && k < N_COMPARE_FIGURES; k++)
+		rc = write_band_figure(set, &compare_figures[k], variants, files, bands, n, err);
+	for (int v = 0; v < n; v++)
+		csv_info_free(&bands[v]);
+	return rc;
+}
+
 int pp_plot_compare_scripts(const char *dir, pp_figure_set *set, pp_error *err)
 {
 	static char variants[MAX_VARIANTS][128], files[MAX_VARIANTS][300];
 	csv_info m[MAX_VARIANTS];
 	figure_data data = {.csv = m, .file = files, .variant = variants};
-	int n, rc = set_init(set, dir, 1, err);
+	int n, over_seeds = 0, rc = set_init(set, dir, 1, err);
 
 	if (rc)
 		return rc;
 	n = pp_plot_compare_variants(dir, variants, MAX_VARIANTS, err);
 	if (n < 0)
 		return n;
+	rc = band_figures(set, dir, variants, n, &over_seeds, err);
+	if (rc || over_seeds)
+		return rc;
 	memset(m, 0, sizeof m);
 	for (int v = 0; v < n; v++) {
 		char path[4400];

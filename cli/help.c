@@ -32,9 +32,14 @@ static const struct {
 	 "  nothing; errors name file:line:col.\n"},
 	{"compare",
 	 "usage: phasepinn compare A.yaml B.yaml ... [--output DIR] [--force] [--quiet] [--no-plot]\n"
-	 "       phasepinn compare COMPARE.yaml   (compare: {base: FILE, variants: [...]})\n"
-	 "  Run the experiments one after another into DIR/<name>/ and write\n"
-	 "  DIR/comparison.md and .csv, DIR/combined_metrics.csv and the figures.\n"},
+	 "                         [--seeds N|a,b,c] [--jobs N] [--threads-per-job T]\n"
+	 "       phasepinn compare COMPARE.yaml [options]   (compare: {base: FILE, seeds: ..., variants: [...]})\n"
+	 "  Run the experiments into DIR/<name>/ (DIR/<name>/seed-<s>/ with seeds) and\n"
+	 "  write DIR/comparison.md and .csv, DIR/combined_metrics.csv and the figures.\n"
+	 "  --seeds N|a,b,c     run every variant once per seed: N seeds counted up from the\n"
+	 "                      experiment's seed, or these (overrides seeds: in the files)\n"
+	 "  --jobs N            N runs at a time, each a child process logging to DIR/logs/\n"
+	 "  --threads-per-job T every run with T threads (default: each experiment's threads:)\n"},
 	{"plot",
 	 "usage: phasepinn plot DIR\n"
 	 "  (Re)draw DIR/figures/*.png with gnuplot and write DIR/report.md, for a\n"

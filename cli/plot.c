@@ -20,7 +20,7 @@
 #include "cli/plot.h"
 #include "core/rundir.h"
 
-#define MAX_VARIANTS 64
+#define MAX_RUNS 3200     /* variants × seeds (cli/compare.h) */
 
 /* --no-plot; and the one hint line when gnuplot is missing. */
 static int plotting = 1;
@@ -232,11 +232,12 @@ static int has_file(const char *dir, const char *name)
 	return stat(path, &st) == 0;
 }
 
-/* A comparison directory: its variants first, then the comparison. */
+/* A comparison directory: its runs first (every variant's, or over seeds
+ * every variant's seeds), then the comparison. */
 static int plot_compare_tree(const char *dir, int *missing, int *n_made, pp_error *err)
 {
-	static char names[MAX_VARIANTS][128];
-	int n = pp_plot_compare_variants(dir, names, MAX_VARIANTS, err), made, rc = PP_OK;
+	static char names[MAX_RUNS][160];
+	int n = pp_plot_compare_runs(dir, names, MAX_RUNS, err), made, rc = PP_OK;
 
 	*n_made = 0;
 	for (int v = 0; v < n && !rc; v++) {
@@ -336,15 +337,15 @@ void pp_cli_plot_after_run(const char *run_dir, int plot, int quiet)
  * resolved config.yaml says logging: {plot: false}. */
 static int variants_want_plots(const char *dir)
 {
-	static char names[MAX_VARIANTS][128];
+	static char names[MAX_RUNS][160];
 	pp_error err = {0};
-	int n = pp_plot_compare_variants(dir, names, MAX_VARIANTS, &err);
+	int n = pp_plot_compare_runs(dir, names, MAX_RUNS, &err);
 
 	for (int v = 0; v < n; v++) {
 		char path[8400];
 		pp_config_doc *doc = NULL;
 		int plot = 1;
-		snprintf(path, sizeof path, "%s/%s/" PP_RUN_CONFIG, dir, names[v]);
+		snprintf(path, sizeof path, "%s/%.159s/" PP_RUN_CONFIG, dir, names[v]);
 		if (pp_config_doc_load(path, &doc, &err) == PP_OK)
 			pp_config_bool(pp_config_get(pp_config_doc_root(doc), "logging"), "plot", 1,
 				       &plot, &err);

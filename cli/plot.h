@@ -45,6 +45,17 @@ int pp_plot_compare_scripts(const char *dir, pp_figure_set *set, pp_error *err);
  * a negative status. */
 int pp_plot_compare_variants(const char *dir, char (*names)[128], int max, pp_error *err);
 
+/* The columns of metrics.csv the comparison figures draw, one per figure
+ * (a comparison over seeds writes their median and quartiles per step in
+ * DIR/<variant>/seed_bands.csv); the count. */
+int pp_plot_band_columns(const char *const **names);
+
+/* The run directories of a comparison, relative to @dir, in order: those
+ * @dir/comparison_runs.csv lists ("<variant>/seed-<s>") for a comparison
+ * over seeds, else the variants of comparison.csv.  The count or a
+ * negative status. */
+int pp_plot_compare_runs(const char *dir, char (*runs)[160], int max, pp_error *err);
+
 /* The gnuplot program: $PHASEPINN_GNUPLOT when set, else "gnuplot". */
 const char *pp_plot_gnuplot(void);
 

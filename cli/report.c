@@ -12,6 +12,7 @@
 
 #include <phasepinn/output.h>
 
+#include "cli/compare.h"
 #include "cli/plot.h"
 #include "core/rundir.h"
 #include "core/summary.h"
@@ -269,8 +270,9 @@ static void write_run(FILE *f, const pp_figure_set *set, int gnuplot_missing)
 
 static void write_compare(FILE *f, const pp_figure_set *set, int gnuplot_missing)
 {
-	static char names[64][128];
+	static char names[3200][160];
 	char path[4200];
+	struct stat st;
 	char *table;
 	pp_error err = {0};
 	int n;
@@ -283,19 +285,25 @@ static void write_compare(FILE *f, const pp_figure_set *set, int gnuplot_missing
 		free(table);
 	}
 	figures_section(f, set, gnuplot_missing);
-	n = pp_plot_compare_variants(set->dir, names, 64, &err);
+	n = pp_plot_compare_runs(set->dir, names, 3200, &err);
 	if (n > 0)
 		fputs("\n## The runs\n\n", f);
 	for (int v = 0; v < n; v++) {
-		struct stat st;
 		if (snprintf(path, sizeof path, "%s/%s/" PP_RUN_REPORT, set->dir, names[v]) < (int)sizeof path &&
 		    stat(path, &st) == 0)
 			fprintf(f, "- [%s](%s/" PP_RUN_REPORT ")\n", names[v], names[v]);
 		else
 			fprintf(f, "- %s: `%s/`\n", names[v], names[v]);
 	}
-	fputs("\n---\nData: `" PP_COMPARE_TABLE "`, `" PP_COMPARE_METRICS "` (variant,step,metric,value) and each "
-	      "run's directory. Figures: `" PP_RUN_FIGURES "/*.gp` make `" PP_RUN_FIGURES "/*.png`; see docs/figures.md.\n", f);
+	snprintf(path, sizeof path, "%s/" PP_COMPARE_RUNS, set->dir);
+	if (stat(path, &st) == 0)   /* over seeds */
+		fputs("\n---\nData: `" PP_COMPARE_TABLE "`, `" PP_COMPARE_RUNS "` (one row per run), `"
+		      PP_COMPARE_METRICS "` (variant,seed,step,metric,value), `<variant>/" PP_COMPARE_BANDS
+		      "` (median and quartiles per step) and each run's directory.", f);
+	else
+		fputs("\n---\nData: `" PP_COMPARE_TABLE "`, `" PP_COMPARE_METRICS "` (variant,step,metric,value) and each "
+		      "run's directory.", f);
+	fputs(" Figures: `" PP_RUN_FIGURES "/*.gp` make `" PP_RUN_FIGURES "/*.png`; see docs/figures.md.\n", f);
 }
 
 int pp_report_write(const pp_figure_set *set, int gnuplot_missing, pp_error *err)

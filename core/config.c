@@ -1712,3 +1712,28 @@ nomem:
 	pp_config_doc_destroy(doc);
 	return pp_error_set(err, PP_ERR_NOMEM, "out of memory building a variant");
 }
+
+int pp_config_remove(const pp_config *map, const char *key)
+{
+	pp_config *m = (pp_config *)map;
+	size_t i;
+
+	if (!m || m->type != PP_CONFIG_MAP)
+		return 0;
+	for (i = 0; i < m->count && strcmp(m->keys[i], key); i++)
+		;
+	if (i == m->count)
+		return 0;
+	free(m->keys[i]);
+	node_free(m->items[i]);
+	for (; i + 1 < m->count; i++) {
+		m->keys[i] = m->keys[i + 1];
+		m->key_lines[i] = m->key_lines[i + 1];
+		m->key_columns[i] = m->key_columns[i + 1];
+		m->used[i] = m->used[i + 1];
+		m->items[i] = m->items[i + 1];
+		m->items[i]->index = i;
+	}
+	m->count--;
+	return 1;
+}

@@ -73,4 +73,9 @@ void pp_config_list_unrecorded(const pp_config *root, FILE *f);
  * absent key filled in (marked "# default"). */
 int pp_config_write_resolved(const pp_config *root, FILE *f);
 
+/* Take @key and its value out of the map @map (a key a command reads for
+ * itself, such as compare's seeds:, before the experiment sees the
+ * document).  1 when it was there, 0 when not (or @map is not a map). */
+int pp_config_remove(const pp_config *map, const char *key);
+
 #endif
