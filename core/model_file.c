@@ -767,7 +767,11 @@ static void put_metadata(FILE *f, const pp_experiment *exp, long step)
 		fputs("{\"run\": ", f);
 		pp_json_write_string(f, exp->init_from);
 		fputs(", \"file\": \"" PP_RUN_MODEL "\"", f);
-		fprintf(f, ", \"step\": %ld}", exp->init_from_step);
+		fputs(", \"step\": ", f);
+		if (exp->init_from_step >= 0)
+			fprintf(f, "%ld}", exp->init_from_step);
+		else
+			fputs("null}", f);
 	} else {
 		fputs("null", f);
 	}
