@@ -254,6 +254,24 @@ static void test_predict_falls_back_to_the_checkpoint_and_export_writes_the_same
 	CU_ASSERT_EQUAL(pp_shell("grep -qx model.npz c/.phasepinn-manifest"), 0);
 }
 
+/* SIGINT: the run checkpoints the step it stopped at and writes the model
+ * of that state, the same bytes export makes from that checkpoint. */
+static void test_an_interrupted_run_writes_the_model_of_its_last_checkpoint(void)
+{
+	pp_shell_write("long.yaml", HEAT_PDE "network:\n  layers: [6, 6]\n"
+		       "stages:\n  - optimizer: adam\n    iterations: 100000\n"
+		       "logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 0\n");
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" run long.yaml --output long --quiet & pid=$!; "
+				 "while ! grep -q '^50,' long/metrics.csv 2>/dev/null; do "
+				 "  kill -0 $pid 2>/dev/null || break; done; "
+				 "kill -INT $pid; wait $pid; echo \"code $?\""), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "code 1"));
+	CU_ASSERT_TRUE_FATAL(pp_shell_exists("long/model.npz"));
+	CU_ASSERT_EQUAL_FATAL(pp_shell("cp long/model.npz interrupted.npz"), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("export long"), 0);
+	CU_ASSERT_EQUAL(pp_shell("cmp interrupted.npz long/model.npz"), 0);
+}
+
 static void test_predict_and_export_answer_help(void)
 {
 	CU_ASSERT_EQUAL(pp_shell_cli("predict --help"), 0);
@@ -359,6 +377,8 @@ int main(void)
 		{"bad points files are refused at their line", test_bad_points_files_are_refused_at_their_line},
 		{"predict falls back to the checkpoint and export writes the same model",
 		 test_predict_falls_back_to_the_checkpoint_and_export_writes_the_same_model},
+		{"an interrupted run writes the model of its last checkpoint",
+		 test_an_interrupted_run_writes_the_model_of_its_last_checkpoint},
 		{"predict and export answer --help", test_predict_and_export_answer_help},
 		{"a warm start begins at the source's final loss",
 		 test_a_warm_start_begins_at_the_sources_final_loss},
