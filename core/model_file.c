@@ -7,7 +7,6 @@
  * 4.3.12 and 4.3.16), and the model: the metadata JSON and the tensors of
  * the network's private layout (core/network_impl.h).
  */
-#define _GNU_SOURCE
 #include "core/model_file.h"
 
 #include <errno.h>
