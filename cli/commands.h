@@ -31,6 +31,12 @@ int pp_cli_check_plugin(int argc, char **argv); /* cli/check_plugin.c */
  * @command's usage to @f (0: no usage for it, the command prints its own). */
 int pp_cli_wants_help(int argc, char **argv);
 int pp_cli_help(const char *command, FILE *f);
+int pp_cli_predict(int argc, char **argv);   /* cli/predict.c */
+int pp_cli_export(int argc, char **argv);    /* cli/predict.c */
+
+/* "256x100" into grid->n[0..n_dims) (cli/reference.c; the rest of @grid is
+ * the caller's): PP_ERR_CONFIG naming what is wrong. */
+int pp_cli_parse_grid(const char *text, pp_grid *grid, pp_error *err);
 
 /* Figures (gnuplot) and report.md at the end of `run` and `compare`
  * (cli/plot.c).  They never change the command's exit code: a gnuplot

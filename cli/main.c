@@ -18,18 +18,23 @@ static void usage(FILE *f)
 	fputs("usage: phasepinn [--plugin-dir DIR]... COMMAND [ARGS]\n"
 	      "\n"
 	      "commands:\n"
-	      "  run FILE.yaml [--output DIR] [--force] [--quiet] [--no-plot]\n"
+	      "  run FILE.yaml [--output DIR] [--force] [--quiet] [--no-plot] [--init-from RUN_DIR]\n"
 	      "                          train the experiment, write a run directory\n"
-	      "                          with figures and report.md (gnuplot)\n"
+	      "                          with figures and report.md (gnuplot); --init-from\n"
+	      "                          starts from another run's model (a warm start)\n"
 	      "  resume RUN_DIR [--quiet]\n"
 	      "                          continue an interrupted run from its last good\n"
 	      "                          checkpoint\n"
 	      "  check FILE.yaml         validate the experiment, write nothing\n"
 	      "  compare A.yaml B.yaml ... [--output DIR] [--force] [--quiet] [--no-plot]\n"
+	      "        [--seeds N|a,b,c] [--jobs N] [--threads-per-job T]\n"
 	      "                          run experiments and tabulate them side by side\n"
 	      "  plot DIR                figures (DIR/figures/*.png) and DIR/report.md of a\n"
 	      "                          run or comparison directory\n"
 	      "  plugins                 list every plugin with kind and summary\n"
+	      "  predict RUN_DIR (--points F.csv | --grid NxM) [--derivatives u_x,...] --out F.csv\n"
+	      "                          evaluate a run's trained model at new points\n"
+	      "  export RUN_DIR          write RUN_DIR/model.npz from its last checkpoint\n"
 	      "  reference FILE.yaml --out F.csv [--grid NxM]\n"
 	      "                          write the PDE's reference solution on a grid\n"
 	      "  phases FILE.csv [--window N] [--hold N] [--rise-window N] ...\n"
@@ -138,6 +143,10 @@ int main(int argc, char **argv)
 		return pp_cli_reference(argc, argv);
 	if (strcmp(argv[0], "phases") == 0)
 		return pp_cli_phases(argc, argv);
+	if (strcmp(argv[0], "predict") == 0)
+		return pp_cli_predict(argc, argv);
+	if (strcmp(argv[0], "export") == 0)
+		return pp_cli_export(argc, argv);
 	if (strcmp(argv[0], "bench") == 0)
 		return pp_cli_bench(argc, argv);
 	if (strcmp(argv[0], "check-plugin") == 0)

@@ -14,7 +14,7 @@
  *                                             # pirate: width: 64, blocks: 3
  *     factorization: true                     # W = diag(e^s)·V, or {mean: 1.0, stddev: 0.1}
  *     activation: tanh                        # tanh | sin | gelu
- *     init: xavier_normal                     # xavier_normal | xavier_uniform
+ *     init: xavier_normal                     # xavier_normal | xavier_uniform | {from: RUN_DIR}
  *     seed: 2341                              # default: the experiment seed
  *     hard:                                   # exact constraints, out = g + d·N
  *       u: initial                            # a transform the PDE offers
