@@ -328,6 +328,113 @@ static void test_same_seed_gives_bit_identical_adaptive_runs(void)
 	free(b.params);
 }
 
+/* ---- the weighting's hook ------------------------------------------------- */
+
+/* Offset of PDE term @p's entry in an rba or sa blob (see blob_lambdas). */
+static size_t blob_term(const unsigned char *b, int p)
+{
+	int sa = !memcmp(b, "SA", 2);
+	size_t off = 8 + (sa ? sizeof(pp_rng) : 0);
+
+	for (int k = 0; k < p; k++) {
+		uint64_t n;
+		memcpy(&n, b + off, 8);
+		off += 16 + (sa ? 3 : 1) * n * sizeof(double);
+	}
+	return off;
+}
+
+/* The scheme @type's per-point state of the residual term after one
+ * point_weights on r = 1, 2, 3, 4, then two points_changed: RAR-D keeps the
+ * four points and adds two whose nearest old points are 1 and 3; then a
+ * replacement of the six by three new points nearest to old 5, 0 and 3.
+ * Each time the blob before and after must differ exactly as the rule
+ * says. */
+static void assert_hook_carries_lambda(const char *type)
+{
+	char yaml[1024], path[1100];
+	pp_experiment *exp = NULL;
+	pp_error err = {0};
+	pp_real x[8] = {0}, r[6] = {1, 2, 3, 4}, w[6], lambda[6];
+	pp_term_state ts = {0};
+	pp_step_view view = {0};
+	double before[3][6], after[3][6];
+	int64_t kept1[6] = {0, 1, 2, 3, -1, -1}, near1[6] = {0, 1, 2, 3, 1, 3};
+	int64_t kept2[3] = {-1, -1, -1}, near2[3] = {5, 0, 3};
+	unsigned char *blob;
+	size_t size = 0, off;
+	int sa = !strcmp(type, "sa");
+	uint64_t n;
+	FILE *f;
+
+	snprintf(yaml, sizeof yaml,
+		 "pde:\n  type: burgers\nnetwork:\n  layers: [4]\nweighting: {type: %s}\n"
+		 "stages:\n  - {optimizer: adam, iterations: 1}\n", type);
+	snprintf(path, sizeof path, "%s/hook.yaml", dir);
+	f = fopen(path, "w");
+	fputs(yaml, f);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(pp_experiment_create(path, reg, NULL, PP_EXPERIMENT_CHECK, &exp, &err), PP_OK);
+	const pp_weighting_ops *ops = exp->weighting_ops;
+	void *state = exp->weighting_state;
+	int p = exp->terms[0].pde_term;   /* residual */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ops->points_changed);
+	ts.name = "residual";
+	ts.pde_term = p;
+	ts.interior = 1;
+	ts.n = 4;
+	ts.n_inputs = 2;
+	ts.x = x;
+	ts.r = r;
+	ts.w = w;
+	ts.lambda = lambda;
+	ts.term_weight = 1;
+	ts.n_components = 1;
+	ts.components = r;
+	view.n_terms = 1;
+	view.terms = &ts;
+	CU_ASSERT_EQUAL_FATAL(ops->point_weights(state, &view, &err), PP_OK);
+	for (int round = 0; round < 2; round++) {
+		pp_points_change ch = {p, round ? 6 : 4, round ? 3 : 6, round ? kept2 : kept1,
+				       round ? near2 : near1};
+		CU_ASSERT_EQUAL_FATAL(ops->save(state, NULL, &size, &err), PP_OK);
+		blob = malloc(size);
+		CU_ASSERT_EQUAL_FATAL(ops->save(state, blob, &size, &err), PP_OK);
+		off = blob_term(blob, p);
+		memcpy(&n, blob + off, 8);
+		for (int v = 0; v < (sa ? 3 : 1); v++)
+			memcpy(before[v], blob + off + 16 + (size_t)v * n * 8, n * 8);
+		free(blob);
+		CU_ASSERT_EQUAL_FATAL(ops->points_changed(state, &ch, &err), PP_OK);
+		CU_ASSERT_EQUAL_FATAL(ops->save(state, NULL, &size, &err), PP_OK);
+		blob = malloc(size);
+		CU_ASSERT_EQUAL_FATAL(ops->save(state, blob, &size, &err), PP_OK);
+		off = blob_term(blob, p);
+		memcpy(&n, blob + off, 8);
+		CU_ASSERT_EQUAL_FATAL(n, ch.n);
+		for (int v = 0; v < (sa ? 3 : 1); v++)
+			memcpy(after[v], blob + off + 16 + (size_t)v * n * 8, n * 8);
+		free(blob);
+		for (size_t i = 0; i < ch.n; i++) {
+			int64_t from = ch.kept[i] >= 0 ? ch.kept[i] : ch.nearest[i];
+			CU_ASSERT_EQUAL(after[0][i], before[0][from]);    /* λ */
+			for (int v = 1; v < (sa ? 3 : 1); v++)            /* sa's moments */
+				CU_ASSERT_EQUAL(after[v][i], ch.kept[i] >= 0 ? before[v][from] : 0);
+		}
+	}
+	pp_experiment_destroy(exp);
+	unlink(path);
+}
+
+/* rba: a new point takes its nearest old point's λ, a kept one keeps its
+ * own; sa likewise for λ, with zero Adam moments for a new point and its
+ * own for a kept one (docs/sampling.md, "Per-point state"). */
+static void test_rba_and_sa_carry_lambda_from_the_nearest_old_point(void)
+{
+	assert_hook_carries_lambda("rba");
+	assert_hook_carries_lambda("sa");
+}
+
 /* ---- configuration -------------------------------------------------------- */
 
 static void assert_refused(const char *sampling, const char *words)
@@ -376,6 +483,7 @@ int main(void)
 		{"rad keeps the count with rba and sa through lbfgs", test_rad_keeps_the_count_with_rba_and_sa_through_lbfgs},
 		{"a resampling restarts the stage's optimizer", test_a_resampling_restarts_the_stages_optimizer},
 		{"same seed gives bit-identical adaptive runs", test_same_seed_gives_bit_identical_adaptive_runs},
+		{"rba and sa carry lambda from the nearest old point", test_rba_and_sa_carry_lambda_from_the_nearest_old_point},
 		{"bad adaptive settings are errors at their line", test_bad_adaptive_settings_are_errors_at_their_line},
 		{NULL, NULL},
 	};

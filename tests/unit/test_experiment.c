@@ -373,6 +373,8 @@ static int absent_without_default_is_fine(const char *path)
 		"network.hard",
 		/* optional: no weight column in the observations */
 		"data.weight",
+		/* optional: no adaptive: means no adaptive sampling */
+		"sampling.adaptive",
 		"stages[].schedule.rate", "stages[].schedule.every", "stages[].schedule.staircase",
 		"stages[].schedule.min_lr",
 		/* optional: an absent stop: or rule is off, nothing to record */
@@ -396,6 +398,7 @@ static void assert_same_experiment(const pp_experiment *a, const pp_experiment *
 		   a->pde_plugin == b->pde_plugin && a->n_terms == b->n_terms &&
 		   strcmp(pp_network_describe(a->net), pp_network_describe(b->net)) == 0 &&
 		   a->sampler == b->sampler && a->resample_every == b->resample_every &&
+		   !memcmp(&a->adaptive, &b->adaptive, sizeof a->adaptive) &&
 		   a->batch_points == b->batch_points && a->weighting_plugin == b->weighting_plugin &&
 		   a->n_stages == b->n_stages && a->total_iterations == b->total_iterations &&
 		   a->n_analyzers == b->n_analyzers;
