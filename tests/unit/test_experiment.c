@@ -373,8 +373,9 @@ static int absent_without_default_is_fine(const char *path)
 		"network.hard",
 		/* optional: no weight column in the observations */
 		"data.weight",
-		/* optional: no adaptive: means no adaptive sampling */
-		"sampling.adaptive",
+		/* optional: no adaptive: means no adaptive sampling; add: is
+		 * rar_d's, asked of rad only to refuse it */
+		"sampling.adaptive", "sampling.adaptive.add",
 		"stages[].schedule.rate", "stages[].schedule.every", "stages[].schedule.staircase",
 		"stages[].schedule.min_lr",
 		/* optional: an absent stop: or rule is off, nothing to record */
