@@ -481,6 +481,11 @@ int trainer_restore(trainer *t, const pp_ckpt *c, double *elapsed, pp_error *err
 		if (!p)
 			return err->code;
 		memcpy(&a, p, sizeof a);
+		if (a.events != (st->step > 0 ? (st->step - 1) / exp->adaptive.every : 0))
+			return pp_error_set(err, PP_ERR_INVALID,
+					    "%s: %lld resamplings before step %lld do not match every: %ld",
+					    c->path, (long long)a.events, (long long)st->step,
+					    exp->adaptive.every);
 		t->adaptive_rng = a.rng;
 		t->adaptive_events = (long)a.events;
 	}
