@@ -6,6 +6,7 @@
 #include "core/rundir.h"      /* PP_RUN_MODEL */
 
 #include <phasepinn/geometry.h>
+#include <phasepinn/sdk/terms.h>
 #include "core/trainer.h"   /* PP_MAX_COLUMNS, the metrics row */
 
 #include <errno.h>
@@ -610,6 +611,127 @@ static int check_network_size(const pp_experiment *exp, const pp_config *net, pp
 	return PP_OK;
 }
 
+/* The enabled term of PDE term @p, or -1. */
+static int enabled_term(const pp_experiment *exp, int p)
+{
+	for (int k = 0; k < exp->n_terms; k++)
+		if (exp->terms[k].pde_term == p)
+			return k;
+	return -1;
+}
+
+/* Each term adaptive sampling moves: enabled, not the data, and with
+ * enough candidates for the points it draws. */
+static int check_adaptive_terms(const pp_experiment *exp, const pp_config *cfg, pp_error *err)
+{
+	const pp_adaptive_setup *a = &exp->adaptive;
+
+	for (int p = 0; p < exp->pde.n_terms; p++) {
+		int k = a->applies[p] ? enabled_term(exp, p) : 0;
+		const char *name = exp->pde.terms[p].name;
+		long need;
+
+		if (!a->applies[p])
+			continue;
+		if (p == exp->data_term)
+			return pp_config_error_at_key(err, PP_ERR_CONFIG, cfg, "terms",
+						      "sampling.adaptive: the data term's points are the observations and never move");
+		if (k < 0)
+			return pp_config_error_at_key(err, PP_ERR_CONFIG, cfg, "terms",
+						      "sampling.adaptive: term '%s' is not enabled", name);
+		need = a->method == PP_ADAPTIVE_RAD ? exp->terms[k].points : a->add;
+		if (a->candidates < need)
+			return pp_config_error_at_key(err, PP_ERR_CONFIG, cfg, "candidates",
+						      "sampling.adaptive: %ld candidates cannot give the %ld points term '%s' draws; give candidates >= %ld",
+						      a->candidates, need, name, need);
+	}
+	return PP_OK;
+}
+
+/* sampling: {adaptive: {method: rad | rar_d, every, k, c, candidates,
+ * add (rar_d), restart_optimizer, terms}}; absent: no adaptive sampling
+ * (and nothing written to config.yaml).  The defaults of k and c are the
+ * paper's recommendations per method (RAD k = 1, c = 1; RAR-D k = 2,
+ * c = 0). */
+static int build_adaptive(pp_experiment *exp, const pp_config *sampling, pp_error *err)
+{
+	static const char *const methods[] = {"rad", "rar_d", NULL};
+	pp_adaptive_setup *a = &exp->adaptive;
+	const pp_config *cfg;
+	int method, rc;
+
+	memset(a, 0, sizeof *a);
+	if (!pp_config_get(sampling, "adaptive"))
+		return PP_OK;
+	rc = pp_config_map(sampling, "adaptive", "method", &cfg, err);
+	if (rc)
+		return rc;
+	if (!pp_config_require(cfg, "method", err))
+		return PP_ERR_CONFIG;
+	rc = pp_config_choice(cfg, "method", "rad", methods, &method, err);
+	if (rc)
+		return rc;
+	a->method = method == 0 ? PP_ADAPTIVE_RAD : PP_ADAPTIVE_RAR_D;
+	rc = pp_config_long(cfg, "every", 1000, 1, LONG_MAX, &a->every, err);
+	if (!rc)
+		rc = pp_config_double(cfg, "k", a->method == PP_ADAPTIVE_RAD ? 1 : 2, 0, 1e3, &a->k, err);
+	if (!rc)
+		rc = pp_config_double(cfg, "c", a->method == PP_ADAPTIVE_RAD ? 1 : 0, 0, 1e300, &a->c, err);
+	if (!rc)
+		rc = pp_config_long(cfg, "candidates", 100000, 1, 100000000L, &a->candidates, err);
+	if (!rc && a->method == PP_ADAPTIVE_RAR_D)
+		rc = pp_config_long(cfg, "add", 10, 1, 100000000L, &a->add, err);
+	else if (!rc && pp_config_get(cfg, "add"))
+		rc = pp_config_error_at_key(err, PP_ERR_CONFIG, cfg, "add",
+					    "sampling.adaptive: add: is for method rar_d (rad replaces every point)");
+	if (!rc)
+		rc = pp_config_bool(cfg, "restart_optimizer", 1, &a->restart_optimizer, err);
+	if (!rc)
+		rc = pp_terms_select(cfg, "terms", &exp->pde, 0, a->applies, err);
+	if (!rc && exp->resample_every > 0)
+		rc = pp_config_error_at_key(err, PP_ERR_CONFIG, sampling, "resample_every",
+					    "sampling: resample_every and adaptive both move the points; give one");
+	if (!rc)
+		rc = check_adaptive_terms(exp, cfg, err);
+	return rc;
+}
+
+/* RAR-D's terms grow by `add` points at each resampling, of which a run of
+ * the stages' iterations makes (iterations − 1) / every: the network
+ * check again with the final point counts. */
+static int check_adaptive_growth(const pp_experiment *exp, const pp_config *net, pp_error *err)
+{
+	const pp_adaptive_setup *a = &exp->adaptive;
+	long events;
+	pp_experiment *grown;
+	int rc;
+
+	if (a->method != PP_ADAPTIVE_RAR_D || exp->total_iterations < 1)
+		return PP_OK;
+	events = (exp->total_iterations - 1) / a->every;
+	if (events == 0)
+		return PP_OK;
+	grown = malloc(sizeof *grown);
+	if (!grown)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	*grown = *exp;
+	for (int k = 0; k < exp->n_terms; k++) {
+		if (!a->applies[exp->terms[k].pde_term])
+			continue;
+		if ((double)a->add * (double)events > 1e9) {
+			free(grown);
+			return pp_error_set(err, PP_ERR_CONFIG,
+					    "sampling.adaptive: rar_d would add %ld x %ld points; fewer resamplings or a smaller add",
+					    a->add, events);
+		}
+		grown->terms[k].points += a->add * events;
+	}
+	rc = check_network_size(grown, net, err);
+	free(grown);
+	return rc ? pp_error_prefix(err, "with sampling.adaptive adding %ld points %ld times", a->add,
+				    events) : PP_OK;
+}
+
 static int build_sampling(pp_experiment *exp, pp_error *err)
 {
 	static const char *const methods[] = {"uniform", "lhs", "sobol", NULL};
@@ -628,6 +750,8 @@ static int build_sampling(pp_experiment *exp, pp_error *err)
 		rc = pp_config_long(cfg, "batch_points", exp->threads > 1 ? 8192 : 512, 1, 10000000L,
 				    &exp->batch_points, err);
 	exp->sampler = (pp_sampler)method;
+	if (!rc)
+		rc = build_adaptive(exp, cfg, err);
 	return rc;
 }
 
@@ -1067,6 +1191,8 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 	if (rc)
 		goto fail;
 	rc = build_stages(exp, reg, err);
+	if (!rc)
+		rc = check_adaptive_growth(exp, net_cfg, err);
 	if (rc)
 		goto fail;
 	rc = build_analyzers(exp, reg, err);

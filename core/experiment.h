@@ -80,6 +80,24 @@ double pp_coef_value(const pp_coef_setup *c, double s, double *dc);
 /* The raw parameter that gives c = @value (inside the bounds). */
 double pp_coef_raw(const pp_coef_setup *c, double value);
 
+/* `sampling: {adaptive: {...}}` (docs/sampling.md): residual-based
+ * adaptive sampling, Wu, Zhu, Tan, Kartha & Lu, CMAME 403 (2023).  At
+ * every step S > 0 with S % every == 0, before the step's evaluation, each
+ * chosen term draws `candidates` points from its own sampler, weighs them
+ * by p ∝ |r|^k / mean(|r|^k) + c and draws from p without replacement: all
+ * its points (rad) or `add` more (rar_d). */
+enum { PP_ADAPTIVE_NONE = 0, PP_ADAPTIVE_RAD = 1, PP_ADAPTIVE_RAR_D = 2 };
+
+typedef struct pp_adaptive_setup {
+	int method;                  /* PP_ADAPTIVE_*; NONE without the section */
+	long every;                  /* steps between resamplings, >= 1 */
+	double k, c;                 /* the density's exponent and floor, >= 0 */
+	long candidates;             /* dense candidate set drawn each time */
+	long add;                    /* rar_d: points added each time */
+	int restart_optimizer;       /* recreate the stage's optimizer after one */
+	int applies[PP_MAX_TERMS];   /* by PDE term index */
+} pp_adaptive_setup;
+
 typedef struct pp_experiment {
 	pp_config_doc *doc;
 	const pp_config *root;
@@ -123,6 +141,7 @@ typedef struct pp_experiment {
 	long init_from_step;
 	pp_sampler sampler;
 	long resample_every;
+	pp_adaptive_setup adaptive;
 	long batch_points;           /* points per forward/backward batch */
 
 	const pp_plugin *weighting_plugin;

@@ -249,12 +249,8 @@ static int read_factorization(const pp_config *cfg, net_spec *s, pp_error *err)
 
 	s->fact_mean = 1.0;
 	s->fact_std = 0.1;
-	if (!f)
-		return PP_OK;
-	if (pp_config_node_type(f) != PP_CONFIG_MAP) {
-		rc = pp_config_bool(cfg, "factorization", 0, &s->factorized, err);
-		return rc;
-	}
+	if (!f || pp_config_node_type(f) != PP_CONFIG_MAP)
+		return pp_config_bool(cfg, "factorization", 0, &s->factorized, err);
 	s->factorized = 1;
 	rc = pp_config_double(f, "mean", 1.0, -10.0, 10.0, &s->fact_mean, err);
 	if (!rc)

@@ -114,4 +114,12 @@ long pp_train_resume_offset(const pp_ckpt *ckpt, pp_error *err);
  * @buf; returns how many. */
 int pp_train_unresumable(const pp_experiment *exp, char *buf, size_t size);
 
+/* Adaptive sampling's draw (core/trainer/adaptive.c, docs/sampling.md): @n
+ * distinct indices of the @m candidates whose residual magnitudes are @mag,
+ * without replacement, each next one with probability proportional to
+ * |r|^k / mean(|r|^k) + c among those left; into @chosen in increasing
+ * order.  Refuses n > m and a non-finite or negative magnitude. */
+int pp_adaptive_choose(const double *mag, size_t m, double k, double c, size_t n, pp_rng *rng,
+		       size_t *chosen, pp_error *err);
+
 #endif

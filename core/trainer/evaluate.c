@@ -197,6 +197,11 @@ static int forward_term(trainer *t, term_run *tr, pp_error *err)
 	return PP_OK;
 }
 
+int trainer_term_residuals(trainer *t, term_run *tr, pp_error *err)
+{
+	return forward_term(t, tr, err);
+}
+
 static void weighted_losses(trainer *t, double *total)
 {
 	*total = 0;

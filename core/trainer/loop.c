@@ -23,6 +23,26 @@ static int stats_due(const trainer *t, long step)
 	return 0;
 }
 
+/* The points moved (adaptive sampling): the stage's optimizer starts
+ * afresh from its configuration, as at a stage's start, since its memory
+ * (L-BFGS pairs, a BFGS matrix, Adam's moments, a line search's last step)
+ * belongs to the objective of the old points.  Learning-rate schedules
+ * count the stage's steps, so they go on. */
+static int restart_optimizer(trainer *t, pp_error *err)
+{
+	const pp_stage *stage = &t->exp->stages[t->pos.stage];
+	void *fresh = NULL;
+	int rc = stage->ops->create(stage->cfg, t->n_params, &fresh, err);
+
+	if (rc)
+		return pp_error_prefix(err, "restarting optimizer '%s' after resampling",
+				       stage->plugin->name);
+	stage->ops->destroy(t->opt_state);
+	t->opt_state = fresh;
+	t->view.optimizer_state = fresh;
+	return PP_OK;
+}
+
 /* One optimizer step at the run's position, its arguments and what the
  * optimizer says back in @args; on failure the network keeps the
  * parameters the step started from. */
@@ -41,6 +61,13 @@ static int train_step(trainer *t, pp_optimizer_args *args, metrics_row *rowp, pp
 		if (rc)
 			return rc;
 	}
+	if (trainer_adaptive_due(t, step)) {
+		rc = trainer_adaptive_resample(t, err);
+		if (!rc && t->exp->adaptive.restart_optimizer)
+			rc = restart_optimizer(t, err);
+		if (rc)
+			return rc;
+	}
 	t->view.step = step;
 	t->stats_due = stats_due(t, step);
 	rc = trainer_evaluate(t, 1, &loss, err);
@@ -53,6 +80,7 @@ static int train_step(trainer *t, pp_optimizer_args *args, metrics_row *rowp, pp
 	}
 	if (!rc)
 		rc = trainer_observe(t, 0, &row, err);
+	t->adaptive_now = 0;
 	if (rc)
 		return rc;
 	memset(args, 0, sizeof *args);

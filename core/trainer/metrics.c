@@ -20,7 +20,8 @@
 int trainer_name_columns(trainer *t, pp_error *err)
 {
 	pp_train_result *res = t->res;
-	int n = 0, total = COL_FIXED + 2 * t->n_terms + t->n_train + (t->val_x != NULL);
+	int adaptive = t->exp->adaptive.method != PP_ADAPTIVE_NONE;
+	int n = 0, total = COL_FIXED + 2 * t->n_terms + t->n_train + (t->val_x != NULL) + adaptive;
 	static const char *const fixed[] = {"step", "stage", "loss", "lr", "time_s"};
 
 	for (int a = 0; a < t->exp->n_analyzers; a++)
@@ -43,6 +44,10 @@ int trainer_name_columns(trainer *t, pp_error *err)
 	if (t->val_x) {
 		t->val_column = n;
 		snprintf(res->column_store[n++], sizeof res->column_store[0], "data_val_rel_l2");
+	}
+	if (adaptive) {   /* set on the rows of resampling steps: how many so far */
+		t->adaptive_column = n;
+		snprintf(res->column_store[n++], sizeof res->column_store[0], "resamplings");
 	}
 	for (int a = 0; a < t->exp->n_analyzers; a++)
 		for (int c = 0; c < t->exp->analyzers[a].n_columns && n < PP_MAX_COLUMNS; c++)
@@ -124,11 +129,17 @@ static int validation_error(trainer *t, double *out, pp_error *err)
 int trainer_observe(trainer *t, int force, metrics_row *row, pp_error *err)
 {
 	long step = t->view.step;
-	int col = COL_FIXED + 2 * t->n_terms + t->n_train + (t->val_x != NULL);
+	int col = COL_FIXED + 2 * t->n_terms + t->n_train + (t->val_x != NULL) +
+		  (t->adaptive_column >= 0);
 	int rc;
 
 	memset(row->set, 0, sizeof row->set);
 	row->any = force || step % t->exp->log_every == 0;
+	if (t->adaptive_now) {   /* a resampling step always has its row */
+		row->v[t->adaptive_column] = (double)t->adaptive_events;
+		row->set[t->adaptive_column] = 1;
+		row->any = 1;
+	}
 	for (int a = 0; a < t->exp->n_analyzers; a++) {
 		pp_analyzer_slot *s = &t->exp->analyzers[a];
 		if (force || step % s->every == 0) {

@@ -58,7 +58,8 @@ static void box_normals(const trainer *t, term_run *tr)
 /* Points on a geometry: boundary terms on their parts (with normals),
  * the others inside; time, if any, fixed where the term's piece fixes it
  * (initial conditions) or drawn over the interval. */
-static int sample_geometry(trainer *t, term_run *tr, const pp_term_setup *ts, pp_error *err)
+static int sample_geometry(trainer *t, term_run *tr, const pp_term_setup *ts, pp_rng *rng,
+			   pp_error *err)
 {
 	const pp_experiment *exp = t->exp;
 	const pp_pde_info *pde = &exp->pde;
@@ -80,12 +81,12 @@ static int sample_geometry(trainer *t, term_run *tr, const pp_term_setup *ts, pp
 		if (tr->info->boundary)
 			rc = pp_geometry_sample_boundary(exp->geometry,
 							 ts->n_parts ? ts->parts : NULL, ts->n_parts,
-							 count, &t->rng, xs, nrm, tr->part + done, err);
+							 count, rng, xs, nrm, tr->part + done, err);
 		else
-			rc = pp_geometry_sample_interior(exp->geometry, exp->sampler, count, &t->rng,
+			rc = pp_geometry_sample_interior(exp->geometry, exp->sampler, count, rng,
 							 xs, err);
 		if (!rc && ti >= 0 && tside == PP_SIDE_FREE)
-			rc = pp_sample_unit(exp->sampler, count, 1, &t->rng, u, err);
+			rc = pp_sample_unit(exp->sampler, count, 1, rng, u, err);
 		for (size_t i = 0; !rc && i < count; i++) {
 			pp_real *xi = tr->x + (done + i) * d;
 			for (size_t c = 0; c < gd; c++) {
@@ -108,7 +109,10 @@ static int sample_geometry(trainer *t, term_run *tr, const pp_term_setup *ts, pp
 	return rc;
 }
 
-static int sample_points(trainer *t, term_run *tr, pp_error *err)
+/* Draw the term's tr->n points (with their normals and parts) from @rng:
+ * the trainer's sampler stream for the training points, adaptive
+ * sampling's own for its candidates. */
+int trainer_sample_points(trainer *t, term_run *tr, pp_rng *rng, pp_error *err)
 {
 	int rc;
 
@@ -118,8 +122,8 @@ static int sample_points(trainer *t, term_run *tr, pp_error *err)
 		return PP_OK;
 	}
 	if (t->exp->geometry)
-		return sample_geometry(t, tr, tr->setup, err);
-	rc = pp_sample_term(t->exp->sampler, &t->exp->pde, tr->info, tr->n, &t->rng, tr->x, err);
+		return sample_geometry(t, tr, tr->setup, rng, err);
+	rc = pp_sample_term(t->exp->sampler, &t->exp->pde, tr->info, tr->n, rng, tr->x, err);
 	if (rc)
 		return rc;
 	if (tr->normal)
@@ -191,31 +195,23 @@ static pp_real *alloc_reals(size_t n)
 	return calloc(n ? n : 1, sizeof(pp_real));
 }
 
-static int setup_term(trainer *t, int k, pp_error *err)
+/* Everything of term @k whose size is its point count tr->n: the per-point
+ * arrays (w = λ = 1), the batches and, for the interior term under
+ * gradient statistics, its chunks; and the view's pointers into them.
+ * Set up once, and again when adaptive sampling changes the count. */
+static int alloc_term(trainer *t, int k, pp_error *err)
 {
 	pp_experiment *exp = t->exp;
 	term_run *tr = &t->terms[k];
-	const pp_term_setup *ts = &exp->terms[k];
-	size_t n = (size_t)ts->points, S, n_batches;
+	size_t n = tr->n, S = (size_t)tr->n_channels, n_batches;
 	int rc;
 
-	tr->info = &exp->pde.terms[ts->pde_term];
-	tr->data = ts->pde_term == exp->data_term;
-	tr->setup = ts;
-	tr->n = n;
-	tr->n_channels = tr->info->n_channels;
-	tr->paired = tr->info->pair_input >= 0;
-	S = (size_t)tr->n_channels;
-	if (tr->n_channels < 1 || tr->n_channels > PP_MAX_CHANNELS)
-		return pp_error_set(err, PP_ERR_PLUGIN, "pde term '%s' declares %d channels",
-				    tr->info->name, tr->n_channels);
 	tr->x = alloc_reals(n * (size_t)t->d);
 	tr->r = alloc_reals(n);
 	tr->w = alloc_reals(n);
 	tr->lambda = alloc_reals(n);
 	tr->out = alloc_reals(n * S);
 	tr->dr = alloc_reals(n * S);
-	tr->grad = alloc_reals(t->n_params);
 	if (tr->paired) {
 		tr->x_pair = alloc_reals(n * (size_t)t->d);
 		tr->out_pair = alloc_reals(n * S);
@@ -228,7 +224,7 @@ static int setup_term(trainer *t, int k, pp_error *err)
 			return pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu points of term '%s'",
 					    n, tr->info->name);
 	}
-	if (!tr->x || !tr->r || !tr->w || !tr->lambda || !tr->out || !tr->dr || !tr->grad ||
+	if (!tr->x || !tr->r || !tr->w || !tr->lambda || !tr->out || !tr->dr ||
 	    (tr->paired && (!tr->x_pair || !tr->out_pair || !tr->dr_pair)))
 		return pp_error_set(err, PP_ERR_NOMEM,
 				    "out of memory for %zu points of term '%s'; lower its points",
@@ -259,14 +255,6 @@ static int setup_term(trainer *t, int k, pp_error *err)
 		if (rc)
 			return rc;
 	}
-	tr->K = pp_term_component_count(tr->info);
-	if (tr->data && exp->obs->train.weights) {
-		tr->sqrt_w = alloc_reals(n);
-		if (!tr->sqrt_w)
-			return pp_error_set(err, PP_ERR_NOMEM, "out of memory for the data term");
-		for (size_t i = 0; i < n; i++)
-			tr->sqrt_w[i] = (pp_real)sqrt(exp->obs->train.weights[i]);
-	}
 	if (t->n_train > 0) {
 		size_t longest = 0, M = (size_t)exp->pde.n_coefficients;
 		for (size_t b = 0; b < n_batches; b++)
@@ -292,6 +280,153 @@ static int setup_term(trainer *t, int k, pp_error *err)
 					    "out of memory for %zu points of term '%s'; lower its points",
 					    n, tr->info->name);
 	}
+	tr->st->n = n;
+	tr->st->x = tr->x;
+	tr->st->r = tr->r;
+	tr->st->components = tr->K > 1 ? tr->comp : tr->r;
+	tr->st->w = tr->w;
+	tr->st->lambda = tr->lambda;
+	return PP_OK;
+}
+
+/* Free what alloc_term made (the term's batches and per-point arrays, and
+ * the interior term's chunks). */
+static void free_term(trainer *t, int k)
+{
+	term_run *tr = &t->terms[k];
+
+	for (size_t b = 0; b < tr->n_batches; b++) {
+		if (tr->batches)
+			pp_batch_destroy(tr->batches[b]);
+		if (tr->pair_batches)
+			pp_batch_destroy(tr->pair_batches[b]);
+	}
+	free(tr->batches);
+	free(tr->pair_batches);
+	free(tr->start);
+	free(tr->len);
+	free(tr->x);
+	free(tr->x_pair);
+	free(tr->r);
+	free(tr->w);
+	free(tr->lambda);
+	free(tr->out);
+	free(tr->out_pair);
+	free(tr->dr);
+	free(tr->dr_pair);
+	free(tr->rk);
+	free(tr->drk);
+	free(tr->drk_pair);
+	free(tr->comp);
+	free(tr->drc);
+	free(tr->rdc);
+	free(tr->normal);
+	free(tr->part);
+	tr->batches = tr->pair_batches = NULL;
+	tr->start = tr->len = NULL;
+	tr->n_batches = 0;
+	tr->x = tr->x_pair = tr->r = tr->w = tr->lambda = NULL;
+	tr->out = tr->out_pair = tr->dr = tr->dr_pair = NULL;
+	tr->rk = tr->drk = tr->drk_pair = tr->comp = tr->drc = tr->rdc = NULL;
+	tr->normal = NULL;
+	tr->part = NULL;
+	if (k == t->interior) {
+		free(t->chunk_start);
+		free(t->chunk_out);
+		pp_batch_destroy(t->chunk_batch);
+		t->chunk_start = NULL;
+		t->chunk_out = NULL;
+		t->chunk_batch = NULL;
+	}
+}
+
+/* The backward seed's scratch holds the longest batch of any term. */
+static int fit_seed(trainer *t, pp_error *err)
+{
+	size_t need = 1;
+	pp_real *seed;
+
+	for (int k = 0; k < t->n_terms; k++)
+		for (size_t b = 0; b < t->terms[k].n_batches; b++) {
+			size_t m = t->terms[k].len[b] * (size_t)t->terms[k].n_channels;
+			need = m > need ? m : need;
+		}
+	if (t->seed && need <= t->seed_size)
+		return PP_OK;
+	seed = alloc_reals(need);
+	if (!seed)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for the training buffers");
+	free(t->seed);
+	t->seed = seed;
+	t->seed_size = need;
+	return PP_OK;
+}
+
+int trainer_resize_term(trainer *t, int k, size_t n, pp_error *err)
+{
+	term_run *tr = &t->terms[k];
+	size_t keep = tr->n < n ? tr->n : n, d = (size_t)t->d;
+	pp_real *x = tr->x, *w = tr->w, *lambda = tr->lambda, *normal = tr->normal;
+	int *part = tr->part, rc;
+
+	tr->x = tr->w = tr->lambda = tr->normal = NULL;
+	tr->part = NULL;
+	free_term(t, k);
+	tr->n = n;
+	rc = alloc_term(t, k, err);
+	if (!rc) {
+		memcpy(tr->x, x, keep * d * sizeof *x);
+		memcpy(tr->w, w, keep * sizeof *w);
+		memcpy(tr->lambda, lambda, keep * sizeof *lambda);
+		if (tr->normal) {
+			memcpy(tr->normal, normal, keep * d * sizeof *normal);
+			memcpy(tr->part, part, keep * sizeof *part);
+		}
+		trainer_pair_points(t, tr);
+		rc = fit_seed(t, err);
+	}
+	if (!rc && k == t->interior && t->want_chunks && t->n_chunks == 0)
+		t->chunks.n_chunks = (int)n;
+	free(x);
+	free(w);
+	free(lambda);
+	free(normal);
+	free(part);
+	return rc;
+}
+
+static int setup_term(trainer *t, int k, pp_error *err)
+{
+	pp_experiment *exp = t->exp;
+	term_run *tr = &t->terms[k];
+	const pp_term_setup *ts = &exp->terms[k];
+	size_t n = (size_t)ts->points;
+	int rc;
+
+	tr->info = &exp->pde.terms[ts->pde_term];
+	tr->data = ts->pde_term == exp->data_term;
+	tr->setup = ts;
+	tr->n = n;
+	tr->n_channels = tr->info->n_channels;
+	tr->paired = tr->info->pair_input >= 0;
+	if (tr->n_channels < 1 || tr->n_channels > PP_MAX_CHANNELS)
+		return pp_error_set(err, PP_ERR_PLUGIN, "pde term '%s' declares %d channels",
+				    tr->info->name, tr->n_channels);
+	tr->K = pp_term_component_count(tr->info);
+	tr->st = &t->states[k];
+	tr->grad = alloc_reals(t->n_params);
+	if (!tr->grad)
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for the training buffers");
+	rc = alloc_term(t, k, err);
+	if (rc)
+		return rc;
+	if (tr->data && exp->obs->train.weights) {
+		tr->sqrt_w = alloc_reals(n);
+		if (!tr->sqrt_w)
+			return pp_error_set(err, PP_ERR_NOMEM, "out of memory for the data term");
+		for (size_t i = 0; i < n; i++)
+			tr->sqrt_w[i] = (pp_real)sqrt(exp->obs->train.weights[i]);
+	}
 	if (k == t->interior && t->want_chunks && t->n_chunks == 0) {
 		if (tr->paired)
 			return pp_error_set(err, PP_ERR_CONFIG,
@@ -301,21 +436,14 @@ static int setup_term(trainer *t, int k, pp_error *err)
 		if (rc)
 			return rc;
 	}
-	tr->st = &t->states[k];
 	tr->st->name = tr->info->name;
 	tr->st->pde_term = ts->pde_term;
 	tr->st->interior = tr->info->interior;
-	tr->st->n = n;
 	tr->st->n_inputs = t->d;
-	tr->st->x = tr->x;
-	tr->st->r = tr->r;
 	tr->st->n_components = tr->K;
-	tr->st->components = tr->K > 1 ? tr->comp : tr->r;
-	tr->st->w = tr->w;
-	tr->st->lambda = tr->lambda;
 	tr->st->term_weight = ts->weight;
 	tr->st->grad = tr->grad;
-	return sample_points(t, tr, err);
+	return trainer_sample_points(t, tr, &t->rng, err);
 }
 
 static unsigned all_needs(const pp_experiment *exp, int *n_chunks, pp_error *err)
@@ -356,7 +484,6 @@ static void set_threads(int threads)
  * fields (opts, res, t0) the loop has set. */
 int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 {
-	size_t max_seed = 1;
 	unsigned needs;
 	int rc;
 
@@ -383,6 +510,7 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	t->interior = -1;
 	set_threads(exp->threads);
 	pp_rng_init(&t->rng, exp->seed, 0x53414d50u /* "SAMP" */);
+	trainer_adaptive_init(t);
 	needs = all_needs(exp, &t->n_chunks, err);
 	if (needs == ~0u)
 		return err->code;
@@ -397,13 +525,10 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 		rc = setup_term(t, k, err);
 		if (rc)
 			return rc;
-		for (size_t b = 0; b < t->terms[k].n_batches; b++) {
-			size_t m = t->terms[k].len[b] * (size_t)t->terms[k].n_channels;
-			if (m > max_seed)
-				max_seed = m;
-		}
 	}
-	t->seed = alloc_reals(max_seed);
+	rc = fit_seed(t, err);
+	if (rc)
+		return rc;
 	t->grad = alloc_reals(t->n_params);
 	t->chunk_grad = alloc_reals(t->n_params);
 	t->other = alloc_reals(t->n_params);
@@ -413,7 +538,7 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 		t->chunk_sum = calloc(t->n_params, sizeof *t->chunk_sum);
 		t->chunk_sumsq = calloc(t->n_params, sizeof *t->chunk_sumsq);
 	}
-	if (!t->seed || !t->grad || !t->chunk_grad || !t->other || !t->params || !t->opt_grad ||
+	if (!t->grad || !t->chunk_grad || !t->other || !t->params || !t->opt_grad ||
 	    (t->want_chunks && (!t->chunk_sum || !t->chunk_sumsq)))
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for the training buffers");
 	t->chunks.n_chunks = t->n_chunks > 0 ? t->n_chunks
@@ -435,36 +560,9 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 void trainer_teardown(trainer *t)
 {
 	for (int k = 0; k < t->n_terms; k++) {
-		term_run *tr = &t->terms[k];
-		for (size_t b = 0; b < tr->n_batches; b++) {
-			if (tr->batches)
-				pp_batch_destroy(tr->batches[b]);
-			if (tr->pair_batches)
-				pp_batch_destroy(tr->pair_batches[b]);
-		}
-		free(tr->batches);
-		free(tr->pair_batches);
-		free(tr->start);
-		free(tr->len);
-		free(tr->x);
-		free(tr->x_pair);
-		free(tr->r);
-		free(tr->w);
-		free(tr->lambda);
-		free(tr->out);
-		free(tr->out_pair);
-		free(tr->dr);
-		free(tr->dr_pair);
-		free(tr->rk);
-		free(tr->drk);
-		free(tr->drk_pair);
-		free(tr->comp);
-		free(tr->drc);
-		free(tr->rdc);
-		free(tr->sqrt_w);
-		free(tr->normal);
-		free(tr->part);
-		free(tr->grad);
+		free_term(t, k);
+		free(t->terms[k].sqrt_w);
+		free(t->terms[k].grad);
 	}
 	free(t->seed);
 	free(t->grad);
@@ -483,11 +581,10 @@ void trainer_teardown(trainer *t)
 	pp_batch_destroy(t->sample_batch);
 }
 
-
 int trainer_resample(trainer *t, pp_error *err)
 {
 	for (int k = 0; k < t->n_terms; k++) {
-		int rc = sample_points(t, &t->terms[k], err);
+		int rc = trainer_sample_points(t, &t->terms[k], &t->rng, err);
 		if (rc)
 			return rc;
 	}

@@ -172,6 +172,22 @@ static int load_plugin(const pp_ckpt *c, uint32_t tag, uint32_t index, const hoo
 /* A boundary term's normals (n × d reals) and parts (n int32) on a
  * geometry: they go with its points, which resampling changes. */
 #define TAG_NORM PP_CKPT_TAG("NORM")
+/* Adaptive sampling's random stream and resamplings so far (only with
+ * sampling.adaptive). */
+#define TAG_ADPT PP_CKPT_TAG("ADPT")
+
+typedef struct ckpt_adaptive {
+	pp_rng rng;
+	int64_t events;
+} ckpt_adaptive;
+
+/* A boundary term's normals and parts are saved when its points can
+ * differ from the layout its sampler gives (box normals follow the pieces
+ * in order): on a geometry, or moved by adaptive sampling. */
+static int saves_normals(const trainer *t, const term_run *tr)
+{
+	return tr->normal && (t->exp->geometry || t->exp->adaptive.applies[tr->st->pde_term]);
+}
 
 /* The resolved configuration as text, once, for every checkpoint. */
 int trainer_config_text(trainer *t, pp_error *err)
@@ -300,7 +316,7 @@ int trainer_save_checkpoint(trainer *t, pp_error *err)
 		memcpy(p, tr->x, nx * sizeof(pp_real));
 		memcpy(p + nx * sizeof(pp_real), tr->w, tr->n * sizeof(pp_real));
 		memcpy(p + (nx + tr->n) * sizeof(pp_real), tr->lambda, tr->n * sizeof(pp_real));
-		if (exp->geometry && tr->normal) {
+		if (saves_normals(t, tr)) {
 			unsigned char *q = pp_ckpt_reserve(&w, TAG_NORM, (uint32_t)k,
 							   nx * sizeof(pp_real) + tr->n * sizeof(int32_t));
 			if (!q)
@@ -311,6 +327,10 @@ int trainer_save_checkpoint(trainer *t, pp_error *err)
 				memcpy(q + nx * sizeof(pp_real) + i * sizeof part, &part, sizeof part);
 			}
 		}
+	}
+	if (exp->adaptive.method != PP_ADAPTIVE_NONE) {
+		ckpt_adaptive a = {t->adaptive_rng, t->adaptive_events};
+		pp_ckpt_put(&w, TAG_ADPT, 0, &a, sizeof a);
 	}
 	if (s < exp->n_stages) {
 		hooks h = optimizer_hooks(&exp->stages[s], t->opt_state);
@@ -455,13 +475,35 @@ int trainer_restore(trainer *t, const pp_ckpt *c, double *elapsed, pp_error *err
 	if (!p)
 		return err->code;
 	memcpy(&t->rng, p, sizeof t->rng);
+	if (exp->adaptive.method != PP_ADAPTIVE_NONE) {
+		ckpt_adaptive a;
+		p = section(c, TAG_ADPT, 0, sizeof a, "adaptive sampling's state", err);
+		if (!p)
+			return err->code;
+		memcpy(&a, p, sizeof a);
+		if (a.events != (st->step > 0 ? (st->step - 1) / exp->adaptive.every : 0))
+			return pp_error_set(err, PP_ERR_INVALID,
+					    "%s: %lld resamplings before step %lld do not match every: %ld",
+					    c->path, (long long)a.events, (long long)st->step,
+					    exp->adaptive.every);
+		t->adaptive_rng = a.rng;
+		t->adaptive_events = (long)a.events;
+	}
 	for (int k = 0; k < t->n_terms; k++) {
 		term_run *tr = &t->terms[k];
-		size_t nx = tr->n * (size_t)t->d;
-		const unsigned char *q = section(c, TAG_TERM, (uint32_t)k,
-						 sizeof(ckpt_term) + (nx + 2 * tr->n) * sizeof(pp_real),
-						 "a term's points", err);
+		size_t nx, n = trainer_adaptive_points(t, k, (long)st->step);
+		const unsigned char *q;
 		ckpt_term h;
+
+		if (n != tr->n) {   /* RAR-D had added points by then */
+			rc = trainer_resize_term(t, k, n, err);
+			if (rc)
+				return rc;
+		}
+		nx = tr->n * (size_t)t->d;
+		q = section(c, TAG_TERM, (uint32_t)k,
+			    sizeof(ckpt_term) + (nx + 2 * tr->n) * sizeof(pp_real),
+			    "a term's points", err);
 		if (!q)
 			return err->code;
 		memcpy(&h, q, sizeof h);
@@ -473,8 +515,8 @@ int trainer_restore(trainer *t, const pp_ckpt *c, double *elapsed, pp_error *err
 		rc = check_restored_term(t, tr, c, err);
 		if (rc)
 			return rc;
-		if (exp->geometry && tr->normal) {
-			int n_parts = pp_geometry_part_count(exp->geometry);
+		if (saves_normals(t, tr)) {
+			int n_parts = exp->geometry ? pp_geometry_part_count(exp->geometry) : 0;
 			q = section(c, TAG_NORM, (uint32_t)k, nx * sizeof(pp_real) + tr->n * sizeof(int32_t),
 				    "a boundary term's normals", err);
 			if (!q)
@@ -483,7 +525,9 @@ int trainer_restore(trainer *t, const pp_ckpt *c, double *elapsed, pp_error *err
 			for (size_t i = 0; i < tr->n; i++) {
 				int32_t part;
 				memcpy(&part, q + nx * sizeof(pp_real) + i * sizeof part, sizeof part);
-				if (part < 0 || part >= n_parts || !isfinite((double)tr->normal[i * (size_t)t->d]))
+				/* on the box every part is -1 */
+				if ((exp->geometry ? part < 0 || part >= n_parts : part != -1) ||
+				    !isfinite((double)tr->normal[i * (size_t)t->d]))
 					return pp_error_set(err, PP_ERR_CONFIG,
 							    "%s: term '%s' point %zu has part %d of a domain with %d, or a non-finite normal",
 							    c->path, tr->info->name, i, (int)part, n_parts);

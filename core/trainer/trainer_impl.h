@@ -13,7 +13,9 @@
  *               written, the reports to the progress callback, the per-point
  *               weights files;
  *   sections.c  checkpoints: the trainer's sections, the plugins' hooks, and
- *               putting a run back where a checkpoint left it.
+ *               putting a run back where a checkpoint left it;
+ *   adaptive.c  adaptive sampling (RAD, RAR-D): candidates, their residuals,
+ *               the draw, and telling the weighting which points moved.
  *
  * Buffers are owned by the trainer (plan.c allocates, trainer_teardown
  * frees); the term states in `states` are what the step view shows plugins.
@@ -92,6 +94,7 @@ typedef struct trainer {
 	int n_terms;
 	int interior;               /* index of the chunked term, -1 if none */
 	pp_real *seed;              /* scratch: max channels × max batch */
+	size_t seed_size;           /* its length */
 	pp_real *grad;              /* full gradient */
 	pp_real *chunk_grad;        /* one chunk's contribution */
 	pp_real *other;             /* Σ over non-interior terms of tw·g */
@@ -120,6 +123,13 @@ typedef struct trainer {
 	pp_real *val_x;             /* validation rows of the data (n × d), NULL: none */
 	pp_real *val_u;             /* predictions there: n_outputs × n */
 	int val_column;             /* data_val_rel_l2's column, -1: none */
+	/* Adaptive sampling (adaptive.c; exp->adaptive): its own random
+	 * stream (candidates and draws), the resamplings made so far, whether
+	 * this step made one, and the metrics column that says so. */
+	pp_rng adaptive_rng;
+	long adaptive_events;
+	int adaptive_now;
+	int adaptive_column;        /* "resamplings", -1: none */
 } trainer;
 
 /* One metrics row as observe() fills it: value and "measured" per column. */
@@ -140,10 +150,25 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err);
 void trainer_teardown(trainer *t);
 void trainer_pair_points(trainer *t, term_run *tr);
 int trainer_resample(trainer *t, pp_error *err);
+int trainer_sample_points(trainer *t, term_run *tr, pp_rng *rng, pp_error *err);
+/* Term @k to @n points: the first min(n, old n) keep their coordinates,
+ * normals, parts, w and λ; the rest are zero with w = λ = 1, for the caller
+ * to fill (then trainer_pair_points).  Batches and chunks are planned anew. */
+int trainer_resize_term(trainer *t, int k, size_t n, pp_error *err);
+
+/* adaptive.c */
+void trainer_adaptive_init(trainer *t);
+int trainer_adaptive_due(const trainer *t, long step);
+/* The point count of term @k at the checkpoint before @step. */
+size_t trainer_adaptive_points(const trainer *t, int k, long step);
+int trainer_adaptive_resample(trainer *t, pp_error *err);
 
 /* evaluate.c */
 void trainer_update_coefficients(trainer *t);
 int trainer_evaluate(trainer *t, int update_weights, double *loss, pp_error *err);
+/* Residuals r (and their components) of @tr's points at the current
+ * parameters and coefficients, batch by batch; nothing else changes. */
+int trainer_term_residuals(trainer *t, term_run *tr, pp_error *err);
 int trainer_check_finite(trainer *t, long step, double loss, pp_error *err);
 int trainer_objective_eval(void *ctx, const pp_real *params, double *loss, pp_real *grad,
 			   pp_error *err);

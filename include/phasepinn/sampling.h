@@ -9,6 +9,7 @@
  *   sampling:
  *     method: lhs          # uniform | lhs | sobol
  *     resample_every: 0    # 0: never; N: draw new points every N steps
+ *     adaptive: {method: rad, every: 1000}   # residual-based (docs/sampling.md)
  */
 #ifndef PHASEPINN_SAMPLING_H
 #define PHASEPINN_SAMPLING_H

@@ -20,7 +20,9 @@
  * point's whole Σ_k r_k².
  * Keys: gamma, eta, normalization, form, init, components, terms (default:
  * interior).
- * λ stays with the point index across resampling (docs/weighting.md).
+ * λ stays with the point index across resampling (docs/weighting.md);
+ * under adaptive sampling a new point takes the λ of its nearest old point
+ * (points_changed).
  */
 #include <phasepinn/phasepinn.h>
 
@@ -281,6 +283,36 @@ static int rba_load(void *state, const void *buf, size_t size, pp_error *err)
 	return PP_OK;
 }
 
+/* Adaptive sampling moved the term's points: a kept point keeps its λ, a
+ * new one takes its nearest old point's (docs/weighting.md, "Adaptive
+ * sampling"); λ is a moving average of the normalised residual at a
+ * place, so the nearest point's is its estimate there, and the term's
+ * weight does not fall back to λ⁰ = 0 at every resampling. */
+static int rba_points_changed(void *state, const pp_points_change *change, pp_error *err)
+{
+	rba *s = state;
+	rba_term *rt;
+	double *lambda;
+
+	if (change->pde_term < 0 || change->pde_term >= PP_MAX_TERMS ||
+	    !s->applies[change->pde_term])
+		return PP_OK;
+	rt = &s->term[change->pde_term];
+	if (!rt->lambda || rt->n != change->n_old)   /* not started: nothing to carry */
+		return PP_OK;
+	lambda = calloc(change->n ? change->n : 1, sizeof *lambda);
+	if (!lambda)
+		return pp_error_set(err, PP_ERR_NOMEM, "rba: out of memory for %zu weights", change->n);
+	for (size_t i = 0; i < change->n; i++) {
+		int64_t from = change->kept[i] >= 0 ? change->kept[i] : change->nearest[i];
+		lambda[i] = from >= 0 && (uint64_t)from < rt->n ? rt->lambda[from] : 0;
+	}
+	free(rt->lambda);
+	rt->lambda = lambda;
+	rt->n = change->n;
+	return PP_OK;
+}
+
 static const pp_weighting_ops rba_ops = {
 	.struct_size = sizeof rba_ops,
 	.create = rba_create,
@@ -288,6 +320,7 @@ static const pp_weighting_ops rba_ops = {
 	.point_weights = rba_point_weights,
 	.save = rba_save,
 	.load = rba_load,
+	.points_changed = rba_points_changed,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_WEIGHTING, "rba",

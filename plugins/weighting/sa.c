@@ -18,7 +18,9 @@
  * Defaults follow the authors' Allen–Cahn code (levimcclenny/SA-PINNs,
  * Allen-Cahn/AC.py): Adam, lr 0.005, β1 0.99; λ⁰ ~ U[0,1) per point.
  * Keys: lr, optimizer, beta1, beta2, mask, q, init, init_scale, terms.
- * λ stays with the point index across resampling (docs/weighting.md).
+ * λ stays with the point index across resampling (docs/weighting.md);
+ * under adaptive sampling a new point takes the λ of its nearest old point
+ * with zero Adam moments (points_changed).
  */
 #include <phasepinn/phasepinn.h>
 
@@ -283,6 +285,44 @@ static int sa_load(void *state, const void *buf, size_t size, pp_error *err)
 	return PP_OK;
 }
 
+/* Adaptive sampling moved the term's points: a kept point keeps λ and its
+ * moments; a new one takes its nearest old point's λ — the cheapest form
+ * of the paper's proposal to map λ onto new points by regression — and
+ * starts its Adam moments at zero (they are the history of another
+ * point's residual).  Nothing is drawn, so the λ⁰ stream is untouched. */
+static int sa_points_changed(void *state, const pp_points_change *change, pp_error *err)
+{
+	sa *s = state;
+	sa_term *st;
+	double *block;
+	size_t n = change->n;
+
+	if (change->pde_term < 0 || change->pde_term >= PP_MAX_TERMS ||
+	    !s->applies[change->pde_term])
+		return PP_OK;
+	st = &s->term[change->pde_term];
+	if (!st->lambda || st->n != change->n_old)   /* not started: λ⁰ comes at its first step */
+		return PP_OK;
+	block = calloc(3 * (n ? n : 1), sizeof *block);
+	if (!block)
+		return pp_error_set(err, PP_ERR_NOMEM, "sa: out of memory for %zu weights", n);
+	for (size_t i = 0; i < n; i++) {
+		int64_t kept = change->kept[i], near = kept >= 0 ? kept : change->nearest[i];
+		if (near < 0 || (uint64_t)near >= st->n)
+			block[i] = s->init_scale;
+		else
+			block[i] = st->lambda[near];
+		if (kept >= 0 && (uint64_t)kept < st->n) {
+			block[n + i] = st->lambda[st->n + (size_t)kept];
+			block[2 * n + i] = st->lambda[2 * st->n + (size_t)kept];
+		}
+	}
+	free(st->lambda);
+	st->lambda = block;
+	st->n = n;
+	return PP_OK;
+}
+
 static const pp_weighting_ops sa_ops = {
 	.struct_size = sizeof sa_ops,
 	.create = sa_create,
@@ -290,6 +330,7 @@ static const pp_weighting_ops sa_ops = {
 	.point_weights = sa_point_weights,
 	.save = sa_save,
 	.load = sa_load,
+	.points_changed = sa_points_changed,
 };
 
 PP_PLUGIN_DEFINE(PP_KIND_WEIGHTING, "sa",

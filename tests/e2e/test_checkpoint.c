@@ -561,6 +561,78 @@ static void test_an_inverse_run_resumes_exactly(void)
 		"logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 50\n", 220);
 }
 
+/* Run @yaml to the end keeping every checkpoint, copy the run directory
+ * without its summary and its checkpoints after @from, resume the copy:
+ * it must end as the run did.  No kill, so no race decides which
+ * checkpoint the resume starts at. */
+static void resumed_from_step_is_the_same_run(const char *name, const char *yaml, long from)
+{
+	char file[64], ref[64], run[64];
+
+	snprintf(file, sizeof file, "%s.yaml", name);
+	snprintf(ref, sizeof ref, "ref_%s", name);
+	snprintf(run, sizeof run, "res_%s", name);
+	pp_shell_write(file, yaml);
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run %s --output %s --quiet", file, ref), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell("rm -rf %s && cp -r %s %s && rm %s/summary.json && "
+				       "for f in %s/checkpoints/step-*.ckpt; do "
+				       "  n=$(expr \"${f##*step-}\" : '0*\\([0-9][0-9]*\\)'); "
+				       "  [ \"$n\" -le %ld ] || rm \"$f\"; done && "
+				       "test -f %s/checkpoints/step-%010ld.ckpt",
+				       run, ref, run, run, run, from, run, from), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("resume %s", run), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "resuming at step"));
+	assert_same_run(ref, run);
+}
+
+/* Adaptive sampling (docs/sampling.md) resumes bit for bit across a
+ * resampling the resumed run redoes: its candidates' random stream (ADPT),
+ * the points RAD drew (TERM), the grown terms of RAR-D, box and geometry
+ * boundary terms moved with their normals and parts (NORM), the weighting's
+ * λ carried to new points, and the optimizer restarted at the resampling. */
+static void test_adaptive_sampling_resumes_exactly_across_a_resampling(void)
+{
+	/* RAD of the residual and the box boundary with RBA, Adam then L-BFGS:
+	 * resamplings at 40, 80, 120, 160; resumed at 100, redoes 120 and 160
+	 * (the second inside L-BFGS) */
+	resumed_from_step_is_the_same_run("rad",
+		"seed: 8\npde:\n  type: burgers\n  terms:\n    residual: {points: 300}\n"
+		"    initial: {points: 50}\n    boundary: {points: 50}\n"
+		"network:\n  layers: [10, 10]\n"
+		"sampling:\n  adaptive: {method: rad, every: 40, candidates: 3000, terms: [residual, boundary]}\n"
+		"weighting: {type: rba}\n"
+		"stages:\n  - optimizer: adam\n    iterations: 140\n  - optimizer: lbfgs\n    iterations: 60\n"
+		"analyzers:\n  - {type: snr, every: 10}\n  - {type: phases, every: 10}\n"
+		"logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 50\n  keep: 100\n", 100);
+	/* RAR-D with SA and snr's chunks over a growing term: resamplings at
+	 * 30, 60, ...; the checkpoint at 150 holds 300 + 4·9 points and the
+	 * resampling at 150 itself is redone */
+	resumed_from_step_is_the_same_run("rar_d",
+		"seed: 9\npde:\n  type: burgers\n  terms:\n    residual: {points: 300}\n"
+		"    initial: {points: 50}\n    boundary: {points: 50}\n"
+		"network:\n  layers: [10, 10]\n"
+		"sampling:\n  adaptive: {method: rar_d, every: 30, add: 9, candidates: 2000}\n"
+		"weighting: {type: sa}\n"
+		"stages:\n  - optimizer: adam\n    iterations: 240\n"
+		"analyzers:\n  - {type: snr, every: 10}\n  - {type: phases, every: 10}\n"
+		"logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 50\n  keep: 100\n", 150);
+	/* a geometry with a hole: RAD of the interior and the hole's Neumann
+	 * boundary (its candidates on that part only) */
+	resumed_from_step_is_the_same_run("rad_holed",
+		"seed: 6\ndomain:\n  geometry:\n    difference:\n"
+		"      - rectangle: {lo: [0, 0], hi: [1, 1], name: outer}\n"
+		"      - disk: {center: [0.5, 0.5], radius: 0.2, name: hole}\n"
+		"pde:\n  type: poisson\n  manufactured: {frequency: [1, 2]}\n"
+		"  terms:\n    residual: {points: 300}\n    dirichlet: {points: 80, parts: [outer]}\n"
+		"    neumann: {enabled: true, points: 40, parts: [hole]}\n"
+		"network:\n  layers: [10, 10]\n"
+		"sampling:\n  adaptive: {method: rad, every: 40, candidates: 1000, terms: [residual, neumann]}\n"
+		"weighting: {type: rba, terms: [residual, neumann]}\n"
+		"stages:\n  - optimizer: adam\n    iterations: 200\n"
+		"analyzers:\n  - {type: snr, every: 10}\n  - {type: phases, every: 10}\n"
+		"logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 50\n  keep: 100\n", 100);
+}
+
 /* A stop rule that fires at the first step after a resume: the checkpoint
  * keeps the previous loss rel_change_below compares with, so the resumed
  * run stops at the same step and ends bit for bit the same.  The
@@ -907,6 +979,7 @@ int main(void)
 		{"a vanilla run with the shadow rba multiplier resumes exactly",
 		 test_a_vanilla_run_with_the_shadow_rba_multiplier_resumes_exactly},
 		{"a stop rule stops a resumed run at the same step", test_a_stop_rule_stops_a_resumed_run_at_the_same_step},
+		{"adaptive sampling resumes exactly across a resampling", test_adaptive_sampling_resumes_exactly_across_a_resampling},
 		{"well-formed checkpoint with bad points is refused", test_well_formed_checkpoint_with_bad_points_is_refused},
 		{"divergence keeps the last good checkpoint", test_divergence_keeps_the_last_good_checkpoint},
 		{"injected NaN stops at its step", test_injected_nan_stops_at_its_step},

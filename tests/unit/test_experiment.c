@@ -369,10 +369,15 @@ static int absent_without_default_is_fine(const char *path)
 	static const char *const fine[] = {
 		"network.embedding", "network.embedding.periodic", "network.embedding.random_fourier",
 		"network.layers", "network.width", "network.depth",
+		/* pirate's, looked up by the others only to refuse it */
+		"network.blocks",
 		/* optional: no hard: means no hard constraint */
 		"network.hard",
 		/* optional: no weight column in the observations */
 		"data.weight",
+		/* optional: no adaptive: means no adaptive sampling; add: is
+		 * rar_d's, asked of rad only to refuse it */
+		"sampling.adaptive", "sampling.adaptive.add",
 		"stages[].schedule.rate", "stages[].schedule.every", "stages[].schedule.staircase",
 		"stages[].schedule.min_lr",
 		/* optional: an absent stop: or rule is off, nothing to record */
@@ -396,6 +401,7 @@ static void assert_same_experiment(const pp_experiment *a, const pp_experiment *
 		   a->pde_plugin == b->pde_plugin && a->n_terms == b->n_terms &&
 		   strcmp(pp_network_describe(a->net), pp_network_describe(b->net)) == 0 &&
 		   a->sampler == b->sampler && a->resample_every == b->resample_every &&
+		   !memcmp(&a->adaptive, &b->adaptive, sizeof a->adaptive) &&
 		   a->batch_points == b->batch_points && a->weighting_plugin == b->weighting_plugin &&
 		   a->n_stages == b->n_stages && a->total_iterations == b->total_iterations &&
 		   a->n_analyzers == b->n_analyzers;

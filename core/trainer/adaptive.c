@@ -1,0 +1,423 @@
+/* phasepinn — residual-based adaptive sampling (see trainer_impl.h and
+ * docs/sampling.md): RAD and RAR-D of Wu, Zhu, Tan, Kartha & Lu, "A
+ * comprehensive study of non-adaptive and residual-based adaptive sampling
+ * for physics-informed neural networks", CMAME 403 (2023) 115671.
+ *
+ * At a resampling step, for each term the experiment names:
+ *   1. draw `candidates` points S from the term's own sampler (the box's
+ *      pieces, or the geometry and its parts), from this file's random
+ *      stream;
+ *   2. their residuals at the current parameters, with the engine's forward
+ *      pass and the PDE's residual, batch by batch (trainer_term_residuals);
+ *   3. the density of the paper's eq. (2) on S,
+ *          p_i ∝ |r_i|^k / mean_S(|r|^k) + c,
+ *      and a draw from it without replacement (as the authors' code does
+ *      with numpy's choice(replace=False)): all the term's points (rad) or
+ *      `add` more (rar_d);
+ *   4. the term's w and λ for a new point come from its nearest old point,
+ *      and the weighting's points_changed hook hears what moved.
+ * The trainer then restarts the stage's optimizer (loop.c).
+ */
+#include "core/trainer/trainer_impl.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+void trainer_adaptive_init(trainer *t)
+{
+	pp_rng_init(&t->adaptive_rng, t->exp->seed, 0x41445054u /* "ADPT" */);
+	t->adaptive_events = 0;
+	t->adaptive_now = 0;
+	t->adaptive_column = -1;
+}
+
+int trainer_adaptive_due(const trainer *t, long step)
+{
+	const pp_adaptive_setup *a = &t->exp->adaptive;
+
+	return a->method != PP_ADAPTIVE_NONE && step > 0 && step % a->every == 0;
+}
+
+size_t trainer_adaptive_points(const trainer *t, int k, long step)
+{
+	const pp_adaptive_setup *a = &t->exp->adaptive;
+	size_t n = (size_t)t->exp->terms[k].points;
+
+	if (a->method != PP_ADAPTIVE_RAR_D || !a->applies[t->exp->terms[k].pde_term] || step <= 0)
+		return n;
+	/* resamplings at every, 2·every, ... before @step */
+	return n + (size_t)a->add * (size_t)((step - 1) / a->every);
+}
+
+/* One candidate's key of the weighted draw without replacement. */
+typedef struct draw_key {
+	double key;
+	size_t index;
+} draw_key;
+
+/* Largest key first; equal keys (only −∞, weight 0) by index. */
+static int by_key(const void *pa, const void *pb)
+{
+	const draw_key *a = pa, *b = pb;
+
+	if (a->key != b->key)
+		return a->key > b->key ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static int by_index(const void *pa, const void *pb)
+{
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The density of eq. (2) at each candidate, up to its normalisation:
+ * |r|^k / mean(|r|^k) + c; a mean of 0 (every residual 0) leaves c, and
+ * all-zero weights become uniform. */
+static int density(const double *mag, size_t m, double k, double c, double *p, pp_error *err)
+{
+	double sum = 0, mean, total = 0;
+
+	for (size_t i = 0; i < m; i++) {
+		if (!isfinite(mag[i]) || mag[i] < 0)
+			return pp_error_set(err, PP_ERR_NUMERIC,
+					    "adaptive sampling: candidate %zu has residual %g; lower the learning rate",
+					    i, mag[i]);
+		p[i] = k == 0 ? 1.0 : pow(mag[i], k);
+		sum += p[i];
+	}
+	mean = sum / (double)m;
+	if (!isfinite(mean))
+		return pp_error_set(err, PP_ERR_NUMERIC,
+				    "adaptive sampling: |r|^%g of the candidates overflows; lower k", k);
+	for (size_t i = 0; i < m; i++) {
+		p[i] = (mean > 0 ? p[i] / mean : 0) + c;
+		total += p[i];
+	}
+	for (size_t i = 0; total == 0 && i < m; i++)
+		p[i] = 1;
+	return PP_OK;
+}
+
+int pp_adaptive_choose(const double *mag, size_t m, double k, double c, size_t n, pp_rng *rng,
+		       size_t *chosen, pp_error *err)
+{
+	double *p = malloc((m ? m : 1) * sizeof *p);
+	draw_key *keys = malloc((m ? m : 1) * sizeof *keys);
+	int rc = PP_OK;
+
+	if (n > m)
+		rc = pp_error_set(err, PP_ERR_INVALID,
+				  "adaptive sampling: cannot draw %zu of %zu candidates", n, m);
+	else if (!p || !keys)
+		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu candidates", m);
+	if (!rc)
+		rc = density(mag, m, k, c, p, err);
+	if (rc)
+		goto cleanup;
+	/* Efraimidis & Spirakis, "Weighted random sampling with a reservoir",
+	 * Inf. Process. Lett. 97 (2006): the n largest u^(1/p) (here log u / p,
+	 * u in (0, 1]) are a draw without replacement where each next item is
+	 * chosen with probability ∝ p among those left. */
+	for (size_t i = 0; i < m; i++) {
+		double u = 1.0 - pp_rng_uniform(rng);
+		keys[i].key = p[i] > 0 ? log(u) / p[i] : -INFINITY;
+		keys[i].index = i;
+	}
+	qsort(keys, m, sizeof *keys, by_key);
+	for (size_t i = 0; i < n; i++)
+		chosen[i] = keys[i].index;
+	qsort(chosen, n, sizeof *chosen, by_index);
+cleanup:
+	free(p);
+	free(keys);
+	return rc;
+}
+
+/* Scratch of one resampling of one term: the candidates (points, normals
+ * and parts) and a probe term that evaluates them a batch at a time. */
+typedef struct candidates {
+	term_run set;           /* m candidate points, drawn like the term's */
+	term_run probe;         /* up to one batch of them, its work arrays */
+	pp_term_state probe_state;
+	size_t start, len;      /* the probe's one batch */
+	double *mag;            /* |r| per candidate */
+	size_t *chosen;
+	int64_t *kept, *nearest;
+} candidates;
+
+static void free_candidates(candidates *c)
+{
+	term_run *p = &c->probe;
+
+	free(c->set.x);
+	free(c->set.normal);
+	free(c->set.part);
+	pp_batch_destroy(p->batches ? p->batches[0] : NULL);
+	pp_batch_destroy(p->pair_batches ? p->pair_batches[0] : NULL);
+	free(p->batches);
+	free(p->pair_batches);
+	free(p->x_pair);
+	free(p->r);
+	free(p->out);
+	free(p->out_pair);
+	free(p->dr);
+	free(p->dr_pair);
+	free(p->rk);
+	free(p->drk);
+	free(p->drk_pair);
+	free(p->comp);
+	free(p->drc);
+	free(p->rdc);
+	free(c->mag);
+	free(c->chosen);
+	free(c->kept);
+	free(c->nearest);
+}
+
+static pp_real *reals(size_t n)
+{
+	return calloc(n ? n : 1, sizeof(pp_real));
+}
+
+/* The probe: the term's settings, work arrays for @b points. */
+static int make_probe(trainer *t, const term_run *tr, candidates *c, size_t b, pp_error *err)
+{
+	term_run *p = &c->probe;
+	size_t S = (size_t)tr->n_channels, K = (size_t)tr->K, d = (size_t)t->d;
+	int rc;
+
+	p->info = tr->info;
+	p->setup = tr->setup;
+	p->n_channels = tr->n_channels;
+	p->paired = tr->paired;
+	p->K = tr->K;
+	c->probe_state.pde_term = tr->st->pde_term;
+	c->probe_state.name = tr->st->name;
+	p->st = &c->probe_state;
+	p->n_batches = 1;
+	p->start = &c->start;
+	p->len = &c->len;
+	p->batches = calloc(1, sizeof *p->batches);
+	p->pair_batches = calloc(1, sizeof *p->pair_batches);
+	p->r = reals(b);
+	p->out = reals(b * S);
+	p->dr = reals(b * S);
+	if (p->paired) {
+		p->x_pair = reals(b * d);
+		p->out_pair = reals(b * S);
+		p->dr_pair = reals(b * S);
+	}
+	if (K > 1) {
+		p->rk = reals(K * b);
+		p->drk = reals(K * S * b);
+		p->comp = reals(K * b);
+		if (p->paired)
+			p->drk_pair = reals(K * S * b);
+	}
+	if (t->n_train > 0) {
+		p->drc = reals(K * (size_t)t->exp->pde.n_coefficients * b);
+		p->rdc = reals((size_t)t->n_train * b);
+	}
+	if (!p->batches || !p->pair_batches || !p->r || !p->out || !p->dr ||
+	    (p->paired && (!p->x_pair || !p->out_pair || !p->dr_pair)) ||
+	    (K > 1 && (!p->rk || !p->drk || !p->comp || (p->paired && !p->drk_pair))) ||
+	    (t->n_train > 0 && (!p->drc || !p->rdc)))
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for a batch of candidates");
+	rc = pp_batch_create(t->net, b, p->n_channels, p->info->channels, &p->batches[0], err);
+	if (!rc && p->paired)
+		rc = pp_batch_create(t->net, b, p->n_channels, p->info->channels,
+				     &p->pair_batches[0], err);
+	return rc;
+}
+
+/* Draw the candidates and evaluate |r| at each, one batch at a time. */
+static int evaluate_candidates(trainer *t, const term_run *tr, candidates *c, pp_error *err)
+{
+	size_t m = (size_t)t->exp->adaptive.candidates, d = (size_t)t->d;
+	size_t b = (size_t)t->exp->batch_points < m ? (size_t)t->exp->batch_points : m;
+	term_run *set = &c->set, *p = &c->probe;
+	int rc;
+
+	set->info = tr->info;
+	set->setup = tr->setup;
+	set->n = m;
+	set->x = reals(m * d);
+	if (tr->normal) {
+		set->normal = reals(m * d);
+		set->part = calloc(m, sizeof *set->part);
+	}
+	c->mag = malloc(m * sizeof *c->mag);
+	if (!set->x || !c->mag || (tr->normal && (!set->normal || !set->part)))
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu candidates", m);
+	rc = trainer_sample_points(t, set, &t->adaptive_rng, err);
+	if (!rc)
+		rc = make_probe(t, tr, c, b, err);
+	for (size_t off = 0; !rc && off < m; off += b) {
+		size_t len = m - off < b ? m - off : b;
+		c->start = 0;
+		c->len = len;
+		p->n = len;
+		p->x = set->x + off * d;
+		p->normal = set->normal ? set->normal + off * d : NULL;
+		p->part = set->part ? set->part + off : NULL;
+		trainer_pair_points(t, p);
+		rc = trainer_term_residuals(t, p, err);
+		for (size_t i = 0; !rc && i < len; i++)
+			c->mag[off + i] = fabs((double)p->r[i]);
+	}
+	p->x = NULL;      /* borrowed from the set */
+	p->normal = NULL;
+	p->part = NULL;
+	return rc;
+}
+
+/* Squared distance of two points in inputs scaled to [0, 1] by the box. */
+static double distance2(const trainer *t, const pp_real *a, const pp_real *b)
+{
+	const pp_pde_info *pde = &t->exp->pde;
+	double sum = 0;
+
+	for (int j = 0; j < t->d; j++) {
+		double w = pde->hi[j] - pde->lo[j], v = ((double)a[j] - (double)b[j]) / (w > 0 ? w : 1);
+		sum += v * v;
+	}
+	return sum;
+}
+
+/* For new point i (candidate chosen[i]), the nearest of the term's @n_old
+ * current points; brute force, O(new · old · d) per resampling (first of
+ * equals wins). */
+static void nearest_old(const trainer *t, const term_run *tr, size_t n_old, const candidates *c,
+			size_t n_new, int64_t *nearest)
+{
+	size_t d = (size_t)t->d;
+
+	for (size_t i = 0; i < n_new; i++) {
+		const pp_real *x = c->set.x + c->chosen[i] * d;
+		double best = INFINITY;
+		int64_t arg = -1;
+		for (size_t j = 0; j < n_old; j++) {
+			double e = distance2(t, x, tr->x + j * d);
+			if (e < best) {
+				best = e;
+				arg = (int64_t)j;
+			}
+		}
+		nearest[i] = arg;
+	}
+}
+
+/* Candidate chosen[i] into point @dst of the term, with the w and λ of its
+ * nearest old point (@w_old, @l_old; 1 without one). */
+static void place(trainer *t, term_run *tr, const candidates *c, size_t i, size_t dst,
+		  int64_t near, const pp_real *w_old, const pp_real *l_old)
+{
+	size_t d = (size_t)t->d, src = c->chosen[i];
+
+	memcpy(tr->x + dst * d, c->set.x + src * d, d * sizeof *tr->x);
+	if (tr->normal) {
+		memcpy(tr->normal + dst * d, c->set.normal + src * d, d * sizeof *tr->normal);
+		tr->part[dst] = c->set.part[src];
+	}
+	tr->w[dst] = near >= 0 ? w_old[near] : 1;
+	tr->lambda[dst] = near >= 0 ? l_old[near] : 1;
+}
+
+/* The chosen candidates replace every point (rad) or join them (rar_d). */
+static int apply(trainer *t, int k, candidates *c, size_t n_new, pp_error *err)
+{
+	term_run *tr = &t->terms[k];
+	int rar_d = t->exp->adaptive.method == PP_ADAPTIVE_RAR_D;
+	size_t n_old = tr->n, n = rar_d ? n_old + n_new : n_new, first = rar_d ? n_old : 0;
+	pp_real *w_old = malloc((n_old ? n_old : 1) * sizeof *w_old);
+	pp_real *l_old = malloc((n_old ? n_old : 1) * sizeof *l_old);
+	int rc = PP_OK;
+
+	c->kept = malloc(n * sizeof *c->kept);
+	c->nearest = malloc(n * sizeof *c->nearest);
+	if (!w_old || !l_old || !c->kept || !c->nearest) {
+		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu points", n);
+		goto cleanup;
+	}
+	memcpy(w_old, tr->w, n_old * sizeof *w_old);
+	memcpy(l_old, tr->lambda, n_old * sizeof *l_old);
+	for (size_t i = 0; i < first; i++)
+		c->kept[i] = c->nearest[i] = (int64_t)i;
+	for (size_t i = first; i < n; i++)
+		c->kept[i] = -1;
+	nearest_old(t, tr, n_old, c, n_new, c->nearest + first);
+	if (n != n_old)
+		rc = trainer_resize_term(t, k, n, err);
+	if (rc)
+		goto cleanup;
+	for (size_t i = 0; i < n_new; i++)
+		place(t, tr, c, i, first + i, c->nearest[first + i], w_old, l_old);
+	trainer_pair_points(t, tr);
+cleanup:
+	free(w_old);
+	free(l_old);
+	return rc;
+}
+
+/* Tell the weighting, when it listens, what became of the term's points. */
+static int notify(trainer *t, int k, size_t n_old, const candidates *c, pp_error *err)
+{
+	const pp_weighting_ops *w = t->exp->weighting_ops;
+	pp_points_change change;
+	int rc;
+
+	if (!PP_OPS_HAS(w, pp_weighting_ops, points_changed) || !w->points_changed)
+		return PP_OK;
+	change.pde_term = t->terms[k].st->pde_term;
+	change.n_old = n_old;
+	change.n = t->terms[k].n;
+	change.kept = c->kept;
+	change.nearest = c->nearest;
+	rc = w->points_changed(t->exp->weighting_state, &change, err);
+	return rc ? pp_error_prefix(err, "weighting '%s'", t->exp->weighting_plugin->name) : PP_OK;
+}
+
+static int resample_term(trainer *t, int k, pp_error *err)
+{
+	const pp_adaptive_setup *a = &t->exp->adaptive;
+	term_run *tr = &t->terms[k];
+	size_t n_old = tr->n, n_new = a->method == PP_ADAPTIVE_RAD ? tr->n : (size_t)a->add;
+	candidates c;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	rc = evaluate_candidates(t, tr, &c, err);
+	if (!rc && !(c.chosen = malloc((n_new ? n_new : 1) * sizeof *c.chosen)))
+		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu points", n_new);
+	if (!rc)
+		rc = pp_adaptive_choose(c.mag, (size_t)a->candidates, a->k, a->c, n_new,
+					&t->adaptive_rng, c.chosen, err);
+	if (!rc)
+		rc = apply(t, k, &c, n_new, err);
+	if (!rc)
+		rc = notify(t, k, n_old, &c, err);
+	free_candidates(&c);
+	return rc ? pp_error_prefix(err, "step %ld: adaptive sampling of term '%s'", t->pos.step,
+				    tr->info->name) : PP_OK;
+}
+
+int trainer_adaptive_resample(trainer *t, pp_error *err)
+{
+	/* parameters moved since the last evaluation (which may have been a
+	 * line search's trial point): the coefficients at the current ones */
+	trainer_update_coefficients(t);
+	for (int k = 0; k < t->n_terms; k++) {
+		if (!t->exp->adaptive.applies[t->terms[k].st->pde_term])
+			continue;
+		int rc = resample_term(t, k, err);
+		if (rc)
+			return rc;
+	}
+	t->adaptive_events++;
+	t->adaptive_now = 1;
+	return PP_OK;
+}
