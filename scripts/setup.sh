@@ -14,7 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
 packages=(build-essential meson ninja-build pkg-config libopenblas-dev libyaml-dev
-          libcunit1-dev libfftw3-dev gnuplot-nox)
+          libcunit1-dev libfftw3-dev gnuplot-nox
+          python3-numpy python3-pandas python3-pytest python3-yaml)
 
 install_missing() {
 	local missing=()
