@@ -41,14 +41,6 @@ def read_table(path):
     return df
 
 
-def _as_int_if_whole(df, column):
-    """Make @column int64 when it holds only whole numbers and no NaN."""
-    if column in df.columns and df[column].notna().all():
-        values = df[column].to_numpy()
-        if np.issubdtype(values.dtype, np.number) and np.all(values == np.round(values)):
-            df[column] = values.astype(np.int64)
-
-
 def phase_names(codes, where="phase"):
     """The phases analyzer's codes (0, 1, 2; NaN where it did not run) as an
     ordered categorical of "fitting" < "diffusion" < "equilibrium"."""
@@ -66,8 +58,6 @@ def phase_names(codes, where="phase"):
 def read_metrics(path):
     """metrics.csv: one row per logged step; ``phase`` as phase names."""
     df = read_table(path)
-    for column in ("step", "stage"):
-        _as_int_if_whole(df, column)
     if "phase" in df.columns:
         df["phase"] = phase_names(df["phase"], where=str(path))
     return df

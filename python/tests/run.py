@@ -19,4 +19,4 @@ if missing:
 import pytest  # noqa: E402
 
 here = os.path.dirname(os.path.abspath(__file__))
-sys.exit(pytest.main([here, "-q", "-p", "no:cacheprovider", "-rs"] + sys.argv[1:]))
+sys.exit(pytest.main([here, "-q", "-p", "no:cacheprovider", "-rfEs"] + sys.argv[1:]))
