@@ -23,6 +23,12 @@ int pp_cli_bench(int argc, char **argv);     /* cli/bench.c */
 int pp_cli_phases(int argc, char **argv);    /* cli/phases.c */
 int pp_cli_reference(int argc, char **argv); /* cli/reference.c */
 int pp_cli_plot(int argc, char **argv);      /* cli/plot.c */
+int pp_cli_predict(int argc, char **argv);   /* cli/predict.c */
+int pp_cli_export(int argc, char **argv);    /* cli/predict.c */
+
+/* "256x100" into grid->n[0..n_dims) (cli/reference.c; the rest of @grid is
+ * the caller's): PP_ERR_CONFIG naming what is wrong. */
+int pp_cli_parse_grid(const char *text, pp_grid *grid, pp_error *err);
 
 /* Figures (gnuplot) and report.md at the end of `run` and `compare`
  * (cli/plot.c).  They never change the command's exit code: a gnuplot

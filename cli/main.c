@@ -30,6 +30,9 @@ static void usage(FILE *f)
 	      "  plot DIR                figures (DIR/figures/*.png) and DIR/report.md of a\n"
 	      "                          run or comparison directory\n"
 	      "  plugins                 list every plugin with kind and summary\n"
+	      "  predict RUN_DIR (--points F.csv | --grid NxM) [--derivatives u_x,...] --out F.csv\n"
+	      "                          evaluate a run's trained model at new points\n"
+	      "  export RUN_DIR          write RUN_DIR/model.npz from its last checkpoint\n"
 	      "  reference FILE.yaml --out F.csv [--grid NxM]\n"
 	      "                          write the PDE's reference solution on a grid\n"
 	      "  phases FILE.csv [--window N] [--hold N] [--rise-window N] ...\n"
@@ -134,6 +137,10 @@ int main(int argc, char **argv)
 		return pp_cli_reference(argc, argv);
 	if (strcmp(argv[0], "phases") == 0)
 		return pp_cli_phases(argc, argv);
+	if (strcmp(argv[0], "predict") == 0)
+		return pp_cli_predict(argc, argv);
+	if (strcmp(argv[0], "export") == 0)
+		return pp_cli_export(argc, argv);
 	if (strcmp(argv[0], "bench") == 0)
 		return pp_cli_bench(argc, argv);
 	fprintf(stderr, "phasepinn: unknown command '%s'\n\n", argv[0]);

@@ -21,7 +21,7 @@
 /* Grids above this many values (points × fields) are refused: 2^28 doubles is 2 GiB. */
 #define PP_REFERENCE_MAX_POINTS (1L << 28)
 
-static int parse_grid(const char *text, pp_grid *grid, pp_error *err)
+int pp_cli_parse_grid(const char *text, pp_grid *grid, pp_error *err)
 {
 	const char *p = text;
 
@@ -227,7 +227,7 @@ int pp_cli_reference(int argc, char **argv)
 	if (!rc) {
 		grid = exp->pde.reference_grid;
 		if (grid_text)
-			rc = parse_grid(grid_text, &grid, &err);
+			rc = pp_cli_parse_grid(grid_text, &grid, &err);
 	}
 	if (!rc) {
 		sample.seed = seed >= 0 ? (unsigned long)seed : exp->seed;

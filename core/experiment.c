@@ -1,16 +1,20 @@
 /* phasepinn — building an experiment from its YAML file (see experiment.h). */
 #include "core/experiment.h"
 #include "core/channels.h"
+#include "core/model_file.h"
 #include "core/observations.h"
+#include "core/rundir.h"      /* PP_RUN_MODEL */
 
 #include <phasepinn/geometry.h>
 #include "core/trainer.h"   /* PP_MAX_COLUMNS, the metrics row */
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *file_stem(const char *path, char *buf, size_t size)
 {
@@ -882,6 +886,55 @@ static int read_output(pp_experiment *exp, const char *override, pp_error *err)
 	return PP_OK;
 }
 
+/* network: {init: {from: RUN_DIR}}: the run directory, resolved against
+ * the experiment file's directory and recorded absolute (the run's
+ * config.yaml and checkpoints are read from elsewhere); with @load, that
+ * run's model.npz copied into the network (docs/model-file.md). */
+static int warm_start(pp_experiment *exp, const pp_config *net_cfg, int load, pp_error *err)
+{
+	const pp_config *init = pp_config_get(net_cfg, "init");
+	const pp_config *from = init && pp_config_node_type(init) == PP_CONFIG_MAP ?
+				pp_config_get(init, "from") : NULL;
+	const char *text = from ? pp_config_text(from) : NULL, *file, *slash;
+	char path[4096], model[4200];
+	pp_model *m = NULL;
+	int rc;
+
+	if (!text)
+		return PP_OK;
+	file = pp_config_file(exp->root);
+	slash = file && text[0] != '/' ? strrchr(file, '/') : NULL;
+	snprintf(path, sizeof path, "%.*s%s%s", slash ? (int)(slash - file) : 0, slash ? file : "",
+		 slash ? "/" : "", text);
+	exp->init_from = realpath(path, NULL);
+	if (!exp->init_from)
+		return pp_config_error(err, PP_ERR_CONFIG, from, "init: from: %s: %s", path,
+				       strerror(errno));
+	if (text[0] != '/') {
+		rc = pp_config_set_path(init, "from", exp->init_from, err);
+		if (rc)
+			return rc;
+	}
+	exp->init_from_step = -1;
+	if (!load)
+		return PP_OK;
+	snprintf(model, sizeof model, "%s/%s", exp->init_from, PP_RUN_MODEL);
+	rc = pp_model_read(model, &m, err);
+	if (rc == PP_ERR_IO && access(model, F_OK) != 0)
+		rc = pp_error_set(err, PP_ERR_CONFIG,
+				  "%s has no %s (not a finished run? `phasepinn export %s` writes it from its last checkpoint)",
+				  exp->init_from, PP_RUN_MODEL, exp->init_from);
+	if (!rc)
+		rc = pp_model_load_into(m, exp, err);
+	if (!rc)
+		exp->init_from_step = pp_model_step(m);
+	pp_model_free(m);
+	if (rc)
+		return pp_error_prefix(err, "%s:%d: network: init: warm start", pp_config_file(from),
+				       pp_config_line(from));
+	return PP_OK;
+}
+
 /* checkpoint: {every: 1000, keep: 2, at_end: true} (docs/checkpoints.md). */
 static int read_checkpoint(pp_experiment *exp, pp_error *err)
 {
@@ -947,7 +1000,7 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 		rc = read_checkpoint(exp, err);
 	if (rc)
 		goto fail;
-	exp->pde_only = mode == PP_EXPERIMENT_PDE_ONLY;
+	exp->pde_only = mode == PP_EXPERIMENT_PDE_ONLY || mode == PP_EXPERIMENT_MODEL;
 	rc = build_pde(exp, reg, err);
 	if (rc)
 		goto fail;
@@ -975,6 +1028,13 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 		rc = pp_network_add_extra_params(exp->net, (size_t)exp->n_trainable, raw, err);
 		if (rc)
 			goto fail;
+	}
+	rc = warm_start(exp, net_cfg, mode != PP_EXPERIMENT_MODEL, err);
+	if (rc)
+		goto fail;
+	if (mode == PP_EXPERIMENT_MODEL) {
+		*out = exp;
+		return PP_OK;
 	}
 	rc = build_sampling(exp, err);
 	if (rc)
@@ -1027,6 +1087,7 @@ void pp_experiment_destroy(pp_experiment *exp)
 	if (exp->weighting_state)
 		exp->weighting_ops->destroy(exp->weighting_state);
 	pp_network_destroy(exp->net);
+	free(exp->init_from);
 	pp_observations_destroy(exp->obs);
 	pp_geometry_destroy(exp->geometry);
 	if (exp->pde_state)

@@ -117,6 +117,10 @@ typedef struct pp_experiment {
 	int pde_only;                /* built for the PDE alone (reference): no data read */
 
 	pp_network *net;
+	/* network: {init: {from: RUN_DIR}}: the run whose model.npz this one
+	 * started from (absolute; NULL: none) and the step of that model */
+	char *init_from;
+	long init_from_step;
 	pp_sampler sampler;
 	long resample_every;
 	long batch_points;           /* points per forward/backward batch */
@@ -139,7 +143,10 @@ typedef struct pp_experiment {
 enum pp_experiment_mode {
 	PP_EXPERIMENT_CHECK = 0,    /* build everything, plugins get no run dir */
 	PP_EXPERIMENT_RUN = 1,      /* build everything for a run */
-	PP_EXPERIMENT_PDE_ONLY = 2  /* the pde section alone (reference solutions) */
+	PP_EXPERIMENT_PDE_ONLY = 2, /* the pde section alone (reference solutions) */
+	PP_EXPERIMENT_MODEL = 3     /* the pde and the network (predict, export): no
+				       data, points, stages or analyzers; a warm
+				       start is recorded, not loaded */
 };
 
 /* Load @path and build its plugins. @run_dir_override (may be NULL) replaces

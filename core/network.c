@@ -28,6 +28,7 @@
 
 #include "core/activation.h"
 #include "core/channels.h"
+#include "core/config_doc.h"   /* pp_config_mark_known */
 #include "core/network_impl.h"
 
 #ifdef PP_SINGLE_PRECISION
@@ -358,11 +359,31 @@ static int read_hard(const pp_config *cfg, const pp_pde_info *pde, pp_network *n
 	return PP_OK;
 }
 
+/* `init:` a scheme's name, or a warm start `{from: RUN_DIR}`, which the
+ * experiment makes once the network exists (core/experiment.c); until
+ * then the layers are initialised as by default. */
+static int read_init(const pp_config *cfg, int *init, pp_error *err)
+{
+	static const char *const inits[] = {"xavier_normal", "xavier_uniform", NULL};
+	const pp_config *node = pp_config_get(cfg, "init");
+	const char *from;
+	int rc;
+
+	if (!node || pp_config_node_type(node) != PP_CONFIG_MAP)
+		return pp_config_choice(cfg, "init", "xavier_normal", inits, init, err);
+	pp_config_mark_known(cfg, "init");
+	*init = 0;
+	rc = pp_config_string(node, "from", NULL, &from, err);
+	if (!rc && !from)
+		rc = pp_config_error(err, PP_ERR_CONFIG, node,
+				     "init: as a map is a warm start, {from: RUN_DIR}; otherwise a scheme: xavier_normal | xavier_uniform");
+	return rc;
+}
+
 static int read_spec(const pp_config *cfg, const pp_pde_info *pde, unsigned long seed,
 		     net_spec *s, pp_error *err)
 {
 	static const char *const acts[] = {"tanh", "sin", "gelu", NULL};
-	static const char *const inits[] = {"xavier_normal", "xavier_uniform", NULL};
 	int rc;
 
 	memset(s, 0, sizeof *s);
@@ -370,7 +391,7 @@ static int read_spec(const pp_config *cfg, const pp_pde_info *pde, unsigned long
 	if (!rc)
 		rc = pp_config_choice(cfg, "activation", "tanh", acts, &s->act, err);
 	if (!rc)
-		rc = pp_config_choice(cfg, "init", "xavier_normal", inits, &s->init, err);
+		rc = read_init(cfg, &s->init, err);
 	if (!rc)
 		rc = pp_config_long(cfg, "seed", (long)seed, 0, 0x7fffffffffffffffL, &s->seed, err);
 	if (!rc)

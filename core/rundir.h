@@ -53,6 +53,7 @@
 #define PP_RUN_METRICS     "metrics.csv"     /* one row per logged step */
 #define PP_RUN_SUMMARY     "summary.json"    /* how the run ended (core/summary.h) */
 #define PP_RUN_PARAMETERS  "parameters.txt"  /* the network's parameters, one a line */
+#define PP_RUN_MODEL       "model.npz"       /* the trained model (core/model_file.h) */
 #define PP_RUN_REPORT      "report.md"       /* `plot`'s report of the directory */
 #define PP_RUN_FIGURES     "figures"         /* gnuplot scripts and their PNGs */
 #define PP_RUN_CHECKPOINTS "checkpoints"     /* step-<step>.ckpt (core/checkpoint.h) */

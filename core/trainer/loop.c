@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/model_file.h"
+
 /* Does an analyzer that reads the chunk statistics observe at @step?  The
  * statistics cost a chunked (or per-point) backward, so only then. */
 static int stats_due(const trainer *t, long step)
@@ -291,6 +293,25 @@ static int resume_run(trainer *t, const pp_ckpt *resume, pp_error *err)
 	return PP_OK;
 }
 
+/* RUN_DIR/model.npz of the parameters the run ends with, whatever ended
+ * it (as parameters.txt): completed, interrupted (the state of the
+ * checkpoint just written) or failed (the last good parameters).  A
+ * failure to write it fails a run that had not failed already. */
+static int write_model(trainer *t, int rc, pp_error *err)
+{
+	pp_error model_err = {0};
+	int mrc;
+
+	if (!t->res->started || !t->exp->run_dir)
+		return rc;
+	mrc = pp_model_write_run(t->exp, t->pos.step, &model_err);
+	if (mrc && !rc) {
+		*err = model_err;
+		return mrc;
+	}
+	return rc;
+}
+
 int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *res,
 	     pp_error *err)
 {
@@ -343,6 +364,7 @@ int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *
 	}
 	rc = finish(t, err);
 cleanup:
+	rc = write_model(t, rc, err);
 	trainer_report(t, PP_TRAIN_END, NULL);
 	res->seconds = trainer_seconds(t);
 	trainer_teardown(t);

@@ -11,7 +11,7 @@
  *   network:
  *     layers: [128, 128, 128, 128, 128, 128]  # hidden widths (or width: + depth:)
  *     activation: tanh                        # tanh | sin | gelu
- *     init: xavier_normal                     # xavier_normal | xavier_uniform
+ *     init: xavier_normal                     # xavier_normal | xavier_uniform | {from: RUN_DIR}
  *     seed: 2341                              # default: the experiment seed
  *     hard:                                   # exact constraints, out = g + d·N
  *       u: initial                            # a transform the PDE offers
