@@ -112,13 +112,52 @@ def compare(configs, output=None, force=False, plot=True, quiet=True, phasepinn=
     return load_comparison(_resolve(output, cwd))
 
 
-def predict(run_dir, points, out, derivatives=(), phasepinn=None, plugin_dirs=(), cwd=None,
-            timeout=None):
-    """`phasepinn predict RUN_DIR --points POINTS --out OUT [--derivatives ...]`
-    and the table it wrote.  The way to evaluate outputs whose hard
-    constraint is a PDE plugin's transform (load_model refuses those)."""
-    args = ["predict", run_dir, "--points", points, "--out", out]
-    if derivatives:
-        args += ["--derivatives", ",".join(derivatives)]
-    _call(args, phasepinn, plugin_dirs, cwd, timeout)
-    return read_table(_resolve(out, cwd))
+def _write_points(points, path, run_dir):
+    """@points (DataFrame, dict of columns, or an (n, d) array in the order
+    of the model's inputs) as a CSV file phasepinn reads, exactly (repr)."""
+    if hasattr(points, "columns") or isinstance(points, dict):
+        names = [str(c) for c in points]
+        columns = [list(points[c]) for c in points]
+    else:
+        from .model import load_model
+        names = load_model(run_dir).inputs
+        import numpy as np
+        arr = np.asarray(points, dtype=np.float64).reshape(-1, len(names))
+        columns = [arr[:, i] for i in range(len(names))]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(",".join(names) + "\n")
+        for row in zip(*columns):
+            f.write(",".join(repr(float(v)) for v in row) + "\n")
+
+
+def predict(run_dir, points=None, out=None, grid=None, derivatives=(), phasepinn=None,
+            plugin_dirs=(), cwd=None, timeout=None):
+    """`phasepinn predict RUN_DIR (--points P | --grid NxM) [--derivatives ...]
+    --out OUT` and the table it wrote (inputs, outputs, derivatives).
+
+    @points: a CSV file, or the points themselves (a DataFrame or dict with
+    a column per input, or an (n, d) array in the model's input order);
+    @grid: "NxM".  @out: where the table goes (default a temporary file,
+    removed after reading).  The way to evaluate outputs whose hard
+    constraint is a PDE plugin's transform, which load_model refuses, and
+    derivative channels (u_x, u_xx, ...).
+    """
+    import tempfile
+    if (points is None) == (grid is None):
+        raise ValueError("predict: give points or grid, not both or neither")
+    with tempfile.TemporaryDirectory(prefix="phasepinn-predict-") as tmp:
+        args = ["predict", run_dir]
+        if grid is not None:
+            args += ["--grid", grid]
+        elif isinstance(points, (str, os.PathLike)):
+            args += ["--points", points]
+        else:
+            path = os.path.join(tmp, "points.csv")
+            _write_points(points, path, _resolve(run_dir, cwd))
+            args += ["--points", path]
+        target = out if out is not None else os.path.join(tmp, "predicted.csv")
+        args += ["--out", target]
+        if derivatives:
+            args += ["--derivatives", ",".join(derivatives)]
+        _call(args, phasepinn, plugin_dirs, cwd, timeout)
+        return read_table(_resolve(target, cwd))

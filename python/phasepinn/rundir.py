@@ -33,8 +33,10 @@ def read_table(path):
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     try:
+        # round_trip: the 17 digits of `predict` (%.17g) read back to the
+        # same double; pandas' default fast parser may be an ulp off
         df = pd.read_csv(path, na_values=_MISSING, keep_default_na=False,
-                         skip_blank_lines=True)
+                         skip_blank_lines=True, float_precision="round_trip")
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path}: empty file; expected a header row") from None
     df.columns = [str(c).strip() for c in df.columns]
