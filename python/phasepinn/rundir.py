@@ -98,6 +98,9 @@ class Run:
         if not self.path.is_dir():
             raise FileNotFoundError(f"{self.path}: no such run directory")
         hint = _RESUME_HINT.format(dir=str(self.path))
+        if (self.path / "comparison.csv").is_file() and not (self.path / "config.yaml").exists():
+            raise FileNotFoundError(f"{self.path / 'config.yaml'}: no such file; {self.path} is a "
+                                    f"comparison: load_comparison({str(self.path)!r})")
         self.config_path = _require(self.path / "config.yaml",
                                     "not a phasepinn run directory (phasepinn writes config.yaml first)")
         self.metrics = read_metrics(_require(self.path / "metrics.csv", hint))
@@ -146,13 +149,26 @@ class Run:
                         "the error analyzer writes it (analyzers: [{type: error}])")
         return self._cached("predictions", lambda: read_table(path))
 
+    def _ours(self):
+        """The paths the run's manifest lists (None without a manifest)."""
+        manifest = self.path / ".phasepinn-manifest"
+        if not manifest.is_file():
+            return None
+        lines = manifest.read_text(encoding="utf-8").splitlines()
+        return {line for line in lines if line and not line.startswith("#")}
+
     @property
     def weights(self):
         """{term: DataFrame} from weights_<term>.csv: the final points with their
-        residual r, loss weight w and the scheme's lambda.  Empty when none."""
+        residual r, loss weight w and the scheme's lambda.  Empty when none.
+        Only the files the run's manifest lists: a user's own weights_x.csv
+        beside them is not taken for a term."""
         def make():
+            ours = self._ours()
             out = {}
             for p in sorted(self.path.glob("weights_*.csv")):
+                if ours is not None and p.name not in ours:
+                    continue
                 if p.is_file() and not p.is_symlink():
                     out[p.name[len("weights_"):-len(".csv")]] = read_table(p)
             return out

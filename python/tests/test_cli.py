@@ -35,3 +35,16 @@ def test_the_program_is_found_from_argument_environment_then_path(exe, tmp_path,
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(FileNotFoundError, match="phasepinn program not found"):
         phasepinn.run(tmp_path / "x.yaml")
+
+
+def test_a_failed_run_raises_or_with_check_false_is_returned(exe, tmp_path):
+    # SGD at lr 1e6 with GELU: the loss is not finite at step 2 (exit 1)
+    config = write(tmp_path / "blow.yaml", BARE.replace("optimizer: adam", "optimizer: sgd")
+                   .replace("lr: 1.0e-3", "lr: 1.0e+6").replace("activation: tanh",
+                                                                 "activation: gelu"))
+    with pytest.raises(phasepinn.PhasepinnError) as e:
+        phasepinn.run(config, output=tmp_path / "a", phasepinn=exe)
+    assert e.value.returncode == 1 and "not finite" in e.value.stderr
+    r = phasepinn.run(config, output=tmp_path / "b", phasepinn=exe, check=False)
+    assert r.status == "failed" and "not finite" in r.summary["error"]
+    assert r.model.step == r.summary["steps"]     # model.npz is written after a failure too

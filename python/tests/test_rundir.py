@@ -120,6 +120,16 @@ def test_an_incomplete_run_names_the_missing_file(tmp_path):
         phasepinn.load_run(d, allow_incomplete=True)
 
 
+def test_weights_are_the_files_the_manifest_lists(burgers_run, tmp_path):
+    import shutil
+    d = tmp_path / "copy"
+    shutil.copytree(burgers_run.path, d)
+    write(d / "weights_mine.csv", "x,w\n0,1\n")      # the user's, not a term
+    assert set(phasepinn.load_run(d).weights) == {"residual", "initial", "boundary"}
+    (d / ".phasepinn-manifest").unlink()               # no manifest: every file
+    assert "mine" in phasepinn.load_run(d).weights
+
+
 def test_a_broken_summary_or_empty_metrics_is_an_error_naming_the_file(tmp_path):
     d = fake_run(tmp_path / "a", summary='{"status": ')
     with pytest.raises(ValueError, match=r"summary\.json:1:"):
@@ -146,3 +156,5 @@ compare:
     assert c.table["steps_to_1e-3"].isna().all()
     assert c.table["rel_l2"].dtype == np.float64
     assert set(c.combined_metrics.columns) == {"variant", "step", "metric", "value"}
+    with pytest.raises(FileNotFoundError, match="is a comparison: load_comparison"):
+        phasepinn.load_run(tmp_path / "out")
