@@ -158,3 +158,12 @@ compare:
     assert set(c.combined_metrics.columns) == {"variant", "step", "metric", "value"}
     with pytest.raises(FileNotFoundError, match="is a comparison: load_comparison"):
         phasepinn.load_run(tmp_path / "out")
+
+
+def test_config_without_pyyaml_says_how_to_get_it(burgers_run, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "yaml", None)      # import yaml fails
+    r = phasepinn.load_run(burgers_run.path)
+    with pytest.raises(ImportError, match="python3-yaml.*config_text"):
+        r.config
+    assert "type: burgers" in r.config_text
