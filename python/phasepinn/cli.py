@@ -106,7 +106,9 @@ def compare(configs, output=None, force=False, plot=True, quiet=True, phasepinn=
     if not configs:
         raise ValueError("compare: no experiment files")
     if output is None:
-        output = ("runs/" + Path(configs[0]).stem) if len(configs) == 1 else "runs/compare"
+        # the program's defaults (cli/compare.c): the file name up to its first dot
+        output = ("runs/" + Path(configs[0]).name.split(".")[0]) if len(configs) == 1 \
+            else "runs/compare"
     args = ["compare"] + configs + ["--output", output] + _common(force, quiet, plot)
     _call(args, phasepinn, plugin_dirs, cwd, timeout)
     return load_comparison(_resolve(output, cwd))
