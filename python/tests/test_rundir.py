@@ -120,6 +120,18 @@ def test_an_incomplete_run_names_the_missing_file(tmp_path):
         phasepinn.load_run(d, allow_incomplete=True)
 
 
+def test_compare_of_two_files_goes_where_the_program_puts_it(exe, tmp_path):
+    text = BARE.replace("iterations: 40", "iterations: 2")
+    write(tmp_path / "a.v1.yaml", text.replace("name: tiny", "name: a"))
+    write(tmp_path / "b.yaml", text.replace("name: tiny", "name: b"))
+    c = phasepinn.compare(["a.v1.yaml", "b.yaml"], plot=False, phasepinn=exe, cwd=tmp_path)
+    assert c.path == tmp_path / "runs" / "compare" and list(c.runs) == ["a", "b"]
+    one = write(tmp_path / "pair.v2.yaml", "compare:\n  base: b.yaml\n  variants:\n"
+                "    - {name: x}\n    - {name: y, seed: 8}\n")
+    c = phasepinn.compare(one, plot=False, phasepinn=exe, cwd=tmp_path)
+    assert c.path == tmp_path / "runs" / "pair" and list(c.runs) == ["x", "y"]
+
+
 def test_weights_are_the_files_the_manifest_lists(burgers_run, tmp_path):
     import shutil
     d = tmp_path / "copy"
