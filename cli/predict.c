@@ -57,6 +57,10 @@ static const char export_usage[] =
 	"Write RUN_DIR/model.npz (docs/model-file.md) from the run's newest valid\n"
 	"checkpoint: for a run that was killed before it could write its model.\n";
 
+/* The experiment file a run started from, as its checkpoints record it
+ * (the model file names it, as resume's summary does). */
+static char source_path[4096];
+
 /* The network's parameters from the newest valid checkpoint of @dir;
  * its step into *step. */
 static int params_from_checkpoint(const char *dir, pp_experiment *exp, long *step,
@@ -65,10 +69,16 @@ static int params_from_checkpoint(const char *dir, pp_experiment *exp, long *ste
 	size_t n = pp_network_param_count(exp->net), len;
 	pp_ckpt *ckpt = NULL;
 	const void *parm;
+	const char *src;
 	int rc = pp_ckpt_latest(dir, stderr, &ckpt, err);
 
 	if (rc)
 		return rc;
+	src = pp_ckpt_find(ckpt, PP_CKPT_TAG("PATH"), 0, &len);
+	if (src && len > 0 && len <= sizeof source_path && src[len - 1] == '\0') {
+		memcpy(source_path, src, len);
+		exp->path = source_path;
+	}
 	parm = pp_ckpt_find(ckpt, PP_CKPT_TAG("PARM"), 0, &len);
 	if (!parm || len != n * sizeof(pp_real))
 		rc = pp_error_set(err, PP_ERR_INVALID,

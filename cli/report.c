@@ -167,6 +167,12 @@ static void overview(FILE *f, const pp_summary *s)
 		md_row(f, "experiment file", s->config);
 	md_row(f, "PDE", s->pde ? s->pde : "");
 	md_row(f, "network", s->network ? s->network : "");
+	if (s->started_from) {
+		char from[4200];
+		snprintf(from, sizeof from, "%s (its model of step %ld)", s->started_from,
+			 s->started_from_step);
+		md_row(f, "started from", from);
+	}
 	md_row(f, "weighting", s->weighting ? s->weighting : "");
 	if (s->steps >= 0) {
 		snprintf(text, sizeof text, "%ld in %.1f s", s->steps,

@@ -266,15 +266,59 @@ int pp_cli_run_file(const char *file, const char *output, int force, int quiet)
 	return pp_cli_run_doc(doc, output, force, quiet);
 }
 
+/* --init-from RUN_DIR: network: {init: {from: RUN_DIR}} in @doc, the
+ * directory made absolute (it is relative to where the command runs). */
+static int set_init_from(pp_config_doc *doc, const char *dir, pp_error *err)
+{
+	const pp_config *net = pp_config_section(pp_config_doc_root(doc), "network");
+	const pp_config *init = net ? pp_config_get(net, "init") : NULL;
+	char *abs;
+	int rc;
+
+	if (init && pp_config_node_type(init) != PP_CONFIG_MAP)
+		return pp_config_error(err, PP_ERR_CONFIG, init,
+				       "network: init: '%s' and --init-from %s: give one (a warm start replaces the initialisation)",
+				       pp_config_text(init) ? pp_config_text(init) : "?", dir);
+	init = pp_config_section(net, "init");
+	abs = realpath(dir, NULL);
+	if (!init || !abs) {
+		free(abs);
+		return pp_error_set(err, PP_ERR_CONFIG, "--init-from %s: %s", dir,
+				    init ? strerror(errno) : "out of memory");
+	}
+	rc = pp_config_set_path(init, "from", abs, err);
+	free(abs);
+	return rc;
+}
+
 int pp_cli_run(int argc, char **argv)
 {
-	const char *file, *output = NULL;
-	int force = 0, quiet = 0, rc;
+	const char *file, *output = NULL, *init_from = NULL;
+	pp_config_doc *doc = NULL;
+	pp_error err = {0};
+	int force = 0, quiet = 0, rc, n = 0;
 
-	rc = pp_cli_parse_run_args(argc, argv, &file, &output, &force, &quiet);
+	/* --init-from is run's alone; the other options are shared with compare */
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--init-from") == 0 && i + 1 < argc)
+			init_from = argv[++i];
+		else
+			argv[n++] = argv[i];
+	}
+	rc = pp_cli_parse_run_args(n, argv, &file, &output, &force, &quiet);
 	if (rc)
 		return rc;
-	return pp_cli_run_file(file, output, force, quiet);
+	if (!init_from)
+		return pp_cli_run_file(file, output, force, quiet);
+	rc = pp_config_doc_load(file, &doc, &err);
+	if (!rc)
+		rc = set_init_from(doc, init_from, &err);
+	if (rc) {
+		fprintf(stderr, "phasepinn: %s\n", err.message);
+		pp_config_doc_destroy(doc);
+		return PP_EXIT_USAGE;
+	}
+	return pp_cli_run_doc(doc, output, force, quiet);
 }
 
 /* Does RUN_DIR/summary.json record a completed run?  A summary that is

@@ -889,7 +889,8 @@ static int read_output(pp_experiment *exp, const char *override, pp_error *err)
 /* network: {init: {from: RUN_DIR}}: the run directory, resolved against
  * the experiment file's directory and recorded absolute (the run's
  * config.yaml and checkpoints are read from elsewhere); with @load, that
- * run's model.npz copied into the network (docs/model-file.md). */
+ * run's model.npz copied into the network (docs/model-file.md), without
+ * only the step of that model recorded. */
 static int warm_start(pp_experiment *exp, const pp_config *net_cfg, int load, pp_error *err)
 {
 	const pp_config *init = pp_config_get(net_cfg, "init");
@@ -907,6 +908,8 @@ static int warm_start(pp_experiment *exp, const pp_config *net_cfg, int load, pp
 	snprintf(path, sizeof path, "%.*s%s%s", slash ? (int)(slash - file) : 0, slash ? file : "",
 		 slash ? "/" : "", text);
 	exp->init_from = realpath(path, NULL);
+	if (!exp->init_from && !load)   /* predict a run whose source has gone */
+		exp->init_from = strdup(path);
 	if (!exp->init_from)
 		return pp_config_error(err, PP_ERR_CONFIG, from, "init: from: %s: %s", path,
 				       strerror(errno));
@@ -916,9 +919,15 @@ static int warm_start(pp_experiment *exp, const pp_config *net_cfg, int load, pp
 			return rc;
 	}
 	exp->init_from_step = -1;
-	if (!load)
-		return PP_OK;
 	snprintf(model, sizeof model, "%s/%s", exp->init_from, PP_RUN_MODEL);
+	if (!load) {
+		/* only the step, for the record: a source gone since is no error */
+		pp_error ignored = {0};
+		if (pp_model_read(model, &m, &ignored) == PP_OK)
+			exp->init_from_step = pp_model_step(m);
+		pp_model_free(m);
+		return PP_OK;
+	}
 	rc = pp_model_read(model, &m, err);
 	if (rc == PP_ERR_IO && access(model, F_OK) != 0)
 		rc = pp_error_set(err, PP_ERR_CONFIG,

@@ -140,9 +140,10 @@ static void npy_header(bytes *b, const char *descr, int ndim, const size_t *shap
 
 	len = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (",
 		       descr);
+	/* as numpy writes it: (3,) for one dimension, (3, 2) for two */
 	for (int k = 0; k < ndim; k++)
-		len += snprintf(dict + len, sizeof dict - (size_t)len, "%zu,%s", shape[k],
-				k + 1 < ndim ? " " : "");
+		len += snprintf(dict + len, sizeof dict - (size_t)len, "%s%zu%s", k ? ", " : "",
+				shape[k], ndim == 1 ? "," : "");
 	len += snprintf(dict + len, sizeof dict - (size_t)len, "), }");
 	n = (size_t)len;
 	total = (10 + n + 1 + NPY_ALIGN - 1) / NPY_ALIGN * NPY_ALIGN;

@@ -45,7 +45,8 @@ typedef struct pp_model {
  * open run directory's manifest).  @step: the global step the parameters
  * are of. */
 int pp_model_write(const pp_experiment *exp, long step, const char *path, pp_error *err);
-/* The same into RUN_DIR/model.npz of the experiment's run directory. */
+/* The same into RUN_DIR/model.npz of the experiment's run directory
+ * (exp->run_dir). */
 int pp_model_write_run(const pp_experiment *exp, long step, pp_error *err);
 
 /* Read and check @path: a ZIP of STORED .npy members with correct CRC-32,

@@ -49,6 +49,8 @@ int pp_summary_of_run(const pp_experiment *exp, const pp_train_result *res, cons
 	s->pde = exp->pde_plugin->name;
 	s->weighting = exp->weighting_plugin->name;
 	s->network = pp_network_describe(exp->net);
+	s->started_from = exp->init_from;
+	s->started_from_step = exp->init_from_step;
 	s->parameters = (long)pp_network_param_count(exp->net);
 	s->steps = res->steps;
 	s->seconds = res->seconds;
@@ -95,6 +97,16 @@ static void write_json(FILE *f, const pp_summary *s)
 	write_string_member(f, "pde", s->pde);
 	write_string_member(f, "weighting", s->weighting);
 	write_string_member(f, "network", s->network);
+	if (s->started_from) {
+		/* only for a warm start: other runs' summaries keep their layout */
+		fputs(",\n  \"started_from\": {\"run\": ", f);
+		pp_json_write_string(f, s->started_from);
+		fputs(", \"step\": ", f);
+		if (s->started_from_step >= 0)
+			fprintf(f, "%ld}", s->started_from_step);
+		else
+			fputs("null}", f);
+	}
 	fprintf(f, ",\n  \"parameters\": %ld,\n  \"steps\": %ld,\n  \"seconds\": ", s->parameters,
 		s->steps);
 	pp_json_write_number(f, s->seconds);
@@ -257,6 +269,24 @@ static int read_final(const pp_json *root, const char *name, pp_summary *s, pp_e
 	return PP_OK;
 }
 
+/* "started_from": null or {"run": "...", "step": N} (a warm start). */
+static int get_started_from(const pp_json *root, const char *name, pp_summary *s,
+			    pp_error *err)
+{
+	const pp_json *v = pp_json_get(root, "started_from");
+	int rc;
+
+	s->started_from_step = -1;
+	if (!v || v->type == PP_JSON_NULL)
+		return PP_OK;
+	if (v->type != PP_JSON_OBJECT)
+		return type_error(name, v, "started_from", "an object or null", err);
+	rc = get_string(v, "run", name, &s->started_from, err);
+	if (!rc)
+		rc = get_long(v, "step", name, &s->started_from_step, err);
+	return rc;
+}
+
 static int read_members(const pp_json *root, const char *name, pp_summary *s, pp_error *err)
 {
 	static const struct {
@@ -288,6 +318,8 @@ static int read_members(const pp_json *root, const char *name, pp_summary *s, pp
 	if (!rc)
 		rc = get_count(root, "seed", name, ULONG_MAX, &seed, &s->has_seed, err);
 	s->seed = seed;
+	if (!rc)
+		rc = get_started_from(root, name, s, err);
 	if (!rc)
 		rc = get_long(root, "parameters", name, &s->parameters, err);
 	if (!rc)

@@ -46,6 +46,11 @@ typedef struct pp_summary {
 	int has_seed;
 	unsigned long seed;
 	const char *pde, *weighting, *network;
+	/* a warm start (network: {init: {from: RUN_DIR}}): that run directory
+	 * and the step of its model (-1: unknown); NULL: none, and no
+	 * "started_from" member in the file */
+	const char *started_from;
+	long started_from_step;
 	long parameters, steps;
 	double seconds, final_loss;      /* NaN: not finite, or missing */
 	int n_stages;

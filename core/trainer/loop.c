@@ -295,14 +295,15 @@ static int resume_run(trainer *t, const pp_ckpt *resume, pp_error *err)
 
 /* RUN_DIR/model.npz of the parameters the run ends with, whatever ended
  * it (as parameters.txt): completed, interrupted (the state of the
- * checkpoint just written) or failed (the last good parameters).  A
+ * checkpoint just written) or failed (the last good parameters), when
+ * the experiment was built for a run (problem.run_dir, as the weights).  A
  * failure to write it fails a run that had not failed already. */
 static int write_model(trainer *t, int rc, pp_error *err)
 {
 	pp_error model_err = {0};
 	int mrc;
 
-	if (!t->res->started || !t->exp->run_dir)
+	if (!t->res->started || !t->exp->problem.run_dir)
 		return rc;
 	mrc = pp_model_write_run(t->exp, t->pos.step, &model_err);
 	if (mrc && !rc) {
