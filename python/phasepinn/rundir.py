@@ -45,16 +45,19 @@ def read_table(path):
 
 def phase_names(codes, where="phase"):
     """The phases analyzer's codes (0, 1, 2; NaN where it did not run) as an
-    ordered categorical of "fitting" < "diffusion" < "equilibrium"."""
-    codes = pd.to_numeric(pd.Series(codes), errors="coerce")
-    bad = codes.notna() & ~codes.isin(range(len(PHASE_NAMES)))
+    ordered categorical of "fitting" < "diffusion" < "equilibrium".  A code
+    that is none of them is a ValueError "WHERE:LINE: ..." (LINE counting
+    the header as 1)."""
+    raw = pd.Series(codes)
+    numeric = pd.to_numeric(raw, errors="coerce")
+    bad = (numeric.isna() & raw.notna()) | (numeric.notna() & ~numeric.isin(range(len(PHASE_NAMES))))
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"{where}: row {i + 1}: phase code {codes.iloc[i]!r} is not one of "
+        raise ValueError(f"{where}:{i + 2}: phase code {raw.iloc[i]!r} is not one of "
                          f"0 ({PHASE_NAMES[0]}), 1 ({PHASE_NAMES[1]}), 2 ({PHASE_NAMES[2]})")
-    names = pd.Categorical.from_codes(codes.fillna(-1).astype(int).to_numpy(),
+    names = pd.Categorical.from_codes(numeric.fillna(-1).astype(int).to_numpy(),
                                       categories=list(PHASE_NAMES), ordered=True)
-    return pd.Series(names, index=codes.index, name="phase")
+    return pd.Series(names, index=raw.index, name="phase")
 
 
 def read_metrics(path):

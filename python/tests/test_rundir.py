@@ -86,7 +86,10 @@ def test_phase_codes_become_names_and_gaps_nan(tmp_path):
 
 def test_an_unknown_phase_code_is_an_error_naming_the_file(tmp_path):
     d = fake_run(tmp_path / "r", metrics="step,phase\n0,0\n10,7\n")
-    with pytest.raises(ValueError, match=r"metrics\.csv: row 2: phase code 7"):
+    with pytest.raises(ValueError, match=r"metrics\.csv:3: phase code 7"):
+        phasepinn.load_run(d)
+    d = fake_run(tmp_path / "s", metrics="step,phase\n0,0\n10,\n20,fit\n")
+    with pytest.raises(ValueError, match=r"metrics\.csv:4: phase code 'fit'"):
         phasepinn.load_run(d)
 
 
