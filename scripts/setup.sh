@@ -16,7 +16,8 @@ build_dir=${BUILD_DIR:-build}
 # python3-numpy: tests/data/authors_mi.py, the numpy re-implementation of the
 # authors' information measure that the information analyzer is checked against
 packages=(build-essential meson ninja-build pkg-config libopenblas-dev libyaml-dev
-          libcunit1-dev libfftw3-dev gnuplot-nox python3-numpy)
+          libcunit1-dev libfftw3-dev gnuplot-nox
+          python3-numpy python3-pandas python3-pytest python3-yaml)
 
 install_missing() {
 	local missing=()
