@@ -705,14 +705,53 @@ static void put_coefficients(FILE *f, const pp_experiment *exp)
 	fputs("]", f);
 }
 
+static const char *const arch_names[] = {"mlp", "modified_mlp", "pirate"};
+
+/* One dense layer of the model file: its member prefix ("layer0", "gate_u")
+ * and its index in net->layers. */
+typedef struct model_layer {
+	char prefix[16];
+	int index;
+} model_layer;
+
+/* The chain's layers, then U and V of the gated architectures. */
+static int model_layers(const pp_network *net, model_layer *out)
+{
+	int n = 0;
+
+	for (int l = 0; l < net->n_layers; l++, n++) {
+		snprintf(out[n].prefix, sizeof out[n].prefix, "layer%d", l);
+		out[n].index = l;
+	}
+	if (net->arch != ARCH_MLP) {
+		snprintf(out[n].prefix, sizeof out[n].prefix, "gate_u");
+		out[n++].index = GATE_U(net);
+		snprintf(out[n].prefix, sizeof out[n].prefix, "gate_v");
+		out[n++].index = GATE_V(net);
+	}
+	return n;
+}
+
 static void put_architecture(FILE *f, const pp_network *net)
 {
-	fprintf(f, "{\"type\": \"mlp\", \"activation\": \"%s\", \"widths\": [", act_names[net->act]);
+	model_layer ml[PP_MAX_LAYERS];
+	int n = model_layers(net, ml);
+
+	fprintf(f, "{\"type\": \"%s\", \"activation\": \"%s\", \"factorized\": %s, ",
+		arch_names[net->arch], act_names[net->act], net->factorized ? "true" : "false");
+	if (net->arch == ARCH_PIRATE)
+		fprintf(f, "\"blocks\": %d, ", net->n_blocks);
+	fputs("\"widths\": [", f);
 	for (int l = 0; l <= net->n_layers; l++)
 		fprintf(f, "%s%d", l ? ", " : "", net->width[l]);
 	fputs("], \"tensors\": [\"features.B\"", f);
-	for (int l = 0; l < net->n_layers; l++)
-		fprintf(f, ", \"layer%d.W\", \"layer%d.b\"", l, l);
+	for (int k = 0; k < n; k++) {
+		fprintf(f, ", \"%s.W\", \"%s.b\"", ml[k].prefix, ml[k].prefix);
+		if (net->factorized)
+			fprintf(f, ", \"%s.s\"", ml[k].prefix);
+	}
+	if (net->arch == ARCH_PIRATE)
+		fputs(", \"alpha\"", f);
 	fputs("]}", f);
 }
 
@@ -780,82 +819,123 @@ static void put_metadata(FILE *f, const pp_experiment *exp, long step)
 
 /* ---- writing the model --------------------------------------------------------- */
 
-/* features.B (F × d) and every layer's W and b as float64 arrays: one
- * allocation, cut into the members' data. */
-static double *model_tensors(const pp_network *net, pp_npz_member *m)
-{
-	size_t total = (size_t)net->n_features * (size_t)net->n_inputs, off;
-	const pp_real *p = net->params;
-	double *all;
+/* The float64 members, in the order put_architecture lists them: one
+ * allocation for the data, cut into the members (names in @names). */
+typedef struct model_members {
+	pp_npz_member m[3 * (PP_MAX_LAYERS + 2) + 3];
+	char names[3 * (PP_MAX_LAYERS + 2) + 3][24];
+	int n;
+	double *data;
+} model_members;
 
-	for (int l = 0; l < net->n_layers; l++)
-		total += (size_t)net->layers[l].fan_out * (size_t)(net->layers[l].fan_in + 1);
-	all = calloc(total ? total : 1, sizeof *all);
-	if (!all)
-		return NULL;
-	m[0] = (pp_npz_member){.name = "features.B", .ndim = 2,
-			       .shape = {(size_t)net->n_features, (size_t)net->n_inputs}, .data = all};
+static double *add_member(model_members *mm, double *at, const char *name, size_t rows,
+			  size_t cols)
+{
+	pp_npz_member *m = &mm->m[mm->n];
+
+	snprintf(mm->names[mm->n], sizeof mm->names[0], "%s", name);
+	*m = (pp_npz_member){.name = mm->names[mm->n], .ndim = cols ? 2 : 1,
+			     .shape = {rows, cols}, .data = at};
+	mm->n++;
+	return at + rows * (cols ? cols : 1);
+}
+
+/* Layer @ml's W (e^s·V when factorised: what an evaluator multiplies by),
+ * b and (factorised) s. */
+static double *put_layer(const pp_network *net, const model_layer *ml, model_members *mm,
+			 double *at)
+{
+	const pp_layer_view *v = &net->layers[ml->index];
+	const pp_real *p = net->params;
+	char name[24];
+	double *w = at, *b, *s;
+
+	snprintf(name, sizeof name, "%.15s.W", ml->prefix);
+	b = add_member(mm, w, name, (size_t)v->fan_out, (size_t)v->fan_in);
+	snprintf(name, sizeof name, "%.15s.b", ml->prefix);
+	s = add_member(mm, b, name, (size_t)v->fan_out, 0);
+	for (int k = 0; k < v->fan_out; k++) {
+		double e = net->factorized ? exp((double)p[net->scale_offset[ml->index] + (size_t)k])
+					   : 1.0;
+		for (int j = 0; j < v->fan_in; j++) {
+			size_t at_kj = (size_t)k * (size_t)v->fan_in + (size_t)j;
+			w[at_kj] = e * (double)p[v->weight_offset + at_kj];
+		}
+		b[k] = (double)p[v->bias_offset + (size_t)k];
+	}
+	if (!net->factorized)
+		return s;
+	snprintf(name, sizeof name, "%.15s.s", ml->prefix);
+	for (int k = 0; k < v->fan_out; k++)
+		s[k] = (double)p[net->scale_offset[ml->index] + (size_t)k];
+	return add_member(mm, s, name, (size_t)v->fan_out, 0);
+}
+
+static int model_tensors(const pp_network *net, model_members *mm)
+{
+	model_layer ml[PP_MAX_LAYERS];
+	int n = model_layers(net, ml);
+	size_t total = (size_t)net->n_features * (size_t)net->n_inputs + (size_t)net->n_blocks;
+	double *at;
+
+	for (int k = 0; k < n; k++) {
+		const pp_layer_view *v = &net->layers[ml[k].index];
+		total += (size_t)v->fan_out * (size_t)(v->fan_in + 1 + (net->factorized ? 1 : 0));
+	}
+	mm->n = 0;
+	mm->data = calloc(total ? total : 1, sizeof *mm->data);
+	if (!mm->data)
+		return PP_ERR_NOMEM;
+	at = add_member(mm, mm->data, "features.B", (size_t)net->n_features, (size_t)net->n_inputs);
 	for (int j = 0; j < net->n_features; j++) {
 		const feature *fe = &net->features[j];
-		double *row = all + (size_t)j * (size_t)net->n_inputs;
+		double *row = mm->data + (size_t)j * (size_t)net->n_inputs;
 		for (int i = 0; i < net->n_inputs; i++)
 			row[i] = fe->trig ? fe->b[i] : (i == fe->input ? 1.0 : 0.0);
 	}
-	off = (size_t)net->n_features * (size_t)net->n_inputs;
-	for (int l = 0; l < net->n_layers; l++) {
-		const pp_layer_view *v = &net->layers[l];
-		size_t nw = (size_t)v->fan_out * (size_t)v->fan_in;
-		for (size_t i = 0; i < nw; i++)
-			all[off + i] = (double)p[v->weight_offset + i];
-		for (int i = 0; i < v->fan_out; i++)
-			all[off + nw + (size_t)i] = (double)p[v->bias_offset + (size_t)i];
-		m[1 + 2 * l] = (pp_npz_member){.ndim = 2,
-					       .shape = {(size_t)v->fan_out, (size_t)v->fan_in},
-					       .data = all + off};
-		m[2 + 2 * l] = (pp_npz_member){.ndim = 1, .shape = {(size_t)v->fan_out},
-					       .data = all + off + nw};
-		off += nw + (size_t)v->fan_out;
+	for (int k = 0; k < n; k++)
+		at = put_layer(net, &ml[k], mm, at);
+	if (net->arch == ARCH_PIRATE) {
+		double *alpha = at;
+		int q = 0;
+		for (int l = 1; l < net->n_layers; l++)
+			if (net->mixed[l])
+				alpha[q++] = (double)net->params[net->alpha_offset[l]];
+		add_member(mm, alpha, "alpha", (size_t)net->n_blocks, 0);
 	}
-	return all;
+	return PP_OK;
 }
 
 int pp_model_write(const pp_experiment *exp, long step, const char *path, pp_error *err)
 {
 	const pp_network *net = exp->net;
-	pp_npz_member m[2 * PP_MAX_LAYERS + 2];
-	char names[2 * PP_MAX_LAYERS][24];
+	model_members *mm = calloc(1, sizeof *mm);
+	pp_npz_member *all = NULL;
 	char *meta = NULL;
 	size_t meta_len = 0, len = 0;
 	unsigned char *buf = NULL;
-	double *data;
 	FILE *mf;
 	pp_atomic_file af;
-	int rc, n = 2 + 2 * net->n_layers;
+	int rc;
 
-	data = model_tensors(net, m + 1);
-	if (!data)
+	if (!mm || model_tensors(net, mm)) {
+		free(mm);
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
-	for (int l = 0; l < net->n_layers; l++) {
-		snprintf(names[2 * l], sizeof names[0], "layer%d.W", l);
-		snprintf(names[2 * l + 1], sizeof names[0], "layer%d.b", l);
-		m[2 + 2 * l].name = names[2 * l];
-		m[3 + 2 * l].name = names[2 * l + 1];
 	}
-	mf = open_memstream(&meta, &meta_len);
+	all = calloc((size_t)mm->n + 1, sizeof *all);
+	mf = all ? open_memstream(&meta, &meta_len) : NULL;
 	if (!mf) {
-		free(data);
-		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+		goto out;
 	}
 	put_metadata(mf, exp, step);
 	if (fclose(mf) != 0) {
-		free(meta);
-		free(data);
-		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+		goto out;
 	}
-	m[0] = (pp_npz_member){.name = "metadata", .text = meta};
-	rc = pp_npz_build(m, n, &buf, &len, err);
-	free(meta);
-	free(data);
+	all[0] = (pp_npz_member){.name = "metadata", .text = meta};
+	memcpy(all + 1, mm->m, (size_t)mm->n * sizeof *all);
+	rc = pp_npz_build(all, mm->n + 1, &buf, &len, err);
 	if (!rc)
 		rc = pp_atomic_open(&af, path, err);
 	if (!rc) {
@@ -866,7 +946,12 @@ int pp_model_write(const pp_experiment *exp, long step, const char *path, pp_err
 			rc = pp_atomic_commit(&af, err);
 		}
 	}
+out:
 	free(buf);
+	free(meta);
+	free(all);
+	free(mm->data);
+	free(mm);
 	return rc;
 }
 
@@ -1124,20 +1209,43 @@ static int load_features(const pp_model *m, pp_network *net, pp_error *err)
 
 static int load_layers(const pp_model *m, pp_network *net, pp_error *err)
 {
-	for (int l = 0; l < net->n_layers; l++) {
-		const pp_layer_view *v = &net->layers[l];
-		char wn[32], bn[32];
-		const pp_model_tensor *W, *b;
-		snprintf(wn, sizeof wn, "layer%d.W", l);
-		snprintf(bn, sizeof bn, "layer%d.b", l);
+	model_layer ml[PP_MAX_LAYERS];
+	int n = model_layers(net, ml);
+
+	for (int k = 0; k < n; k++) {
+		const pp_layer_view *v = &net->layers[ml[k].index];
+		char wn[32], bn[32], sn[32];
+		const pp_model_tensor *W, *b, *s = NULL;
+		snprintf(wn, sizeof wn, "%.15s.W", ml[k].prefix);
+		snprintf(bn, sizeof bn, "%.15s.b", ml[k].prefix);
+		snprintf(sn, sizeof sn, "%.15s.s", ml[k].prefix);
 		W = want_tensor(m, wn, (size_t)v->fan_out, (size_t)v->fan_in, err);
 		b = W ? want_tensor(m, bn, (size_t)v->fan_out, 0, err) : NULL;
-		if (!b)
+		if (b && net->factorized)
+			s = want_tensor(m, sn, (size_t)v->fan_out, 0, err);
+		if (!b || (net->factorized && !s))
 			return err->code;
-		for (size_t i = 0; i < W->count; i++)
-			net->params[v->weight_offset + i] = (pp_real)W->data[i];
-		for (size_t i = 0; i < b->count; i++)
-			net->params[v->bias_offset + i] = (pp_real)b->data[i];
+		/* a factorised layer keeps V = W/e^s and s itself */
+		for (int r = 0; r < v->fan_out; r++) {
+			double e = s ? exp(s->data[r]) : 1.0;
+			for (int j = 0; j < v->fan_in; j++) {
+				size_t at = (size_t)r * (size_t)v->fan_in + (size_t)j;
+				net->params[v->weight_offset + at] = (pp_real)(W->data[at] / e);
+			}
+			net->params[v->bias_offset + (size_t)r] = (pp_real)b->data[r];
+			if (s)
+				net->params[net->scale_offset[ml[k].index] + (size_t)r] =
+					(pp_real)s->data[r];
+		}
+	}
+	if (net->arch == ARCH_PIRATE) {
+		const pp_model_tensor *a = want_tensor(m, "alpha", (size_t)net->n_blocks, 0, err);
+		int q = 0;
+		if (!a)
+			return err->code;
+		for (int l = 1; l < net->n_layers; l++)
+			if (net->mixed[l])
+				net->params[net->alpha_offset[l]] = (pp_real)a->data[q++];
 	}
 	return PP_OK;
 }
@@ -1178,10 +1286,21 @@ int pp_model_load_into(const pp_model *m, pp_experiment *exp, pp_error *err)
 	char have[1024], want[1024];
 	int rc;
 
-	if (!type || strcmp(type, "mlp") != 0)
+	const pp_json *fact = pp_json_get(pp_json_get(m->meta, "architecture"), "factorized");
+	int factorized = fact && fact->type == PP_JSON_TRUE, known = 0;
+
+	for (int a = 0; type && a < (int)(sizeof arch_names / sizeof arch_names[0]); a++)
+		known |= strcmp(type, arch_names[a]) == 0;
+	if (!known)
 		return pp_error_set(err, PP_ERR_CONFIG,
-				    "%s: architecture '%s' is not one this phasepinn reads (mlp)", m->path,
-				    type ? type : "?");
+				    "%s: architecture '%s' is not one this phasepinn reads (mlp, modified_mlp, pirate)",
+				    m->path, type ? type : "?");
+	if (strcmp(type, arch_names[exp->net->arch]) != 0 || factorized != exp->net->factorized)
+		return pp_error_set(err, PP_ERR_CONFIG,
+				    "%s does not fit this experiment's network: the file has type %s%s, the experiment type %s%s",
+				    m->path, type, factorized ? " with factorised weights" : "",
+				    arch_names[exp->net->arch],
+				    exp->net->factorized ? " with factorised weights" : "");
 	rc = file_shape(m, have, sizeof have, err);
 	if (rc)
 		return rc;

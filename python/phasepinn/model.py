@@ -6,8 +6,8 @@ three steps, each a table lookup so that a new kind is one function:
 
 - the embedding (identity, cos and sin features of B·x, as the engine
   computes them in core/network.c: the sum b·x taken input by input);
-- the architecture, ARCHITECTURES[meta["architecture"]["type"]] (only
-  "mlp" today): features → the network's raw outputs N;
+- the architecture, ARCHITECTURES[meta["architecture"]["type"]] ("mlp",
+  "modified_mlp", "pirate"): features → the network's raw outputs N;
 - the hard constraint of each output, HARD_CONSTRAINTS[type]: "none",
   "dirichlet_box" (value + d(x)·N).  A "transform" constraint is C code in
   the PDE plugin (g and d of an initial condition, say): evaluating such an
@@ -64,8 +64,62 @@ def _check_mlp(model):
         model.tensor(f"layer{layer}.b", (widths[layer + 1],))
 
 
-# type -> (check(model), evaluate(model, features))
-ARCHITECTURES = {"mlp": (_check_mlp, _mlp)}
+def _dense(model, name, h):
+    return h @ model.tensors[f"{name}.W"].T + model.tensors[f"{name}.b"]
+
+
+def _gates(model, phi):
+    act = model.activation_fn
+    return act(_dense(model, "gate_u", phi)), act(_dense(model, "gate_v", phi))
+
+
+def _modified_mlp(model, phi):
+    """Every hidden layer's a = σ(W·h + b) gated: h = a⊙U + (1 − a)⊙V, with
+    U = σ(gate_u(φ)), V = σ(gate_v(φ)) (Wang, Teng & Perdikaris 2021)."""
+    act, (u, v) = model.activation_fn, _gates(model, phi)
+    n_layers = len(model.widths) - 1
+    h = phi
+    for layer in range(n_layers - 1):
+        a = act(_dense(model, f"layer{layer}", h))
+        h = a * u + (1 - a) * v
+    return _dense(model, f"layer{n_layers - 1}", h)
+
+
+def _pirate(model, phi):
+    """Blocks of three layers: two gated as in _modified_mlp, the third's
+    a mixed into the block's input x: α·a + (1 − α)·x (PirateNet)."""
+    act, (u, v) = model.activation_fn, _gates(model, phi)
+    n_layers = len(model.widths) - 1
+    alpha = model.tensors["alpha"]
+    x = phi
+    for block in range(len(alpha)):
+        h = x
+        for pos in range(3):
+            a = act(_dense(model, f"layer{3 * block + pos}", h))
+            h = a * u + (1 - a) * v if pos < 2 else alpha[block] * a + (1 - alpha[block]) * x
+        x = h
+    return _dense(model, f"layer{n_layers - 1}", x)
+
+
+def _check_gates(model):
+    _check_mlp(model)
+    widths = model.widths
+    for name in ("gate_u", "gate_v"):
+        model.tensor(f"{name}.W", (widths[1], widths[0]))
+        model.tensor(f"{name}.b", (widths[1],))
+
+
+def _check_pirate(model):
+    _check_gates(model)
+    blocks = (len(model.widths) - 2) // 3
+    model.tensor("alpha", (blocks,))
+
+
+# type -> (check(model), evaluate(model, features)).  A factorised network
+# (architecture.factorized) stores W = diag(e^s)·V itself, so it evaluates
+# like the unfactorised one.
+ARCHITECTURES = {"mlp": (_check_mlp, _mlp), "modified_mlp": (_check_gates, _modified_mlp),
+                 "pirate": (_check_pirate, _pirate)}
 
 # ---- hard constraints: out_k from N_k and the points x --------------------------
 

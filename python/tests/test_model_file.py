@@ -122,8 +122,8 @@ def test_files_it_cannot_evaluate_are_refused_with_the_reason(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"model\.npz: no such file"):
         phasepinn.load_model(tmp_path)
     cases = [
-        (NotImplementedError, r"architecture 'pirate' is not known",
-         dict(meta_edit=lambda m: m["architecture"].update(type="pirate"))),
+        (NotImplementedError, r"architecture 'resnet' is not known",
+         dict(meta_edit=lambda m: m["architecture"].update(type="resnet"))),
         (ValueError, r"format_version 2",
          dict(meta_edit=lambda m: m.update(format_version=2))),
         (NotImplementedError, r"activation 'relu'",

@@ -1,6 +1,7 @@
 """load_model against `phasepinn predict` on real runs: every embedding
 (identity, periodic, random Fourier), every activation, several outputs,
-dirichlet_box constraints, and the plugin transform it must refuse."""
+dirichlet_box constraints, the modified MLP (factorised) and PirateNet, and
+the plugin transform it must refuse."""
 
 import numpy as np
 import pytest
@@ -49,6 +50,27 @@ network:
     u: {type: dirichlet_box, inputs: [y], value: 0.5}
     p: {type: dirichlet_box, inputs: [x, y], value: -0.25}
 """,
+    # the gated architectures, with factorised weights
+    "modified": """\
+pde:
+  type: heat
+  terms: {residual: {points: 100}}
+network:
+  type: modified_mlp
+  layers: [6, 6]
+  factorization: true
+""",
+    "pirate": """\
+pde:
+  type: heat
+  terms: {residual: {points: 100}}
+network:
+  type: pirate
+  width: 6
+  blocks: 2
+  embedding:
+    random_fourier: {features: 3, scale: 1}
+""",
     # the burgers plugin's initial-condition transform
     "transform": """\
 pde:
@@ -86,7 +108,7 @@ def points_for(model, n=300, seed=0):
     return np.vstack(pts)
 
 
-@pytest.mark.parametrize("name", ["tanh", "fourier", "box"])
+@pytest.mark.parametrize("name", ["tanh", "fourier", "box", "modified", "pirate"])
 def test_the_evaluator_matches_predict_on_the_same_points(runs, exe, name, tmp_path):
     run = runs[name]
     model = run.model
