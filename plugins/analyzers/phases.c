@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PHASES_MAGIC 0x31534850u   /* "PHS1" */
+#define PHASES_MAGIC 0x32534850u   /* "PHS2": detector version 2 */
 
 typedef struct phases {
 	long chunks;
