@@ -390,6 +390,28 @@ static void test_every_entry_and_relapse_is_listed_under_noise(void)
 	}
 }
 
+/* The same Allen-Cahn RBA run (configs/compare/allen_cahn_rba.yaml, seed
+ * 2341, 5,000 steps, SNR every 20) in double and single precision: the
+ * SNR collapses within 200 steps, then sits at 0.01–0.3 with ×100 spikes
+ * every 150–300 steps (timed differently in the two precisions) and at
+ * 0.004 after step 3,000.  Both give the same transitions — diffusion at
+ * step 140, no equilibrium — and the spikes make none. */
+static void test_precision_twins_give_the_same_transitions(void)
+{
+	pp_phase_detector a, b;
+
+	read_fixture("phasepinn_ac_rba_s2341_double.csv", &a);
+	read_fixture("phasepinn_ac_rba_s2341_single.csv", &b);
+	CU_ASSERT_EQUAL_FATAL(a.n_transitions, b.n_transitions);
+	for (int i = 0; i < a.n_transitions && i < PP_PHASE_MAX_TRANSITIONS; i++) {
+		CU_ASSERT_EQUAL(a.transitions[i].phase, b.transitions[i].phase);
+		CU_ASSERT(labs(a.transitions[i].step - b.transitions[i].step) <= 20);
+	}
+	CU_ASSERT_EQUAL(a.diffusion_step, 140);
+	CU_ASSERT_EQUAL(a.equilibrium_step, -1);
+	CU_ASSERT_EQUAL(b.equilibrium_step, -1);
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -408,6 +430,7 @@ int main(void)
 		 test_synthetic_jumps_are_found_once_and_dated_within_5_samples},
 		{"spikes and slow drift make no equilibrium", test_spikes_and_slow_drift_make_no_equilibrium},
 		{"every entry and relapse is listed under noise", test_every_entry_and_relapse_is_listed_under_noise},
+		{"precision twins give the same transitions", test_precision_twins_give_the_same_transitions},
 		{NULL, NULL},
 	};
 
