@@ -58,7 +58,9 @@ int pp_phase_params_check(const pp_phase_params *p, pp_error *err)
 	if (p->window < 1 || p->hold < 1 || p->rise_window < 0)
 		return pp_error_set(err, PP_ERR_INVALID,
 				    "phase detector: window and hold are >= 1 sample, rise_window >= 0");
-	if (2 * p->window + p->rise_window + p->hold > PP_PHASE_MAX_RISE)
+	if (p->window > PP_PHASE_MAX_RISE || p->hold > PP_PHASE_MAX_RISE ||
+	    p->rise_window > PP_PHASE_MAX_RISE ||
+	    2 * p->window + p->rise_window + p->hold > PP_PHASE_MAX_RISE)
 		return pp_error_set(err, PP_ERR_INVALID,
 				    "phase detector: 2·window + rise_window + hold (%ld) is at most %d samples",
 				    2 * p->window + p->rise_window + p->hold, PP_PHASE_MAX_RISE);
@@ -214,6 +216,7 @@ static int valid_phase(pp_phase phase)
 int pp_phase_detector_check(const pp_phase_detector *d, pp_error *err)
 {
 	int rc = pp_phase_params_check(&d->p, err), stored;
+	long kept;
 
 	if (rc)
 		return rc;
@@ -228,6 +231,14 @@ int pp_phase_detector_check(const pp_phase_detector *d, pp_error *err)
 		return pp_error_set(err, PP_ERR_INVALID, "phase detector: flags out of range");
 	if (d->n_transitions < 0)
 		return pp_error_set(err, PP_ERR_INVALID, "phase detector: negative transition count");
+	/* the steps kept in the ring increase (pp_phase_feed is fed so) and are
+	 * small enough for their differences to be computed */
+	kept = d->recent_count < PP_PHASE_MAX_RISE ? d->recent_count : PP_PHASE_MAX_RISE;
+	for (long i = 0; i < kept; i++)
+		if (step_at(d, i) <= -(1L << 52) || step_at(d, i) >= (1L << 52) ||
+		    (i + 1 < kept && step_at(d, i) < step_at(d, i + 1)))
+			return pp_error_set(err, PP_ERR_INVALID,
+					    "phase detector: the steps of the recent samples do not increase");
 	stored = d->n_transitions < PP_PHASE_MAX_TRANSITIONS ? d->n_transitions
 							     : PP_PHASE_MAX_TRANSITIONS;
 	for (int i = 0; i < stored; i++)

@@ -108,8 +108,9 @@ typedef struct pp_phase_detector {
 int pp_phase_params_check(const pp_phase_params *params, pp_error *err);
 /* A detector state read back from bytes (a checkpoint) is one the code can
  * continue from: valid parameters, phases in range, counts and the ring
- * buffer's position not negative, stored transitions in order.  PP_OK, or
- * PP_ERR_INVALID naming the field. */
+ * buffer's position not negative, the steps of the samples in the ring
+ * increasing and below 2^52 in magnitude, stored transitions in order.
+ * PP_OK, or PP_ERR_INVALID naming the field. */
 int pp_phase_detector_check(const pp_phase_detector *d, pp_error *err);
 /* Start a detector in the fitting phase with no samples. */
 void pp_phase_init(pp_phase_detector *d, const pp_phase_params *params);

@@ -6,6 +6,7 @@
  * phasepinn's own runs in both precisions, and synthetic curves with a
  * known jump, noise, Adam-like spikes and slow drift. */
 #include <dirent.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,6 +413,29 @@ static void test_precision_twins_give_the_same_transitions(void)
 	CU_ASSERT_EQUAL(b.equilibrium_step, -1);
 }
 
+/* A state read back from a checkpoint whose recent steps go backwards (or
+ * are too large to subtract) is refused before the dating uses them. */
+static void test_a_state_with_steps_that_do_not_increase_is_refused(void)
+{
+	pp_phase_params p;
+	pp_phase_detector d;
+	pp_error err = {0};
+
+	pp_phase_params_default(&p);
+	pp_phase_init(&d, &p);
+	for (long i = 0; i < 300; i++)
+		pp_phase_feed(&d, 10 * i, 1, 1);
+	CU_ASSERT_EQUAL(pp_phase_detector_check(&d, &err), PP_OK);
+	d.recent_step[(d.recent_count - 2) % PP_PHASE_MAX_RISE] = 10 * 400;
+	CU_ASSERT_EQUAL(pp_phase_detector_check(&d, &err), PP_ERR_INVALID);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "do not increase"));
+	d.recent_step[(d.recent_count - 2) % PP_PHASE_MAX_RISE] = 10 * 298;
+	d.recent_step[(d.recent_count - 1) % PP_PHASE_MAX_RISE] = LONG_MAX;
+	CU_ASSERT_EQUAL(pp_phase_detector_check(&d, &err), PP_ERR_INVALID);
+	p.window = LONG_MAX;   /* 2·window would overflow */
+	CU_ASSERT_EQUAL(pp_phase_params_check(&p, &err), PP_ERR_INVALID);
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -431,6 +455,7 @@ int main(void)
 		{"spikes and slow drift make no equilibrium", test_spikes_and_slow_drift_make_no_equilibrium},
 		{"every entry and relapse is listed under noise", test_every_entry_and_relapse_is_listed_under_noise},
 		{"precision twins give the same transitions", test_precision_twins_give_the_same_transitions},
+		{"a state with steps that do not increase is refused", test_a_state_with_steps_that_do_not_increase_is_refused},
 		{NULL, NULL},
 	};
 
