@@ -5,9 +5,11 @@
  *   fitting     SNR high: batch gradients agree;
  *   diffusion   SNR collapses ≪ 1: gradients are mostly noise;
  *   equilibrium an abrupt jump of SNR to order one, with stable convergence.
- * The detector below places those transitions from the SNR stream; the snr
- * and phases analyzers and `phasepinn phases FILE.csv` all use it.
- * Rules and defaults are explained in docs/analyzers.md.
+ * The detector below places those transitions from the SNR stream; the
+ * phases analyzer and `phasepinn phases FILE.csv` use it.  It compares
+ * robust levels (interquartile means of log SNR) of two windows, so that
+ * isolated spikes and dips move nothing; rules and defaults are explained
+ * and measured in docs/analyzers.md.
  */
 #ifndef PHASEPINN_PHASES_H
 #define PHASEPINN_PHASES_H
@@ -40,14 +42,19 @@ typedef enum pp_phase {
 const char *pp_phase_name(pp_phase phase);
 
 typedef struct pp_phase_params {
-	long window;             /* EMA window of log μ and log σ, in samples (10) */
-	long hold;               /* samples a condition must hold to count (5) */
-	double diffusion_below;  /* smoothed SNR below this: diffusion (0.3) */
-	double equilibrium_above;/* smoothed SNR at least this ... (0.5) */
-	double jump_factor;      /* ... and this many times the lowest smoothed SNR
-				    of the last rise_window samples (3) */
-	long rise_window;        /* samples the jump may take; 0: any time since
-				    diffusion began (30, at most PP_PHASE_MAX_RISE) */
+	long window;             /* samples in each of the two windows whose
+				    interquartile means of log SNR are the
+				    levels compared (30) */
+	long hold;               /* consecutive samples a comparison must pass
+				    to count (10) */
+	double diffusion_below;  /* level below this: diffusion (1) */
+	double equilibrium_above;/* level reached by a jump at least this (0.3) */
+	double jump_factor;      /* rise of the level that makes a jump, and
+				    whose square root above the level jumped
+				    from ends an equilibrium (3) */
+	long rise_window;        /* samples between the two windows: the time
+				    the jump may take (10); 2·window +
+				    rise_window + hold <= PP_PHASE_MAX_RISE */
 } pp_phase_params;
 
 /* The defaults above (justified in docs/analyzers.md). */
@@ -62,28 +69,38 @@ typedef struct pp_phase_transition {
 	long step;
 } pp_phase_transition;
 
-/* Plain data (no pointers), so a checkpoint may store it as bytes. */
+/* Plain data (no pointers), so a checkpoint may store it as bytes.  The
+ * level is the interquartile mean of log SNR over the last `window`
+ * samples; "level" below means exp of it, an SNR. */
 typedef struct pp_phase_detector {
 	pp_phase_params p;
 	long samples;
-	double log_mu, log_sigma;   /* smoothed */
-	double snr;                 /* smoothed SNR, exp(log_mu − log_sigma) */
+	double log_mu, log_sigma;   /* of the last sample */
+	double snr;                 /* the current level */
 	pp_phase phase;
 	long diffusion_step;        /* first step of diffusion, −1 if not (yet) */
 	long equilibrium_step;      /* first step of equilibrium, −1 if not (yet) */
 	int equilibrium_holds;      /* 1 while in the first equilibrium reached:
 				       0 once it fell back into diffusion */
-	double diffusion_level;     /* lowest smoothed SNR seen in this diffusion */
+	double diffusion_level;     /* level the last jump into equilibrium rose
+				       from (NaN before one) */
 	long run;                   /* consecutive samples meeting the next condition */
 	long run_start;             /* step where that run began */
-	long raw_cross;             /* last step the raw SNR crossed the threshold */
-	double prev_raw;
-	int fitting_seen;           /* the smoothed SNR has been >= diffusion_below */
-	long recent_count;          /* smoothed SNRs in recent[] (ring buffer) */
-	double recent[PP_PHASE_MAX_RISE];
+	long raw_cross;             /* unused (kept for the layout) */
+	double prev_raw;            /* log of the level the pending run is
+				       measured from */
+	int fitting_seen;           /* the level has been >= diffusion_below */
+	long recent_count;          /* samples pushed into the ring buffers */
+	double recent[PP_PHASE_MAX_RISE];   /* log SNR of the last samples */
 	int n_transitions;          /* all transitions; the first
 				       PP_PHASE_MAX_TRANSITIONS are stored */
 	pp_phase_transition transitions[PP_PHASE_MAX_TRANSITIONS];
+	/* appended in detector version 2 */
+	long recent_step[PP_PHASE_MAX_RISE];  /* their steps */
+	double equilibrium_level;   /* level when the last equilibrium was
+				       confirmed (NaN before one) */
+	double fitting_peak;        /* log of the highest level before the first
+				       diffusion (−inf before a sample) */
 } pp_phase_detector;
 
 /* Parameters that make sense together: PP_OK, or PP_ERR_INVALID naming the
@@ -91,8 +108,9 @@ typedef struct pp_phase_detector {
 int pp_phase_params_check(const pp_phase_params *params, pp_error *err);
 /* A detector state read back from bytes (a checkpoint) is one the code can
  * continue from: valid parameters, phases in range, counts and the ring
- * buffer's position not negative, stored transitions in order.  PP_OK, or
- * PP_ERR_INVALID naming the field. */
+ * buffer's position not negative, the steps of the samples in the ring
+ * increasing and below 2^52 in magnitude, stored transitions in order.
+ * PP_OK, or PP_ERR_INVALID naming the field. */
 int pp_phase_detector_check(const pp_phase_detector *d, pp_error *err);
 /* Start a detector in the fitting phase with no samples. */
 void pp_phase_init(pp_phase_detector *d, const pp_phase_params *params);

@@ -7,9 +7,9 @@
  * (first steps, NaN until found), phase_holds (1 while the first equilibrium
  * has not been lost).  At the end, phases.txt in the run directory lists
  * every transition as `<phase> <step>`, like `phasepinn phases`.
- * Keys: chunks (100), mode (chunk | sample, as for snr), window (10),
- * hold (5), diffusion_below (0.3), equilibrium_above (0.5), jump_factor (3),
- * rise_window (30).
+ * Keys: chunks (100), mode (chunk | sample, as for snr), window (30),
+ * hold (10), diffusion_below (1), equilibrium_above (0.3), jump_factor (3),
+ * rise_window (10).
  */
 #include <phasepinn/phasepinn.h>
 #include <phasepinn/output.h>
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PHASES_MAGIC 0x31534850u   /* "PHS1" */
+#define PHASES_MAGIC 0x32534850u   /* "PHS2": detector version 2 */
 
 typedef struct phases {
 	long chunks;
