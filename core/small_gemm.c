@@ -72,58 +72,92 @@ int pp_small_gemm_fits(int fan_in, int fan_out)
 	return fan_in <= PP_SMALL_GEMM_MAX && fan_out <= PP_SMALL_GEMM_MAX;
 }
 
-/* The first nc reals of a row of NV vectors into c. */
-ALWAYS_INLINE void store_row(pp_real *c, const vreal *acc, int nv, int nc)
+/* Columns are cut into at most two panels of at most 6 vectors, so that a
+ * 30-wide row (8 vectors) runs as 2 × 4 vectors on 3 rows (12 accumulators)
+ * instead of 8 vectors on one row: three multiply-adds per load of B
+ * instead of one. */
+ALWAYS_INLINE int first_panel(int nv)
+{
+	return nv > 6 ? (nv + 1) / 2 : nv;
+}
+
+/* Columns [c0, c0 + nv·VL) ∩ [0, nc) of a row from nv accumulators. */
+ALWAYS_INLINE void store_row(pp_real *c, const vreal *acc, int nv, int c0, int nc)
 {
 	for (int v = 0; v < nv; v++) {
-		if ((v + 1) * VL <= nc) {
-			vstore(c + v * VL, acc[v]);
+		int col = c0 + v * VL;
+		if (col + VL <= nc) {
+			vstore(c + col, acc[v]);
 		} else {
-			pp_real tail[VL];
-			vstore(tail, acc[v]);
-			memcpy(c + v * VL, tail, (size_t)(nc - v * VL) * sizeof *c);
+			for (int l = 0; l < VL; l++)
+				if (col + l < nc)
+					c[col + l] = acc[v][l];
 		}
 	}
 }
 
-/* Rows [0, rb) of C (row length nc) = A (row length k) · Bp (k × nv·VL),
- * plus bias (nv·VL, padded) on rows below bias_rows. */
-ALWAYS_INLINE void mm_block(int rb, int nv, int k, int nc, const pp_real *A, const pp_real *Bp,
-			    const pp_real *bias, size_t bias_rows, pp_real *C)
+/* Rows [0, rb) and columns [c0, c0 + nv·VL) of C (row length nc) =
+ * A (row length k) · Bp (k × ld, padded), plus the padded bias if
+ * with_bias (a constant in every instance: a per-row test here kept the
+ * accumulators out of registers). */
+ALWAYS_INLINE void mm_block(int rb, int nv, int with_bias, int c0, int k, int ld, int nc,
+			    const pp_real *A, const pp_real *Bp, const pp_real *bias, pp_real *C)
 {
 	vreal acc[MAX_RB][MAX_NV];
 	const vreal zero = {0};
 
 	for (int r = 0; r < rb; r++)
 		for (int v = 0; v < nv; v++)
-			acc[r][v] = (size_t)r < bias_rows ? vload(bias + v * VL) : zero;
+			acc[r][v] = with_bias ? vload(bias + c0 + v * VL) : zero;
 	for (int p = 0; p < k; p++) {
 		vreal a[MAX_RB];
 		for (int r = 0; r < rb; r++)
 			a[r] = vsplat(A[(size_t)r * (size_t)k + (size_t)p]);
 		for (int v = 0; v < nv; v++) {
-			vreal b = vload(Bp + (size_t)p * (size_t)(nv * VL) + (size_t)(v * VL));
+			vreal b = vload(Bp + (size_t)p * (size_t)ld + (size_t)(c0 + v * VL));
 			for (int r = 0; r < rb; r++)
 				acc[r][v] += a[r] * b;
 		}
 	}
 	for (int r = 0; r < rb; r++)
-		store_row(C + (size_t)r * (size_t)nc, acc[r], nv, nc);
+		store_row(C + (size_t)r * (size_t)nc, acc[r], nv, c0, nc);
+}
+
+/* Rows [i, i + rb) of C, both column panels. */
+ALWAYS_INLINE void mm_rowblock(int rb, int nv, int with_bias, size_t i, int k, int nc,
+			       const pp_real *A, const pp_real *Bp, const pp_real *bias,
+			       pp_real *C)
+{
+	const int nv1 = first_panel(nv), ld = nv * VL;
+
+	A += i * (size_t)k;
+	C += i * (size_t)nc;
+	mm_block(rb, nv1, with_bias, 0, k, ld, nc, A, Bp, bias, C);
+	if (nv > nv1)
+		mm_block(rb, nv - nv1, with_bias, nv1 * VL, k, ld, nc, A, Bp, bias, C);
+}
+
+/* Rows [0, rows) of C = A·Bp (+ bias), rb rows at a time. */
+ALWAYS_INLINE void mm_range(int nv, int with_bias, size_t rows, int k, int nc, const pp_real *A,
+			    const pp_real *Bp, const pp_real *bias, pp_real *C)
+{
+	const int rb = rows_per_block(first_panel(nv));
+	size_t i = 0;
+
+	for (; i + (size_t)rb <= rows; i += (size_t)rb)
+		mm_rowblock(rb, nv, with_bias, i, k, nc, A, Bp, bias, C);
+	for (; i < rows; i++)
+		mm_rowblock(1, nv, with_bias, i, k, nc, A, Bp, bias, C);
 }
 
 /* C (rows × nc) = A (rows × k) · Bp, bias on the first bias_rows rows. */
 ALWAYS_INLINE void mm_rows(int nv, size_t rows, int k, int nc, const pp_real *A,
 			   const pp_real *Bp, const pp_real *bias, size_t bias_rows, pp_real *C)
 {
-	const int rb = rows_per_block(nv);
-	size_t i = 0;
+	size_t nb = bias && bias_rows < rows ? bias_rows : bias ? rows : 0;
 
-	for (; i + (size_t)rb <= rows; i += (size_t)rb)
-		mm_block(rb, nv, k, nc, A + i * (size_t)k, Bp, bias,
-			 bias_rows > i ? bias_rows - i : 0, C + i * (size_t)nc);
-	for (; i < rows; i++)
-		mm_block(1, nv, k, nc, A + i * (size_t)k, Bp, bias, bias_rows > i ? 1 : 0,
-			 C + i * (size_t)nc);
+	mm_range(nv, 1, nb, k, nc, A, Bp, bias, C);
+	mm_range(nv, 0, rows - nb, k, nc, A + nb * (size_t)k, Bp, NULL, C + nb * (size_t)nc);
 }
 
 /* The switch that makes nv a constant in each instance. */
@@ -159,11 +193,11 @@ void pp_small_forward(size_t rows, int fan_in, int fan_out, const pp_real *in,
 	/* Bp = Wᵀ (fan_in × ld), zero beyond fan_out */
 	memset(Bp, 0, (size_t)fan_in * (size_t)ld * sizeof *Bp);
 	memset(bp, 0, (size_t)ld * sizeof *bp);
-	for (int j = 0; j < fan_out; j++) {
-		for (int p = 0; p < fan_in; p++)
+	for (int p = 0; p < fan_in; p++)
+		for (int j = 0; j < fan_out; j++)
 			Bp[p * ld + j] = W[j * fan_in + p];
+	for (int j = 0; j < fan_out; j++)
 		bp[j] = bias ? bias[j] : 0;
-	}
 	mm(rows, fan_in, fan_out, in, Bp, bp, bias ? bias_rows : 0, z);
 }
 
@@ -180,45 +214,58 @@ void pp_small_input_grad(size_t rows, int fan_in, int fan_out, const pp_real *gz
 	mm(rows, fan_out, fan_in, gz, Bp, NULL, 0, gh);
 }
 
-/* Rows [j0, j0 + jb) of dWp (n_out × nv·VL) += gz[:, j]ᵀ · Hp over a chunk of
- * m rows: gz rows have length n_out, Hp rows nv·VL. */
-ALWAYS_INLINE void wg_block(int jb, int nv, size_t m, int n_out, int j0, const pp_real *gz,
-			    const pp_real *Hp, pp_real *dWp)
+/* Rows [j0, j0 + jb) and columns [c0, c0 + nv·VL) of dWp (row length ld)
+ * += gz[:, j]ᵀ · Hp over a chunk of m rows: gz rows have length n_out, Hp
+ * rows ld. */
+ALWAYS_INLINE void wg_block(int jb, int nv, int c0, int ld, size_t m, int n_out, int j0,
+			    const pp_real *gz, const pp_real *Hp, pp_real *dWp)
 {
 	vreal acc[MAX_RB][MAX_NV];
+	pp_real *d = dWp + (size_t)j0 * (size_t)ld + (size_t)c0;
 
 	for (int j = 0; j < jb; j++)
 		for (int v = 0; v < nv; v++)
-			acc[j][v] = vload(dWp + (size_t)(j0 + j) * (size_t)(nv * VL) + (size_t)(v * VL));
+			acc[j][v] = vload(d + (size_t)j * (size_t)ld + (size_t)(v * VL));
 	for (size_t i = 0; i < m; i++) {
 		vreal g[MAX_RB];
 		for (int j = 0; j < jb; j++)
 			g[j] = vsplat(gz[i * (size_t)n_out + (size_t)(j0 + j)]);
 		for (int v = 0; v < nv; v++) {
-			vreal h = vload(Hp + i * (size_t)(nv * VL) + (size_t)(v * VL));
+			vreal h = vload(Hp + i * (size_t)ld + (size_t)(c0 + v * VL));
 			for (int j = 0; j < jb; j++)
 				acc[j][v] += g[j] * h;
 		}
 	}
 	for (int j = 0; j < jb; j++)
 		for (int v = 0; v < nv; v++)
-			vstore(dWp + (size_t)(j0 + j) * (size_t)(nv * VL) + (size_t)(v * VL), acc[j][v]);
+			vstore(d + (size_t)j * (size_t)ld + (size_t)(v * VL), acc[j][v]);
+}
+
+/* Rows [j0, j0 + jb) of dWp over a chunk, both column panels. */
+ALWAYS_INLINE void wg_rowblock(int jb, int nv, size_t m, int n_out, int j0, const pp_real *gz,
+			       const pp_real *Hp, pp_real *dWp)
+{
+	const int nv1 = first_panel(nv), ld = nv * VL;
+
+	wg_block(jb, nv1, 0, ld, m, n_out, j0, gz, Hp, dWp);
+	if (nv > nv1)
+		wg_block(jb, nv - nv1, nv1 * VL, ld, m, n_out, j0, gz, Hp, dWp);
 }
 
 /* dWp += gzᵀ · in over all rows, chunk by chunk: each chunk of `in` is
- * copied zero-padded (row length nv·VL) and read by every block of dW rows. */
+ * read (zero-padded into Hp if its rows are not whole vectors) by every
+ * block of dW rows while it is in L1. */
 ALWAYS_INLINE void wg_rows(int nv, size_t rows, int n_in, int n_out, const pp_real *gz,
 			   const pp_real *in, pp_real *dWp)
 {
-	const int jb = rows_per_block(nv), ld = nv * VL;
+	const int jb = rows_per_block(first_panel(nv)), ld = nv * VL;
 	pp_real Hp[CHUNK * PP_SMALL_GEMM_MAX];
 
 	for (size_t i0 = 0; i0 < rows; i0 += CHUNK) {
 		size_t m = rows - i0 < CHUNK ? rows - i0 : CHUNK;
-		const pp_real *H = in + i0 * (size_t)n_in;
+		const pp_real *H = in + i0 * (size_t)n_in, *G = gz + i0 * (size_t)n_out;
 		int j = 0;
 		if (n_in != ld) {
-			/* rows not a whole number of vectors: pad them */
 			for (size_t i = 0; i < m; i++)
 				for (int p = 0; p < ld; p++)
 					Hp[i * (size_t)ld + (size_t)p] =
@@ -226,9 +273,9 @@ ALWAYS_INLINE void wg_rows(int nv, size_t rows, int n_in, int n_out, const pp_re
 			H = Hp;
 		}
 		for (; j + jb <= n_out; j += jb)
-			wg_block(jb, nv, m, n_out, j, gz + i0 * (size_t)n_out, H, dWp);
+			wg_rowblock(jb, nv, m, n_out, j, G, H, dWp);
 		for (; j < n_out; j++)
-			wg_block(1, nv, m, n_out, j, gz + i0 * (size_t)n_out, H, dWp);
+			wg_rowblock(1, nv, m, n_out, j, G, H, dWp);
 	}
 }
 
