@@ -30,6 +30,7 @@
 #include "core/channels.h"
 #include "core/config_doc.h"   /* pp_config_mark_known */
 #include "core/network_impl.h"
+#include "core/small_gemm.h"
 
 #ifdef PP_SINGLE_PRECISION
 #define GEMM cblas_sgemm
@@ -1274,6 +1275,11 @@ static void dense_forward(const pp_network *net, const pp_batch *b, int l, const
 	const pp_real *W = b->weights + v->weight_offset, *bias = net->params + v->bias_offset;
 	int rows = (int)((size_t)S * n);
 
+	if (pp_small_gemm_fits(v->fan_in, v->fan_out)) {
+		/* narrow layer: own kernel, bias added in its accumulators */
+		pp_small_forward((size_t)rows, v->fan_in, v->fan_out, in, W, bias, n, z);
+		return;
+	}
 	GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, rows, v->fan_out, v->fan_in, 1, in,
 	     v->fan_in, W, v->fan_in, 0, z, v->fan_out);
 	for (size_t i = 0; i < n; i++) {
@@ -1516,6 +1522,14 @@ static void dense_backward(const pp_network *net, const pp_batch *b, int l, cons
 	const pp_real *W = b->weights + v->weight_offset;
 	int rows = (int)((size_t)b->S * n);
 
+	if (pp_small_gemm_fits(v->fan_in, v->fan_out)) {
+		/* narrow layer: own kernels (OpenBLAS's packing costs as much as the product) */
+		pp_small_weight_grad((size_t)rows, v->fan_in, v->fan_out, gz, in,
+				     grad + v->weight_offset, n, grad + v->bias_offset);
+		if (gh_out)
+			pp_small_input_grad((size_t)rows, v->fan_in, v->fan_out, gz, W, gh_out);
+		return;
+	}
 	GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, v->fan_out, v->fan_in, rows, 1, gz,
 	     v->fan_out, in, v->fan_in, 1, grad + v->weight_offset, v->fan_in);
 	GEMV(CblasRowMajor, CblasTrans, (int)n, v->fan_out, 1, gz, v->fan_out, b->ones, 1, 1,

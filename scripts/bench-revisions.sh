@@ -4,6 +4,8 @@
 # standard shapes, the revisions alternating, ROUNDS times.  One line per
 # run, prefixed with the revision; docs/engine.md reads medians off them.
 #   scripts/bench-revisions.sh OLD_REV NEW_REV [ROUNDS]
+# SHAPES="width depth points steps [threads]; ..." replaces the four shapes
+# (threads default 1).
 set -eu
 old=$1
 new=$2
@@ -21,11 +23,12 @@ for rev in "$old" "$new"; do
 done
 i=0
 while [ "$i" -lt "$rounds" ]; do
-	for shape in "50 4 10000 20" "128 6 6400 5" "20 8 10000 30" "30 3 10000 40"; do
+	shapes=${SHAPES:-"50 4 10000 20; 128 6 6400 5; 20 8 10000 30; 30 3 10000 40"}
+	echo "$shapes" | tr ';' '\n' | while read -r shape; do
 		set -- $shape
 		for rev in "$old" "$new"; do
 			echo "$rev $("$base/$rev/build/phasepinn" bench --width "$1" --depth "$2" \
-				--points "$3" --steps "$4" --threads 1)"
+				--points "$3" --steps "$4" --threads "${5:-1}")"
 		done
 	done
 	i=$((i + 1))

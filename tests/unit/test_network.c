@@ -20,6 +20,7 @@
 
 #include "core/activation.h"
 #include "core/config_doc.h"
+#include "core/small_gemm.h"
 #include "pp_test.h"
 
 #ifdef PP_SINGLE_PRECISION
@@ -205,6 +206,82 @@ static void test_parameter_gradients_match_finite_differences(void)
 	check_gradient("layers: [6, 5]\nactivation: tanh\n");
 	check_gradient("layers: [5, 4]\nactivation: sin\n");
 	check_gradient("layers: [5]\nactivation: gelu\nembedding:\n  periodic: {input: x, harmonics: 2}\n");
+	/* wider than PP_SMALL_GEMM_MAX: the layers that go through OpenBLAS */
+	check_gradient("layers: [40, 33]\nactivation: tanh\n");
+}
+
+/* Naive z = in·Wᵀ (+ bias on rows < bias_rows) for the kernel check below. */
+static double naive_forward(int fan_in, const pp_real *in, const pp_real *W, const pp_real *bias,
+			    size_t i, int j, size_t bias_rows)
+{
+	double sum = i < bias_rows ? (double)bias[j] : 0.0;
+
+	for (int p = 0; p < fan_in; p++)
+		sum += (double)in[i * (size_t)fan_in + (size_t)p] * (double)W[j * fan_in + p];
+	return sum;
+}
+
+/* Every fan_in × fan_out up to 32 (vector tails, one and two column panels,
+ * row counts that leave partial row blocks and a bias boundary inside one):
+ * the three narrow-layer products against plain loops. */
+static void test_narrow_layer_products_match_plain_loops(void)
+{
+	enum { ROWS = 37, BIAS_ROWS = 13, M = PP_SMALL_GEMM_MAX };
+	static pp_real in[ROWS * M], gz[ROWS * M], out[ROWS * M], W[M * M], bias[M], dW[M * M],
+		db[M];
+	double tol = 100 * PP_REAL_EPSILON, worst = 0;
+	pp_rng rng;
+
+	pp_rng_init(&rng, 5, 0);
+	for (int k = 0; k < ROWS * M; k++) {
+		in[k] = (pp_real)pp_rng_normal(&rng);
+		gz[k] = (pp_real)pp_rng_normal(&rng);
+	}
+	for (int k = 0; k < M * M; k++)
+		W[k] = (pp_real)pp_rng_normal(&rng);
+	for (int k = 0; k < M; k++)
+		bias[k] = (pp_real)pp_rng_normal(&rng);
+	for (int fi = 1; fi <= M; fi++) {
+		for (int fo = 1; fo <= M; fo++) {
+			CU_ASSERT_FATAL(pp_small_gemm_fits(fi, fo));
+			pp_small_forward(ROWS, fi, fo, in, W, bias, BIAS_ROWS, out);
+			for (size_t i = 0; i < ROWS; i++)
+				for (int j = 0; j < fo; j++) {
+					double e = naive_forward(fi, in, W, bias, i, j, BIAS_ROWS);
+					worst = fmax(worst, fabs(out[i * (size_t)fo + (size_t)j] - e));
+				}
+			pp_small_input_grad(ROWS, fi, fo, gz, W, out);
+			for (size_t i = 0; i < ROWS; i++)
+				for (int p = 0; p < fi; p++) {
+					double e = 0;
+					for (int j = 0; j < fo; j++)
+						e += (double)gz[i * (size_t)fo + (size_t)j] * W[j * fi + p];
+					worst = fmax(worst, fabs(out[i * (size_t)fi + (size_t)p] - e));
+				}
+			for (int k = 0; k < M * M; k++)
+				dW[k] = 1;
+			for (int k = 0; k < M; k++)
+				db[k] = 1;
+			pp_small_weight_grad(ROWS, fi, fo, gz, in, dW, BIAS_ROWS, db);
+			for (int j = 0; j < fo; j++) {
+				double eb = 1;
+				for (size_t i = 0; i < BIAS_ROWS; i++)
+					eb += gz[i * (size_t)fo + (size_t)j];
+				worst = fmax(worst, fabs(db[j] - eb));
+				for (int p = 0; p < fi; p++) {
+					double e = 1;
+					for (size_t i = 0; i < ROWS; i++)
+						e += (double)gz[i * (size_t)fo + (size_t)j] *
+						     in[i * (size_t)fi + (size_t)p];
+					worst = fmax(worst, fabs(dW[j * fi + p] - e));
+				}
+			}
+		}
+	}
+	/* sums of at most 37 products of unit normals: |terms| ≲ 40 */
+	CU_ASSERT(worst < tol * 40);
+	CU_ASSERT(!pp_small_gemm_fits(M + 1, 4));
+	CU_ASSERT(!pp_small_gemm_fits(4, M + 1));
 }
 
 /* 12,000 points at once against three chunks of 4,000 (both cut into
@@ -431,6 +508,7 @@ int main(void)
 		{"channels match finite differences (gelu)", test_channels_match_finite_differences_gelu},
 		{"channels match finite differences (embeddings)", test_channels_match_finite_differences_embeddings},
 		{"parameter gradients match finite differences", test_parameter_gradients_match_finite_differences},
+		{"narrow-layer products match plain loops", test_narrow_layer_products_match_plain_loops},
 		{"chunked backward equals one backward", test_chunked_backward_equals_one_backward},
 		{"threads agree and are deterministic", test_threads_agree_and_are_deterministic},
 		{"hidden rows follow point order", test_hidden_rows_follow_point_order},

@@ -172,14 +172,16 @@ static void test_a_system_loss_sums_its_components(void)
 
 /* Adam then L-BFGS on [16, 16]: u, v within 1e-3 of cos, −sin (the
  * residual loss reaches ~1e-8 in a few hundred steps; its error bound on a
- * stable system of length π is of the order of sqrt(loss)·π). */
+ * stable system of length π is of the order of sqrt(loss)·π).  The path
+ * depends on rounding: with the narrow-layer kernels 300 L-BFGS steps
+ * ended at 1.04e-3, 400 at 5.2e-4. */
 static void test_a_system_trains_to_its_exact_solution(void)
 {
 	pp_experiment *exp = build(
 		"seed: 4\npde:\n  type: system_pde\n  terms:\n    residual: {points: 200}\n"
 		"network:\n  layers: [16, 16]\n  hard: {u: start}\nweighting: {type: none}\n"
 		"stages:\n  - optimizer: adam\n    iterations: 500\n    lr: 1.0e-2\n"
-		"  - optimizer: lbfgs\n    iterations: 300\n");
+		"  - optimizer: lbfgs\n    iterations: 400\n");
 	pp_real x[64], u[128];
 	pp_error err = {0};
 	double worst = 0;

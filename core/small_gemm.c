@@ -1,0 +1,316 @@
+/* phasepinn — matrix products of narrow dense layers (see small_gemm.h).
+ *
+ * Every product is C = A·B with B at most 32 × 32: B is copied once per call
+ * into a zero-padded row-major block (8 KB at most, in L1), and C is made
+ * RB rows at a time, each row held in NV vectors of VL reals (NV·VL ≥ the
+ * row's length), so the inner loop is one broadcast of A[r][p] and NV
+ * multiply-adds per row and p.  RB·NV ≤ 12 accumulators leave four of
+ * AVX2's sixteen vector registers for B and the broadcasts.  The kernels
+ * are instantiated for every NV by a switch, with RB and NV constants, so
+ * the compiler unrolls them and keeps the accumulators in registers.
+ *
+ * Written with GCC's vector extensions (also clang's): 32-byte vectors,
+ * which a build without AVX (-Dnative=false) splits into two SSE halves.
+ * This file is compiled with -ffp-contract=fast (core/meson.build), so the
+ * multiply-adds become FMAs where the CPU has them: the rounding differs
+ * from a separate multiply and add, but is fixed for a given build.
+ */
+#include "core/small_gemm.h"
+
+#include <string.h>
+
+#define VBYTES 32
+#ifdef PP_SINGLE_PRECISION
+#define VL 8
+#else
+#define VL 4
+#endif
+#define MAX_NV (PP_SMALL_GEMM_MAX / VL)
+#define MAX_RB 8
+#define ACCUMULATORS 12
+/* Rows of `in` per chunk of the weight gradient: a packed chunk (at most
+ * 64 × 32 reals, 16 KB) stays in L1 while every row block of dW reads it. */
+#define CHUNK 64
+
+typedef pp_real vreal __attribute__((vector_size(VBYTES)));
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+ALWAYS_INLINE vreal vload(const pp_real *p)
+{
+	vreal v;
+
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+ALWAYS_INLINE void vstore(pp_real *p, vreal v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
+/* x in every lane (an initialiser list: one broadcast instruction) */
+ALWAYS_INLINE vreal vsplat(pp_real x)
+{
+#if VL == 8
+	return (vreal){x, x, x, x, x, x, x, x};
+#else
+	return (vreal){x, x, x, x};
+#endif
+}
+
+/* Rows per block for NV vectors per row: as many as the accumulators allow. */
+ALWAYS_INLINE int rows_per_block(int nv)
+{
+	int rb = ACCUMULATORS / nv;
+
+	return rb < 1 ? 1 : rb > MAX_RB ? MAX_RB : rb;
+}
+
+int pp_small_gemm_fits(int fan_in, int fan_out)
+{
+	return fan_in <= PP_SMALL_GEMM_MAX && fan_out <= PP_SMALL_GEMM_MAX;
+}
+
+/* Columns are cut into at most two panels of at most 6 vectors, so that a
+ * 30-wide row (8 vectors) runs as 2 × 4 vectors on 3 rows (12 accumulators)
+ * instead of 8 vectors on one row: three multiply-adds per load of B
+ * instead of one. */
+ALWAYS_INLINE int first_panel(int nv)
+{
+	return nv > 6 ? (nv + 1) / 2 : nv;
+}
+
+/* Columns [c0, c0 + nv·VL) ∩ [0, nc) of a row from nv accumulators. */
+ALWAYS_INLINE void store_row(pp_real *c, const vreal *acc, int nv, int c0, int nc)
+{
+	for (int v = 0; v < nv; v++) {
+		int col = c0 + v * VL;
+		if (col + VL <= nc) {
+			vstore(c + col, acc[v]);
+		} else {
+			for (int l = 0; l < VL; l++)
+				if (col + l < nc)
+					c[col + l] = acc[v][l];
+		}
+	}
+}
+
+/* Rows [0, rb) and columns [c0, c0 + nv·VL) of C (row length nc) =
+ * A (row length k) · Bp (k × ld, padded), plus the padded bias if
+ * with_bias (a constant in every instance: a per-row test here kept the
+ * accumulators out of registers). */
+ALWAYS_INLINE void mm_block(int rb, int nv, int with_bias, int c0, int k, int ld, int nc,
+			    const pp_real *A, const pp_real *Bp, const pp_real *bias, pp_real *C)
+{
+	vreal acc[MAX_RB][MAX_NV];
+	const vreal zero = {0};
+
+	for (int r = 0; r < rb; r++)
+		for (int v = 0; v < nv; v++)
+			acc[r][v] = with_bias ? vload(bias + c0 + v * VL) : zero;
+	for (int p = 0; p < k; p++) {
+		vreal a[MAX_RB];
+		for (int r = 0; r < rb; r++)
+			a[r] = vsplat(A[(size_t)r * (size_t)k + (size_t)p]);
+		for (int v = 0; v < nv; v++) {
+			vreal b = vload(Bp + (size_t)p * (size_t)ld + (size_t)(c0 + v * VL));
+			for (int r = 0; r < rb; r++)
+				acc[r][v] += a[r] * b;
+		}
+	}
+	for (int r = 0; r < rb; r++)
+		store_row(C + (size_t)r * (size_t)nc, acc[r], nv, c0, nc);
+}
+
+/* Rows [i, i + rb) of C, both column panels. */
+ALWAYS_INLINE void mm_rowblock(int rb, int nv, int with_bias, size_t i, int k, int nc,
+			       const pp_real *A, const pp_real *Bp, const pp_real *bias,
+			       pp_real *C)
+{
+	const int nv1 = first_panel(nv), ld = nv * VL;
+
+	A += i * (size_t)k;
+	C += i * (size_t)nc;
+	mm_block(rb, nv1, with_bias, 0, k, ld, nc, A, Bp, bias, C);
+	if (nv > nv1)
+		mm_block(rb, nv - nv1, with_bias, nv1 * VL, k, ld, nc, A, Bp, bias, C);
+}
+
+/* Rows [0, rows) of C = A·Bp (+ bias), rb rows at a time. */
+ALWAYS_INLINE void mm_range(int nv, int with_bias, size_t rows, int k, int nc, const pp_real *A,
+			    const pp_real *Bp, const pp_real *bias, pp_real *C)
+{
+	const int rb = rows_per_block(first_panel(nv));
+	size_t i = 0;
+
+	for (; i + (size_t)rb <= rows; i += (size_t)rb)
+		mm_rowblock(rb, nv, with_bias, i, k, nc, A, Bp, bias, C);
+	for (; i < rows; i++)
+		mm_rowblock(1, nv, with_bias, i, k, nc, A, Bp, bias, C);
+}
+
+/* C (rows × nc) = A (rows × k) · Bp, bias on the first bias_rows rows. */
+ALWAYS_INLINE void mm_rows(int nv, size_t rows, int k, int nc, const pp_real *A,
+			   const pp_real *Bp, const pp_real *bias, size_t bias_rows, pp_real *C)
+{
+	size_t nb = bias && bias_rows < rows ? bias_rows : bias ? rows : 0;
+
+	mm_range(nv, 1, nb, k, nc, A, Bp, bias, C);
+	mm_range(nv, 0, rows - nb, k, nc, A + nb * (size_t)k, Bp, NULL, C + nb * (size_t)nc);
+}
+
+/* The switch that makes nv a constant in each instance. */
+static void mm(size_t rows, int k, int nc, const pp_real *A, const pp_real *Bp,
+	       const pp_real *bias, size_t bias_rows, pp_real *C)
+{
+	switch ((nc + VL - 1) / VL) {
+	case 1: mm_rows(1, rows, k, nc, A, Bp, bias, bias_rows, C); break;
+	case 2: mm_rows(2, rows, k, nc, A, Bp, bias, bias_rows, C); break;
+	case 3: mm_rows(3, rows, k, nc, A, Bp, bias, bias_rows, C); break;
+	case 4: mm_rows(4, rows, k, nc, A, Bp, bias, bias_rows, C); break;
+#if MAX_NV > 4
+	case 5: mm_rows(5, rows, k, nc, A, Bp, bias, bias_rows, C); break;
+	case 6: mm_rows(6, rows, k, nc, A, Bp, bias, bias_rows, C); break;
+	case 7: mm_rows(7, rows, k, nc, A, Bp, bias, bias_rows, C); break;
+	case 8: mm_rows(8, rows, k, nc, A, Bp, bias, bias_rows, C); break;
+#endif
+	default: break;
+	}
+}
+
+static int padded(int n)
+{
+	return (n + VL - 1) / VL * VL;
+}
+
+void pp_small_forward(size_t rows, int fan_in, int fan_out, const pp_real *in,
+		      const pp_real *W, const pp_real *bias, size_t bias_rows, pp_real *z)
+{
+	pp_real Bp[PP_SMALL_GEMM_MAX * PP_SMALL_GEMM_MAX], bp[PP_SMALL_GEMM_MAX];
+	int ld = padded(fan_out);
+
+	/* Bp = Wᵀ (fan_in × ld), zero beyond fan_out */
+	memset(Bp, 0, (size_t)fan_in * (size_t)ld * sizeof *Bp);
+	memset(bp, 0, (size_t)ld * sizeof *bp);
+	for (int p = 0; p < fan_in; p++)
+		for (int j = 0; j < fan_out; j++)
+			Bp[p * ld + j] = W[j * fan_in + p];
+	for (int j = 0; j < fan_out; j++)
+		bp[j] = bias ? bias[j] : 0;
+	mm(rows, fan_in, fan_out, in, Bp, bp, bias ? bias_rows : 0, z);
+}
+
+void pp_small_input_grad(size_t rows, int fan_in, int fan_out, const pp_real *gz,
+			 const pp_real *W, pp_real *gh)
+{
+	pp_real Bp[PP_SMALL_GEMM_MAX * PP_SMALL_GEMM_MAX];
+	int ld = padded(fan_in);
+
+	/* Bp = W (fan_out × ld), zero beyond fan_in */
+	memset(Bp, 0, (size_t)fan_out * (size_t)ld * sizeof *Bp);
+	for (int j = 0; j < fan_out; j++)
+		memcpy(Bp + j * ld, W + j * fan_in, (size_t)fan_in * sizeof *Bp);
+	mm(rows, fan_out, fan_in, gz, Bp, NULL, 0, gh);
+}
+
+/* Rows [j0, j0 + jb) and columns [c0, c0 + nv·VL) of dWp (row length ld)
+ * += gz[:, j]ᵀ · Hp over a chunk of m rows: gz rows have length n_out, Hp
+ * rows ld. */
+ALWAYS_INLINE void wg_block(int jb, int nv, int c0, int ld, size_t m, int n_out, int j0,
+			    const pp_real *gz, const pp_real *Hp, pp_real *dWp)
+{
+	vreal acc[MAX_RB][MAX_NV];
+	pp_real *d = dWp + (size_t)j0 * (size_t)ld + (size_t)c0;
+
+	for (int j = 0; j < jb; j++)
+		for (int v = 0; v < nv; v++)
+			acc[j][v] = vload(d + (size_t)j * (size_t)ld + (size_t)(v * VL));
+	for (size_t i = 0; i < m; i++) {
+		vreal g[MAX_RB];
+		for (int j = 0; j < jb; j++)
+			g[j] = vsplat(gz[i * (size_t)n_out + (size_t)(j0 + j)]);
+		for (int v = 0; v < nv; v++) {
+			vreal h = vload(Hp + i * (size_t)ld + (size_t)(c0 + v * VL));
+			for (int j = 0; j < jb; j++)
+				acc[j][v] += g[j] * h;
+		}
+	}
+	for (int j = 0; j < jb; j++)
+		for (int v = 0; v < nv; v++)
+			vstore(d + (size_t)j * (size_t)ld + (size_t)(v * VL), acc[j][v]);
+}
+
+/* Rows [j0, j0 + jb) of dWp over a chunk, both column panels. */
+ALWAYS_INLINE void wg_rowblock(int jb, int nv, size_t m, int n_out, int j0, const pp_real *gz,
+			       const pp_real *Hp, pp_real *dWp)
+{
+	const int nv1 = first_panel(nv), ld = nv * VL;
+
+	wg_block(jb, nv1, 0, ld, m, n_out, j0, gz, Hp, dWp);
+	if (nv > nv1)
+		wg_block(jb, nv - nv1, nv1 * VL, ld, m, n_out, j0, gz, Hp, dWp);
+}
+
+/* dWp += gzᵀ · in over all rows, chunk by chunk: each chunk of `in` is
+ * read (zero-padded into Hp if its rows are not whole vectors) by every
+ * block of dW rows while it is in L1. */
+ALWAYS_INLINE void wg_rows(int nv, size_t rows, int n_in, int n_out, const pp_real *gz,
+			   const pp_real *in, pp_real *dWp)
+{
+	const int jb = rows_per_block(first_panel(nv)), ld = nv * VL;
+	pp_real Hp[CHUNK * PP_SMALL_GEMM_MAX];
+
+	for (size_t i0 = 0; i0 < rows; i0 += CHUNK) {
+		size_t m = rows - i0 < CHUNK ? rows - i0 : CHUNK;
+		const pp_real *H = in + i0 * (size_t)n_in, *G = gz + i0 * (size_t)n_out;
+		int j = 0;
+		if (n_in != ld) {
+			for (size_t i = 0; i < m; i++)
+				for (int p = 0; p < ld; p++)
+					Hp[i * (size_t)ld + (size_t)p] =
+						p < n_in ? H[i * (size_t)n_in + (size_t)p] : 0;
+			H = Hp;
+		}
+		for (; j + jb <= n_out; j += jb)
+			wg_rowblock(jb, nv, m, n_out, j, G, H, dWp);
+		for (; j < n_out; j++)
+			wg_rowblock(1, nv, m, n_out, j, G, H, dWp);
+	}
+}
+
+void pp_small_weight_grad(size_t rows, int fan_in, int fan_out, const pp_real *gz,
+			  const pp_real *in, pp_real *dW, size_t bias_rows, pp_real *db)
+{
+	pp_real dWp[PP_SMALL_GEMM_MAX * PP_SMALL_GEMM_MAX];
+	int ld = padded(fan_in);
+
+	memset(dWp, 0, (size_t)fan_out * (size_t)ld * sizeof *dWp);
+	switch (ld / VL) {
+	case 1: wg_rows(1, rows, fan_in, fan_out, gz, in, dWp); break;
+	case 2: wg_rows(2, rows, fan_in, fan_out, gz, in, dWp); break;
+	case 3: wg_rows(3, rows, fan_in, fan_out, gz, in, dWp); break;
+	case 4: wg_rows(4, rows, fan_in, fan_out, gz, in, dWp); break;
+#if MAX_NV > 4
+	case 5: wg_rows(5, rows, fan_in, fan_out, gz, in, dWp); break;
+	case 6: wg_rows(6, rows, fan_in, fan_out, gz, in, dWp); break;
+	case 7: wg_rows(7, rows, fan_in, fan_out, gz, in, dWp); break;
+	case 8: wg_rows(8, rows, fan_in, fan_out, gz, in, dWp); break;
+#endif
+	default: break;
+	}
+	for (int j = 0; j < fan_out; j++)
+		for (int p = 0; p < fan_in; p++)
+			dW[j * fan_in + p] += dWp[j * ld + p];
+	if (!db)
+		return;
+	/* db: column sums of the value rows, in a padded row so the loop vectorises */
+	{
+		pp_real sum[PP_SMALL_GEMM_MAX] = {0};
+		for (size_t i = 0; i < bias_rows; i++)
+			for (int j = 0; j < fan_out; j++)
+				sum[j] += gz[i * (size_t)fan_out + (size_t)j];
+		for (int j = 0; j < fan_out; j++)
+			db[j] += sum[j];
+	}
+}
