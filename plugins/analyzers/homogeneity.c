@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <phasepinn/sdk/residual_map.h>
+
 enum { SHADOW_AUTO, SHADOW_ON, SHADOW_OFF };
 enum { NORM_MAX, NORM_MINMAX };
 enum { COMP_SUM_ABS, COMP_NORM };
@@ -165,41 +167,24 @@ static int shadow_fit(homogeneity *h, size_t n, pp_error *err)
 	return PP_OK;
 }
 
-/* |r_i|, or a system's components combined as rba's `components` says. */
-static double magnitude(const homogeneity *h, const pp_term_state *t, size_t i)
-{
-	double a = 0;
-
-	if (t->n_components <= 1 || h->components == COMP_NORM)
-		return fabs((double)t->r[i]);
-	for (int k = 0; k < t->n_components; k++)
-		a += fabs((double)t->components[(size_t)k * t->n + i]);
-	return a;
-}
-
 /* λ_i ← γ·λ_i + η·a_i with a_i = (|r_i| − lo)·scale in [0, 1], the same
- * operations in the same order as rba_update, so the two agree bit for bit. */
+ * operations in the same order as rba_update (the map of
+ * <phasepinn/sdk/residual_map.h>), so the two agree bit for bit. */
 static int hg_every_step(void *state, const pp_step_view *view, pp_error *err)
 {
 	homogeneity *h = state;
 	const pp_term_state *t = interior_term(view);
-	double mx = 0, mn = INFINITY, lo, scale;
-	int rc;
+	int sum_abs = h->components == COMP_SUM_ABS, rc;
+	double lo, scale;
 
 	if (!h->shadow || !t)
 		return PP_OK;
 	rc = shadow_fit(h, t->n, err);
 	if (rc)
 		return rc;
+	pp_residual_map(t, sum_abs, h->normalization == NORM_MINMAX, &lo, &scale);
 	for (size_t i = 0; i < t->n; i++) {
-		double a = magnitude(h, t, i);
-		mx = a > mx ? a : mx;
-		mn = a < mn ? a : mn;
-	}
-	lo = h->normalization == NORM_MINMAX && t->n ? mn : 0;
-	scale = mx > lo ? 1.0 / (mx - lo) : 0;
-	for (size_t i = 0; i < t->n; i++) {
-		double a = (magnitude(h, t, i) - lo) * scale;
+		double a = (pp_residual_magnitude(t, i, sum_abs) - lo) * scale;
 		h->lambda[i] = h->gamma * h->lambda[i] + h->eta * a;
 	}
 	h->started++;

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <phasepinn/sdk/residual_map.h>
 #include <phasepinn/sdk/terms.h>
 
 enum { NORM_MAX, NORM_MINMAX };
@@ -115,34 +116,6 @@ static int rba_fit(rba_term *rt, size_t n, pp_error *err)
 	return PP_OK;
 }
 
-/* |r_i| of point i, or its components combined as the file comment says. */
-static double magnitude(const rba *s, const pp_term_state *t, size_t i)
-{
-	double a = 0;
-
-	if (t->n_components <= 1 || s->components == COMP_NORM)
-		return fabs((double)t->r[i]);
-	for (int k = 0; k < t->n_components; k++)
-		a += fabs((double)t->components[(size_t)k * t->n + i]);
-	return a;
-}
-
-/* Offset and scale that map |r| onto [0, 1]: a_i = (|r_i| − lo)·scale.
- * All-equal residuals (max == min) give a = 0: no point stands out. */
-static void residual_map(const rba *s, const pp_term_state *t, int minmax, double *lo,
-			 double *scale)
-{
-	double mx = 0, mn = INFINITY;
-
-	for (size_t i = 0; i < t->n; i++) {
-		double a = magnitude(s, t, i);
-		mx = a > mx ? a : mx;
-		mn = a < mn ? a : mn;
-	}
-	*lo = minmax && t->n ? mn : 0;
-	*scale = mx > *lo ? 1.0 / (mx - *lo) : 0;
-}
-
 static void rba_update(const rba *s, rba_term *rt, pp_term_state *t)
 {
 	int first = rt->started == 0 && s->init == INIT_RESIDUAL;
@@ -150,9 +123,11 @@ static void rba_update(const rba *s, rba_term *rt, pp_term_state *t)
 	double rate = first ? s->eta / (1 - s->gamma) : s->eta;
 	double lo, scale;
 
-	residual_map(s, t, s->normalization == NORM_MINMAX, &lo, &scale);
+	int sum_abs = s->components == COMP_SUM_ABS;
+
+	pp_residual_map(t, sum_abs, s->normalization == NORM_MINMAX, &lo, &scale);
 	for (size_t i = 0; i < t->n; i++) {
-		double a = (magnitude(s, t, i) - lo) * scale;
+		double a = (pp_residual_magnitude(t, i, sum_abs) - lo) * scale;
 		double l = keep * rt->lambda[i] + rate * a;
 
 		rt->lambda[i] = l;
