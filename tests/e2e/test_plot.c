@@ -81,7 +81,7 @@ static void test_scripts_name_the_data_files_and_columns(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# columns of ../metrics.csv: 1 step, 3 loss, 6 loss_residual\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../metrics.csv' using 1:3 with lines lw 2"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../metrics.csv' using 1:6 with lines"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'loss_residual'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'residual loss (mean r^2)'"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set logscale y"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set arrow from first 30, graph 0"));  /* stage 2 began */
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set terminal pngcairo"));
@@ -93,14 +93,14 @@ static void test_scripts_name_the_data_files_and_columns(void)
 	text = pp_shell_slurp("fx/figures/error.gp");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "using 1:13 with linespoints"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'error_rel_l2'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'relative L2 error'"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "using 1:14 with linespoints"));
 
 	text = pp_shell_slurp("fx/figures/snr.gp");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "1 step, 8 snr, 9 snr_l1, 10 snr_l2, 12 phase_snr"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../metrics.csv' using 1:8 with lines lw 2"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'layer 2 (snr_l2)'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'raw SNR, layer 2'"));
 	/* phases shaded from phases.txt: fitting 0-20, diffusion 20-40 */
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set object 1 rectangle from first 0, graph 0 to first 20, graph 1"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set object 2 rectangle from first 20, graph 0 to first 40, graph 1"));
@@ -324,8 +324,8 @@ static void test_several_fields_get_a_figure_each(void)
 	CU_ASSERT_EQUAL(count(text, "plot '"), 1);
 	text = pp_shell_slurp("fxf/figures/error.gp");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "using 1:9 with linespoints pt 6 ps 0.6 lc rgb '#2ca02c' title 'error_rel_l2_u'"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'error_rel_l2_p'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "using 1:9 with linespoints pt 6 ps 0.6 lc rgb '#2ca02c' title 'relative L2 error of u'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'relative L2 error of p'"));
 	text = pp_shell_slurp("fxf/report.md");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| final rel. L2 error | 5.000e-01 |\n| final max error | 8.000e-01 |\n"
@@ -441,7 +441,7 @@ static void test_plotting_can_be_switched_off(void)
 static void test_bad_directories_exit_two_naming_the_path(void)
 {
 	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" plot"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "usage: phasepinn plot RUN_DIR"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "usage: phasepinn plot DIR [--x step|time] [--format png|svg|pdf]"));
 	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" plot no_such_dir"), 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "no_such_dir: no such directory"));
 	CU_ASSERT_EQUAL(pp_shell("mkdir -p empty_dir && \"$PP_TEST_EXE\" plot empty_dir"), 2);
