@@ -393,9 +393,12 @@ static void x_value(FILE *f, const pp_figure_set *set, double x)
 
 /* Shaded bands behind the plot, one per phase, from phases.txt.  A label
  * names a band's phase once: a band is labelled when it is at least
- * PHASE_LABEL_MIN_SHARE of the run wide, its phase is not the one of the
- * last labelled band (a short flip between two bands of the same phase
- * does not start a new label), and the last label's text ends before it. */
+ * PHASE_LABEL_MIN_SHARE of the run wide and its phase is not the one of
+ * the last labelled band (a short flip between two bands of the same phase
+ * does not start a new label).  The label starts where the phase began
+ * before short flips into it (equilibrium 200, a flip back at 204, again
+ * equilibrium from 206: labelled at 200), or after the last label's text
+ * when that would overlap. */
 static void phase_bands(FILE *f, const pp_figure_set *set, const csv_info *m)
 {
 	transition t[MAX_TRANSITIONS + 1];
@@ -411,9 +414,10 @@ static void phase_bands(FILE *f, const pp_figure_set *set, const csv_info *m)
 	fputs("# phases (../" PP_RUN_PHASES "): shaded from each transition to the next; a band\n"
 	      "# narrower than 5 % of the run, or continuing the phase of the last label, has none\n", f);
 	for (int i = 0; i <= n; i++) {
-		double from = step_x(set, m, t[i].step);
+		double from = step_x(set, m, t[i].step), at;
 		double to = step_x(set, m, i < n ? t[i + 1].step : m->last_step);
 		const char *words = t[i].phase;
+		int j = i;
 		if (!(to > from))
 			continue;
 		fprintf(f, "set object %d rectangle from first ", i + 1);
@@ -422,14 +426,22 @@ static void phase_bands(FILE *f, const pp_figure_set *set, const csv_info *m)
 		x_value(f, set, to);
 		fprintf(f, ", graph 1 behind fillcolor rgb '%s' fillstyle solid 1.0 noborder\n",
 			phase_color(t[i].phase));
-		if (to - from < PHASE_LABEL_MIN_SHARE * range || from < label_end ||
+		if (to - from < PHASE_LABEL_MIN_SHARE * range ||
 		    (labelled && !strcmp(labelled, t[i].phase)))
 			continue;
+		/* back over short flips to where this phase first began */
+		while (j >= 2 && !strcmp(t[j - 2].phase, t[i].phase) &&
+		       step_x(set, m, t[j].step) - step_x(set, m, t[j - 2].step) <
+		       PHASE_LABEL_MIN_SHARE * range)
+			j -= 2;
+		at = fmax(step_x(set, m, t[j].step), label_end);
+		if (at >= to)
+			continue;   /* the last label covers the whole band */
 		fprintf(f, "set label %d '%s' at first ", ++tag, words);
-		x_value(f, set, from);
+		x_value(f, set, at);
 		fputs(", graph 0.96 offset 0.5,0 left back textcolor rgb '#444444'\n", f);
 		labelled = t[i].phase;
-		label_end = from + (double)(strlen(words) + 2) * LABEL_CHAR_SHARE * range;
+		label_end = at + (double)(strlen(words) + 2) * LABEL_CHAR_SHARE * range;
 	}
 }
 

@@ -382,7 +382,8 @@ int pp_cli_plot(int argc, char **argv)
 	}
 	if (rc) {
 		fprintf(stderr, "phasepinn plot: %s\n", err.message);
-		return rc == PP_ERR_INVALID ? PP_EXIT_USAGE : PP_EXIT_FAILED;
+		/* a directory that is not one, or a wrong figures: key: usage */
+		return rc == PP_ERR_INVALID || rc == PP_ERR_CONFIG ? PP_EXIT_USAGE : PP_EXIT_FAILED;
 	}
 	if (missing) {
 		fprintf(stderr, "phasepinn plot: gnuplot not found ('%s'); install it (apt-get install gnuplot-nox) and rerun; the scripts are in %s/" PP_RUN_FIGURES ", the report in %s/" PP_RUN_REPORT "\n",

@@ -109,10 +109,13 @@ static void figures_section(FILE *f, const pp_figure_set *set, int gnuplot_missi
 	}
 	for (int i = 0; i < set->n; i++) {
 		const pp_figure *fig = &set->fig[i];
+		const char *ext = pp_plot_extension(set->opts.format);
 		if (!fig->made)
 			continue;
-		fprintf(f, "### %s\n\n![%s](" PP_RUN_FIGURES "/%s.png)\n\n%s\n\n", fig->title, fig->title,
-			fig->name, fig->caption);
+		/* Markdown viewers show PNG and SVG inline; a PDF is a link */
+		fprintf(f, "### %s\n\n%s[%s](" PP_RUN_FIGURES "/%s.%s)\n\n%s\n\n", fig->title,
+			set->opts.format == PP_PLOT_PDF ? "" : "!", fig->title, fig->name, ext,
+			fig->caption);
 	}
 	if (failed) {
 		fputs("gnuplot failed on these scripts, so their figures are missing:", f);
