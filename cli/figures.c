@@ -3,7 +3,9 @@
  *
  * Scripts read the run's own files (../metrics.csv, ../prediction.csv,
  * ../weights_<term>.csv) by column number; a comment line names each column,
- * and each curve is titled with its column's name.  Columns are chosen from
+ * each curve is titled in words, and each figure's title names the
+ * experiment.  Time series are drawn against the step or the wall time,
+ * into PNG, SVG or PDF (pp_plot_options).  Columns are chosen from
  * the CSV headers; a curve is drawn only when its column holds a usable value
  * (finite, and positive on a log axis), so gnuplot never meets a plot with
  * no valid point.
