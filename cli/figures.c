@@ -491,15 +491,16 @@ static void de_bars(FILE *f, const pp_figure_set *set, const char *run, int v, i
 }
 
 /* Above the bars, when there are any: what they are. */
-static void de_note(FILE *f, int tag, int n_variants)
+static void de_note(FILE *f, int tag, int n_variants, int over_seeds)
 {
 	double h = n_variants > 8 ? 0.28 / n_variants : 0.035;
 
 	if (tag == DE_OBJECT_TAG)
 		return;
-	fprintf(f, "set label %d 'bars: diffusion equilibrium, one row per variant in its colour' "
+	fprintf(f, "set label %d 'bars: diffusion equilibrium, one row per variant in its colour%s' "
 		   "at graph 0.01, graph %.4f left front textcolor rgb '#444444'\n",
-		NOTE_LABEL_TAG, 0.03 + n_variants * h);
+		NOTE_LABEL_TAG, over_seeds ? " (one bar per seed: darker, more seeds)" : "",
+		0.03 + n_variants * h);
 }
 
 /* ---- what a figure is --------------------------------------------------- */
@@ -1244,7 +1245,7 @@ static int write_figure(pp_figure_set *set, const figure_desc *d, const figure_d
 		int tag = DE_OBJECT_TAG;
 		for (int v = 0; v < data->n; v++)
 			de_bars(af.f, set, data->variant[v], v, data->n, &data->csv[v], 0.6, &tag);
-		de_note(af.f, tag, data->n);
+		de_note(af.f, tag, data->n, 0);
 	}
 	for (int p = 0; p < MAX_PANELS; p++)
 		write_panel(af.f, d, data, &plan, p);
@@ -1337,17 +1338,23 @@ static int figures_dir(const char *dir, pp_error *err)
 	return pp_mkdir_p(path, err);
 }
 
-/* The last part of @dir's path ("runs/quickstart/" is "quickstart"). */
+/* The last part of @dir's path ("runs/quickstart/" is "quickstart"; "."
+ * is the name of the working directory). */
 static void base_name(char *out, size_t size, const char *dir)
 {
-	const char *end = dir + strlen(dir), *start;
+	char *full = realpath(dir, NULL);
+	const char *end, *start;
 
+	if (full)
+		dir = full;
+	end = dir + strlen(dir);
 	while (end > dir + 1 && end[-1] == '/')
 		end--;
 	start = end;
 	while (start > dir && start[-1] != '/')
 		start--;
 	snprintf(out, size, "%.*s", (int)(end - start), start);
+	free(full);
 }
 
 static int set_init(pp_figure_set *set, const char *dir, int compare,
@@ -1573,7 +1580,7 @@ static int write_band_figure(pp_figure_set *set, const figure_desc *d, char (*va
 			if (!strncmp(runs[r], variants[v], len) && runs[r][len] == '/')
 				de_bars(af.f, set, runs[r], v, n, &bands[v], 0.35, &tag);
 	}
-	de_note(af.f, tag, n);
+	de_note(af.f, tag, n, 1);
 	for (int v = 0; v < n; v++) {
 		if (!has[v])
 			continue;
