@@ -485,7 +485,7 @@ static void de_bars(FILE *f, const pp_figure_set *set, const char *run, int v, i
 		x_value(f, set, from);
 		fprintf(f, ", graph %.4f to first ", 0.01 + v * h);
 		x_value(f, set, to);
-		fprintf(f, ", graph %.4f front fillcolor rgb '%s' fillstyle transparent solid %.2f noborder\n",
+		fprintf(f, ", graph %.4f behind fillcolor rgb '%s' fillstyle transparent solid %.2f noborder\n",
 			0.01 + (v + 0.8) * h, line_colors[v % N_COLORS], alpha);
 	}
 }

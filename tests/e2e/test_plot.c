@@ -661,9 +661,9 @@ static void test_a_comparison_draws_residual_loss_and_equilibrium_bars(void)
 	text = pp_shell_slurp("talk_cmp/figures/compare_snr.gp");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	/* va: 200-204, 206-400 in the first row; vb: 100-150, 300-400 in the second */
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "rectangle from first 200, graph 0.0100 to first 204, graph 0.0380 front fillcolor rgb '#1f77b4'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "rectangle from first 200, graph 0.0100 to first 204, graph 0.0380 behind fillcolor rgb '#1f77b4'"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "rectangle from first 206, graph 0.0100 to first 400,"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "rectangle from first 100, graph 0.0450 to first 150, graph 0.0730 front fillcolor rgb '#d62728'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "rectangle from first 100, graph 0.0450 to first 150, graph 0.0730 behind fillcolor rgb '#d62728'"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "rectangle from first 300, graph 0.0450 to first 400,"));
 	CU_ASSERT_EQUAL(count(text, "rectangle from"), 4);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bars: diffusion equilibrium"));
