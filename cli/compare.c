@@ -156,6 +156,15 @@ static int write_tables(const char *dir, const variant *v, int n, pp_error *err)
 	}
 	fputs("\nrel. L2 and max error need the `error` analyzer, the equilibrium step the `phases` analyzer.\n",
 	      md.f);
+	{
+		const char *names[MAX_VARIANTS], *dirs[MAX_VARIANTS];
+		for (int i = 0; i < n; i++) {
+			names[i] = v[i].name;
+			dirs[i] = v[i].dir;
+		}
+		pp_compare_md_changes(md.f, names, dirs, n, 0);
+		pp_compare_md_phases(md.f, names, dirs, n);
+	}
 	rc = pp_atomic_commit(&csv, err);
 	if (rc) {
 		pp_atomic_abort(&md);

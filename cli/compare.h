@@ -15,6 +15,8 @@
 #ifndef PHASEPINN_CLI_COMPARE_H
 #define PHASEPINN_CLI_COMPARE_H
 
+#include <stdio.h>
+
 #include <phasepinn/config.h>
 #include <phasepinn/error.h>
 
@@ -111,6 +113,17 @@ typedef struct pp_compare_variant_runs {
 int pp_compare_write_seed_tables(const char *dir, const pp_compare_job *jobs,
 				 const pp_compare_variant_runs *variants, int n_variants,
 				 pp_error *err);
+
+/* For comparison.md: "What each variant changes", the settings of each
+ * run's config.yaml (@run_dirs[v], one per variant @names[v]) whose values
+ * differ from those of the first (name and output aside, and with
+ * @over_seeds the seed); nothing with fewer than two variants. */
+void pp_compare_md_changes(FILE *f, const char *const *names, const char *const *run_dirs, int n,
+			   int over_seeds);
+
+/* For a single-seed comparison.md: every entry into diffusion equilibrium
+ * and every relapse of each run, from its phases.txt. */
+void pp_compare_md_phases(FILE *f, const char *const *names, const char *const *run_dirs, int n);
 
 /* Statistics over the finite values of @x[0 .. n − 1] (NaN: no value):
  * how many, mean, sample standard deviation (n − 1 in the denominator; NaN

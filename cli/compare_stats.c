@@ -20,6 +20,7 @@
 
 #include "cli/compare.h"
 #include "cli/plot.h"
+#include "core/config_doc.h"
 #include "core/csv.h"
 #include "core/rundir.h"
 
@@ -469,6 +470,16 @@ static void md_summary(FILE *f, const tables *t)
 	}
 }
 
+/* Text in a table cell: on one line, a '|' escaped. */
+static void md_cell_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', f);
+		fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
+	}
+}
+
 static void md_cell_number(FILE *f, double x, const char *format)
 {
 	if (isfinite(x))
@@ -533,9 +544,196 @@ static void md_runs(FILE *f, const tables *t)
 	      "`phases` analyzer. A relapse is a return from equilibrium to diffusion.\n", f);
 }
 
+/* ---- what each variant changes ------------------------------------------ */
+
+/* The settings of one run's config.yaml, flattened: "weighting.type" =
+ * "rba", "stages[0].lr" = "0.001", in file order. */
+typedef struct settings {
+	int n, cap;
+	char **key, **value;
+} settings;
+
+static void settings_free(settings *s)
+{
+	for (int i = 0; i < s->n; i++) {
+		free(s->key[i]);
+		free(s->value[i]);
+	}
+	free(s->key);
+	free(s->value);
+	memset(s, 0, sizeof *s);
+}
+
+static int settings_add(settings *s, const char *key, const char *value)
+{
+	if (s->n == s->cap) {
+		int n = s->cap ? 2 * s->cap : 64;
+		char **k = realloc(s->key, (size_t)n * sizeof *k), **v;
+		if (!k)
+			return -1;
+		s->key = k;
+		v = realloc(s->value, (size_t)n * sizeof *v);
+		if (!v)
+			return -1;
+		s->value = v;
+		s->cap = n;
+	}
+	s->key[s->n] = strdup(key);
+	s->value[s->n] = strdup(value ? value : "");
+	if (!s->key[s->n] || !s->value[s->n]) {
+		free(s->key[s->n]);
+		free(s->value[s->n]);
+		return -1;
+	}
+	s->n++;
+	return 0;
+}
+
+static int flatten(const pp_config *node, char *path, size_t size, settings *s)
+{
+	size_t len = strlen(path);
+	int rc = 0;
+
+	if (pp_config_node_type(node) == PP_CONFIG_SCALAR)
+		return settings_add(s, path, pp_config_text(node));
+	for (size_t i = 0; !rc && i < pp_config_size(node); i++) {
+		if (pp_config_node_type(node) == PP_CONFIG_MAP)
+			snprintf(path + len, size - len, "%s%s", len ? "." : "", pp_config_key_at(node, i));
+		else
+			snprintf(path + len, size - len, "[%zu]", i);
+		rc = flatten(pp_config_at(node, i), path, size, s);
+		path[len] = '\0';
+	}
+	return rc;
+}
+
+/* The settings of @run_dir/config.yaml; 0, or -1 when it cannot be read. */
+static int read_settings(const char *run_dir, settings *s)
+{
+	char path[4200], key[512] = "";
+	pp_config_doc *doc = NULL;
+	pp_error err = {0};
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	snprintf(path, sizeof path, "%s/" PP_RUN_CONFIG, run_dir);
+	rc = pp_config_doc_load(path, &doc, &err) ? -1 : flatten(pp_config_doc_root(doc), key, sizeof key, s);
+	pp_config_doc_destroy(doc);
+	return rc;
+}
+
+static const char *setting(const settings *s, const char *key)
+{
+	for (int i = 0; i < s->n; i++)
+		if (!strcmp(s->key[i], key))
+			return s->value[i];
+	return NULL;
+}
+
+/* Keys that differ between every run by construction. */
+static int ignored_key(const char *key, int over_seeds)
+{
+	return !strcmp(key, "name") || !strcmp(key, "output") ||
+	       (over_seeds && !strcmp(key, "seed"));
+}
+
+/* "`weighting.type: rba`" for each key of @s whose value differs from
+ * @base's or that @base lacks, then "`k` not set" for those only @base
+ * has; "-" when none. */
+static void md_differences(FILE *f, const settings *s, const settings *base, int over_seeds)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->n; i++) {
+		const char *was = setting(base, s->key[i]);
+		if (ignored_key(s->key[i], over_seeds) || (was && !strcmp(was, s->value[i])))
+			continue;
+		fprintf(f, "%s`%s: ", n++ ? ", " : "", s->key[i]);
+		md_cell_text(f, s->value[i]);
+		fputc('`', f);
+	}
+	for (int i = 0; i < base->n; i++) {
+		if (ignored_key(base->key[i], over_seeds) || setting(s, base->key[i]))
+			continue;
+		fprintf(f, "%s`%s` not set", n++ ? ", " : "", base->key[i]);
+	}
+	if (!n)
+		fputs("nothing", f);
+}
+
+void pp_compare_md_changes(FILE *f, const char *const *names, const char *const *run_dirs, int n,
+			   int over_seeds)
+{
+	settings base, s;
+
+	if (n < 2 || read_settings(run_dirs[0], &base)) {
+		if (n >= 2)
+			settings_free(&base);
+		return;
+	}
+	fprintf(f, "\n## What each variant changes\n\nThe settings of each variant's `" PP_RUN_CONFIG
+		   "` (defaults included) whose values differ from those of the first, `%s`%s.\n\n"
+		   "| variant | changes from %s |\n|---|---|\n", names[0],
+		over_seeds ? " (name, output and seed aside)" : " (name and output aside)", names[0]);
+	for (int v = 0; v < n; v++) {
+		fprintf(f, "| %s | ", names[v]);
+		if (v == 0)
+			fputs("(the reference)", f);
+		else if (read_settings(run_dirs[v], &s))
+			fputs("- (no " PP_RUN_CONFIG ")", f);
+		else
+			md_differences(f, &s, &base, over_seeds);
+		if (v > 0)
+			settings_free(&s);
+		fputs(" |\n", f);
+	}
+	settings_free(&base);
+}
+
+void pp_compare_md_phases(FILE *f, const char *const *names, const char *const *run_dirs, int n)
+{
+	fputs("\n## Phases\n\nEvery entry into diffusion equilibrium and every relapse from it to "
+	      "diffusion (`" PP_RUN_PHASES "`; \"-\": no phases analyzer).\n\n"
+	      "| variant | DE entries (step) | relapses (step) |\n|---|---|---|\n", f);
+	for (int v = 0; v < n; v++) {
+		pp_compare_job job = {0};
+		run_numbers r;
+		tables t = {.jobs = &job, .runs = &r, .n_jobs = 1};
+		memset(&r, 0, sizeof r);
+		snprintf(job.dir, sizeof job.dir, "%s", run_dirs[v]);
+		r.has_phases = 0;
+		read_phases(&t, 0);
+		fprintf(f, "| %s | ", names[v]);
+		if (r.has_phases)
+			marks(f, r.entries, r.n_entries, ", ", "none");
+		else
+			fputs("-", f);
+		fputs(" | ", f);
+		if (r.has_phases)
+			marks(f, r.relapses, r.n_relapses, ", ", "none");
+		else
+			fputs("-", f);
+		fputs(" |\n", f);
+	}
+}
+
+/* The first seed's run of each variant stands for the variant. */
+static void md_variant_changes(FILE *f, const tables *t)
+{
+	const char *names[PP_COMPARE_MAX_VARIANTS], *dirs[PP_COMPARE_MAX_VARIANTS];
+	int n = t->n_variants < PP_COMPARE_MAX_VARIANTS ? t->n_variants : PP_COMPARE_MAX_VARIANTS;
+
+	for (int v = 0; v < n; v++) {
+		names[v] = t->variants[v].name;
+		dirs[v] = t->jobs[t->variants[v].first].dir;
+	}
+	pp_compare_md_changes(f, names, dirs, n, 1);
+}
+
 static void write_md(FILE *f, const tables *t)
 {
 	md_summary(f, t);
+	md_variant_changes(f, t);
 	md_details(f, t);
 	md_runs(f, t);
 }

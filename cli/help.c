@@ -41,9 +41,12 @@ static const struct {
 	 "  --jobs N            N runs at a time, each a child process logging to DIR/logs/\n"
 	 "  --threads-per-job T every run with T threads (default: each experiment's threads:)\n"},
 	{"plot",
-	 "usage: phasepinn plot DIR\n"
+	 "usage: phasepinn plot DIR [--x step|time] [--format png|svg|pdf]\n"
 	 "  (Re)draw DIR/figures/*.png with gnuplot and write DIR/report.md, for a\n"
-	 "  run or a comparison directory.\n"},
+	 "  run or a comparison directory.\n"
+	 "  --x time       against the wall time (time_s) instead of the step\n"
+	 "  --format F     draw figures/*.svg or *.pdf instead of *.png\n"
+	 "  Without them: the figures: {x, format} section of the run's config.yaml.\n"},
 	{"plugins",
 	 "usage: phasepinn [--plugin-dir DIR]... plugins\n"
 	 "  List every plugin found, with kind and summary.  Searched: --plugin-dir\n"

@@ -76,7 +76,7 @@ static void last_line(char *text, char *out, size_t size)
 /* Run gnuplot on @dir/<name>.gp with @dir as working directory; its output
  * (stdout and stderr) into @out.  The exit status, 127 when gnuplot could
  * not be started, -1 when no process could be made. */
-static int run_gnuplot(const char *dir, const char *name, char *out, size_t size)
+static int run_gnuplot(const char *dir, const char *name, const char *ext, char *out, size_t size)
 {
 	char script[256], output_arg[320];
 	char *const argv[] = {(char *)pp_plot_gnuplot(), "-e", output_arg, script, NULL};
@@ -85,7 +85,7 @@ static int run_gnuplot(const char *dir, const char *name, char *out, size_t size
 	pid_t pid;
 
 	snprintf(script, sizeof script, "%s.gp", name);
-	snprintf(output_arg, sizeof output_arg, "pp_output='%s.png.tmp'", name);
+	snprintf(output_arg, sizeof output_arg, "pp_output='%s.%s.tmp'", name, ext);
 	out[0] = '\0';
 	if (pipe(fds) != 0)
 		return -1;
@@ -128,14 +128,14 @@ static int run_gnuplot(const char *dir, const char *name, char *out, size_t size
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static int render_one(const char *figdir, pp_figure *fig, pp_error *err)
+static int render_one(const char *figdir, const char *ext, pp_figure *fig, pp_error *err)
 {
 	char tmp[4400], png[4400], output[8192], message[512];
 	struct stat st;
 	int status;
 
-	snprintf(tmp, sizeof tmp, "%s/%s.png.tmp", figdir, fig->name);
-	snprintf(png, sizeof png, "%s/%s.png", figdir, fig->name);
+	snprintf(tmp, sizeof tmp, "%s/%s.%s.tmp", figdir, fig->name, ext);
+	snprintf(png, sizeof png, "%s/%s.%s", figdir, fig->name, ext);
 	/* gnuplot opens the temporary file by name and would follow a link
 	 * there: both names are recorded first and a link is refused (the
 	 * rename then replaces a link at the PNG's name, never its target) */
@@ -145,7 +145,7 @@ static int render_one(const char *figdir, pp_figure *fig, pp_error *err)
 		return pp_error_set(err, PP_ERR_CONFIG,
 				    "%s is not a regular file (a symbolic link?); phasepinn does not write through links in a run directory: remove it",
 				    tmp);
-	status = run_gnuplot(figdir, fig->name, output, sizeof output);
+	status = run_gnuplot(figdir, fig->name, ext, output, sizeof output);
 	if (status == 0 && stat(tmp, &st) == 0 && st.st_size > 0 && rename(tmp, png) == 0) {
 		fig->made = 1;
 		return PP_OK;
@@ -172,7 +172,7 @@ int pp_plot_render(pp_figure_set *set, pp_error *err)
 	snprintf(figdir, sizeof figdir, "%s/" PP_RUN_FIGURES, set->dir);
 	for (int i = 0; i < set->n; i++) {
 		pp_error_clear(&one);
-		if (render_one(figdir, &set->fig[i], &one) && !rc) {
+		if (render_one(figdir, pp_plot_extension(set->opts.format), &set->fig[i], &one) && !rc) {
 			rc = one.code;
 			if (err)
 				*err = one;
@@ -181,24 +181,82 @@ int pp_plot_render(pp_figure_set *set, pp_error *err)
 	return rc;
 }
 
-/* Scripts, PNGs (when gnuplot is there) and report.md of one directory.
+int pp_plot_options_read(const pp_config *root, pp_plot_options *opts, pp_error *err)
+{
+	static const char *const axes[] = {"step", "time", NULL};
+	static const char *const formats[] = {"png", "svg", "pdf", NULL};
+	const pp_config *fig = pp_config_get(root, "figures");
+	int x = opts->x, format = opts->format, rc;
+
+	if (!fig)
+		return PP_OK;
+	if (pp_config_node_type(fig) != PP_CONFIG_MAP)
+		return pp_config_error(err, PP_ERR_CONFIG, fig,
+				       "figures: is a map, e.g. figures: {x: time, format: svg}");
+	rc = pp_config_choice(fig, "x", axes[x], axes, &x, err);
+	if (!rc)
+		rc = pp_config_choice(fig, "format", formats[format], formats, &format, err);
+	if (!rc)
+		rc = pp_config_check_unknown(fig, "figures", err);
+	if (rc)
+		return rc;
+	opts->x = (enum pp_plot_x)x;
+	opts->format = (enum pp_plot_format)format;
+	return PP_OK;
+}
+
+/* The options @dir's own configuration gives (a run's config.yaml; for a
+ * comparison its first run's), then those of the command line. */
+static int dir_options(const char *dir, int compare, const pp_plot_options *given,
+		       const unsigned char *set_x_format, pp_plot_options *opts, pp_error *err)
+{
+	static char runs[MAX_RUNS][160];
+	char path[8400];
+	pp_config_doc *doc = NULL;
+	pp_error ignored = {0};
+	int rc = PP_OK;
+
+	memset(opts, 0, sizeof *opts);
+	if (!compare)
+		snprintf(path, sizeof path, "%s/" PP_RUN_CONFIG, dir);
+	else if (pp_plot_compare_runs(dir, runs, MAX_RUNS, &ignored) > 0)
+		snprintf(path, sizeof path, "%s/%s/" PP_RUN_CONFIG, dir, runs[0]);
+	else
+		path[0] = '\0';
+	/* a run without config.yaml (made by hand) has the defaults */
+	if (path[0] && pp_config_doc_load(path, &doc, &ignored) == PP_OK)
+		rc = pp_plot_options_read(pp_config_doc_root(doc), opts, err);
+	pp_config_doc_destroy(doc);
+	if (set_x_format[0])
+		opts->x = given->x;
+	if (set_x_format[1])
+		opts->format = given->format;
+	return rc;
+}
+
+/* What `plot` was told on its command line: --x, --format. */
+static pp_plot_options cli_options;
+static unsigned char cli_given[2];
+
+/* Scripts, images (when gnuplot is there) and report.md of one directory.
  * *missing is set when gnuplot is not installed. */
 static int plot_dir(const char *dir, int compare, int *missing, int *n_made, pp_error *err)
 {
 	static pp_figure_set set;  /* large; the CLI is single-threaded */
 	pp_error render_err = {0};
+	pp_plot_options opts;
 	pp_rundir *rd = NULL;
-	int rc = PP_OK;
+	int rc = dir_options(dir, compare, &cli_options, cli_given, &opts, err);
 
 	*missing = !pp_plot_gnuplot_available();
 	*n_made = 0;
 	/* what it writes goes into the directory's manifest (run and compare
 	 * have the directory open already; `plot DIR` opens it here) */
-	if (!pp_rundir_is_open(dir))
+	if (!rc && !pp_rundir_is_open(dir))
 		rc = pp_rundir_open(dir, 0, NULL, &rd, err);
 	if (!rc)
-		rc = compare ? pp_plot_compare_scripts(dir, &set, err)
-			     : pp_plot_run_scripts(dir, &set, err);
+		rc = compare ? pp_plot_compare_scripts(dir, &opts, &set, err)
+			     : pp_plot_run_scripts(dir, &opts, &set, err);
 	if (rc)
 		goto cleanup;
 	if (!*missing)
@@ -258,6 +316,32 @@ static int plot_compare_tree(const char *dir, int *missing, int *n_made, pp_erro
 	return rc;
 }
 
+#define PLOT_USAGE "phasepinn plot DIR [--x step|time] [--format png|svg|pdf]"
+
+/* --x step|time, --format png|svg|pdf; 0, or 1 with the message printed. */
+static int option_value(const char *opt, const char *value)
+{
+	static const char *const axes[] = {"step", "time"};
+	static const char *const formats[] = {"png", "svg", "pdf"};
+	int is_x = !strcmp(opt, "--x");
+	const char *const *names = is_x ? axes : formats;
+	int n = is_x ? 2 : 3;
+
+	for (int k = 0; value && k < n; k++) {
+		if (strcmp(value, names[k]))
+			continue;
+		if (is_x)
+			cli_options.x = (enum pp_plot_x)k;
+		else
+			cli_options.format = (enum pp_plot_format)k;
+		cli_given[!is_x] = 1;
+		return 0;
+	}
+	fprintf(stderr, "phasepinn plot: %s %s: give %s\n", opt, value ? value : "(nothing)",
+		is_x ? "step or time" : "png, svg or pdf");
+	return 1;
+}
+
 int pp_cli_plot(int argc, char **argv)
 {
 	const char *dir = NULL;
@@ -269,12 +353,18 @@ int pp_cli_plot(int argc, char **argv)
 			dir = argv[i];
 			continue;
 		}
-		fprintf(stderr, "phasepinn plot: unexpected argument '%s'; usage: phasepinn plot RUN_DIR\n",
+		if (!strcmp(argv[i], "--x") || !strcmp(argv[i], "--format")) {
+			if (option_value(argv[i], i + 1 < argc ? argv[i + 1] : NULL))
+				return PP_EXIT_USAGE;
+			i++;
+			continue;
+		}
+		fprintf(stderr, "phasepinn plot: unexpected argument '%s'; usage: " PLOT_USAGE "\n",
 			argv[i]);
 		return PP_EXIT_USAGE;
 	}
 	if (!dir) {
-		fprintf(stderr, "phasepinn plot: which directory? usage: phasepinn plot RUN_DIR\n");
+		fprintf(stderr, "phasepinn plot: which directory? usage: " PLOT_USAGE "\n");
 		return PP_EXIT_USAGE;
 	}
 	if (!is_dir(dir)) {
@@ -292,7 +382,8 @@ int pp_cli_plot(int argc, char **argv)
 	}
 	if (rc) {
 		fprintf(stderr, "phasepinn plot: %s\n", err.message);
-		return rc == PP_ERR_INVALID ? PP_EXIT_USAGE : PP_EXIT_FAILED;
+		/* a directory that is not one, or a wrong figures: key: usage */
+		return rc == PP_ERR_INVALID || rc == PP_ERR_CONFIG ? PP_EXIT_USAGE : PP_EXIT_FAILED;
 	}
 	if (missing) {
 		fprintf(stderr, "phasepinn plot: gnuplot not found ('%s'); install it (apt-get install gnuplot-nox) and rerun; the scripts are in %s/" PP_RUN_FIGURES ", the report in %s/" PP_RUN_REPORT "\n",

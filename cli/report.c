@@ -109,10 +109,13 @@ static void figures_section(FILE *f, const pp_figure_set *set, int gnuplot_missi
 	}
 	for (int i = 0; i < set->n; i++) {
 		const pp_figure *fig = &set->fig[i];
+		const char *ext = pp_plot_extension(set->opts.format);
 		if (!fig->made)
 			continue;
-		fprintf(f, "### %s\n\n![%s](" PP_RUN_FIGURES "/%s.png)\n\n%s\n\n", fig->title, fig->title,
-			fig->name, fig->caption);
+		/* Markdown viewers show PNG and SVG inline; a PDF is a link */
+		fprintf(f, "### %s\n\n%s[%s](" PP_RUN_FIGURES "/%s.%s)\n\n%s\n\n", fig->title,
+			set->opts.format == PP_PLOT_PDF ? "" : "!", fig->title, fig->name, ext,
+			fig->caption);
 	}
 	if (failed) {
 		fputs("gnuplot failed on these scripts, so their figures are missing:", f);
@@ -267,9 +270,10 @@ static void write_run(FILE *f, const pp_figure_set *set, int gnuplot_missing)
 	pp_summary_free(&summary);
 	phases(f, set->dir);
 	figures_section(f, set, gnuplot_missing);
-	fputs("\n---\nData: `" PP_RUN_METRICS "` (one row per logged step), `" PP_RUN_SUMMARY "`, `"
-	      PP_RUN_CONFIG "` (the experiment as it ran). Figures: `" PP_RUN_FIGURES "/*.gp` make `"
-	      PP_RUN_FIGURES "/*.png` (`cd " PP_RUN_FIGURES " && gnuplot NAME.gp`); see docs/figures.md.\n", f);
+	fprintf(f, "\n---\nData: `" PP_RUN_METRICS "` (one row per logged step), `" PP_RUN_SUMMARY "`, `"
+		   PP_RUN_CONFIG "` (the experiment as it ran). Figures: `" PP_RUN_FIGURES "/*.gp` make `"
+		   PP_RUN_FIGURES "/*.%s` (`cd " PP_RUN_FIGURES " && gnuplot NAME.gp`); see docs/figures.md.\n",
+		pp_plot_extension(set->opts.format));
 }
 
 /* ---- a comparison ------------------------------------------------------- */
@@ -309,7 +313,8 @@ static void write_compare(FILE *f, const pp_figure_set *set, int gnuplot_missing
 	else
 		fputs("\n---\nData: `" PP_COMPARE_TABLE "`, `" PP_COMPARE_METRICS "` (variant,step,metric,value) and each "
 		      "run's directory.", f);
-	fputs(" Figures: `" PP_RUN_FIGURES "/*.gp` make `" PP_RUN_FIGURES "/*.png`; see docs/figures.md.\n", f);
+	fprintf(f, " Figures: `" PP_RUN_FIGURES "/*.gp` make `" PP_RUN_FIGURES "/*.%s`; see docs/figures.md.\n",
+		pp_plot_extension(set->opts.format));
 }
 
 int pp_report_write(const pp_figure_set *set, int gnuplot_missing, pp_error *err)

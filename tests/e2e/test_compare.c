@@ -178,6 +178,11 @@ static void test_statistics_over_seeds_match_the_seeds_summaries(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| plain | 11, 12, 13 | "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "## Per seed"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| rba | 13 | "));
+	/* what each variant changed, from the first, the seed aside */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "## What each variant changes"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| plain | (the reference) |\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| rba | `weighting.type: rba`"));
+	CU_ASSERT_PTR_NULL(strstr(text, "`seed: "));
 	text = pp_shell_slurp("st/comparison_runs.csv");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nplain,11,plain/seed-11,"));
@@ -197,7 +202,7 @@ static void test_statistics_over_seeds_match_the_seeds_summaries(void)
 static void test_median_and_quartiles_match_the_seeds_metrics(void)
 {
 	static const long steps[] = {0, 15, 30};
-	static const char *const columns[] = {"loss", "snr"};
+	static const char *const columns[] = {"loss_residual", "snr"};
 
 	if (!pp_shell_exists("st/plain/seed_bands.csv")) {
 		CU_FAIL("the statistics test made no st/ comparison");
@@ -378,6 +383,7 @@ static void test_equilibrium_entries_and_relapses_are_listed_per_seed(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, " | 11, 25 | 20 |\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, " | none | none |\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, " | 103 | none |\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "equilibrium_at: 100`"));
 }
 
 /* Every file of a run but the wall-time column, byte for byte. */
@@ -430,7 +436,13 @@ static void test_jobs_give_the_same_runs_as_one_after_another(void)
 	CU_ASSERT_PTR_NOT_NULL(text && strstr(text, "threads: 2"));
 	CU_ASSERT_FALSE(pp_shell_exists("js/comparison_runs.csv"));
 	text = pp_shell_slurp("js/comparison.md");
-	CU_ASSERT_PTR_NOT_NULL(text && strstr(text, "| sa | "));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| sa | "));
+	/* what sb changed, and every run's entries into equilibrium and relapses
+	 * (30 steps: none, or no phases.txt at all) */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| sb | `weighting.type: rba`"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| variant | DE entries (step) | relapses (step) |"));
+	CU_ASSERT_TRUE(strstr(text, "| sb | none | none |\n") || strstr(text, "| sb | - | - |\n"));
 }
 
 /* A run that fails among parallel ones: the others finish, the failure is

@@ -81,7 +81,7 @@ static void test_scripts_name_the_data_files_and_columns(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# columns of ../metrics.csv: 1 step, 3 loss, 6 loss_residual\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../metrics.csv' using 1:3 with lines lw 2"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../metrics.csv' using 1:6 with lines"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'loss_residual'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'residual loss (mean r^2)'"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set logscale y"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set arrow from first 30, graph 0"));  /* stage 2 began */
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set terminal pngcairo"));
@@ -93,14 +93,14 @@ static void test_scripts_name_the_data_files_and_columns(void)
 	text = pp_shell_slurp("fx/figures/error.gp");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "using 1:13 with linespoints"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'error_rel_l2'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'relative L2 error'"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "using 1:14 with linespoints"));
 
 	text = pp_shell_slurp("fx/figures/snr.gp");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "1 step, 8 snr, 9 snr_l1, 10 snr_l2, 12 phase_snr"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../metrics.csv' using 1:8 with lines lw 2"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'layer 2 (snr_l2)'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'raw SNR, layer 2'"));
 	/* phases shaded from phases.txt: fitting 0-20, diffusion 20-40 */
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set object 1 rectangle from first 0, graph 0 to first 20, graph 1"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set object 2 rectangle from first 20, graph 0 to first 40, graph 1"));
@@ -324,8 +324,8 @@ static void test_several_fields_get_a_figure_each(void)
 	CU_ASSERT_EQUAL(count(text, "plot '"), 1);
 	text = pp_shell_slurp("fxf/figures/error.gp");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "using 1:9 with linespoints pt 6 ps 0.6 lc rgb '#2ca02c' title 'error_rel_l2_u'"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'error_rel_l2_p'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "using 1:9 with linespoints pt 6 ps 0.6 lc rgb '#2ca02c' title 'relative L2 error of u'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'relative L2 error of p'"));
 	text = pp_shell_slurp("fxf/report.md");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| final rel. L2 error | 5.000e-01 |\n| final max error | 8.000e-01 |\n"
@@ -438,10 +438,241 @@ static void test_plotting_can_be_switched_off(void)
 	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" check off.yaml --no-plot"), 2);
 }
 
+/* A two-stage run (Adam, then L-BFGS from step 30) whose total is weighted
+ * (the initial term's weight is 10), without RBA but with the shadow RBA
+ * multiplier, an information analyzer, and a detector that flips: fitting
+ * 0-20, diffusion 20-200, equilibrium 200-204, diffusion 204-206 (two
+ * flips of 1 % and 0.5 % of the run), equilibrium 206-400. */
+static void write_talk_fixture(const char *run)
+{
+	static char text[16384];
+	char name[256];
+	size_t n;
+
+	snprintf(name, sizeof name, "mkdir -p %s", run);
+	CU_ASSERT_EQUAL_FATAL(pp_shell("%s", name), 0);
+	snprintf(name, sizeof name, "%s/metrics.csv", run);
+	n = (size_t)snprintf(text, sizeof text, "step,stage,loss,lr,time_s,loss_residual,weight_residual,"
+			     "loss_initial,weight_initial,snr,phase_snr,error_rel_l2,homog_phi,"
+			     "homog_phi_rba_shadow,info_h_l1,info_sat_l1\n");
+	for (int step = 0; step <= 400 && n < sizeof text; step += 10) {
+		/* stage 2 from step 30; the wall time runs at 0.1 s a step, then 1 s */
+		double time = step <= 30 ? 0.1 * step : 3 + (step - 30);
+		n += (size_t)snprintf(text + n, sizeof text - n,
+				      "%d,%d,%g,0.001,%g,%g,1,%g,10,%g,%g,%g,1,%g,%g,%g\n", step,
+			 step >= 30, 1.0 / (step + 1), time, 0.5 / (step + 1), 0.05 / (step + 1),
+			 step < 200 ? 0.1 : 2.0, step < 200 ? 0.2 : 1.5, 1.0 / (step + 2),
+			 0.9 + step / 4000.0, 9.0 - step / 100.0, 0.05 + step / 4000.0);
+	}
+	pp_shell_write(name, text);
+	snprintf(name, sizeof name, "%s/phases.txt", run);
+	pp_shell_write(name, "diffusion 20\nequilibrium 200\ndiffusion 204\nequilibrium 206\n");
+	snprintf(name, sizeof name, "%s/summary.json", run);
+	pp_shell_write(name,
+		   "{\"name\": \"talk\", \"status\": \"completed\", \"pde\": \"burgers\", \"weighting\": \"none\",\n"
+		   " \"stages\": [{\"optimizer\": \"adam\", \"iterations\": 30, \"steps\": 30, \"stop\": \"done\"},\n"
+		   "  {\"optimizer\": \"lbfgs\", \"iterations\": 370, \"steps\": 370, \"stop\": \"done\"}],\n"
+		   " \"final\": {\"loss\": 0.0025}}\n");
+}
+
+/* The scripts of the talk fixture, written without gnuplot. */
+static void talk_scripts(const char *run, const char *options)
+{
+	write_talk_fixture(run);
+	CU_ASSERT_EQUAL(pp_shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot %s %s",
+				 run, options), 1);
+}
+
+/* Each phase band is labelled once: the two short flips (1 % and 0.5 % of
+ * the run) are shaded but start no label, and the long equilibrium after
+ * them continues the first equilibrium label instead of repeating it. */
+static void test_phase_labels_appear_once_per_band(void)
+{
+	char *text;
+
+	talk_scripts("talk_bands", "");
+	text = pp_shell_slurp("talk_bands/figures/snr.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(count(text, "set object"), 5);    /* every band shaded */
+	CU_ASSERT_EQUAL(count(text, "' at first"), 3 + 1); /* 3 phase labels, 1 stage label */
+	CU_ASSERT_EQUAL(count(text, "'equilibrium' at first"), 1);
+	CU_ASSERT_EQUAL(count(text, "'diffusion' at first"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'equilibrium' at first 200,"));
+	/* raw and smoothed SNR told apart in words, the smoothed one black */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'raw SNR, whole network'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "lc rgb '#000000' title 'smoothed SNR (the detector''s)'"));
+}
+
+/* Legends in words, the experiment's name in every title, a y label that
+ * says the total is weighted, and a dashed line at the L-BFGS stage in
+ * every figure against the step. */
+static void test_figures_speak_words_and_name_the_experiment(void)
+{
+	static const char *const series[] = {"loss", "error", "snr", "homogeneity", "information"};
+	char name[256], *text;
+
+	talk_scripts("talk_words", "");
+	text = pp_shell_slurp("talk_words/figures/loss.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'weighted total loss'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'residual loss (mean r^2)'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'initial loss (mean r^2)'"));
+	CU_ASSERT_PTR_NULL(strstr(text, "title 'loss_"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set ylabel 'loss (total: weighted; terms: mean r^2)'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set title 'Loss: talk'"));
+	/* the columns are still named, for whoever edits the script */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# columns of ../metrics.csv: 1 step, 3 loss, 6 loss_residual, 8 loss_initial"));
+	for (size_t i = 0; i < sizeof series / sizeof series[0]; i++) {
+		snprintf(name, sizeof name, "talk_words/figures/%s.gp", series[i]);
+		text = pp_shell_slurp(name);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+		CU_ASSERT_PTR_NOT_NULL(strstr(text, "set arrow from first 30, graph 0 to first 30, graph 1"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(text, "'stage 2: lbfgs' at first 30,"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(text, ": talk'"));
+	}
+	text = pp_shell_slurp("talk_words/figures/information.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set multiplot layout 2,1 title 'Information plane: talk'"));
+	/* an unweighted total is plain loss */
+	write_fixture("talk_plain");
+	pp_shell_write("talk_plain/summary.json", "{\"name\": \"plain\", \"weighting\": \"none\"}\n");
+	CU_ASSERT_EQUAL(pp_shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot talk_plain"), 1);
+	text = pp_shell_slurp("talk_plain/figures/loss.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'total loss'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set ylabel 'loss (mean r^2)'"));
+}
+
+/* A run without RBA draws the shadow multiplier's phi beside its own flat
+ * one, and says on the figure what each is. */
+static void test_a_vanilla_homogeneity_figure_shows_the_shadow_multiplier(void)
+{
+	char *text;
+
+	talk_scripts("talk_shadow", "");
+	text = pp_shell_slurp("talk_shadow/figures/homogeneity.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../metrics.csv' using 1:14 with linespoints"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "title 'phi of the shadow RBA multiplier (not in the loss)'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'weighting none: the run''s own point weights are all equal (phi = 1).'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "Dashed: phi of the shadow RBA multiplier"));
+}
+
+/* --x time: every time series against time_s, the stage line and the
+ * phase bands moved to the wall time of their steps (step 30 was at 3 s,
+ * step 200 at 173 s); the same from config.yaml's figures: section. */
+static void test_figures_can_be_drawn_against_the_wall_time(void)
+{
+	char *text;
+
+	talk_scripts("talk_time", "--x time");
+	text = pp_shell_slurp("talk_time/figures/snr.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set xlabel 'wall time (s)'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../metrics.csv' using 5:10 with"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set arrow from first 3, graph 0"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'equilibrium' at first 173,"));
+	text = pp_shell_slurp("talk_time/figures/loss.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../metrics.csv' using 5:3 with"));
+
+	write_talk_fixture("talk_time_cfg");
+	pp_shell_write("talk_time_cfg/config.yaml", "name: talk\nfigures: {x: time}\n");
+	CU_ASSERT_EQUAL(pp_shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot talk_time_cfg"), 1);
+	text = pp_shell_slurp("talk_time_cfg/figures/loss.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set xlabel 'wall time (s)'"));
+	/* the command line wins over the file */
+	CU_ASSERT_EQUAL(pp_shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot talk_time_cfg --x step"), 1);
+	text = pp_shell_slurp("talk_time_cfg/figures/loss.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set xlabel 'step'"));
+	/* a wrong value is refused with the choices */
+	pp_shell_write("talk_time_cfg/config.yaml", "figures: {x: minutes}\n");
+	CU_ASSERT_EQUAL(pp_shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot talk_time_cfg"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "minutes"));
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" plot talk_time --x hours"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "--x hours: give step or time"));
+}
+
+/* 1 when this gnuplot has terminal @name. */
+static int have_terminal(const char *name)
+{
+	return have_gnuplot() &&
+	       pp_shell("gnuplot -e 'set terminal' 2>&1 | grep -qw '%s'", name) == 0;
+}
+
+/* --format svg and pdf: the scripts use that terminal, the images are
+ * .svg and .pdf, and report.md shows the SVG and links the PDF. */
+static void test_figures_can_be_svg_or_pdf(void)
+{
+	char *text;
+
+	talk_scripts("talk_svg", "--format svg");
+	text = pp_shell_slurp("talk_svg/figures/loss.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set terminal svg size 900,560"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "pp_output = 'loss.svg'"));
+	talk_scripts("talk_pdf", "--format pdf");
+	text = pp_shell_slurp("talk_pdf/figures/loss.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set terminal pdfcairo size 9.00in,5.60in"));
+	if (!have_terminal("svg") || !have_terminal("pdfcairo")) {
+		pp_test_skip("gnuplot or its svg / pdfcairo terminal is missing (apt-get install gnuplot-nox)");
+		return;
+	}
+	CU_ASSERT_EQUAL_FATAL(pp_shell("\"$PP_TEST_EXE\" plot talk_svg --format svg"), 0);
+	text = pp_shell_slurp("talk_svg/figures/snr.svg");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "<svg"));
+	CU_ASSERT_EQUAL(pp_shell_size("talk_svg/figures/snr.png"), -1);
+	text = pp_shell_slurp("talk_svg/report.md");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "![Loss](figures/loss.svg)"));
+	CU_ASSERT_EQUAL_FATAL(pp_shell("\"$PP_TEST_EXE\" plot talk_pdf --format pdf"), 0);
+	text = pp_shell_slurp("talk_pdf/figures/homogeneity.pdf");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(memcmp(text, "%PDF", 4), 0);
+	text = pp_shell_slurp("talk_pdf/report.md");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n[Loss](figures/loss.pdf)"));
+}
+
+/* A comparison by hand: two variants (the talk fixture twice, the second
+ * in equilibrium from step 100 to 150 and from 300 on). Its loss figure
+ * draws the unweighted residual loss, its SNR figure each variant's
+ * equilibrium as bars in its colour, every title names the comparison. */
+static void test_a_comparison_draws_residual_loss_and_equilibrium_bars(void)
+{
+	char *text;
+
+	CU_ASSERT_EQUAL_FATAL(pp_shell("mkdir -p talk_cmp"), 0);
+	write_talk_fixture("talk_cmp/va");
+	write_talk_fixture("talk_cmp/vb");
+	pp_shell_write("talk_cmp/vb/phases.txt", "diffusion 20\nequilibrium 100\ndiffusion 150\nequilibrium 300\n");
+	pp_shell_write("talk_cmp/comparison.csv", "variant,rel_l2\nva,0.1\nvb,0.2\n");
+	CU_ASSERT_EQUAL(pp_shell("PHASEPINN_GNUPLOT=/nonexistent/gnuplot \"$PP_TEST_EXE\" plot talk_cmp"), 1);
+	text = pp_shell_slurp("talk_cmp/figures/compare_loss.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# ../va/metrics.csv: column 6 loss_residual"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "'../vb/metrics.csv' using 1:6 with lines"));
+	CU_ASSERT_PTR_NULL(strstr(text, "using 1:3 "));   /* not the weighted total */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "set title 'Residual loss (unweighted mean r^2) of every variant: talk_cmp'"));
+	text = pp_shell_slurp("talk_cmp/figures/compare_snr.gp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	/* va: 200-204, 206-400 in the first row; vb: 100-150, 300-400 in the second */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "rectangle from first 200, graph 0.0100 to first 204, graph 0.0380 behind fillcolor rgb '#1f77b4'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "rectangle from first 206, graph 0.0100 to first 400,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "rectangle from first 100, graph 0.0450 to first 150, graph 0.0730 behind fillcolor rgb '#d62728'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "rectangle from first 300, graph 0.0450 to first 400,"));
+	CU_ASSERT_EQUAL(count(text, "rectangle from"), 4);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bars: diffusion equilibrium"));
+}
+
 static void test_bad_directories_exit_two_naming_the_path(void)
 {
 	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" plot"), 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "usage: phasepinn plot RUN_DIR"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "usage: phasepinn plot DIR [--x step|time] [--format png|svg|pdf]"));
 	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" plot no_such_dir"), 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(pp_shell_output, "no_such_dir: no such directory"));
 	CU_ASSERT_EQUAL(pp_shell("mkdir -p empty_dir && \"$PP_TEST_EXE\" plot empty_dir"), 2);
@@ -465,6 +696,12 @@ int main(void)
 		{"several fields get a figure each", test_several_fields_get_a_figure_each},
 		{"a two-output run reports every field", test_a_two_output_run_reports_every_field},
 		{"bad directories exit two naming the path", test_bad_directories_exit_two_naming_the_path},
+		{"phase labels appear once per band", test_phase_labels_appear_once_per_band},
+		{"figures speak words and name the experiment", test_figures_speak_words_and_name_the_experiment},
+		{"a vanilla homogeneity figure shows the shadow multiplier", test_a_vanilla_homogeneity_figure_shows_the_shadow_multiplier},
+		{"figures can be drawn against the wall time", test_figures_can_be_drawn_against_the_wall_time},
+		{"figures can be SVG or PDF", test_figures_can_be_svg_or_pdf},
+		{"a comparison draws residual loss and equilibrium bars", test_a_comparison_draws_residual_loss_and_equilibrium_bars},
 		{NULL, NULL},
 	};
 	int failed;
