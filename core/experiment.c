@@ -990,6 +990,27 @@ static int build_analyzers(pp_experiment *exp, const pp_registry *reg, pp_error 
 
 /* logging:, and output: — the run directory actually used is what
  * config.yaml records: --output (@override) replaces the file's value. */
+/* `figures: {x: step | time, format: png | svg | pdf}`: checked here, read
+ * by `phasepinn plot` from the run's config.yaml (cli/plot.c); absent means
+ * the plot command's defaults. */
+static int read_figures(const pp_config *root, pp_error *err)
+{
+	static const char *const axes[] = {"step", "time", NULL};
+	static const char *const formats[] = {"png", "svg", "pdf", NULL};
+	const pp_config *fig = pp_config_get(root, "figures");
+	int x, format, rc;
+
+	if (!fig)
+		return PP_OK;
+	if (pp_config_node_type(fig) != PP_CONFIG_MAP)
+		return pp_config_error(err, PP_ERR_CONFIG, fig,
+				       "figures: is a map, e.g. figures: {x: time, format: svg}");
+	rc = pp_config_choice(fig, "x", "step", axes, &x, err);
+	if (!rc)
+		rc = pp_config_choice(fig, "format", "png", formats, &format, err);
+	return rc;
+}
+
 static int read_output(pp_experiment *exp, const char *override, pp_error *err)
 {
 	const pp_config *logging;
@@ -1000,6 +1021,8 @@ static int read_output(pp_experiment *exp, const char *override, pp_error *err)
 		rc = pp_config_long(logging, "every", 100, 1, LONG_MAX, &exp->log_every, err);
 	if (!rc)
 		rc = pp_config_bool(logging, "plot", 1, &exp->plot, err);
+	if (!rc)
+		rc = read_figures(exp->root, err);
 	if (rc)
 		return rc;
 	snprintf(buf, sizeof buf, "runs/%s", exp->name);

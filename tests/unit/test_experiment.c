@@ -371,6 +371,8 @@ static int absent_without_default_is_fine(const char *path)
 		"network.layers", "network.width", "network.depth",
 		/* pirate's, looked up by the others only to refuse it */
 		"network.blocks",
+		/* optional: no figures: means the plot command's defaults */
+		"figures",
 		/* optional: no hard: means no hard constraint */
 		"network.hard",
 		/* optional: no weight column in the observations */
