@@ -742,6 +742,26 @@ static int clear_earlier_run(pp_rundir *rd, FILE *notes, pp_error *err)
 	return rc;
 }
 
+/* Entries of files that are gone: a path is dropped from the manifest only
+ * after its file is removed (pp_rundir_remove), so a kill between the two
+ * leaves an entry behind; a resumed run, holding the lock, forgets them
+ * (nothing is being written, so an entry without its file is no file). */
+static int drop_vanished(pp_rundir *rd, pp_error *err)
+{
+	struct stat st;
+	int rc = PP_OK;
+
+	for (size_t i = rd->list.n; i-- > 0 && !rc;) {
+		const char *e = rd->list.v[i];
+		size_t len = strlen(e);
+		if (len == 0 || e[len - 1] == '/' || strcmp(e, PP_RUN_LOCK) == 0 ||
+		    fstatat(rd->fd, e, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+			continue;
+		rc = update_manifest(rd, NULL, e, err);
+	}
+	return rc;
+}
+
 int pp_rundir_open(const char *dir, int flags, FILE *notes, pp_rundir **out, pp_error *err)
 {
 	pp_rundir *rd = calloc(1, sizeof *rd);
@@ -793,6 +813,8 @@ int pp_rundir_open(const char *dir, int flags, FILE *notes, pp_rundir **out, pp_
 		remove_temps(rd->fd, PP_RUN_MANIFEST);
 		flock(rd->fd, LOCK_UN);
 	}
+	if (!rc && (flags & PP_RUNDIR_LOCK) && !(flags & PP_RUNDIR_NEW))
+		rc = drop_vanished(rd, err);
 	if (!rc && had_run)
 		rc = clear_earlier_run(rd, notes, err);
 	if (rc) {

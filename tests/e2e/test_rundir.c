@@ -100,6 +100,28 @@ static void test_kill_9_and_resume_leave_no_unrecorded_file(void)
 	CU_ASSERT_STRING_EQUAL(pp_shell_output, "2\n");
 }
 
+/* A kill -9 between removing a pruned checkpoint and dropping its entry
+ * leaves the entry behind (the file goes first, so nothing is ever
+ * unrecorded); resume forgets such entries.  The entry is written by hand
+ * here, so the test does not depend on where a kill lands. */
+static void test_resume_forgets_entries_whose_files_are_gone(void)
+{
+	pp_shell_write("stale.yaml",
+		       "pde:\n  type: burgers\n  terms:\n    residual: {points: 100}\n"
+		       "network:\n  layers: [4]\nstages:\n  - optimizer: adam\n    iterations: 400\n"
+		       "logging:\n  every: 10\ncheckpoint:\n  every: 3\n  keep: 2\n");
+	CU_ASSERT_EQUAL(pp_shell("\"$PP_TEST_EXE\" run stale.yaml --output stale --quiet & pid=$!; "
+				 "while ! grep -q '^60,' stale/metrics.csv 2>/dev/null; do "
+				 "  kill -0 $pid 2>/dev/null || break; done; "
+				 "kill -9 $pid; wait $pid; "
+				 "echo checkpoints/step-0000000001.ckpt >> stale/.phasepinn-manifest"), 0);
+	CU_ASSERT_EQUAL(pp_shell_cli("resume stale --quiet"), 0);
+	CU_ASSERT_EQUAL(pp_shell("grep -c 'step-0000000001.ckpt' stale/.phasepinn-manifest; true"), 0);
+	CU_ASSERT_STRING_EQUAL(pp_shell_output, "0\n");
+	CU_ASSERT_EQUAL(pp_shell("grep -c '^checkpoints/step-' stale/.phasepinn-manifest"), 0);
+	CU_ASSERT_STRING_EQUAL(pp_shell_output, "2\n");
+}
+
 /* Today's data loss: a user's config.yaml silently overwritten. */
 static void test_a_directory_with_foreign_files_is_refused_without_force(void)
 {
@@ -295,6 +317,7 @@ int main(void)
 	static const pp_test_case cases[] = {
 		{"a run records every path it writes", test_a_run_records_every_path_it_writes},
 		{"kill -9 and resume leave no unrecorded file", test_kill_9_and_resume_leave_no_unrecorded_file},
+		{"resume forgets entries whose files are gone", test_resume_forgets_entries_whose_files_are_gone},
 		{"a directory with foreign files is refused without --force", test_a_directory_with_foreign_files_is_refused_without_force},
 		{"--force keeps the user's own figures and weights", test_force_keeps_the_users_own_figures_and_weights},
 		{"symlinked figures/ and checkpoints/ are not followed", test_symlinked_figures_and_checkpoints_are_not_followed},
