@@ -1850,11 +1850,11 @@ static int hard_values(const pp_network *net, pp_batch *b, size_t n, const pp_re
 	return PP_OK;
 }
 
-/* Factorised layers: W = diag(e^s)·V into the batch's weff, before a
- * forward; backward then reads the same W. */
+/* Factorised layers: W = diag(e^s)·V into the batch's weff at the slab's
+ * offsets, before a forward; backward then reads the same W.  Only the W
+ * entries of weff are written or read: biases, s and α come from the slab. */
 static void factorized_weights(const pp_network *net, pp_batch *b)
 {
-	memcpy(b->weff, net->params, net->n_params * sizeof *b->weff);
 	for (int l = 0; l < net->n_dense; l++) {
 		const pp_layer_view *v = &net->layers[l];
 		const pp_real *sc = net->params + net->scale_offset[l];

@@ -117,3 +117,19 @@ void pp_test_pde_close(pp_test_pde *p)
 	pp_config_doc_destroy(p->doc);
 	p->doc = NULL;
 }
+
+pp_pde_info pp_test_box_pde(int n_inputs)
+{
+	pp_pde_info p = {0};
+
+	p.n_inputs = n_inputs;
+	p.input_names[0] = "x";
+	p.input_names[1] = "y";
+	p.hi[0] = p.hi[1] = 1;
+	p.time_input = -1;
+	p.periodic_input = -1;
+	p.n_terms = 1;
+	p.terms[0].name = "residual";
+	p.terms[0].interior = 1;
+	return p;
+}

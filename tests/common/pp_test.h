@@ -68,6 +68,10 @@ typedef struct pp_test_pde {
 	struct pp_config_doc *doc;
 } pp_test_pde;
 
+/* A steady PDE on the unit box of @n_inputs (1 or 2) inputs named x, y,
+ * with one interior term "residual": what analyzer tests observe. */
+pp_pde_info pp_test_box_pde(int n_inputs);
+
 int pp_test_pde_open(const char *name, const char *yaml, const char *file, pp_test_pde *p,
 		     pp_error *err);
 void pp_test_pde_close(pp_test_pde *p);

@@ -15,22 +15,6 @@
 #include "core/config_doc.h"
 #include "pp_test.h"
 
-static pp_pde_info box(int n_inputs)
-{
-	pp_pde_info p = {0};
-
-	p.n_inputs = n_inputs;
-	p.input_names[0] = "x";
-	p.input_names[1] = "y";
-	p.hi[0] = p.hi[1] = 1;
-	p.time_input = -1;
-	p.periodic_input = -1;
-	p.n_terms = 1;
-	p.terms[0].name = "residual";
-	p.terms[0].interior = 1;
-	return p;
-}
-
 static pp_network *net_of(const pp_pde_info *pde)
 {
 	pp_network *net = NULL;
@@ -57,7 +41,7 @@ static void *create(const char *name, const pp_problem *problem)
  * only error is rounding: 1e-10 relative. */
 static void test_snr_of_synthetic_chunk_gradients(void)
 {
-	pp_pde_info pde = box(2);
+	pp_pde_info pde = pp_test_box_pde(2);
 	pp_network *net = net_of(&pde);
 	size_t P = pp_network_param_count(net);
 	double *sum = calloc(P, sizeof *sum), *sumsq = calloc(P, sizeof *sumsq);
@@ -334,7 +318,7 @@ static void *create_from(const char *name, const char *yaml, const pp_problem *p
  * chunk per point (0); phases follows the same keys so both can run. */
 static void test_snr_modes_ask_for_chunks_or_samples(void)
 {
-	pp_pde_info pde = box(2);
+	pp_pde_info pde = pp_test_box_pde(2);
 	pp_network *net = net_of(&pde);
 	pp_problem problem = {.pde = &pde, .net = net, .n_params = pp_network_param_count(net)};
 	static const char *const names[] = {"snr", "phases"};
@@ -378,7 +362,7 @@ static void fill_chunks(double *sum, double *sumsq, size_t m, int K, double snr)
  * keeps them across a checkpoint and writes phases.txt at the end. */
 static void test_phases_analyzer_reports_steps_and_survives_a_checkpoint(void)
 {
-	pp_pde_info pde = box(2);
+	pp_pde_info pde = pp_test_box_pde(2);
 	pp_network *net = net_of(&pde);
 	size_t P = pp_network_param_count(net);
 	double *sum = calloc(P, sizeof *sum), *sumsq = calloc(P, sizeof *sumsq), v[5];
@@ -477,7 +461,7 @@ static int half_moments(void *optimizer_state, pp_real *m_hat, pp_real *v_hat)
 
 static void test_adam_snr_from_moments_and_nan_without(void)
 {
-	pp_pde_info pde = box(2);
+	pp_pde_info pde = pp_test_box_pde(2);
 	pp_network *net = net_of(&pde);
 	size_t P = pp_network_param_count(net);
 	pp_problem problem = {.pde = &pde, .net = net, .n_params = P};
@@ -518,7 +502,7 @@ static int line_reference(void *state, const pp_grid *grid, double *u, pp_error 
  * closed form; the test sums them independently of the plugin's loop. */
 static void test_error_against_a_known_reference(void)
 {
-	pp_pde_info pde = box(1);
+	pp_pde_info pde = pp_test_box_pde(1);
 	pp_network *net = net_of(&pde);
 	pp_pde_ops pde_ops = {.struct_size = sizeof pde_ops, .reference = line_reference};
 	char dir[] = "/tmp/pp_test_error_XXXXXX", path[4200], line[256];
@@ -605,7 +589,7 @@ static int nan_reference(void *state, const pp_grid *grid, double *u, pp_error *
  * reference's mean, and w's prediction alone. */
 static void test_error_pools_several_fields_and_skips_those_without_reference(void)
 {
-	pp_pde_info pde = box(1);
+	pp_pde_info pde = pp_test_box_pde(1);
 	pp_network *net;
 	pp_pde_ops pde_ops = {.struct_size = sizeof pde_ops, .reference = fields_reference};
 	char dir[] = "/tmp/pp_test_fields_XXXXXX", path[4200], line[512];
@@ -722,7 +706,7 @@ static pp_step_view view_of(pp_network *net, pp_term_state *t, const pp_real *x,
  * zero weight every sample is the same symbol: H = 0. */
 static void test_entropy_of_known_distributions(void)
 {
-	pp_pde_info pde = box(1);
+	pp_pde_info pde = pp_test_box_pde(1);
 	pp_config_doc *doc = NULL;
 	pp_network *net = NULL;
 	pp_error err = {0};
@@ -774,7 +758,7 @@ static void test_entropy_of_known_distributions(void)
  * φ = √(1/100) = 0.1.  |r| = 1 everywhere: CV 0, max/mean 1. */
 static void test_homogeneity_of_uniform_and_concentrated_weights(void)
 {
-	pp_pde_info pde = box(2);
+	pp_pde_info pde = pp_test_box_pde(2);
 	pp_network *net = net_of(&pde);
 	pp_real x[200], r[100], lam[100];
 	pp_problem problem = {.pde = &pde, .net = net, .n_params = pp_network_param_count(net)};
@@ -814,7 +798,7 @@ static void test_homogeneity_of_uniform_and_concentrated_weights(void)
  * b = (1, 1, 1, 3), mean 1.5, mean(b²) = 3, φ = 1.5/√3 = √3/2. */
 static void test_homogeneity_bins_one_input(void)
 {
-	pp_pde_info pde = box(1);
+	pp_pde_info pde = pp_test_box_pde(1);
 	pp_network *net = net_of(&pde);
 	pp_real x[40], r[40], lam[40];
 	pp_problem problem = {.pde = &pde, .net = net, .n_params = pp_network_param_count(net)};

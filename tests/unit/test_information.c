@@ -18,22 +18,6 @@
 #include "core/config_doc.h"
 #include "pp_test.h"
 
-static pp_pde_info box(int n_inputs)
-{
-	pp_pde_info p = {0};
-
-	p.n_inputs = n_inputs;
-	p.input_names[0] = "x";
-	p.input_names[1] = "y";
-	p.hi[0] = p.hi[1] = 1;
-	p.time_input = -1;
-	p.periodic_input = -1;
-	p.n_terms = 1;
-	p.terms[0].name = "residual";
-	p.terms[0].interior = 1;
-	return p;
-}
-
 /* A network with hidden widths @layers ("[16, 16]") for @pde. */
 static pp_network *network(const pp_pde_info *pde, const char *layers, unsigned long seed)
 {
@@ -128,7 +112,7 @@ static const pp_real six[6] = {-1, 1, 0, -0.999, 0.9414, 0.5};
  * saturation (3/6 + 1)/2 = 3/4. */
 static void test_the_maximum_lands_in_the_last_interval_and_a_constant_neuron_in_one_bin(void)
 {
-	pp_pde_info pde = box(1);
+	pp_pde_info pde = pp_test_box_pde(1);
 	pp_network *net = two_neurons(&pde, 1, 0, 0, 0.3);
 	double values[2];
 
@@ -155,7 +139,7 @@ static void test_the_maximum_lands_in_the_last_interval_and_a_constant_neuron_in
  * 4/3 (above 1: that is their measure); H as before. */
 static void test_a_neuron_with_one_interval_counts_twice_as_in_the_authors_code(void)
 {
-	pp_pde_info pde = box(1);
+	pp_pde_info pde = pp_test_box_pde(1);
 	pp_network *net = two_neurons(&pde, 1, 0, 0.019, 0);
 	double values[2];
 
@@ -274,7 +258,7 @@ static int compare_with_numpy(pp_network *net, const pp_pde_info *pde, const pp_
  * 4,096 points). */
 static void test_the_authors_recipe_equals_an_independent_numpy_implementation(void)
 {
-	pp_pde_info pde = box(2);
+	pp_pde_info pde = pp_test_box_pde(2);
 	pp_network *net = network(&pde, "[16, 16]", 3);
 	pp_real *x = points(5000, 11), *p;
 	int skipped = 0;
