@@ -492,6 +492,7 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	t->n_params = pp_network_param_count(exp->net);
 	t->n_train = exp->n_trainable;
 	t->val_column = -1;
+	t->vcolumn = -1;
 	for (int q = 0; exp->geometry && q < pp_geometry_part_count(exp->geometry) && q < PP_MAX_PARTS; q++)
 		t->part_names[q] = pp_geometry_part_name(exp->geometry, q);
 	if (exp->obs && exp->obs->val.n > 0) {
@@ -554,7 +555,7 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	t->view.n_params = t->n_params;
 	t->view.chunks = t->want_chunks ? &t->chunks : NULL;
 	t->view.problem = &exp->problem;
-	return PP_OK;
+	return trainer_validation_init(t, err);
 }
 
 void trainer_teardown(trainer *t)
@@ -577,6 +578,7 @@ void trainer_teardown(trainer *t)
 	free(t->chunk_out);
 	free(t->val_x);
 	free(t->val_u);
+	trainer_validation_free(t);
 	pp_batch_destroy(t->chunk_batch);
 	pp_batch_destroy(t->sample_batch);
 }
