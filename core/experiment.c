@@ -736,9 +736,10 @@ static int build_sampling(pp_experiment *exp, pp_error *err)
 {
 	static const char *const methods[] = {"uniform", "lhs", "sobol", NULL};
 	const pp_config *cfg;
-	int method = 0, rc;
+	int method = 0, explicit_batch, rc;
 
 	rc = pp_config_map(exp->root, "sampling", "method", &cfg, err);
+	explicit_batch = !rc && pp_config_get(cfg, "batch_points") != NULL;
 	if (!rc)
 		rc = pp_config_choice(cfg, "method", "lhs", methods, &method, err);
 	if (!rc)
@@ -749,6 +750,13 @@ static int build_sampling(pp_experiment *exp, pp_error *err)
 	if (!rc)
 		rc = pp_config_long(cfg, "batch_points", exp->threads > 1 ? 8192 : 512, 1, 10000000L,
 				    &exp->batch_points, err);
+	/* A batch size given bounds the memory (one batch's activations at a
+	 * time, one more forward per step); without one, a step keeps every
+	 * batch's, as it always did.  The choice is recorded in config.yaml, so
+	 * that resume (which reads batch_points back as given) keeps it. */
+	if (!rc)
+		rc = pp_config_bool(cfg, "keep_activations", !explicit_batch, &exp->keep_activations,
+				    err);
 	exp->sampler = (pp_sampler)method;
 	if (!rc)
 		rc = build_adaptive(exp, cfg, err);
