@@ -283,11 +283,6 @@ static void add_scaled(pp_real *y, double a, const pp_real *x, size_t n)
 		y[j] += (pp_real)a * x[j];
 }
 
-/* The interior term chunk by chunk: g_int and the chunk statistics of
- * g_chunk = K·(chunk's share of tw·g_int) + other.  Each chunk is pushed
- * through the network once more on its own (the batches hold larger
- * pieces), its seed built from the residuals and Jacobians of the batched
- * pass, so statistics cost one extra forward on the steps that read them. */
 /* Points [p, p + len) of batch b through the chunk batch (bounded memory:
  * the term's batch object) and their gradient added into chunk_grad. */
 static int backward_piece(trainer *t, term_run *tr, size_t b, size_t p, size_t len,
@@ -311,6 +306,13 @@ static int backward_piece(trainer *t, term_run *tr, size_t b, size_t p, size_t l
 	return pp_network_backward(t->net, batch, t->seed, t->chunk_grad, err);
 }
 
+/* The interior term chunk by chunk: g_int and the chunk statistics of
+ * g_chunk = K·(chunk's share of tw·g_int) + other.  Each chunk is pushed
+ * through the network once more on its own (the batches hold larger
+ * pieces), its seed built from the residuals and Jacobians of the batched
+ * pass, so statistics cost one extra forward on the steps that read them.
+ * (Bounded memory, chunks longer than batch_points: each chunk is pushed
+ * through piece by piece, its batches, and its gradient summed.) */
 static int backward_chunked(trainer *t, term_run *tr, pp_error *err)
 {
 	double tw = tr->st->term_weight, K = (double)t->n_chunks;

@@ -276,6 +276,47 @@ static void test_the_memory_mode_is_recorded_in_the_resolved_config(void)
 	}
 }
 
+/* The size check before training counts the activations a term holds at
+ * once: 6x128 with 10^6 points is refused keeping every batch (about 63
+ * GiB) and accepted bounded by batches of 4,096 (it names the way out). */
+static void test_the_size_check_counts_one_batch_when_bounded(void)
+{
+	static const char *base =
+		"seed: 1\npde:\n  type: allen_cahn\n  periodic: none\n  terms:\n"
+		"    residual: {points: 1000000}\n    initial: {points: 512}\n"
+		"network: {width: 128, depth: 6}\nsampling: {%s}\n"
+		"stages:\n  - optimizer: adam\n    iterations: 1\n";
+	static const struct {
+		const char *sampling;
+		int rc;
+		const char *words;
+	} cases[] = {
+		{"", PP_ERR_CONFIG, "hold one batch at a time: give sampling.batch_points"},
+		{"batch_points: 4096, keep_activations: true", PP_ERR_CONFIG, "without keep_activations: true"},
+		{"batch_points: 200000", PP_ERR_CONFIG, "or a smaller sampling.batch_points"},
+		{"batch_points: 4096", PP_OK, NULL},
+		{"keep_activations: false", PP_OK, NULL},
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		char yaml[2048], path[4200];
+		pp_experiment *exp = NULL;
+		pp_error err = {0};
+		FILE *f;
+		snprintf(yaml, sizeof yaml, base, cases[k].sampling);
+		snprintf(path, sizeof path, "%s/s.yaml", dir);
+		f = fopen(path, "w");
+		fputs(yaml, f);
+		fclose(f);
+		CU_ASSERT_EQUAL(pp_experiment_create(path, reg, NULL, PP_EXPERIMENT_CHECK, &exp, &err),
+				cases[k].rc);
+		if (cases[k].words && !strstr(err.message, cases[k].words))
+			fprintf(stderr, "case %zu: %s\n", k, err.message);
+		CU_ASSERT(!cases[k].words || strstr(err.message, cases[k].words));
+		pp_experiment_destroy(exp);
+		unlink(path);
+	}
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -283,6 +324,7 @@ int main(void)
 		{"bounded batches give the unbatched loss and gradient", test_bounded_batches_give_the_unbatched_loss_and_gradient},
 		{"batch memory does not grow with the points", test_batch_memory_does_not_grow_with_the_points},
 		{"the memory mode is recorded in the resolved config", test_the_memory_mode_is_recorded_in_the_resolved_config},
+		{"the size check counts one batch when bounded", test_the_size_check_counts_one_batch_when_bounded},
 		{NULL, NULL},
 	};
 	const char *plugins = getenv("PP_TEST_PLUGIN_DIR");
