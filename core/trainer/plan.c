@@ -293,7 +293,7 @@ static int alloc_term(trainer *t, int k, pp_error *err)
 	n_batches = tr->n_batches;
 	tr->reuse = !exp->keep_activations;
 	tr->resident = NO_BATCH;
-	for (size_t b = 0; b < (tr->reuse ? 1 : n_batches); b++) {
+	for (size_t b = 0; b < (tr->reuse && n_batches > 1 ? 1 : n_batches); b++) {
 		size_t cap = tr->len[b];
 		for (size_t q = 1; tr->reuse && q < n_batches; q++)
 			cap = tr->len[q] > cap ? tr->len[q] : cap;

@@ -6,9 +6,10 @@
  *
  * - Against the keep-all mode at the same batch size the run is the same
  *   bit for bit: the same products on the same batches in the same order
- *   (weightings with and without point weights, chunked statistics, paired
- *   points, systems, trainable coefficients, data, adaptive sampling,
- *   L-BFGS's objective evaluations, two threads).
+ *   (weightings with and without point weights, chunked and per-sample
+ *   statistics, paired points, systems, hard constraints, trainable
+ *   coefficients, data, RAD and RAR-D, L-BFGS's and BFGS's objective
+ *   evaluations, two threads).
  * - Against one batch per term (the unbatched default) the first step's
  *   loss and gradient agree to 1e-12 relative: only the order of the sums
  *   over points differs (measured: about 1e-15).
@@ -142,6 +143,11 @@ static const char *const bit_cases[] = {
 	"    initial: {points: 30}\n    boundary: {points: 30}\nnetwork:\n  layers: [6, 6]\n"
 	"sampling: {adaptive: {method: rad, every: 3, candidates: 1000}, %s}\nweighting: {type: rba}\n"
 	"stages:\n  - optimizer: adam\n    iterations: 8\n",
+	/* ... and RAR-D, which grows the term (its batches planned anew) */
+	"seed: 7\npde:\n  type: burgers\n  terms:\n    residual: {points: 120}\n"
+	"    initial: {points: 30}\n    boundary: {points: 30}\nnetwork:\n  layers: [6, 6]\n"
+	"sampling: {adaptive: {method: rar_d, every: 2, add: 25, candidates: 500}, %s}\n"
+	"weighting: {type: rba}\nstages:\n  - optimizer: adam\n    iterations: 9\n",
 };
 
 /* Bounded memory against keep-all at the same batches: the same run. */
