@@ -156,8 +156,10 @@ static int time_training(const bench_args *a, pp_registry *reg, long warm, doubl
 		   "    residual: {points: %ld}\n    initial: {points: 256}\n    boundary: {points: 512}\n"
 		   "network: {width: %ld, depth: %ld}\nsampling: {method: uniform",
 		a->threads, a->points, a->width, a->depth);
+	/* every batch keeps its activations, as in the PyTorch peer, also with
+	 * --batch (which alone would bound the memory at the cost of a forward) */
 	if (a->batch)
-		fprintf(f, ", batch_points: %ld", a->batch);
+		fprintf(f, ", batch_points: %ld, keep_activations: true", a->batch);
 	fprintf(f, "}\nstages:\n  - optimizer: adam\n    iterations: %ld\n"
 		   "logging: {every: 1}\n", steps);
 	fclose(f);

@@ -572,15 +572,39 @@ static int term_channels(const pp_term_info *term, int n_inputs, int *max_order)
 	return S;
 }
 
+/* The points whose activations a term holds at once, as build_sampling
+ * will set it up (read ahead of it: the network is checked first): all of
+ * them (0) unless sampling bounds the memory (batch_points given, or
+ * keep_activations: false), then the batch size.  A bad value is
+ * build_sampling's to report; here it counts as keeping every point. */
+static long planned_batch_bound(const pp_experiment *exp)
+{
+	static const char *const no[] = {"false", "no", "off", "0"};
+	const pp_config *s = pp_config_get(exp->root, "sampling");
+	const pp_config *bp = pp_config_get(s, "batch_points");
+	const pp_config *keep = pp_config_get(s, "keep_activations");
+	const char *text = keep ? pp_config_text(keep) : NULL;
+	long batch = exp->threads > 1 ? 8192 : 512;
+	int bounded = !keep && bp;
+
+	for (size_t i = 0; text && i < sizeof no / sizeof no[0]; i++)
+		bounded |= strcmp(text, no[i]) == 0;
+	if (bp && pp_config_node_long(bp, &batch, &(pp_error){0}))
+		return 0;
+	return bounded && batch >= 1 ? batch : 0;
+}
+
 /* Parameters and bytes from the numbers: every term's points keep their
  * activations for the whole run (one batch set per term, two for paired
  * terms), S·(features + 2·Σw) reals a point plus (1 + order)·Σw for the
- * activation's derivatives. */
+ * activation's derivatives; with the memory bounded by the batch, at most
+ * a batch of each term's points. */
 static int check_network_size(const pp_experiment *exp, const pp_config *net, pp_error *err)
 {
 	double w[64], f0 = planned_features(net, &exp->pde), params = 0, sum_w = 0, act = 0;
 	double prev = f0, bytes, points = 0;
 	int depth = planned_widths(net, w, 63);
+	long bound = planned_batch_bound(exp);
 
 	if (depth == 0)
 		return PP_OK;
@@ -595,8 +619,12 @@ static int check_network_size(const pp_experiment *exp, const pp_config *net, pp
 		int order, S = term_channels(t, exp->pde.n_inputs, &order);
 		double per_point = S * (f0 + 2 * sum_w) + (1 + order) * sum_w;
 
-		act += (double)exp->terms[k].points * (t->pair_input >= 0 ? 2 : 1) * per_point;
-		points += (double)exp->terms[k].points;
+		double held = (double)exp->terms[k].points;
+
+		if (bound > 0 && held > (double)bound)
+			held = (double)bound;
+		act += held * (t->pair_input >= 0 ? 2 : 1) * per_point;
+		points += held;
 	}
 	bytes = (params * (4 + exp->n_terms) + act) * sizeof(pp_real);
 	if (params > PP_MAX_PARAMETERS)
@@ -605,9 +633,11 @@ static int check_network_size(const pp_experiment *exp, const pp_config *net, pp
 				       params, PP_MAX_PARAMETERS);
 	if (bytes > PP_MAX_MODEL_BYTES)
 		return pp_config_error_at_key(err, PP_ERR_CONFIG, exp->root, "network",
-				       "network: %.0f parameters with the activations of %.0f points need about %.1f GiB, more than the %.0f GiB limit; make the layers narrower or fewer, or give the terms fewer points",
+				       "network: %.0f parameters with the activations of %.0f points need about %.1f GiB, more than the %.0f GiB limit; make the layers narrower or fewer, or give the terms fewer points%s",
 				       params, points, bytes / (1024.0 * 1024 * 1024),
-				       PP_MAX_MODEL_BYTES / (1024.0 * 1024 * 1024));
+				       PP_MAX_MODEL_BYTES / (1024.0 * 1024 * 1024),
+				       bound > 0 ? " or a smaller sampling.batch_points"
+				       : ", or hold one batch at a time: give sampling.batch_points (without keep_activations: true; docs/scaling.md)");
 	return PP_OK;
 }
 
@@ -736,9 +766,10 @@ static int build_sampling(pp_experiment *exp, pp_error *err)
 {
 	static const char *const methods[] = {"uniform", "lhs", "sobol", NULL};
 	const pp_config *cfg;
-	int method = 0, rc;
+	int method = 0, explicit_batch, rc;
 
 	rc = pp_config_map(exp->root, "sampling", "method", &cfg, err);
+	explicit_batch = !rc && pp_config_get(cfg, "batch_points") != NULL;
 	if (!rc)
 		rc = pp_config_choice(cfg, "method", "lhs", methods, &method, err);
 	if (!rc)
@@ -749,6 +780,13 @@ static int build_sampling(pp_experiment *exp, pp_error *err)
 	if (!rc)
 		rc = pp_config_long(cfg, "batch_points", exp->threads > 1 ? 8192 : 512, 1, 10000000L,
 				    &exp->batch_points, err);
+	/* A batch size given bounds the memory (one batch's activations at a
+	 * time, one more forward per step); without one, a step keeps every
+	 * batch's, as it always did.  The choice is recorded in config.yaml, so
+	 * that resume (which reads batch_points back as given) keeps it. */
+	if (!rc)
+		rc = pp_config_bool(cfg, "keep_activations", !explicit_batch, &exp->keep_activations,
+				    err);
 	exp->sampler = (pp_sampler)method;
 	if (!rc)
 		rc = build_adaptive(exp, cfg, err);

@@ -154,6 +154,11 @@ typedef struct pp_experiment {
 	pp_adaptive_setup adaptive;
 	pp_validation_setup validation;
 	long batch_points;           /* points per forward/backward batch */
+	int keep_activations;        /* 1: every batch of a step keeps its
+					activations until backward (the default
+					when batch_points is not given); 0: one
+					batch's at a time, memory bounded by
+					batch_points (docs/scaling.md, "Memory") */
 
 	const pp_plugin *weighting_plugin;
 	const pp_weighting_ops *weighting_ops;

@@ -18,6 +18,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +138,38 @@ struct pp_batch {
 	pp_real *hidden;             /* several tiles: gathered rows for pp_batch_hidden */
 	pp_real *slab;               /* tiles, worker 0, ones, hidden: one allocation */
 	pp_real *worker_slab;        /* workers 1..: scratch and gradient */
+	size_t bytes;                /* all of the above, as batch_bytes counts it */
 };
+
+/* ---- the bytes batches hold (network_impl.h) ------------------------------ */
+
+static _Atomic size_t live_bytes, peak_bytes;
+
+/* @b's allocations changed from b->bytes to @bytes. */
+static void batch_bytes(pp_batch *b, size_t bytes)
+{
+	size_t now = atomic_fetch_add(&live_bytes, bytes - b->bytes) + (bytes - b->bytes);
+	size_t peak = atomic_load(&peak_bytes);
+
+	b->bytes = bytes;
+	while (now > peak && !atomic_compare_exchange_weak(&peak_bytes, &peak, now))
+		;
+}
+
+size_t pp_batch_bytes_live(void)
+{
+	return atomic_load(&live_bytes);
+}
+
+size_t pp_batch_bytes_peak(void)
+{
+	return atomic_load(&peak_bytes);
+}
+
+void pp_batch_bytes_reset_peak(void)
+{
+	atomic_store(&peak_bytes, atomic_load(&live_bytes));
+}
 
 /* ---- construction -------------------------------------------------------- */
 
@@ -1058,6 +1090,10 @@ int pp_batch_create(const pp_network *net, size_t max_points, int n_channels,
 		}
 	}
 	b->n_workers = 1;
+	batch_bytes(b, sizeof *b + total * sizeof *b->slab +
+		    (net->factorized ? 2 * net->n_params * sizeof *b->weff : 0) +
+		    (net->any_hard ? 2 * (size_t)net->n_outputs * (size_t)b->S * max_points *
+				     sizeof *b->hard_slab : 0));
 	*out = b;
 	return PP_OK;
 
@@ -1070,6 +1106,7 @@ void pp_batch_destroy(pp_batch *batch)
 {
 	if (!batch)
 		return;
+	batch_bytes(batch, 0);
 	free(batch->worker_slab);
 	free(batch->slab);
 	free(batch->hard_slab);
@@ -1090,6 +1127,7 @@ static int ensure_workers(pp_batch *b, int n, pp_error *err)
 	if (!p)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for %d engine threads", n);
 	b->worker_slab = p;
+	batch_bytes(b, b->bytes + (size_t)(n - b->n_workers) * each * sizeof *p);
 	for (int w = 1; w < n; w++) {
 		carve_worker(b, &b->workers[w], p);
 		b->workers[w].grad = p + scratch_size(b);

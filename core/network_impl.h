@@ -78,4 +78,13 @@ struct pp_network {
 	char description[256];
 };
 
+/* Bytes that batch objects (pp_batch_create: activations, scratch, the
+ * workers' buffers) hold in this process now, and the most they held at
+ * once since the start or the last reset (which sets it to the bytes held
+ * now).  Exact and deterministic, unlike the resident set size: tests of
+ * the trainer's memory bound read these. */
+size_t pp_batch_bytes_live(void);
+size_t pp_batch_bytes_peak(void);
+void pp_batch_bytes_reset_peak(void);
+
 #endif

@@ -55,6 +55,7 @@ int pp_summary_of_run(const pp_experiment *exp, const pp_train_result *res, cons
 	s->steps = res->steps;
 	s->seconds = res->seconds;
 	s->final_loss = res->final_loss;
+	s->has_kept = res->kept_step >= 0;
 	s->kept_step = res->kept_step;
 	s->kept_val_loss = res->kept_val_loss;
 	s->last_val_loss = res->last_val_loss;
@@ -115,7 +116,7 @@ static void write_json(FILE *f, const pp_summary *s)
 	pp_json_write_number(f, s->seconds);
 	fputs(",\n  \"final_loss\": ", f);
 	pp_json_write_number(f, s->final_loss);
-	if (s->kept_step >= 0) {
+	if (s->has_kept) {
 		/* only with validation.keep_best: other runs keep their layout */
 		fprintf(f, ",\n  \"kept\": {\"step\": %ld, \"val_loss\": ", s->kept_step);
 		pp_json_write_number(f, s->kept_val_loss);
@@ -292,6 +293,7 @@ static int get_kept(const pp_json *root, const char *name, pp_summary *s, pp_err
 		return PP_OK;
 	if (v->type != PP_JSON_OBJECT)
 		return type_error(name, v, "kept", "an object or null", err);
+	s->has_kept = 1;
 	rc = get_long(v, "step", name, &s->kept_step, err);
 	if (!rc)
 		rc = get_real(v, "val_loss", name, &s->kept_val_loss, err);

@@ -56,7 +56,8 @@ typedef struct pp_summary {
 	double seconds, final_loss;      /* NaN: not finite, or missing */
 	/* validation.keep_best: the step of the parameters the run ended with
 	 * and its val_loss, and the last step's val_loss; kept_step -1: no
-	 * keep_best, and no "kept" member in the file */
+	 * keep_best, and no "kept" member in the file (has_kept 0) */
+	int has_kept;
 	long kept_step;
 	double kept_val_loss, last_val_loss;
 	int n_stages;

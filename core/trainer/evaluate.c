@@ -121,7 +121,31 @@ static void data_residual(const trainer *t, const term_run *tr, size_t b,
 	}
 }
 
-static int forward_term(trainer *t, term_run *tr, pp_error *err)
+/* Batch b of @tr through the network (and its paired points): its
+ * outputs into out (out_pair), its activations into its batch object. */
+static int forward_batch(trainer *t, term_run *tr, size_t b, pp_error *err)
+{
+	size_t s = tr->start[b], len = tr->len[b], slot = tr->reuse ? 0 : b;
+	int rc;
+
+	tr->resident = NO_BATCH;
+	rc = pp_network_forward(t->net, tr->batches[slot], len, tr->x + s * (size_t)t->d,
+				tr->out + (size_t)tr->n_channels * s, err);
+	if (!rc && tr->paired)
+		rc = pp_network_forward(t->net, tr->pair_batches[slot], len,
+					tr->x_pair + s * (size_t)t->d,
+					tr->out_pair + (size_t)tr->n_channels * s, err);
+	if (!rc)
+		tr->resident = b;
+	return rc;
+}
+
+static int backward_batch(trainer *t, term_run *tr, size_t b, pp_real *grad, pp_error *err);
+
+/* Forward @tr batch by batch and the residuals of each; @backward: also
+ * each batch's backward into tr->grad (zeroed first) right after its
+ * residuals, which needs the point weights to stay as they are. */
+static int forward_term(trainer *t, term_run *tr, int backward, pp_error *err)
 {
 	const pp_pde_ops *pde = t->exp->pde_ops;
 	pp_real *u[PP_MAX_CHANNELS], *dr[PP_MAX_CHANNELS * PP_MAX_COMPONENTS];
@@ -130,16 +154,13 @@ static int forward_term(trainer *t, term_run *tr, pp_error *err)
 	double sum = 0;
 	int rc;
 
+	if (backward)
+		memset(tr->grad, 0, t->n_params * sizeof *tr->grad);
 	for (size_t b = 0; b < tr->n_batches; b++) {
 		size_t s = tr->start[b], len = tr->len[b];
 		pp_residual_args args = {0};
 
-		rc = pp_network_forward(t->net, tr->batches[b], len, tr->x + s * (size_t)t->d,
-					tr->out + (size_t)tr->n_channels * s, err);
-		if (!rc && tr->paired)
-			rc = pp_network_forward(t->net, tr->pair_batches[b], len,
-						tr->x_pair + s * (size_t)t->d,
-						tr->out_pair + (size_t)tr->n_channels * s, err);
+		rc = forward_batch(t, tr, b, err);
 		if (rc)
 			return rc;
 		channel_ptrs(tr->out, tr, b, u);
@@ -190,6 +211,11 @@ static int forward_term(trainer *t, term_run *tr, pp_error *err)
 			reduce_components(tr, b);
 		if (t->n_train > 0)
 			coefficient_products(t, tr, b);
+		if (backward) {
+			rc = backward_batch(t, tr, b, tr->grad, err);
+			if (rc)
+				return rc;
+		}
 	}
 	for (size_t i = 0; i < tr->n; i++)
 		sum += (double)tr->r[i] * (double)tr->r[i];
@@ -199,7 +225,7 @@ static int forward_term(trainer *t, term_run *tr, pp_error *err)
 
 int trainer_term_residuals(trainer *t, term_run *tr, pp_error *err)
 {
-	return forward_term(t, tr, err);
+	return forward_term(t, tr, 0, err);
 }
 
 static void weighted_losses(trainer *t, double *total)
@@ -230,16 +256,25 @@ static void make_seed(const term_run *tr, size_t b, const pp_real *dr_base, pp_r
 	}
 }
 
+/* Backward of batch b into @grad.  Bounded memory: the batch object holds
+ * the activations of the last batch forwarded only, so any other is pushed
+ * through again first (the same arithmetic, so the same activations bit for
+ * bit as in the residual pass). */
 static int backward_batch(trainer *t, term_run *tr, size_t b, pp_real *grad, pp_error *err)
 {
-	int rc;
+	size_t slot = tr->reuse ? 0 : b;
+	int rc = PP_OK;
 
+	if (tr->reuse && tr->resident != b)
+		rc = forward_batch(t, tr, b, err);
+	if (rc)
+		return rc;
 	make_seed(tr, b, tr->dr, t->seed);
-	rc = pp_network_backward(t->net, tr->batches[b], t->seed, grad, err);
+	rc = pp_network_backward(t->net, tr->batches[slot], t->seed, grad, err);
 	if (rc || !tr->paired)
 		return rc;
 	make_seed(tr, b, tr->dr_pair, t->seed);
-	return pp_network_backward(t->net, tr->pair_batches[b], t->seed, grad, err);
+	return pp_network_backward(t->net, tr->pair_batches[slot], t->seed, grad, err);
 }
 
 static void add_scaled(pp_real *y, double a, const pp_real *x, size_t n)
@@ -248,41 +283,62 @@ static void add_scaled(pp_real *y, double a, const pp_real *x, size_t n)
 		y[j] += (pp_real)a * x[j];
 }
 
+/* Points [p, p + len) of batch b through the chunk batch (bounded memory:
+ * the term's batch object) and their gradient added into chunk_grad. */
+static int backward_piece(trainer *t, term_run *tr, size_t b, size_t p, size_t len,
+			  pp_error *err)
+{
+	pp_real scale = (pp_real)(2.0 / (double)tr->n);
+	size_t S = (size_t)tr->n_channels, off = p - tr->start[b];
+	const pp_real *dr = tr->dr + S * tr->start[b];
+	pp_batch *batch = t->chunk_batch ? t->chunk_batch : tr->batches[0];
+	int rc;
+
+	if (!t->chunk_batch)
+		tr->resident = NO_BATCH;
+	rc = pp_network_forward(t->net, batch, len, tr->x + p * (size_t)t->d, t->chunk_out, err);
+	if (rc)
+		return rc;
+	for (size_t ch = 0; ch < S; ch++)
+		for (size_t i = 0; i < len; i++)
+			t->seed[ch * len + i] = scale * tr->w[p + i] * tr->r[p + i] *
+						dr[ch * tr->len[b] + off + i];
+	return pp_network_backward(t->net, batch, t->seed, t->chunk_grad, err);
+}
+
 /* The interior term chunk by chunk: g_int and the chunk statistics of
  * g_chunk = K·(chunk's share of tw·g_int) + other.  Each chunk is pushed
  * through the network once more on its own (the batches hold larger
  * pieces), its seed built from the residuals and Jacobians of the batched
- * pass, so statistics cost one extra forward on the steps that read them. */
+ * pass, so statistics cost one extra forward on the steps that read them.
+ * (Bounded memory, chunks longer than batch_points: each chunk is pushed
+ * through piece by piece, its batches, and its gradient summed.) */
 static int backward_chunked(trainer *t, term_run *tr, pp_error *err)
 {
 	double tw = tr->st->term_weight, K = (double)t->n_chunks;
-	pp_real scale = (pp_real)(2.0 / (double)tr->n);
-	size_t S = (size_t)tr->n_channels, b = 0;
+	size_t b = 0;
 	int rc;
 
 	memset(t->chunk_sum, 0, t->n_params * sizeof *t->chunk_sum);
 	memset(t->chunk_sumsq, 0, t->n_params * sizeof *t->chunk_sumsq);
 	for (int c = 0; c < t->n_chunks; c++) {
-		size_t p0 = t->chunk_start[c], len = t->chunk_start[c + 1] - p0, off;
+		size_t p0 = t->chunk_start[c], p1 = t->chunk_start[c + 1], len = p1 - p0;
 		double share = (double)tr->n / ((double)len * K);
-		const pp_real *dr;
 
 		while (p0 >= tr->start[b] + tr->len[b])
 			b++;
-		off = p0 - tr->start[b];
-		dr = tr->dr + S * tr->start[b];
-		rc = pp_network_forward(t->net, t->chunk_batch, len, tr->x + p0 * (size_t)t->d,
-					t->chunk_out, err);
-		if (rc)
-			return rc;
-		for (size_t ch = 0; ch < S; ch++)
-			for (size_t i = 0; i < len; i++)
-				t->seed[ch * len + i] = scale * tr->w[p0 + i] * tr->r[p0 + i] *
-							dr[ch * tr->len[b] + off + i];
 		memset(t->chunk_grad, 0, t->n_params * sizeof *t->chunk_grad);
-		rc = pp_network_backward(t->net, t->chunk_batch, t->seed, t->chunk_grad, err);
-		if (rc)
-			return rc;
+		/* a chunk lies in one batch, or (bounded memory, chunks longer
+		 * than batch_points) is cut into whole batches */
+		for (size_t p = p0; p < p1;) {
+			size_t end = tr->start[b] + tr->len[b] < p1 ? tr->start[b] + tr->len[b] : p1;
+			rc = backward_piece(t, tr, b, p, end - p, err);
+			if (rc)
+				return rc;
+			p = end;
+			if (p < p1)
+				b++;
+		}
 		coefficient_gradient(t, tr, p0, len, t->chunk_grad);
 		for (size_t j = 0; j < t->n_params; j++) {
 			double g = K * share * tw * (double)t->chunk_grad[j] + (double)t->other[j];
@@ -330,17 +386,28 @@ static int backward_samples(trainer *t, term_run *tr, pp_error *err)
 	return PP_OK;
 }
 
-static int backward_all(trainer *t, int with_chunks, pp_error *err)
+/* The interior term on a chunk statistics step: backward_chunked makes its
+ * gradient, not its batches. */
+static int chunked_term(const trainer *t, int k, int with_chunks)
+{
+	return with_chunks && k == t->interior && t->n_chunks > 0;
+}
+
+/* @fused: forward_term did the batches' backward of every term but the
+ * chunked one already. */
+static int backward_all(trainer *t, int with_chunks, int fused, pp_error *err)
 {
 	int rc;
 
 	memset(t->other, 0, t->n_params * sizeof *t->other);
 	for (int k = 0; k < t->n_terms; k++) {
 		term_run *tr = &t->terms[k];
-		memset(tr->grad, 0, t->n_params * sizeof *tr->grad);
-		if (with_chunks && k == t->interior && t->n_chunks > 0)
+		int done = fused && !chunked_term(t, k, with_chunks);
+		if (!done)
+			memset(tr->grad, 0, t->n_params * sizeof *tr->grad);
+		if (chunked_term(t, k, with_chunks))
 			continue;
-		for (size_t b = 0; b < tr->n_batches; b++) {
+		for (size_t b = 0; !done && b < tr->n_batches; b++) {
 			rc = backward_batch(t, tr, b, tr->grad, err);
 			if (rc)
 				return rc;
@@ -404,11 +471,17 @@ int trainer_evaluate(trainer *t, int update_weights, double *loss, pp_error *err
 {
 	const pp_weighting_ops *wops = t->exp->weighting_ops;
 	void *wstate = t->exp->weighting_state;
+	int with_chunks = t->want_chunks && t->stats_due;
+	/* Bounded memory: when the point weights stay as they are (objective
+	 * evaluations, or a weighting without point weights), each batch goes
+	 * backward right after its forward; otherwise the weighting needs every
+	 * residual first, and backward_batch pushes each batch through again. */
+	int fused = !t->exp->keep_activations && !(update_weights && wops->point_weights);
 	int rc;
 
 	trainer_update_coefficients(t);
 	for (int k = 0; k < t->n_terms; k++) {
-		rc = forward_term(t, &t->terms[k], err);
+		rc = forward_term(t, &t->terms[k], fused && !chunked_term(t, k, with_chunks), err);
 		if (rc)
 			return rc;
 	}
@@ -418,7 +491,7 @@ int trainer_evaluate(trainer *t, int update_weights, double *loss, pp_error *err
 			return pp_error_prefix(err, "weighting '%s'", t->exp->weighting_plugin->name);
 	}
 	weighted_losses(t, loss);
-	rc = backward_all(t, t->want_chunks && t->stats_due, err);
+	rc = backward_all(t, with_chunks, fused, err);
 	if (rc)
 		return rc;
 	if (update_weights && wops->term_weights) {

@@ -157,6 +157,36 @@ static int plan_batches(term_run *tr, size_t batch_points, pp_error *err)
 	return rc;
 }
 
+static int chunk_workspace(trainer *t, term_run *tr, size_t points, pp_error *err);
+
+/* Bounded memory with chunks longer than @batch_points: every chunk cut
+ * into ⌈len / batch_points⌉ equal batches, so that no batch crosses a chunk
+ * and none is longer than batch_points; backward_chunked then sums a
+ * chunk's gradient over its pieces. */
+static int plan_chunk_pieces(trainer *t, term_run *tr, size_t batch_points, pp_error *err)
+{
+	size_t K = (size_t)t->n_chunks, n_batches = 0, b = 0, longest = 0;
+	int rc;
+
+	for (size_t c = 0; c < K; c++) {
+		size_t len = t->chunk_start[c + 1] - t->chunk_start[c];
+		n_batches += (len + batch_points - 1) / batch_points;
+	}
+	rc = alloc_plan(tr, n_batches, err);
+	for (size_t c = 0; !rc && c < K; c++) {
+		size_t p0 = t->chunk_start[c], len = t->chunk_start[c + 1] - p0;
+		size_t pieces = (len + batch_points - 1) / batch_points;
+		for (size_t q = 0; q < pieces; q++, b++) {
+			tr->start[b] = p0 + len * q / pieces;
+			tr->len[b] = p0 + len * (q + 1) / pieces - tr->start[b];
+			longest = tr->len[b] > longest ? tr->len[b] : longest;
+		}
+	}
+	if (!rc)
+		rc = chunk_workspace(t, tr, longest, err);
+	return rc;
+}
+
 /* The interior term when analyzers read gradient statistics: K equal chunks
  * (the statistics' samples), and batches of whole chunks, as many as fit in
  * @batch_points (at least one), so that ordinary steps run large batches on
@@ -174,6 +204,8 @@ static int plan_chunked_batches(trainer *t, term_run *tr, size_t batch_points, p
 	for (size_t c = 0; c < K; c++)
 		if (t->chunk_start[c + 1] - t->chunk_start[c] > longest)
 			longest = t->chunk_start[c + 1] - t->chunk_start[c];
+	if (!t->exp->keep_activations && longest > batch_points)
+		return plan_chunk_pieces(t, tr, batch_points, err);
 	per = batch_points / longest ? batch_points / longest : 1;
 	n_batches = (K + per - 1) / per;
 	rc = alloc_plan(tr, n_batches, err);
@@ -183,9 +215,22 @@ static int plan_chunked_batches(trainer *t, term_run *tr, size_t batch_points, p
 		tr->len[b] = t->chunk_start[end] - tr->start[b];
 	}
 	if (!rc)
-		rc = pp_batch_create(t->net, longest, tr->n_channels, tr->info->channels,
+		rc = chunk_workspace(t, tr, longest, err);
+	return rc;
+}
+
+/* The chunk statistics' batch (one chunk, or one piece of one, at a time)
+ * and its outputs, for @points points.  Bounded memory needs no batch of
+ * its own: the term's one batch object, as long as the longest batch, runs
+ * the chunks too. */
+static int chunk_workspace(trainer *t, term_run *tr, size_t points, pp_error *err)
+{
+	int rc = PP_OK;
+
+	if (t->exp->keep_activations)
+		rc = pp_batch_create(t->net, points, tr->n_channels, tr->info->channels,
 				     &t->chunk_batch, err);
-	if (!rc && !(t->chunk_out = calloc((size_t)tr->n_channels * longest, sizeof *t->chunk_out)))
+	if (!rc && !(t->chunk_out = calloc((size_t)tr->n_channels * points, sizeof *t->chunk_out)))
 		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for a gradient chunk");
 	return rc;
 }
@@ -246,11 +291,16 @@ static int alloc_term(trainer *t, int k, pp_error *err)
 	if (rc)
 		return rc;
 	n_batches = tr->n_batches;
-	for (size_t b = 0; b < n_batches; b++) {
-		rc = pp_batch_create(t->net, tr->len[b], tr->n_channels, tr->info->channels,
+	tr->reuse = !exp->keep_activations;
+	tr->resident = NO_BATCH;
+	for (size_t b = 0; b < (tr->reuse && n_batches > 1 ? 1 : n_batches); b++) {
+		size_t cap = tr->len[b];
+		for (size_t q = 1; tr->reuse && q < n_batches; q++)
+			cap = tr->len[q] > cap ? tr->len[q] : cap;
+		rc = pp_batch_create(t->net, cap, tr->n_channels, tr->info->channels,
 				     &tr->batches[b], err);
 		if (!rc && tr->paired)
-			rc = pp_batch_create(t->net, tr->len[b], tr->n_channels, tr->info->channels,
+			rc = pp_batch_create(t->net, cap, tr->n_channels, tr->info->channels,
 					     &tr->pair_batches[b], err);
 		if (rc)
 			return rc;

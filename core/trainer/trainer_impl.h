@@ -64,7 +64,15 @@ typedef struct term_run {
 	size_t n_batches;
 	size_t *start, *len;
 	pp_batch **batches, **pair_batches;
+	/* Bounded memory (exp->keep_activations 0): batches[0] and
+	 * pair_batches[0], sized for the longest batch, serve every batch; they
+	 * hold the activations of batch `resident` (NO_BATCH: none), and a
+	 * backward of another batch pushes it through them again first. */
+	int reuse;
+	size_t resident;
 } term_run;
+
+#define NO_BATCH ((size_t)-1)
 
 /* One batch's work arrays for the residuals of a term's kind at points
  * that are not its own (probe.c). */

@@ -583,6 +583,22 @@ static void test_an_inverse_run_resumes_exactly(void)
 		"logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 50\n", 220);
 }
 
+/* Bounded memory (sampling.batch_points given: one batch object per term,
+ * each batch pushed through again for its backward), with chunk statistics
+ * cut into pieces of the batch size (4 chunks of 100 points, batches of
+ * 50), killed in the L-BFGS stage: resumes bit for bit. */
+static void test_a_bounded_memory_run_resumes_exactly(void)
+{
+	killed_run_resumes_as_uninterrupted("bounded",
+		"seed: 8\npde:\n  type: burgers\n  terms:\n    residual: {points: 400}\n"
+		"    initial: {points: 80}\n    boundary: {points: 80}\n"
+		"network:\n  layers: [10, 10]\nsampling:\n  batch_points: 60\n  resample_every: 100\n"
+		"weighting: {type: rba}\n"
+		"stages:\n  - optimizer: adam\n    iterations: 150\n  - optimizer: lbfgs\n    iterations: 100\n"
+		"analyzers:\n  - {type: snr, every: 10, chunks: 4}\n  - {type: phases, every: 10, chunks: 4}\n"
+		"logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 50\n", 220);
+}
+
 /* Run @yaml to the end keeping every checkpoint, copy the run directory
  * without its summary and its checkpoints after @from, resume the copy:
  * it must end as the run did.  No kill, so no race decides which
@@ -997,6 +1013,7 @@ int main(void)
 		{"corrupted checkpoint falls back to the previous", test_corrupted_checkpoint_falls_back_to_the_previous},
 		{"every weighting scheme resumes exactly", test_every_weighting_scheme_resumes_exactly},
 		{"geometry and inverse runs resume exactly", test_an_inverse_run_resumes_exactly},
+		{"a bounded memory run resumes exactly", test_a_bounded_memory_run_resumes_exactly},
 		{"dense quasi-newton stages resume exactly", test_dense_quasi_newton_stages_resume_exactly},
 		{"keep_best resumes exactly", test_keep_best_resumes_exactly},
 		{"a vanilla run with the shadow rba multiplier resumes exactly",

@@ -380,6 +380,8 @@ static int absent_without_default_is_fine(const char *path)
 		/* optional: no adaptive: means no adaptive sampling; add: is
 		 * rar_d's, asked of rad only to refuse it */
 		"sampling.adaptive", "sampling.adaptive.add",
+		/* optional: no validation: means no validation points */
+		"validation",
 		"stages[].schedule.rate", "stages[].schedule.every", "stages[].schedule.staircase",
 		"stages[].schedule.min_lr",
 		/* optional: an absent stop: or rule is off, nothing to record */
