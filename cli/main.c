@@ -160,10 +160,14 @@ static int dispatch(int argc, char **argv)
  * command and leave it after (core/comm.h: a plain run never joins). */
 int main(int argc, char **argv)
 {
+	pp_error err = {0};
 	int code;
 
 	choose_blas_kernels(argv);
-	pp_comm_init(&argc, &argv);
+	if (pp_comm_init(&argc, &argv, &err) != PP_OK) {
+		fprintf(stderr, "phasepinn: %s\n", err.message);
+		return 1;
+	}
 	code = dispatch(argc, argv);
 	pp_comm_finalize();
 	return code;

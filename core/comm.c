@@ -13,6 +13,8 @@
 #include <mpi.h>
 
 static int joined, world_rank, world_size = 1;
+/* pp_comm_solo: each rank trains alone (distributed sweeps) */
+static int solo;
 
 /* A launcher's environment: OpenMPI's mpirun, PMIx or PMI-1/2 (MPICH,
  * Slurm's srun). */
@@ -21,18 +23,24 @@ static int launched(void)
 	return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
 }
 
-int pp_comm_init(int *argc, char ***argv)
+int pp_comm_init(int *argc, char ***argv, pp_error *err)
 {
+	int mrc;
+
 	if (joined || !launched())
-		return 1;
-	if (MPI_Init(argc, argv) != MPI_SUCCESS)
-		return 1;
+		return PP_OK;
+	/* never go on alone under a launcher: every rank would be rank 0 */
+	mrc = MPI_Init(argc, argv);
+	if (mrc != MPI_SUCCESS)
+		return pp_error_set(err, PP_ERR_IO,
+				    "started by mpirun but MPI_Init failed (error %d); not running as a single process",
+				    mrc);
 	joined = 1;
 	MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &world_size);
 	/* a failing call returns its code; the callers turn it into pp_error */
 	MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-	return 1;
+	return PP_OK;
 }
 
 void pp_comm_finalize(void)
@@ -51,14 +59,44 @@ void pp_comm_abort(int code)
 	exit(code);
 }
 
+static int alone(void)
+{
+	return world_size == 1 || solo;
+}
+
 int pp_comm_rank(void)
 {
-	return world_rank;
+	return solo ? 0 : world_rank;
 }
 
 int pp_comm_size(void)
 {
+	return solo ? 1 : world_size;
+}
+
+void pp_comm_solo(int on)
+{
+	solo = on;
+}
+
+int pp_comm_world_rank(void)
+{
+	return world_rank;
+}
+
+int pp_comm_world_size(void)
+{
 	return world_size;
+}
+
+int pp_comm_world_reduce(double *v, size_t n, int op)
+{
+	MPI_Op o = op == PP_COMM_MAX ? MPI_MAX : op == PP_COMM_MIN ? MPI_MIN : MPI_SUM;
+
+	if (world_size == 1 || n == 0 || n > INT_MAX)
+		return world_size == 1 || n == 0 ? PP_OK : PP_ERR_INVALID;
+	return MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_DOUBLE, o, MPI_COMM_WORLD) == MPI_SUCCESS
+	       ? PP_OK : PP_ERR_IO;
 }
 
 int pp_comm_built(void)
@@ -91,7 +129,7 @@ int pp_comm_agree(int rc, pp_error *err)
 	int mine = rc ? world_rank : world_size, first = world_size, mrc;
 	pp_error shared;
 
-	if (world_size == 1)
+	if (alone())
 		return rc;
 	mrc = MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
 	if (mrc != MPI_SUCCESS)
@@ -136,7 +174,7 @@ static void *scratch_for(size_t bytes)
 
 int pp_comm_reserve(size_t bytes, pp_error *err)
 {
-	if (world_size > 1 && !scratch_for(bytes))
+	if (!alone() && !scratch_for(bytes))
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for the reductions (%zu bytes)",
 				    bytes);
 	return PP_OK;
@@ -170,7 +208,7 @@ int pp_comm_sum_parts(pp_real *const *parts, size_t n_parts, size_t len, int rc,
 	pp_real *buf;
 	int mrc;
 
-	if (world_size == 1)
+	if (alone())
 		return rc;
 	buf = packing(n + 1, sizeof *buf);
 	for (size_t p = 0; p < n_parts; p++)
@@ -196,7 +234,7 @@ int pp_comm_sum_doubles(double *v, size_t n, int rc, pp_error *err)
 	double *buf;
 	int mrc;
 
-	if (world_size == 1)
+	if (alone())
 		return rc;
 	buf = packing(n + 1, sizeof *buf);
 	memcpy(buf, v, n * sizeof *buf);
@@ -214,7 +252,7 @@ int pp_comm_reduce_doubles(double *v, size_t n, int op, pp_error *err)
 {
 	MPI_Op o = op == PP_COMM_MAX ? MPI_MAX : op == PP_COMM_MIN ? MPI_MIN : MPI_SUM;
 
-	if (world_size == 1 || n == 0)
+	if (alone() || n == 0)
 		return PP_OK;
 	if (too_long(n, err))
 		return err ? err->code : PP_ERR_INVALID;
@@ -225,9 +263,14 @@ int pp_comm_reduce_doubles(double *v, size_t n, int op, pp_error *err)
 int pp_comm_allgather_doubles(const double *mine, const size_t *counts, double *all,
 			      pp_error *err)
 {
-	int *cnt = malloc(2 * (size_t)world_size * sizeof *cnt), *displ, mrc;
+	int *cnt, *displ, mrc;
 	size_t total = 0;
 
+	if (alone()) {
+		memcpy(all, mine, counts[0] * sizeof *all);
+		return PP_OK;
+	}
+	cnt = malloc(2 * (size_t)world_size * sizeof *cnt);
 	if (!cnt)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 	displ = cnt + world_size;
@@ -240,11 +283,6 @@ int pp_comm_allgather_doubles(const double *mine, const size_t *counts, double *
 		displ[r] = (int)total;
 		total += counts[r];
 	}
-	if (world_size == 1) {
-		memcpy(all, mine, counts[0] * sizeof *all);
-		free(cnt);
-		return PP_OK;
-	}
 	mrc = MPI_Allgatherv(mine, cnt[world_rank], MPI_DOUBLE, all, cnt, displ, MPI_DOUBLE,
 			     MPI_COMM_WORLD);
 	free(cnt);
@@ -255,7 +293,7 @@ int pp_comm_bcast(void *buf, size_t n, int root, pp_error *err)
 {
 	unsigned char *p = buf;
 
-	while (world_size > 1 && n > 0) {
+	while (!alone() && n > 0) {
 		int part = n > INT_MAX ? INT_MAX : (int)n;
 		int mrc = MPI_Bcast(p, part, MPI_BYTE, root, MPI_COMM_WORLD);
 		if (mrc != MPI_SUCCESS)
@@ -274,7 +312,7 @@ int pp_comm_gather_bytes(const void *data, size_t len, unsigned char **all, size
 	size_t total = 0;
 
 	*all = NULL;
-	if (world_size == 1) {
+	if (alone()) {
 		*all = malloc(len ? len : 1);
 		if (!*all)
 			return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
@@ -329,18 +367,36 @@ int pp_comm_any(int flag)
 {
 	int any = flag != 0;
 
-	if (world_size > 1)
+	if (!alone())
 		MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
 	return any;
 }
 
 #else /* one rank, no MPI */
 
-int pp_comm_init(int *argc, char ***argv)
+/* Started as one of several ranks by a launcher, in a build without MPI:
+ * each process would believe it is alone and write the same run. */
+static long launcher_size(void)
+{
+	const char *names[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		const char *v = getenv(names[i]);
+		if (v && atol(v) > 1)
+			return atol(v);
+	}
+	return 1;
+}
+
+int pp_comm_init(int *argc, char ***argv, pp_error *err)
 {
 	(void)argc;
 	(void)argv;
-	return 0;
+	if (launcher_size() > 1)
+		return pp_error_set(err, PP_ERR_CONFIG,
+				    "started as one of %ld ranks, but this phasepinn was built without MPI (meson setup -Dmpi=enabled, docs/scaling.md)",
+				    launcher_size());
+	return PP_OK;
 }
 
 void pp_comm_finalize(void)
@@ -445,6 +501,29 @@ int pp_comm_reserve(size_t bytes, pp_error *err)
 {
 	(void)bytes;
 	(void)err;
+	return PP_OK;
+}
+
+void pp_comm_solo(int on)
+{
+	(void)on;
+}
+
+int pp_comm_world_rank(void)
+{
+	return 0;
+}
+
+int pp_comm_world_size(void)
+{
+	return 1;
+}
+
+int pp_comm_world_reduce(double *v, size_t n, int op)
+{
+	(void)v;
+	(void)n;
+	(void)op;
 	return PP_OK;
 }
 

@@ -21,8 +21,10 @@
 
 enum { PP_COMM_SUM, PP_COMM_MAX, PP_COMM_MIN };
 
-/* Join MPI if a launcher started this process; 1 if MPI was built in. */
-int pp_comm_init(int *argc, char ***argv);
+/* Join MPI if a launcher started this process.  An error when MPI_Init
+ * fails under a launcher, or when a build without MPI is started as one of
+ * several ranks: going on would make every process rank 0 of its own run. */
+int pp_comm_init(int *argc, char ***argv, pp_error *err);
 /* Leave MPI (no-op when never joined).  Collective. */
 void pp_comm_finalize(void);
 /* Stop every rank at once with @code (MPI_Abort; exit without MPI). */
@@ -60,6 +62,16 @@ int pp_comm_gather_bytes(const void *data, size_t len, unsigned char **all, size
 			 pp_error *err);
 /* Collective: is @flag set on any rank? */
 int pp_comm_any(int flag);
+
+/* Distributed sweeps (`mpirun phasepinn compare`): with @on, every rank
+ * trains alone — pp_comm_rank() is 0, pp_comm_size() 1 and the
+ * collectives above are the identity — while the world_ functions below
+ * still reach every rank. */
+void pp_comm_solo(int on);
+int pp_comm_world_rank(void);
+int pp_comm_world_size(void);
+/* Collective over every rank, solo or not: @op over @n doubles in place. */
+int pp_comm_world_reduce(double *v, size_t n, int op);
 
 /* Rank @r's first index of @n items cut into @size contiguous shares
  * (shares differ by at most one; rank r = size gives n). */
