@@ -387,6 +387,40 @@ static int reduce_chunks(trainer *t, int chunked, int rc, pp_error *err)
 	return pp_comm_sum_doubles(t->chunk_sumsq, t->n_params, rc, err);
 }
 
+/* Several ranks, and nobody reads a term's own gradient: one message of
+ * P values, this rank's Σ_k tw_k·g_k, instead of T·P (the terms' grad
+ * stay this rank's parts).  With chunk statistics Σ_{k≠interior} tw_k·g_k
+ * first, which every chunk's gradient contains, and the interior's after. */
+static int backward_combined(trainer *t, int with_chunks, int rc, pp_error *err)
+{
+	int chunked = with_chunks && t->n_chunks > 0;
+
+	memset(t->other, 0, t->n_params * sizeof *t->other);
+	for (int k = 0; k < t->n_terms; k++)
+		if (k != t->interior || !with_chunks)
+			add_scaled(t->other, t->terms[k].st->term_weight, t->terms[k].grad,
+				   t->n_params);
+	rc = pp_comm_sum_reals(t->other, t->n_params, rc, err);
+	if (rc)
+		return rc;
+	t->combined = 1;
+	if (!with_chunks) {
+		memcpy(t->grad, t->other, t->n_params * sizeof *t->grad);
+		return PP_OK;
+	}
+	rc = chunked ? backward_chunked(t, &t->terms[t->interior], err)
+		     : backward_samples(t, &t->terms[t->interior], err);
+	if (!chunked)   /* per-sample: the batched pass made g_int, this rank's */
+		rc = pp_comm_sum_reals(t->terms[t->interior].grad, t->n_params, rc, err);
+	rc = reduce_chunks(t, chunked, rc, err);
+	if (rc)
+		return rc;
+	memcpy(t->grad, t->other, t->n_params * sizeof *t->grad);
+	add_scaled(t->grad, t->terms[t->interior].st->term_weight, t->terms[t->interior].grad,
+		   t->n_params);
+	return PP_OK;
+}
+
 static int backward_all(trainer *t, int with_chunks, pp_error *err)
 {
 	pp_real *parts[PP_MAX_TERMS];
@@ -405,6 +439,9 @@ static int backward_all(trainer *t, int with_chunks, pp_error *err)
 		coefficient_gradient(t, tr, 0, tr->n, tr->grad);
 		parts[n_parts++] = tr->grad;
 	}
+	t->combined = 0;
+	if (t->ranks > 1 && !t->term_grads)
+		return backward_combined(t, with_chunks, rc, err);
 	/* every term's gradient over every rank: one message of T·P values */
 	rc = pp_comm_sum_parts(parts, n_parts, t->n_params, rc, err);
 	if (rc)
@@ -502,7 +539,8 @@ int trainer_evaluate(trainer *t, int update_weights, double *loss, pp_error *err
 			return rc;
 		weighted_losses(t, loss);
 	}
-	combine_gradient(t);
+	if (!t->combined)
+		combine_gradient(t);
 	t->view.loss = *loss;
 	return PP_OK;
 }

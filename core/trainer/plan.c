@@ -595,6 +595,7 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	if (needs == ~0u)
 		return err->code;
 	t->want_chunks = (needs & PP_NEED_CHUNK_STATS) != 0;
+	t->term_grads = (needs & PP_NEED_TERM_GRADIENTS) || exp->weighting_ops->term_weights;
 	for (int k = 0; k < exp->n_terms; k++)
 		if (exp->pde.terms[exp->terms[k].pde_term].interior && t->interior < 0)
 			t->interior = k;

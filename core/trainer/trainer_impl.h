@@ -111,6 +111,9 @@ typedef struct trainer {
 	int n_chunks;               /* 0: one per point (per-sample statistics) */
 	int chunk_count;            /* the chunks this rank holds (n_chunks on one rank) */
 	int rank, ranks;            /* core/comm.h; 0 and 1 without MPI */
+	int term_grads;             /* each term's gradient over all ranks is read
+				       (PP_NEED_TERM_GRADIENTS, term_weights) */
+	int combined;               /* this evaluation reduced grad itself */
 	size_t n_total[PP_MAX_TERMS], first[PP_MAX_TERMS];  /* the view's per-term counts */
 	size_t *chunk_start;        /* chunk c of the interior term: points
 				       [chunk_start[c], chunk_start[c + 1]) */
