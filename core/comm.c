@@ -363,13 +363,16 @@ cleanup:
 	return rc;
 }
 
+int pp_comm_max_int(int v)
+{
+	if (!alone())
+		MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+	return v;
+}
+
 int pp_comm_any(int flag)
 {
-	int any = flag != 0;
-
-	if (!alone())
-		MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-	return any;
+	return pp_comm_max_int(flag != 0) != 0;
 }
 
 #else /* one rank, no MPI */
@@ -495,6 +498,11 @@ int pp_comm_gather_bytes(const void *data, size_t len, unsigned char **all, size
 int pp_comm_any(int flag)
 {
 	return flag != 0;
+}
+
+int pp_comm_max_int(int v)
+{
+	return v;
 }
 
 int pp_comm_reserve(size_t bytes, pp_error *err)

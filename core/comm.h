@@ -62,6 +62,8 @@ int pp_comm_gather_bytes(const void *data, size_t len, unsigned char **all, size
 			 pp_error *err);
 /* Collective: is @flag set on any rank? */
 int pp_comm_any(int flag);
+/* Collective: the largest @v over ranks. */
+int pp_comm_max_int(int v);
 
 /* Distributed sweeps (`mpirun phasepinn compare`): with @on, every rank
  * trains alone — pp_comm_rank() is 0, pp_comm_size() 1 and the

@@ -205,7 +205,7 @@ static int run_stage(trainer *t, const pp_ckpt *resume, pp_error *err)
 	size_t reason_size = sizeof t->res->stop_reasons[s];
 	pp_optimizer_args args;
 	metrics_row row;
-	int col = -1, rc;
+	int col = -1, rc, stop, agreed = -1;   /* agreed: the signal flag, -1: ask */
 
 	if (stage->stop.metric_column[0]) {
 		col = column_index(t, stage->stop.metric_column);
@@ -236,8 +236,10 @@ static int run_stage(trainer *t, const pp_ckpt *resume, pp_error *err)
 	snprintf(reason, reason_size, "completed %ld iterations", stage->iterations);
 	trainer_report(t, PP_TRAIN_STAGE, NULL);
 	for (; t->pos.stage_step < stage->iterations; t->pos.stage_step++) {
-		/* a signal reaches the ranks at different steps: they agree */
-		if (pp_comm_any(opts->interrupted && *opts->interrupted)) {
+		/* a signal reaches the ranks at different steps: they agree,
+		 * after the first step together with the stop rules below */
+		int signalled = opts->interrupted && *opts->interrupted;
+		if (agreed >= 0 ? agreed : pp_comm_any(signalled)) {
 			rc = interrupt(t, err);
 			break;
 		}
@@ -255,8 +257,15 @@ static int run_stage(trainer *t, const pp_ckpt *resume, pp_error *err)
 				 args.stop_reason[0] ? args.stop_reason : "stopped by the optimizer");
 			break;
 		}
-		/* wall_time reads each rank's clock: stop when any rank would */
-		if (pp_comm_any(stop_rule(t, &stage->stop, col, &row, reason, reason_size)))
+		stop = stop_rule(t, &stage->stop, col, &row, reason, reason_size);
+		if (t->ranks > 1) {
+			/* wall_time reads each rank's clock: stop when any rank
+			 * would; one message also says whether a signal came */
+			int v = pp_comm_max_int(2 * stop + (opts->interrupted && *opts->interrupted));
+			stop = v >= 2;
+			agreed = v == 1;
+		}
+		if (stop)
 			break;
 	}
 	if (rc)
