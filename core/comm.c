@@ -15,6 +15,24 @@
 static int joined, world_rank, world_size = 1;
 /* pp_comm_solo: each rank trains alone (distributed sweeps) */
 static int solo;
+/* What the reductions cost this rank: PHASEPINN_COMM_STATS=1 prints it
+ * when the rank leaves MPI (docs/scaling.md). */
+static unsigned long long stat_calls, stat_bytes;
+static double stat_seconds;
+
+static double now_s(void)
+{
+	return MPI_Wtime();
+}
+
+#define COUNTED(bytes, mrc, call)                                  \
+	do {                                                       \
+		double t0_ = now_s();                              \
+		(mrc) = (call);                                    \
+		stat_calls++;                                      \
+		stat_bytes += (unsigned long long)(bytes);         \
+		stat_seconds += now_s() - t0_;                     \
+	} while (0)
 
 /* A launcher's environment: OpenMPI's mpirun, PMIx or PMI-1/2 (MPICH,
  * Slurm's srun). */
@@ -45,6 +63,9 @@ int pp_comm_init(int *argc, char ***argv, pp_error *err)
 
 void pp_comm_finalize(void)
 {
+	if (joined && getenv("PHASEPINN_COMM_STATS"))
+		fprintf(stderr, "phasepinn: rank %d: %llu reductions, %llu bytes, %.3f s in them\n",
+			world_rank, stat_calls, stat_bytes, stat_seconds);
 	if (joined)
 		MPI_Finalize();
 	joined = 0;
@@ -131,7 +152,7 @@ int pp_comm_agree(int rc, pp_error *err)
 
 	if (alone())
 		return rc;
-	mrc = MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+	COUNTED(sizeof mine, mrc, MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
 	if (mrc != MPI_SUCCESS)
 		return mpi_failed(mrc, "agreeing on errors", err);
 	if (first == world_size)
@@ -214,7 +235,8 @@ int pp_comm_sum_parts(pp_real *const *parts, size_t n_parts, size_t len, int rc,
 	for (size_t p = 0; p < n_parts; p++)
 		memcpy(buf + p * len, parts[p], len * sizeof *buf);
 	buf[n] = rc ? 1 : 0;
-	mrc = MPI_Allreduce(MPI_IN_PLACE, buf, (int)(n + 1), MPI_PP_REAL, MPI_SUM, MPI_COMM_WORLD);
+	COUNTED((n + 1) * sizeof *buf, mrc,
+		MPI_Allreduce(MPI_IN_PLACE, buf, (int)(n + 1), MPI_PP_REAL, MPI_SUM, MPI_COMM_WORLD));
 	if (mrc != MPI_SUCCESS)
 		return mpi_failed(mrc, "summing over ranks", err);
 	if (buf[n] != 0)
@@ -239,7 +261,8 @@ int pp_comm_sum_doubles(double *v, size_t n, int rc, pp_error *err)
 	buf = packing(n + 1, sizeof *buf);
 	memcpy(buf, v, n * sizeof *buf);
 	buf[n] = rc ? 1 : 0;
-	mrc = MPI_Allreduce(MPI_IN_PLACE, buf, (int)(n + 1), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+	COUNTED((n + 1) * sizeof *buf, mrc,
+		MPI_Allreduce(MPI_IN_PLACE, buf, (int)(n + 1), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
 	if (mrc != MPI_SUCCESS)
 		return mpi_failed(mrc, "summing over ranks", err);
 	if (buf[n] != 0)
@@ -251,13 +274,14 @@ int pp_comm_sum_doubles(double *v, size_t n, int rc, pp_error *err)
 int pp_comm_reduce_doubles(double *v, size_t n, int op, pp_error *err)
 {
 	MPI_Op o = op == PP_COMM_MAX ? MPI_MAX : op == PP_COMM_MIN ? MPI_MIN : MPI_SUM;
+	int mrc;
 
 	if (alone() || n == 0)
 		return PP_OK;
 	if (too_long(n, err))
 		return err ? err->code : PP_ERR_INVALID;
-	return mpi_failed(MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_DOUBLE, o, MPI_COMM_WORLD),
-			  "reducing over ranks", err);
+	COUNTED(n * sizeof *v, mrc, MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_DOUBLE, o, MPI_COMM_WORLD));
+	return mpi_failed(mrc, "reducing over ranks", err);
 }
 
 int pp_comm_allgather_doubles(const double *mine, const size_t *counts, double *all,
@@ -365,8 +389,11 @@ cleanup:
 
 int pp_comm_max_int(int v)
 {
+	int mrc = MPI_SUCCESS;
+
 	if (!alone())
-		MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+		COUNTED(sizeof v, mrc, MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD));
+	(void)mrc;
 	return v;
 }
 
