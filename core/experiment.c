@@ -756,6 +756,28 @@ static int build_sampling(pp_experiment *exp, pp_error *err)
 	return rc;
 }
 
+/* validation: {points: N, every: M, keep_best: bool}; absent: none (and
+ * nothing written to config.yaml). */
+static int build_validation(pp_experiment *exp, pp_error *err)
+{
+	pp_validation_setup *v = &exp->validation;
+	const pp_config *cfg = pp_config_get(exp->root, "validation");
+	int rc;
+
+	memset(v, 0, sizeof *v);
+	if (!cfg)
+		return PP_OK;
+	if (pp_config_node_type(cfg) != PP_CONFIG_MAP)
+		return pp_config_error(err, PP_ERR_CONFIG, cfg,
+				       "validation: is a map, e.g. validation: {points: 10000, every: 100, keep_best: true}");
+	rc = pp_config_long(cfg, "points", 10000, 1, 100000000L, &v->points, err);
+	if (!rc)
+		rc = pp_config_long(cfg, "every", exp->log_every, 1, LONG_MAX, &v->every, err);
+	if (!rc)
+		rc = pp_config_bool(cfg, "keep_best", 0, &v->keep_best, err);
+	return rc;
+}
+
 static int build_weighting(pp_experiment *exp, const pp_registry *reg, pp_error *err)
 {
 	const pp_config *cfg;
@@ -855,6 +877,8 @@ static int read_stop(const pp_config *s, pp_stop_rules *r, pp_error *err)
  * an analyzer's? */
 static int has_column(const pp_experiment *exp, const char *name)
 {
+	if (exp->validation.points > 0 && strcmp(name, "val_loss") == 0)
+		return 1;
 	for (int a = 0; a < exp->n_analyzers; a++)
 		for (int c = 0; c < exp->analyzers[a].n_columns; c++)
 			if (strcmp(exp->analyzers[a].columns[c], name) == 0)
@@ -1199,6 +1223,8 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 		return PP_OK;
 	}
 	rc = build_sampling(exp, err);
+	if (!rc)
+		rc = build_validation(exp, err);
 	if (rc)
 		goto fail;
 	exp->problem.pde = &exp->pde;

@@ -98,6 +98,16 @@ typedef struct pp_adaptive_setup {
 	int applies[PP_MAX_TERMS];   /* by PDE term index */
 } pp_adaptive_setup;
 
+/* validation: {points, every, keep_best}: residuals at points held out of
+ * training (drawn once, from their own random stream) give the metrics
+ * column val_loss; keep_best ends the run with the parameters of its
+ * lowest value (docs/sampling.md, "Validation points"). */
+typedef struct pp_validation_setup {
+	long points;                 /* per term; 0: no validation */
+	long every;                  /* steps between validations, >= 1 */
+	int keep_best;
+} pp_validation_setup;
+
 typedef struct pp_experiment {
 	pp_config_doc *doc;
 	const pp_config *root;
@@ -142,6 +152,7 @@ typedef struct pp_experiment {
 	pp_sampler sampler;
 	long resample_every;
 	pp_adaptive_setup adaptive;
+	pp_validation_setup validation;
 	long batch_points;           /* points per forward/backward batch */
 
 	const pp_plugin *weighting_plugin;

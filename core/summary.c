@@ -55,6 +55,9 @@ int pp_summary_of_run(const pp_experiment *exp, const pp_train_result *res, cons
 	s->steps = res->steps;
 	s->seconds = res->seconds;
 	s->final_loss = res->final_loss;
+	s->kept_step = res->kept_step;
+	s->kept_val_loss = res->kept_val_loss;
+	s->last_val_loss = res->last_val_loss;
 	s->n_stages = exp->n_stages;
 	for (int i = 0; i < exp->n_stages; i++) {
 		s->stages[i].optimizer = exp->stages[i].plugin->name;
@@ -112,6 +115,14 @@ static void write_json(FILE *f, const pp_summary *s)
 	pp_json_write_number(f, s->seconds);
 	fputs(",\n  \"final_loss\": ", f);
 	pp_json_write_number(f, s->final_loss);
+	if (s->kept_step >= 0) {
+		/* only with validation.keep_best: other runs keep their layout */
+		fprintf(f, ",\n  \"kept\": {\"step\": %ld, \"val_loss\": ", s->kept_step);
+		pp_json_write_number(f, s->kept_val_loss);
+		fputs(", \"last_val_loss\": ", f);
+		pp_json_write_number(f, s->last_val_loss);
+		fputc('}', f);
+	}
 	fputs(",\n  \"stages\": [", f);
 	for (int i = 0; i < s->n_stages; i++) {
 		const pp_summary_stage *st = &s->stages[i];
@@ -269,6 +280,26 @@ static int read_final(const pp_json *root, const char *name, pp_summary *s, pp_e
 	return PP_OK;
 }
 
+/* "kept": null or {"step": N, "val_loss": x, "last_val_loss": y}. */
+static int get_kept(const pp_json *root, const char *name, pp_summary *s, pp_error *err)
+{
+	const pp_json *v = pp_json_get(root, "kept");
+	int rc;
+
+	s->kept_step = -1;
+	s->kept_val_loss = s->last_val_loss = NAN;
+	if (!v || v->type == PP_JSON_NULL)
+		return PP_OK;
+	if (v->type != PP_JSON_OBJECT)
+		return type_error(name, v, "kept", "an object or null", err);
+	rc = get_long(v, "step", name, &s->kept_step, err);
+	if (!rc)
+		rc = get_real(v, "val_loss", name, &s->kept_val_loss, err);
+	if (!rc)
+		rc = get_real(v, "last_val_loss", name, &s->last_val_loss, err);
+	return rc;
+}
+
 /* "started_from": null or {"run": "...", "step": N} (a warm start). */
 static int get_started_from(const pp_json *root, const char *name, pp_summary *s,
 			    pp_error *err)
@@ -328,6 +359,8 @@ static int read_members(const pp_json *root, const char *name, pp_summary *s, pp
 		rc = get_real(root, "seconds", name, &s->seconds, err);
 	if (!rc)
 		rc = get_real(root, "final_loss", name, &s->final_loss, err);
+	if (!rc)
+		rc = get_kept(root, name, s, err);
 	if (!rc)
 		rc = read_stages(root, name, s, err);
 	if (!rc)

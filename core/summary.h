@@ -6,6 +6,7 @@
  *    "error": message or null, "version", "precision", "threads", "seed",
  *    "blas_kernels", "pde", "weighting", "network", "parameters", "steps",
  *    "seconds", "final_loss",
+ *    "kept": {"step", "val_loss", "last_val_loss"} (validation.keep_best only),
  *    "stages": [{"optimizer", "iterations", "steps", "stop"}, ...],
  *    "final": {"<metrics column>": last value, ...}}
  *
@@ -53,6 +54,11 @@ typedef struct pp_summary {
 	long started_from_step;
 	long parameters, steps;
 	double seconds, final_loss;      /* NaN: not finite, or missing */
+	/* validation.keep_best: the step of the parameters the run ended with
+	 * and its val_loss, and the last step's val_loss; kept_step -1: no
+	 * keep_best, and no "kept" member in the file */
+	long kept_step;
+	double kept_val_loss, last_val_loss;
 	int n_stages;
 	pp_summary_stage *stages;
 	int n_final;

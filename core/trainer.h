@@ -98,6 +98,10 @@ typedef struct pp_train_result {
 						  the trainer's result) */
 	double last[PP_MAX_COLUMNS];           /* last value written per column */
 	char column_store[PP_MAX_COLUMNS][48];
+	/* validation.keep_best: the step whose parameters the run ended with
+	 * (-1: none kept, the last ones), its val_loss and the last step's */
+	long kept_step;
+	double kept_val_loss, last_val_loss;
 } pp_train_result;
 
 /* Train @exp; writes metrics rows to opts->metrics and per-point weights

@@ -155,12 +155,10 @@ cleanup:
 }
 
 /* Scratch of one resampling of one term: the candidates (points, normals
- * and parts) and a probe term that evaluates them a batch at a time. */
+ * and parts) and a probe that evaluates them a batch at a time. */
 typedef struct candidates {
 	term_run set;           /* m candidate points, drawn like the term's */
-	term_run probe;         /* up to one batch of them, its work arrays */
-	pp_term_state probe_state;
-	size_t start, len;      /* the probe's one batch */
+	term_probe probe;
 	double *mag;            /* |r| per candidate */
 	size_t *chosen;
 	int64_t *kept, *nearest;
@@ -168,87 +166,14 @@ typedef struct candidates {
 
 static void free_candidates(candidates *c)
 {
-	term_run *p = &c->probe;
-
 	free(c->set.x);
 	free(c->set.normal);
 	free(c->set.part);
-	pp_batch_destroy(p->batches ? p->batches[0] : NULL);
-	pp_batch_destroy(p->pair_batches ? p->pair_batches[0] : NULL);
-	free(p->batches);
-	free(p->pair_batches);
-	free(p->x_pair);
-	free(p->r);
-	free(p->out);
-	free(p->out_pair);
-	free(p->dr);
-	free(p->dr_pair);
-	free(p->rk);
-	free(p->drk);
-	free(p->drk_pair);
-	free(p->comp);
-	free(p->drc);
-	free(p->rdc);
+	trainer_probe_destroy(&c->probe);
 	free(c->mag);
 	free(c->chosen);
 	free(c->kept);
 	free(c->nearest);
-}
-
-static pp_real *reals(size_t n)
-{
-	return calloc(n ? n : 1, sizeof(pp_real));
-}
-
-/* The probe: the term's settings, work arrays for @b points. */
-static int make_probe(trainer *t, const term_run *tr, candidates *c, size_t b, pp_error *err)
-{
-	term_run *p = &c->probe;
-	size_t S = (size_t)tr->n_channels, K = (size_t)tr->K, d = (size_t)t->d;
-	int rc;
-
-	p->info = tr->info;
-	p->setup = tr->setup;
-	p->n_channels = tr->n_channels;
-	p->paired = tr->paired;
-	p->K = tr->K;
-	c->probe_state.pde_term = tr->st->pde_term;
-	c->probe_state.name = tr->st->name;
-	p->st = &c->probe_state;
-	p->n_batches = 1;
-	p->start = &c->start;
-	p->len = &c->len;
-	p->batches = calloc(1, sizeof *p->batches);
-	p->pair_batches = calloc(1, sizeof *p->pair_batches);
-	p->r = reals(b);
-	p->out = reals(b * S);
-	p->dr = reals(b * S);
-	if (p->paired) {
-		p->x_pair = reals(b * d);
-		p->out_pair = reals(b * S);
-		p->dr_pair = reals(b * S);
-	}
-	if (K > 1) {
-		p->rk = reals(K * b);
-		p->drk = reals(K * S * b);
-		p->comp = reals(K * b);
-		if (p->paired)
-			p->drk_pair = reals(K * S * b);
-	}
-	if (t->n_train > 0) {
-		p->drc = reals(K * (size_t)t->exp->pde.n_coefficients * b);
-		p->rdc = reals((size_t)t->n_train * b);
-	}
-	if (!p->batches || !p->pair_batches || !p->r || !p->out || !p->dr ||
-	    (p->paired && (!p->x_pair || !p->out_pair || !p->dr_pair)) ||
-	    (K > 1 && (!p->rk || !p->drk || !p->comp || (p->paired && !p->drk_pair))) ||
-	    (t->n_train > 0 && (!p->drc || !p->rdc)))
-		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for a batch of candidates");
-	rc = pp_batch_create(t->net, b, p->n_channels, p->info->channels, &p->batches[0], err);
-	if (!rc && p->paired)
-		rc = pp_batch_create(t->net, b, p->n_channels, p->info->channels,
-				     &p->pair_batches[0], err);
-	return rc;
 }
 
 /* Every rank's share of the candidates' |r| onto every rank, so that all
@@ -280,16 +205,16 @@ static int evaluate_candidates(trainer *t, const term_run *tr, candidates *c, pp
 {
 	size_t m = (size_t)t->exp->adaptive.candidates, d = (size_t)t->d;
 	size_t b = (size_t)t->exp->batch_points < m ? (size_t)t->exp->batch_points : m;
-	term_run *set = &c->set, *p = &c->probe;
+	term_run *set = &c->set;
 	size_t lo, hi;
 	int rc;
 
 	set->info = tr->info;
 	set->setup = tr->setup;
 	set->n = m;
-	set->x = reals(m * d);
+	set->x = calloc(m * d, sizeof *set->x);
 	if (tr->normal) {
-		set->normal = reals(m * d);
+		set->normal = calloc(m * d, sizeof *set->normal);
 		set->part = calloc(m, sizeof *set->part);
 	}
 	c->mag = malloc(m * sizeof *c->mag);
@@ -297,26 +222,14 @@ static int evaluate_candidates(trainer *t, const term_run *tr, candidates *c, pp
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu candidates", m);
 	rc = trainer_sample_points(t, set, &t->adaptive_rng, err);
 	if (!rc)
-		rc = make_probe(t, tr, c, b, err);
+		rc = trainer_probe_create(t, tr, b, &c->probe, err);
 	/* every rank drew the same candidates; each evaluates its share */
 	lo = pp_comm_share_start(m, t->rank, t->ranks);
 	hi = pp_comm_share_start(m, t->rank + 1, t->ranks);
-	for (size_t off = lo; !rc && off < hi; off += b) {
-		size_t len = hi - off < b ? hi - off : b;
-		c->start = 0;
-		c->len = len;
-		p->n = len;
-		p->x = set->x + off * d;
-		p->normal = set->normal ? set->normal + off * d : NULL;
-		p->part = set->part ? set->part + off : NULL;
-		trainer_pair_points(t, p);
-		rc = trainer_term_residuals(t, p, err);
-		for (size_t i = 0; !rc && i < len; i++)
-			c->mag[off + i] = fabs((double)p->r[i]);
-	}
-	p->x = NULL;      /* borrowed from the set */
-	p->normal = NULL;
-	p->part = NULL;
+	if (!rc)
+		rc = trainer_probe_residuals(t, &c->probe, hi - lo, set->x + lo * d,
+					     set->normal ? set->normal + lo * d : NULL,
+					     set->part ? set->part + lo : NULL, c->mag + lo, err);
 	return t->ranks > 1 ? gather_magnitudes(t, c->mag, m, rc, err) : rc;
 }
 

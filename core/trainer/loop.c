@@ -285,6 +285,19 @@ static int finish(trainer *t, pp_error *err)
 	int rc;
 
 	t->view.step = t->pos.step;
+	if (t->exp->validation.keep_best) {
+		/* the last parameters' val_loss, then the best ones back if lower:
+		 * the final row, the analyzers and the model file are theirs */
+		double last;
+		int kept;
+		rc = trainer_validate(t, t->pos.step, &last, err);
+		if (rc)
+			return rc;
+		trainer_validation_restore(t, &kept);
+		t->res->last_val_loss = last;
+		t->res->kept_step = kept ? t->val_best_step : t->pos.step;
+		t->res->kept_val_loss = kept ? t->val_best : last;
+	}
 	t->stats_due = 1;   /* every analyzer observes the final parameters */
 	rc = trainer_evaluate(t, 0, &loss, err);
 	if (!rc)
@@ -355,7 +368,8 @@ static int write_model(trainer *t, int rc, pp_error *err)
 
 	if (!t->res->started || !t->exp->problem.run_dir)
 		return rc;
-	mrc = pp_model_write_run(t->exp, t->pos.step, &model_err);
+	mrc = pp_model_write_run(t->exp, t->res->kept_step >= 0 ? t->res->kept_step : t->pos.step,
+				 &model_err);
 	if (mrc && !rc) {
 		*err = model_err;
 		return mrc;
@@ -389,6 +403,8 @@ int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *
 	int rc, first_stage;
 
 	memset(res, 0, sizeof *res);
+	res->kept_step = -1;
+	res->kept_val_loss = res->last_val_loss = NAN;
 	if (!t)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 	t->opts = opts;

@@ -16,14 +16,18 @@
 
 /* The metrics row: the fixed columns, loss and weight per term, the value of
  * each trainable coefficient (coef_<name>), the validation error of the
- * observation data (data_val_rel_l2, with a validation part), then each
+ * observation data (data_val_rel_l2, with a validation part), the
+ * resamplings of adaptive sampling, the loss at the validation points
+ * (val_loss, with validation:), then each
  * analyzer's columns; all must fit in PP_MAX_COLUMNS (row buffers are that
  * long and observe() writes n_columns values into them). */
 int trainer_name_columns(trainer *t, pp_error *err)
 {
 	pp_train_result *res = t->res;
 	int adaptive = t->exp->adaptive.method != PP_ADAPTIVE_NONE;
-	int n = 0, total = COL_FIXED + 2 * t->n_terms + t->n_train + (t->val_x != NULL) + adaptive;
+	int validation = t->exp->validation.points > 0;
+	int n = 0, total = COL_FIXED + 2 * t->n_terms + t->n_train + (t->val_x != NULL) + adaptive +
+			   validation;
 	static const char *const fixed[] = {"step", "stage", "loss", "lr", "time_s"};
 
 	for (int a = 0; a < t->exp->n_analyzers; a++)
@@ -50,6 +54,10 @@ int trainer_name_columns(trainer *t, pp_error *err)
 	if (adaptive) {   /* set on the rows of resampling steps: how many so far */
 		t->adaptive_column = n;
 		snprintf(res->column_store[n++], sizeof res->column_store[0], "resamplings");
+	}
+	if (validation) {   /* validation steps: the loss at the validation points */
+		t->vcolumn = n;
+		snprintf(res->column_store[n++], sizeof res->column_store[0], "val_loss");
 	}
 	for (int a = 0; a < t->exp->n_analyzers; a++)
 		for (int c = 0; c < t->exp->analyzers[a].n_columns && n < PP_MAX_COLUMNS; c++)
@@ -132,7 +140,7 @@ int trainer_observe(trainer *t, int force, metrics_row *row, pp_error *err)
 {
 	long step = t->view.step;
 	int col = COL_FIXED + 2 * t->n_terms + t->n_train + (t->val_x != NULL) +
-		  (t->adaptive_column >= 0);
+		  (t->adaptive_column >= 0) + (t->vcolumn >= 0);
 	int rc;
 
 	memset(row->set, 0, sizeof row->set);
@@ -140,6 +148,13 @@ int trainer_observe(trainer *t, int force, metrics_row *row, pp_error *err)
 	if (t->adaptive_now) {   /* a resampling step always has its row */
 		row->v[t->adaptive_column] = (double)t->adaptive_events;
 		row->set[t->adaptive_column] = 1;
+		row->any = 1;
+	}
+	if (t->vcolumn >= 0 && (force || trainer_validation_due(t, step))) {
+		rc = trainer_validate(t, step, &row->v[t->vcolumn], err);
+		if (rc)
+			return rc;
+		row->set[t->vcolumn] = 1;
 		row->any = 1;
 	}
 	for (int a = 0; a < t->exp->n_analyzers; a++) {

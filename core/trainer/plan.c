@@ -570,6 +570,7 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	t->n_params = pp_network_param_count(exp->net);
 	t->n_train = exp->n_trainable;
 	t->val_column = -1;
+	t->vcolumn = -1;
 	for (int q = 0; exp->geometry && q < pp_geometry_part_count(exp->geometry) && q < PP_MAX_PARTS; q++)
 		t->part_names[q] = pp_geometry_part_name(exp->geometry, q);
 	if (exp->obs && exp->obs->val.n > 0) {
@@ -637,7 +638,7 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	t->view.problem = &exp->problem;
 	t->view.n_total = t->n_total;
 	t->view.first = t->first;
-	return PP_OK;
+	return trainer_validation_init(t, err);
 }
 
 void trainer_teardown(trainer *t)
@@ -660,6 +661,7 @@ void trainer_teardown(trainer *t)
 	free(t->chunk_out);
 	free(t->val_x);
 	free(t->val_u);
+	trainer_validation_free(t);
 	pp_batch_destroy(t->chunk_batch);
 	pp_batch_destroy(t->sample_batch);
 }

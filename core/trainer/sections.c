@@ -197,6 +197,15 @@ typedef struct ckpt_adaptive {
 	int64_t events;
 } ckpt_adaptive;
 
+/* Validation's lowest val_loss so far and its step (only with
+ * validation:), then with keep_best its parameters (n_params reals). */
+#define TAG_VALD PP_CKPT_TAG("VALD")
+
+typedef struct ckpt_validation {
+	double best;
+	int64_t best_step;
+} ckpt_validation;
+
 /* A boundary term's normals and parts are saved when its points can
  * differ from the layout its sampler gives (box normals follow the pieces
  * in order): on a geometry, or moved by adaptive sampling. */
@@ -358,6 +367,16 @@ static int put_shared(trainer *t, pp_ckpt_writer *w, long step, pp_error *err)
 	if (exp->adaptive.method != PP_ADAPTIVE_NONE) {
 		ckpt_adaptive a = {t->adaptive_rng, t->adaptive_events};
 		pp_ckpt_put(w, TAG_ADPT, 0, &a, sizeof a);
+	}
+	if (exp->validation.points > 0) {
+		ckpt_validation v = {t->val_best, t->val_best_step};
+		size_t extra = t->val_best_params ? t->n_params * sizeof(pp_real) : 0;
+		unsigned char *p = pp_ckpt_reserve(w, TAG_VALD, 0, sizeof v + extra);
+		if (p) {
+			memcpy(p, &v, sizeof v);
+			if (extra)
+				memcpy(p + sizeof v, t->val_best_params, extra);
+		}
 	}
 	if (s < exp->n_stages) {
 		hooks h = optimizer_hooks(&exp->stages[s], t->opt_state);
@@ -568,6 +587,18 @@ int trainer_restore(trainer *t, const pp_ckpt *c, double *elapsed, pp_error *err
 					    exp->adaptive.every);
 		t->adaptive_rng = a.rng;
 		t->adaptive_events = (long)a.events;
+	}
+	if (exp->validation.points > 0) {
+		ckpt_validation v;
+		size_t extra = t->val_best_params ? t->n_params * sizeof(pp_real) : 0;
+		p = section(c, TAG_VALD, 0, sizeof v + extra, "the validation's best so far", err);
+		if (!p)
+			return err->code;
+		memcpy(&v, p, sizeof v);
+		t->val_best = v.best;
+		t->val_best_step = (long)v.best_step;
+		if (extra)
+			memcpy(t->val_best_params, (const unsigned char *)p + sizeof v, extra);
 	}
 	for (int k = 0; k < t->n_terms; k++) {
 		term_run *tr = &t->terms[k];

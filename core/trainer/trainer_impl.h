@@ -15,7 +15,11 @@
  *   sections.c  checkpoints: the trainer's sections, the plugins' hooks, and
  *               putting a run back where a checkpoint left it;
  *   adaptive.c  adaptive sampling (RAD, RAR-D): candidates, their residuals,
- *               the draw, and telling the weighting which points moved.
+ *               the draw, and telling the weighting which points moved;
+ *   probe.c     residuals at points that are not a term's own, a batch at
+ *               a time (adaptive sampling's candidates, validation points);
+ *   validation.c  the validation points: their loss, and the parameters of
+ *               its lowest value (validation.keep_best).
  *
  * Buffers are owned by the trainer (plan.c allocates, trainer_teardown
  * frees); the term states in `states` are what the step view shows plugins.
@@ -67,6 +71,24 @@ typedef struct term_run {
 	size_t *start, *len;
 	pp_batch **batches, **pair_batches;
 } term_run;
+
+/* One batch's work arrays for the residuals of a term's kind at points
+ * that are not its own (probe.c). */
+typedef struct term_probe {
+	term_run run;               /* the term's settings, n_batches = 1 */
+	pp_term_state state;
+	size_t start, len;          /* the one batch */
+	size_t capacity;            /* points per batch */
+} term_probe;
+
+/* The validation set of one term (validation.c): points drawn once from
+ * the term's sampler with the validation stream, and a probe. */
+typedef struct validation_set {
+	term_run points;            /* x (normals, parts) of n points */
+	term_probe probe;
+	double *mag;                /* |r| per point, scratch */
+	double weight;              /* the term's configured weight */
+} validation_set;
 
 /* Where the run stands: the next global step, its stage and its step within
  * that stage (stage == n_stages once every stage is done).  A checkpoint
@@ -142,6 +164,16 @@ typedef struct trainer {
 	long adaptive_events;
 	int adaptive_now;
 	int adaptive_column;        /* "resamplings", -1: none */
+	/* Validation (validation.c; exp->validation): one set per term that
+	 * has one, the column val_loss, and with keep_best the lowest value so
+	 * far, its step and its parameters. */
+	validation_set vsets[PP_MAX_TERMS];
+	int n_vsets;
+	int vcolumn;                /* "val_loss", -1: none */
+	double val_last;            /* at the last validation step, NAN before */
+	double val_best;            /* NAN before the first */
+	long val_best_step;
+	pp_real *val_best_params;   /* n_params, keep_best only */
 } trainer;
 
 /* One metrics row as observe() fills it: value and "measured" per column. */
@@ -180,6 +212,26 @@ size_t trainer_adaptive_points(const trainer *t, int k, long step);
 /* ... and this rank's share of it: its count and first point. */
 size_t trainer_adaptive_share(const trainer *t, int k, long step, size_t *offset);
 int trainer_adaptive_resample(trainer *t, pp_error *err);
+
+/* probe.c */
+int trainer_probe_create(trainer *t, const term_run *tr, size_t capacity, term_probe *p,
+			 pp_error *err);
+void trainer_probe_destroy(term_probe *p);
+/* |r| (‖r‖ for a system) at @m points x (normals, parts: NULL if the term
+ * has none) at the current parameters and coefficients, into mag. */
+int trainer_probe_residuals(trainer *t, term_probe *p, size_t m, pp_real *x, pp_real *normal,
+			    int *part, double *mag, pp_error *err);
+
+/* validation.c */
+int trainer_validation_init(trainer *t, pp_error *err);
+void trainer_validation_free(trainer *t);
+int trainer_validation_due(const trainer *t, long step);
+/* val_loss at the current parameters; with keep_best, remember them when
+ * it is the lowest so far (at @step). */
+int trainer_validate(trainer *t, long step, double *val, pp_error *err);
+/* keep_best: put the parameters of the lowest val_loss back when they
+ * are not the current ones; *kept = 1 if it did. */
+void trainer_validation_restore(trainer *t, int *kept);
 
 /* evaluate.c */
 void trainer_update_coefficients(trainer *t);

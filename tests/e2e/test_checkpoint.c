@@ -508,6 +508,28 @@ static void test_a_vanilla_run_with_the_shadow_rba_multiplier_resumes_exactly(vo
 	CU_ASSERT_EQUAL(pp_shell("head -1 killed_shadow/metrics.csv | grep -q ',homog_phi_rba_shadow'"), 0);
 }
 
+/* validation.keep_best: the lowest val_loss so far, its step and its
+ * parameters come from the checkpoint.  Adam reaches its best val_loss
+ * near step 300, then SGD with a large step throws the network off; killed
+ * at 450, after the best step, the resumed run keeps the same parameters
+ * (parameters.txt, model.npz) and says so in summary.json. */
+static void test_keep_best_resumes_exactly(void)
+{
+	static const char yaml[] =
+		"seed: 4\npde:\n  type: burgers\n  terms:\n    residual: {points: 300}\n"
+		"    initial: {points: 50}\n    boundary: {points: 50}\n"
+		"network:\n  layers: [10, 10]\n"
+		"validation: {points: 500, every: 20, keep_best: true}\n"
+		"stages:\n  - {optimizer: adam, iterations: 300, lr: 1.0e-2}\n"
+		"  - {optimizer: sgd, iterations: 200, lr: 0.1, momentum: 0.9}\n"
+		"analyzers:\n  - {type: snr, every: 10}\n  - {type: phases, every: 10}\n"
+		"logging:\n  every: 10\n  plot: false\ncheckpoint:\n  every: 100\n";
+
+	killed_run_resumes_as_uninterrupted("kept", yaml, 450);
+	CU_ASSERT_EQUAL(pp_shell("grep -q '\"kept\": {\"step\": 300,' killed_kept/summary.json"), 0);
+	CU_ASSERT_EQUAL(pp_shell("cmp ref_kept/model.npz killed_kept/model.npz"), 0);
+}
+
 /* The dense quasi-Newton optimizers (their H, counters and scale come from
  * the checkpoint): Burgers, Adam then bfgs / ssbfgs / ssbroyden, killed in
  * the quasi-Newton stage between checkpoints. */
@@ -976,6 +998,7 @@ int main(void)
 		{"every weighting scheme resumes exactly", test_every_weighting_scheme_resumes_exactly},
 		{"geometry and inverse runs resume exactly", test_an_inverse_run_resumes_exactly},
 		{"dense quasi-newton stages resume exactly", test_dense_quasi_newton_stages_resume_exactly},
+		{"keep_best resumes exactly", test_keep_best_resumes_exactly},
 		{"a vanilla run with the shadow rba multiplier resumes exactly",
 		 test_a_vanilla_run_with_the_shadow_rba_multiplier_resumes_exactly},
 		{"a stop rule stops a resumed run at the same step", test_a_stop_rule_stops_a_resumed_run_at_the_same_step},
