@@ -615,7 +615,8 @@ int pp_cli_compare(int argc, char **argv)
 		sources_free(&src);
 		return code;
 	}
-	note_threads(&a, v, src.n, n_jobs);
+	if (pp_comm_world_size() == 1)   /* under mpirun --jobs does not apply */
+		note_threads(&a, v, src.n, n_jobs);
 	/* The comparison directory is a run directory of its own: refused when
 	 * it holds anything but an earlier comparison (unless --force), and its
 	 * manifest records comparison.*, combined_metrics.csv, figures/ and each
