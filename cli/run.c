@@ -273,7 +273,8 @@ int pp_cli_run_file(const char *file, const char *output, int force, int quiet)
 	pp_error err = {0};
 
 	if (pp_config_doc_load(file, &doc, &err)) {
-		fprintf(stderr, "phasepinn: %s\n", err.message);
+		if (pp_comm_rank() == 0)   /* every rank reads it; one says so */
+			fprintf(stderr, "phasepinn: %s\n", err.message);
 		return PP_EXIT_USAGE;
 	}
 	return pp_cli_run_doc(doc, output, force, quiet);
