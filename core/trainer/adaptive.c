@@ -384,7 +384,8 @@ int trainer_adaptive_resample(trainer *t, pp_error *err)
 	for (int k = 0; k < t->n_terms; k++) {
 		if (!t->exp->adaptive.applies[t->terms[k].st->pde_term])
 			continue;
-		int rc = resample_term(t, k, err);
+		/* every rank stops at the same term if one fails */
+		int rc = pp_comm_agree(resample_term(t, k, err), err);
 		if (rc)
 			return rc;
 	}

@@ -264,48 +264,52 @@ static int gather_rows(trainer *t, int k, double **rows, size_t *n, pp_error *er
 	return rc;
 }
 
+/* weights_<term>.csv of term @k from its @n gathered rows. */
+static int write_rows(trainer *t, int k, const double *rows, size_t n, const char *dir,
+		      pp_error *err)
+{
+	size_t w = (size_t)t->d + 3;
+	char path[4096], name[128];
+	pp_atomic_file af;
+	int rc;
+
+	rc = pp_rundir_weights_name(name, sizeof name, t->terms[k].st->name, err);
+	if (!rc)
+		rc = pp_path_join(path, sizeof path, dir, name, err);
+	if (!rc)
+		rc = pp_atomic_open(&af, path, err);
+	if (rc)
+		return rc;
+	for (int j = 0; j < t->d; j++)
+		fprintf(af.f, "%s,", t->exp->pde.input_names[j]);
+	fputs("r,w,lambda\n", af.f);
+	for (size_t i = 0; i < n; i++) {
+		const double *row = rows + i * w;
+		for (int j = 0; j < t->d; j++)
+			fprintf(af.f, "%.10g,", row[j]);
+		fprintf(af.f, "%.10g,%.10g,%.10g\n", row[t->d], row[t->d + 1], row[t->d + 2]);
+	}
+	return pp_atomic_commit(&af, err);
+}
+
 /* Per-point weights of every term: inputs, r, w, lambda; on several ranks
- * every rank's points, which rank 0 writes. */
+ * every rank's points, which rank 0 writes (collective: the ranks agree on
+ * each file, so all stop at the same one). */
 int trainer_write_weights(trainer *t, pp_error *err)
 {
 	const char *dir = t->exp->problem.run_dir;
-	char path[4096], name[128];
-	int rc = PP_OK;
 
 	if (!pp_comm_any(dir != NULL))   /* rank 0 writes the run directory */
 		return PP_OK;
 	for (int k = 0; k < t->n_terms; k++) {
-		size_t n, w = (size_t)t->d + 3;
 		double *rows;
-		pp_atomic_file af;
+		size_t n;
+		int rc = gather_rows(t, k, &rows, &n, err);
 
-		rc = gather_rows(t, k, &rows, &n, err);
-		if (rc || t->rank != 0) {
-			free(rows);
-			if (rc)
-				return rc;
-			continue;
-		}
-		rc = pp_rundir_weights_name(name, sizeof name, t->terms[k].st->name, err);
-		if (!rc)
-			rc = pp_path_join(path, sizeof path, dir, name, err);
-		if (!rc)
-			rc = pp_atomic_open(&af, path, err);
-		if (rc) {
-			free(rows);
-			return rc;
-		}
-		for (int j = 0; j < t->d; j++)
-			fprintf(af.f, "%s,", t->exp->pde.input_names[j]);
-		fputs("r,w,lambda\n", af.f);
-		for (size_t i = 0; i < n; i++) {
-			const double *row = rows + i * w;
-			for (int j = 0; j < t->d; j++)
-				fprintf(af.f, "%.10g,", row[j]);
-			fprintf(af.f, "%.10g,%.10g,%.10g\n", row[t->d], row[t->d + 1], row[t->d + 2]);
-		}
+		if (!rc && t->rank == 0)
+			rc = write_rows(t, k, rows, n, dir, err);
 		free(rows);
-		rc = pp_atomic_commit(&af, err);
+		rc = pp_comm_agree(rc, err);
 		if (rc)
 			return rc;
 	}
