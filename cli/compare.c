@@ -25,6 +25,7 @@
 
 #include "cli/commands.h"
 #include "cli/compare.h"
+#include "core/comm.h"
 #include "core/csv.h"
 #include "core/experiment.h"
 #include "core/rundir.h"
@@ -415,7 +416,9 @@ static int run_job_here(void *ctx, pp_compare_job *job)
 		fprintf(stderr, "phasepinn compare: %s\n", err.message);
 		return PP_EXIT_USAGE;
 	}
-	return pp_cli_run_doc(doc, job->dir, c->a->force, c->a->quiet);
+	/* under mpirun every rank's runs would share the terminal */
+	return pp_cli_run_doc(doc, job->dir, c->a->force,
+			      c->a->quiet || pp_comm_world_size() > 1);
 }
 
 /* A child process: run variant V with seed S into RUN_DIR.  Its output
@@ -612,14 +615,20 @@ int pp_cli_compare(int argc, char **argv)
 		sources_free(&src);
 		return code;
 	}
-	note_threads(&a, v, src.n, n_jobs);
+	if (pp_comm_world_size() == 1)   /* under mpirun --jobs does not apply */
+		note_threads(&a, v, src.n, n_jobs);
 	/* The comparison directory is a run directory of its own: refused when
 	 * it holds anything but an earlier comparison (unless --force), and its
 	 * manifest records comparison.*, combined_metrics.csv, figures/ and each
 	 * variant's directory, so --force removes only what compare made. */
-	if (pp_rundir_open(a.out, PP_RUNDIR_NEW | PP_RUNDIR_LOCK | (a.force ? PP_RUNDIR_FORCE : 0),
-			   stderr, &rd, &err)) {
-		fprintf(stderr, "phasepinn compare: %s\n", err.message);
+	/* Under mpirun rank 0 prepares the directory the others' runs go in. */
+	rc = pp_comm_world_rank() == 0
+	     ? pp_rundir_open(a.out, PP_RUNDIR_NEW | PP_RUNDIR_LOCK | (a.force ? PP_RUNDIR_FORCE : 0),
+			      stderr, &rd, &err)
+	     : PP_OK;
+	if (pp_comm_agree(rc, &err)) {
+		if (pp_comm_world_rank() == 0)
+			fprintf(stderr, "phasepinn compare: %s\n", err.message);
 		sources_free(&src);
 		free(jobs);
 		return pp_cli_exit_code(err.code);
@@ -635,6 +644,10 @@ int pp_cli_compare(int argc, char **argv)
 	};
 	if (pp_compare_run_jobs(&plan)) {
 		code = failure_code(jobs, n_jobs);
+		goto cleanup;
+	}
+	if (pp_comm_world_rank() != 0) {   /* rank 0 assembles the comparison */
+		code = PP_EXIT_OK;
 		goto cleanup;
 	}
 	rc = multi ? pp_compare_write_seed_tables(a.out, jobs, runs, src.n, &err)

@@ -22,6 +22,12 @@
  * of its log.  SIGINT or SIGTERM stops starting runs, passes SIGTERM to
  * the running ones (which end with an "interrupted" summary) and waits for
  * them.
+ *
+ * Under mpirun (`mpirun -np R phasepinn compare ...`, docs/scaling.md)
+ * the runs are spread over the ranks instead: run i on rank i mod R, in
+ * that rank's process, each training alone on its own threads
+ * (pp_comm_solo); every run goes on whatever the others do, and rank 0
+ * then learns every run's exit code and time and reports them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +43,7 @@
 
 #include "cli/commands.h"
 #include "cli/compare.h"
+#include "core/comm.h"
 #include "core/rundir.h"
 #include "core/summary.h"
 
@@ -249,6 +256,45 @@ static void stop_children(const pp_compare_plan *plan, const pid_t *pids)
 			kill(pids[i], SIGTERM);
 }
 
+/* Run i on rank i mod R, then every run's code and time on every rank. */
+static void run_distributed(pp_compare_plan *plan)
+{
+	int rank = pp_comm_world_rank(), size = pp_comm_world_size(), n = plan->n;
+	double *codes = malloc(2 * (size_t)(n ? n : 1) * sizeof *codes), *secs;
+
+	if (!codes) {
+		fprintf(stderr, "phasepinn compare: rank %d: out of memory\n", rank);
+		pp_comm_abort(PP_EXIT_FAILED);
+	}
+	secs = codes + n;
+	pp_comm_solo(1);
+	for (int i = 0; i < n; i++) {
+		pp_compare_job *job = &plan->jobs[i];
+		double t0 = now();
+		codes[i] = -1;
+		secs[i] = 0;
+		if (i % size != rank)
+			continue;
+		job->code = plan->run_here(plan->ctx, job);
+		job->seconds = now() - t0;
+		codes[i] = job->code;
+		secs[i] = job->seconds;
+	}
+	pp_comm_solo(0);
+	if (pp_comm_world_reduce(codes, (size_t)n, PP_COMM_MAX) ||
+	    pp_comm_world_reduce(secs, (size_t)n, PP_COMM_SUM)) {
+		fprintf(stderr, "phasepinn compare: rank %d: cannot collect the runs' results\n", rank);
+		pp_comm_abort(PP_EXIT_FAILED);
+	}
+	for (int i = 0; i < n; i++) {
+		plan->jobs[i].code = (int)codes[i];
+		plan->jobs[i].seconds = secs[i];
+		if (rank == 0)
+			report_done(plan, &plan->jobs[i], i + 1);
+	}
+	free(codes);
+}
+
 /* At most plan->at_once children at a time. */
 static void run_children(pp_compare_plan *plan, pid_t *pids, double *started)
 {
@@ -325,7 +371,9 @@ int pp_compare_run_jobs(pp_compare_plan *plan)
 		free(started);
 		return plan->n;
 	}
-	if (plan->at_once <= 1)
+	if (pp_comm_world_size() > 1)
+		run_distributed(plan);
+	else if (plan->at_once <= 1)
 		run_in_process(plan);
 	else
 		run_children(plan, pids, started);
@@ -338,6 +386,8 @@ int pp_compare_run_jobs(pp_compare_plan *plan)
 	}
 	if (!failed && !not_run)
 		return 0;
+	if (pp_comm_world_rank() != 0)   /* rank 0 reports */
+		return failed + not_run;
 	if (failed)
 		fprintf(stderr, "phasepinn compare: %d of %d runs failed; no comparison written\n",
 			failed, plan->n);

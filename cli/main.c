@@ -12,6 +12,7 @@
 #include <phasepinn/phasepinn.h>
 
 #include "cli/commands.h"
+#include "core/comm.h"
 
 static void usage(FILE *f)
 {
@@ -93,12 +94,11 @@ static int with_plot_hint(int code)
 	return code;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
 	const char *dirs[32];
 	int n_dirs = 0, i = 1;
 
-	choose_blas_kernels(argv);
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
@@ -154,4 +154,21 @@ int main(int argc, char **argv)
 	fprintf(stderr, "phasepinn: unknown command '%s'\n\n", argv[0]);
 	usage(stderr);
 	return 2;
+}
+
+/* Under mpirun every rank runs this program; the ranks join MPI before the
+ * command and leave it after (core/comm.h: a plain run never joins). */
+int main(int argc, char **argv)
+{
+	pp_error err = {0};
+	int code;
+
+	choose_blas_kernels(argv);
+	if (pp_comm_init(&argc, &argv, &err) != PP_OK) {
+		fprintf(stderr, "phasepinn: %s\n", err.message);
+		return 1;
+	}
+	code = dispatch(argc, argv);
+	pp_comm_finalize();
+	return code;
 }

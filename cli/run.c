@@ -10,6 +10,7 @@
 #include <phasepinn/output.h>
 
 #include "core/checkpoint.h"
+#include "core/comm.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "core/experiment.h"
@@ -156,24 +157,27 @@ static int run_experiment(pp_experiment *exp, int force, int quiet, const pp_ckp
 	FILE *metrics = NULL;
 	const char *status;
 	pp_rundir *rd = NULL;
+	int lead = pp_comm_rank() == 0;   /* under mpirun rank 0 alone writes */
 	int rc;
 
 	*exit_code = PP_EXIT_FAILED;
 	if (!res)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
+	quiet = quiet || !lead;
 	/* (resume has opened and locked the directory already) */
-	rc = resume ? PP_OK : open_new_run_dir(exp->run_dir, force, &rd, err);
-	if (!rc && !resume)
+	rc = resume || !lead ? PP_OK : open_new_run_dir(exp->run_dir, force, &rd, err);
+	if (!rc && !resume && lead)
 		rc = write_config_copy(exp, err);
 	if (!rc)
 		rc = pp_path_join(path, sizeof path, exp->run_dir, PP_RUN_METRICS, err);
+	if (!rc && lead) {
+		metrics = resume ? reopen_metrics(path, resume, err)
+			  : pp_rundir_fopen(path, "w", err);
+		rc = metrics ? PP_OK : err->code;
+	}
+	rc = pp_comm_agree(rc, err);   /* the other ranks wait for rank 0's directory */
 	if (rc)
 		goto cleanup;
-	metrics = resume ? reopen_metrics(path, resume, err) : pp_rundir_fopen(path, "w", err);
-	if (!metrics) {
-		rc = err->code;
-		goto cleanup;
-	}
 	opts.metrics = metrics;
 	pp_cli_progress_init(&progress, quiet ? NULL : stderr);
 	opts.progress = pp_cli_progress_report;
@@ -198,6 +202,11 @@ static int run_experiment(pp_experiment *exp, int force, int quiet, const pp_ckp
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	status = rc == PP_OK ? "completed" : rc == PP_ERR_INTERRUPTED ? "interrupted" : "failed";
+	if (!lead) {   /* the run's outcome is rank 0's to write */
+		if (rc)
+			*err = run_err;
+		goto cleanup;
+	}
 	if (fclose(metrics) != 0 && !rc)
 		rc = pp_error_set(&run_err, PP_ERR_IO, "cannot write %s", path);
 	metrics = NULL;
@@ -240,14 +249,18 @@ int pp_cli_run_doc(pp_config_doc *doc, const char *output, int force, int quiet)
 		return PP_EXIT_USAGE;
 	}
 	rc = pp_experiment_create_doc(doc, reg, output, PP_EXPERIMENT_RUN, &exp, &err);
+	rc = pp_comm_agree(rc, &err);   /* every rank builds it; all go on or none */
 	if (rc) {
 		/* Whatever stops an experiment from being built is the user's to fix. */
-		fprintf(stderr, "phasepinn: %s\n", err.message);
+		if (exp)
+			pp_experiment_destroy(exp);
+		if (pp_comm_rank() == 0)
+			fprintf(stderr, "phasepinn: %s\n", err.message);
 		pp_registry_destroy(reg);
 		return PP_EXIT_USAGE;
 	}
 	rc = run_experiment(exp, force, quiet, NULL, &code, &err);
-	if (rc)
+	if (rc && pp_comm_rank() == 0)
 		fprintf(stderr, "phasepinn: %s\n", err.message);
 	pp_experiment_destroy(exp);
 	pp_registry_destroy(reg);
@@ -260,7 +273,8 @@ int pp_cli_run_file(const char *file, const char *output, int force, int quiet)
 	pp_error err = {0};
 
 	if (pp_config_doc_load(file, &doc, &err)) {
-		fprintf(stderr, "phasepinn: %s\n", err.message);
+		if (pp_comm_rank() == 0)   /* every rank reads it; one says so */
+			fprintf(stderr, "phasepinn: %s\n", err.message);
 		return PP_EXIT_USAGE;
 	}
 	return pp_cli_run_doc(doc, output, force, quiet);
@@ -334,6 +348,56 @@ static int run_completed(const char *dir)
 	return done;
 }
 
+/* The ranks of the run that wrote @c (section RANK, docs/scaling.md). */
+static int ranks_of(const pp_ckpt *c)
+{
+	size_t len;
+	const int32_t *n = pp_ckpt_find(c, PP_CKPT_TAG("RANK"), 0, &len);
+
+	return n && len == sizeof *n ? (int)*n : 1;
+}
+
+/* The checkpoint to resume from into *ckpt; -1 then, else the command's
+ * exit code.  Rank 0 chooses it (the newest good one); under mpirun the
+ * other ranks read the file it names before rank 0 changes anything. */
+static int find_checkpoint(const char *dir, pp_ckpt **ckpt)
+{
+	int lead = pp_comm_rank() == 0, code = -1;
+	char path[4096] = "";
+	pp_error err = {0};
+
+	if (lead && run_completed(dir)) {
+		fprintf(stderr, "phasepinn: %s already completed (its summary.json says so); nothing to resume\n",
+			dir);
+		code = PP_EXIT_OK;
+	} else if (lead && pp_ckpt_latest(dir, stderr, ckpt, &err) != PP_OK) {
+		fprintf(stderr, "phasepinn: %s\n", err.message);
+		code = PP_EXIT_USAGE;
+	} else if (lead && ranks_of(*ckpt) != pp_comm_size()) {
+		fprintf(stderr, "phasepinn: %s was written by a run on %d rank(s), this is %d; resume it on as many (mpirun -np %d phasepinn resume ...)\n",
+			(*ckpt)->path, ranks_of(*ckpt), pp_comm_size(), ranks_of(*ckpt));
+		pp_ckpt_free(*ckpt);
+		*ckpt = NULL;
+		code = PP_EXIT_USAGE;
+	} else if (lead) {
+		snprintf(path, sizeof path, "%s", (*ckpt)->path);
+	}
+	if (pp_comm_size() == 1)
+		return code;
+	pp_comm_bcast(&code, sizeof code, 0, NULL);
+	pp_comm_bcast(path, sizeof path, 0, NULL);
+	if (code >= 0)
+		return code;
+	if (pp_comm_agree(lead ? PP_OK : pp_ckpt_read(path, ckpt, &err), &err) != PP_OK) {
+		if (lead)
+			fprintf(stderr, "phasepinn: %s\n", err.message);
+		pp_ckpt_free(*ckpt);
+		*ckpt = NULL;
+		code = PP_EXIT_USAGE;
+	}
+	return code;
+}
+
 /* phasepinn resume RUN_DIR: the newest good checkpoint, the configuration
  * it carries, the run directory as it stood then. */
 int pp_cli_resume(int argc, char **argv)
@@ -365,16 +429,10 @@ int pp_cli_resume(int argc, char **argv)
 		fprintf(stderr, "phasepinn resume: which run? usage: phasepinn resume RUN_DIR\n");
 		return PP_EXIT_USAGE;
 	}
-	if (run_completed(dir)) {
-		fprintf(stderr, "phasepinn: %s already completed (its summary.json says so); nothing to resume\n",
-			dir);
-		return PP_EXIT_OK;
-	}
-	rc = pp_ckpt_latest(dir, stderr, &ckpt, &err);
-	if (rc) {
-		fprintf(stderr, "phasepinn: %s\n", err.message);
-		return PP_EXIT_USAGE;
-	}
+	code = find_checkpoint(dir, &ckpt);
+	if (code >= 0)
+		return code;
+	rc = PP_OK;
 	text = pp_ckpt_find(ckpt, PP_CKPT_TAG("CONF"), 0, &len);
 	snprintf(name, sizeof name, "%s (configuration)", ckpt->path);
 	if (!text) {
@@ -398,22 +456,25 @@ int pp_cli_resume(int argc, char **argv)
 			exp->path = src;
 	}
 	/* Nobody else may write here while this resumes; then the steps after
-	 * this checkpoint are redone and newer (bad) files go. */
-	if (!rc)
+	 * this checkpoint are redone and newer (bad) files go (rank 0's to do
+	 * under mpirun; the others have read the checkpoint already). */
+	if (!rc && pp_comm_rank() == 0) {
 		rc = pp_rundir_open(dir, PP_RUNDIR_LOCK, stderr, &rd, &err);
-	if (!rc)
-		rc = pp_rundir_check_subdir(rd, PP_RUN_CHECKPOINTS, 0, &err);
-	if (!rc)
-		rc = pp_rundir_check_subdir(rd, PP_RUN_FIGURES, 0, &err);
-	if (!rc)
-		rc = pp_ckpt_prune(dir, exp->checkpoint_keep, ckpt->step, &err);
+		if (!rc)
+			rc = pp_rundir_check_subdir(rd, PP_RUN_CHECKPOINTS, 0, &err);
+		if (!rc)
+			rc = pp_rundir_check_subdir(rd, PP_RUN_FIGURES, 0, &err);
+		if (!rc)
+			rc = pp_ckpt_prune(dir, exp->checkpoint_keep, ckpt->step, &err);
+	}
+	rc = pp_comm_agree(rc, &err);
 	/* A checkpoint that cannot be resumed (wrong experiment, a plugin
 	 * without hooks) is the user's to sort out: 2; a failure while
 	 * training on: 1. */
 	code = PP_EXIT_USAGE;
 	if (!rc)
 		rc = run_experiment(exp, 0, quiet, ckpt, &code, &err);
-	if (rc && err.message[0])
+	if (rc && err.message[0] && pp_comm_rank() == 0)
 		fprintf(stderr, "phasepinn: %s\n", err.message);
 	pp_rundir_close(rd);
 	pp_experiment_destroy(exp);

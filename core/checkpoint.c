@@ -165,6 +165,29 @@ int pp_ckpt_write_file(pp_ckpt_writer *w, const char *path, pp_error *err)
 	return pp_atomic_commit(&af, err);
 }
 
+const void *pp_ckpt_sections(const pp_ckpt_writer *w, size_t *len)
+{
+	*len = w->buf && w->len >= HEADER ? w->len - HEADER : 0;
+	return w->buf ? w->buf + HEADER : NULL;
+}
+
+/* The bytes come from pp_ckpt_sections of a writer of this build: whole
+ * sections, which are counted as they are copied. */
+void pp_ckpt_put_sections(pp_ckpt_writer *w, const void *sections, size_t len)
+{
+	const unsigned char *p = sections;
+	size_t off = 0;
+
+	if (len == 0 || grow(w, len) != 0)
+		return;
+	memcpy(w->buf + w->len, p, len);
+	w->len += len;
+	while (len - off >= SECTION_HEADER) {
+		off += SECTION_HEADER + pad8((size_t)get_u64(p + off + 8));
+		w->n_sections++;
+	}
+}
+
 void pp_ckpt_writer_free(pp_ckpt_writer *w)
 {
 	free(w->buf);

@@ -71,6 +71,11 @@ void *pp_ckpt_reserve(pp_ckpt_writer *w, uint32_t tag, uint32_t index, size_t le
 /* Finish (header, CRC) and write atomically to @path. */
 int pp_ckpt_write_file(pp_ckpt_writer *w, const char *path, pp_error *err);
 void pp_ckpt_writer_free(pp_ckpt_writer *w);
+/* The sections put so far, as they lie in the file, and their length (for
+ * a data-parallel run's ranks, which send theirs to rank 0). */
+const void *pp_ckpt_sections(const pp_ckpt_writer *w, size_t *len);
+/* Append sections that pp_ckpt_sections of another writer returned. */
+void pp_ckpt_put_sections(pp_ckpt_writer *w, const void *sections, size_t len);
 
 /* ---- reading ------------------------------------------------------------ */
 

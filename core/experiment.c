@@ -1,5 +1,6 @@
 /* phasepinn — building an experiment from its YAML file (see experiment.h). */
 #include "core/experiment.h"
+#include "core/comm.h"
 #include "core/channels.h"
 #include "core/model_file.h"
 #include "core/observations.h"
@@ -1273,7 +1274,9 @@ int pp_experiment_create_doc(pp_config_doc *doc, const pp_registry *reg,
 	exp->problem.n_params = pp_network_param_count(exp->net);
 	exp->problem.seed = exp->seed;
 	exp->problem.n_terms = exp->n_terms;
-	exp->problem.run_dir = mode == PP_EXPERIMENT_RUN ? exp->run_dir : NULL;
+	/* on several ranks rank 0 alone writes the run directory */
+	exp->problem.run_dir = mode == PP_EXPERIMENT_RUN && pp_comm_rank() == 0 ? exp->run_dir
+			       : NULL;
 	rc = build_weighting(exp, reg, err);
 	if (rc)
 		goto fail;

@@ -13,10 +13,12 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
+# libopenmpi-dev, openmpi-bin: -Dmpi (auto) and the two-rank tests
+# (docs/scaling.md)
 # python3-numpy: tests/data/authors_mi.py, the numpy re-implementation of the
 # authors' information measure that the information analyzer is checked against
 packages=(build-essential meson ninja-build pkg-config libopenblas-dev libyaml-dev
-          libcunit1-dev libfftw3-dev gnuplot-nox
+          libcunit1-dev libfftw3-dev gnuplot-nox libopenmpi-dev openmpi-bin
           python3-numpy python3-pandas python3-pytest python3-yaml)
 
 install_missing() {

@@ -19,6 +19,7 @@
  * The trainer then restarts the stage's optimizer (loop.c).
  */
 #include "core/trainer/trainer_impl.h"
+#include "core/comm.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -49,6 +50,22 @@ size_t trainer_adaptive_points(const trainer *t, int k, long step)
 		return n;
 	/* resamplings at every, 2·every, ... before @step */
 	return n + (size_t)a->add * (size_t)((step - 1) / a->every);
+}
+
+/* On several ranks (docs/scaling.md) each rank holds its share of the
+ * term's first points and its share of each RAR-D addition, in that order. */
+size_t trainer_adaptive_share(const trainer *t, int k, long step, size_t *offset)
+{
+	const pp_adaptive_setup *a = &t->exp->adaptive;
+	size_t n = (size_t)t->exp->terms[k].points, add = (size_t)a->add, events = 0;
+	int r = t->rank;
+
+	if (a->method == PP_ADAPTIVE_RAR_D && a->applies[t->exp->terms[k].pde_term] && step > 0)
+		events = (size_t)((step - 1) / a->every);
+	*offset = trainer_shard_start(t, k, n, r) + events * pp_comm_share_start(add, r, t->ranks);
+	return trainer_shard_start(t, k, n, r + 1) - trainer_shard_start(t, k, n, r) +
+	       events * (pp_comm_share_start(add, r + 1, t->ranks) -
+			 pp_comm_share_start(add, r, t->ranks));
 }
 
 /* One candidate's key of the weighted draw without replacement. */
@@ -159,12 +176,37 @@ static void free_candidates(candidates *c)
 	free(c->nearest);
 }
 
+/* Every rank's share of the candidates' |r| onto every rank, so that all
+ * make the same draw. */
+static int gather_magnitudes(trainer *t, double *mag, size_t m, int rc, pp_error *err)
+{
+	size_t *counts = malloc((size_t)t->ranks * sizeof *counts);
+	double *all = malloc((m ? m : 1) * sizeof *all);
+	size_t lo = pp_comm_share_start(m, t->rank, t->ranks);
+
+	if (!rc && (!counts || !all))
+		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu candidates", m);
+	rc = pp_comm_agree(rc, err);
+	if (!rc) {
+		for (int r = 0; r < t->ranks; r++)
+			counts[r] = pp_comm_share_start(m, r + 1, t->ranks) -
+				    pp_comm_share_start(m, r, t->ranks);
+		rc = pp_comm_allgather_doubles(mag + lo, counts, all, err);
+	}
+	if (!rc)
+		memcpy(mag, all, m * sizeof *mag);
+	free(counts);
+	free(all);
+	return rc;
+}
+
 /* Draw the candidates and evaluate |r| at each, one batch at a time. */
 static int evaluate_candidates(trainer *t, const term_run *tr, candidates *c, pp_error *err)
 {
 	size_t m = (size_t)t->exp->adaptive.candidates, d = (size_t)t->d;
 	size_t b = (size_t)t->exp->batch_points < m ? (size_t)t->exp->batch_points : m;
 	term_run *set = &c->set;
+	size_t lo, hi;
 	int rc;
 
 	set->info = tr->info;
@@ -181,10 +223,14 @@ static int evaluate_candidates(trainer *t, const term_run *tr, candidates *c, pp
 	rc = trainer_sample_points(t, set, &t->adaptive_rng, err);
 	if (!rc)
 		rc = trainer_probe_create(t, tr, b, &c->probe, err);
+	/* every rank drew the same candidates; each evaluates its share */
+	lo = pp_comm_share_start(m, t->rank, t->ranks);
+	hi = pp_comm_share_start(m, t->rank + 1, t->ranks);
 	if (!rc)
-		rc = trainer_probe_residuals(t, &c->probe, m, set->x, set->normal, set->part,
-					     c->mag, err);
-	return rc;
+		rc = trainer_probe_residuals(t, &c->probe, hi - lo, set->x + lo * d,
+					     set->normal ? set->normal + lo * d : NULL,
+					     set->part ? set->part + lo : NULL, c->mag + lo, err);
+	return t->ranks > 1 ? gather_magnitudes(t, c->mag, m, rc, err) : rc;
 }
 
 /* Squared distance of two points in inputs scaled to [0, 1] by the box. */
@@ -297,7 +343,8 @@ static int resample_term(trainer *t, int k, pp_error *err)
 {
 	const pp_adaptive_setup *a = &t->exp->adaptive;
 	term_run *tr = &t->terms[k];
-	size_t n_old = tr->n, n_new = a->method == PP_ADAPTIVE_RAD ? tr->n : (size_t)a->add;
+	int rad = a->method == PP_ADAPTIVE_RAD;
+	size_t n_old = tr->n, n_new = rad ? tr->n_total : (size_t)a->add, lo, mine;
 	candidates c;
 	int rc;
 
@@ -308,8 +355,20 @@ static int resample_term(trainer *t, int k, pp_error *err)
 	if (!rc)
 		rc = pp_adaptive_choose(c.mag, (size_t)a->candidates, a->k, a->c, n_new,
 					&t->adaptive_rng, c.chosen, err);
+	/* every rank made the same draw; it keeps its share of the chosen
+	 * (rad: the one-rank positions it holds; rar_d: its share of the
+	 * additions) and finds nearest old points among its own */
+	lo = rad ? tr->offset : pp_comm_share_start(n_new, t->rank, t->ranks);
+	mine = rad ? tr->n : pp_comm_share_start(n_new, t->rank + 1, t->ranks) - lo;
+	if (!rc && lo > 0)
+		memmove(c.chosen, c.chosen + lo, mine * sizeof *c.chosen);
+	if (!rc && !rad) {
+		tr->n_total += n_new;
+		/* counts as made: the share after this resampling */
+		(void)trainer_adaptive_share(t, k, t->pos.step + 1, &tr->offset);
+	}
 	if (!rc)
-		rc = apply(t, k, &c, n_new, err);
+		rc = apply(t, k, &c, mine, err);
 	if (!rc)
 		rc = notify(t, k, n_old, &c, err);
 	free_candidates(&c);
@@ -325,7 +384,8 @@ int trainer_adaptive_resample(trainer *t, pp_error *err)
 	for (int k = 0; k < t->n_terms; k++) {
 		if (!t->exp->adaptive.applies[t->terms[k].st->pde_term])
 			continue;
-		int rc = resample_term(t, k, err);
+		/* every rank stops at the same term if one fails */
+		int rc = pp_comm_agree(resample_term(t, k, err), err);
 		if (rc)
 			return rc;
 	}

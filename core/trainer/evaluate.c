@@ -5,10 +5,18 @@
  * gradient statistics), the combined gradient; the divergence guard; the
  * objective optimizers evaluate inside a step. */
 #include "core/trainer/trainer_impl.h"
+#include "core/comm.h"
 #include "core/observations.h"
 
 #include <math.h>
 #include <string.h>
+
+/* The N of a term's mean: its points over every rank (docs/scaling.md),
+ * or a probe's own count. */
+static double points_of(const term_run *tr)
+{
+	return (double)(tr->n_total ? tr->n_total : tr->n);
+}
 
 /* Channel pointers of batch b into an [S × len] block at S·start. */
 static void channel_ptrs(pp_real *base, const term_run *tr, size_t b, pp_real **ptr)
@@ -90,7 +98,7 @@ static void coefficient_products(const trainer *t, term_run *tr, size_t b)
 static void coefficient_gradient(const trainer *t, const term_run *tr, size_t p0, size_t len,
 				 pp_real *grad)
 {
-	double scale = 2.0 / (double)tr->n;
+	double scale = 2.0 / points_of(tr);
 
 	for (int j = 0; j < t->n_train; j++) {
 		const pp_real *rd = tr->rdc + (size_t)j * tr->n + p0;
@@ -115,7 +123,8 @@ static void data_residual(const trainer *t, const term_run *tr, size_t b,
 				a->dr[k * K + c][i] = 0;
 		for (size_t i = 0; i < len; i++) {
 			pp_real sw = tr->sqrt_w ? tr->sqrt_w[s + i] : 1;
-			a->r[k * len + i] = sw * (a->u[k][i] - (pp_real)o->train.u[(s + i) * K + k]);
+			size_t row = tr->offset + s + i;   /* this rank's rows start there */
+			a->r[k * len + i] = sw * (a->u[k][i] - (pp_real)o->train.u[row * K + k]);
 			a->dr[k * K + k][i] = sw;
 		}
 	}
@@ -219,7 +228,8 @@ static int forward_term(trainer *t, term_run *tr, int backward, pp_error *err)
 	}
 	for (size_t i = 0; i < tr->n; i++)
 		sum += (double)tr->r[i] * (double)tr->r[i];
-	tr->st->loss = sum / (double)tr->n;
+	tr->loss_sum = sum;   /* this rank's; reduce_losses makes it the run's */
+	tr->st->loss = sum / points_of(tr);
 	return PP_OK;
 }
 
@@ -228,15 +238,49 @@ int trainer_term_residuals(trainer *t, term_run *tr, pp_error *err)
 	return forward_term(t, tr, 0, err);
 }
 
-static void weighted_losses(trainer *t, double *total)
+/* Each term's Σ r² over every rank (one rank: as it is), agreeing on @rc:
+ * the losses are sums over points divided by the run's N, never means of
+ * the ranks' means. */
+static int reduce_losses(trainer *t, int rc, pp_error *err)
 {
-	*total = 0;
+	double sums[PP_MAX_TERMS];
+
+	if (t->ranks <= 1)
+		return rc;
+	for (int k = 0; k < t->n_terms; k++)
+		sums[k] = t->terms[k].loss_sum;
+	rc = pp_comm_sum_doubles(sums, (size_t)t->n_terms, rc, err);
+	for (int k = 0; !rc && k < t->n_terms; k++) {
+		t->terms[k].loss_sum = sums[k];
+		t->terms[k].st->loss = sums[k] / points_of(&t->terms[k]);
+	}
+	return rc;
+}
+
+/* Σ w·r² of every term (over every rank), agreeing on @rc. */
+static int weighted_sums(trainer *t, int rc, pp_error *err)
+{
+	double sums[PP_MAX_TERMS];
+
 	for (int k = 0; k < t->n_terms; k++) {
 		term_run *tr = &t->terms[k];
 		double sum = 0;
 		for (size_t i = 0; i < tr->n; i++)
 			sum += (double)tr->w[i] * (double)tr->r[i] * (double)tr->r[i];
-		tr->st->weighted_loss = tr->st->term_weight * sum / (double)tr->n;
+		sums[k] = sum;
+	}
+	rc = pp_comm_sum_doubles(sums, (size_t)t->n_terms, rc, err);
+	for (int k = 0; k < t->n_terms; k++)
+		t->terms[k].wsum = sums[k];
+	return rc;
+}
+
+static void weighted_losses(trainer *t, double *total)
+{
+	*total = 0;
+	for (int k = 0; k < t->n_terms; k++) {
+		term_run *tr = &t->terms[k];
+		tr->st->weighted_loss = tr->st->term_weight * tr->wsum / points_of(tr);
 		*total += tr->st->weighted_loss;
 	}
 }
@@ -246,7 +290,7 @@ static void weighted_losses(trainer *t, double *total)
 static void make_seed(const term_run *tr, size_t b, const pp_real *dr_base, pp_real *seed)
 {
 	size_t s = tr->start[b], len = tr->len[b];
-	pp_real scale = (pp_real)(2.0 / (double)tr->n);
+	pp_real scale = (pp_real)(2.0 / points_of(tr));
 
 	for (int c = 0; c < tr->n_channels; c++) {
 		const pp_real *drc = dr_base + (size_t)tr->n_channels * s + (size_t)c * len;
@@ -288,7 +332,7 @@ static void add_scaled(pp_real *y, double a, const pp_real *x, size_t n)
 static int backward_piece(trainer *t, term_run *tr, size_t b, size_t p, size_t len,
 			  pp_error *err)
 {
-	pp_real scale = (pp_real)(2.0 / (double)tr->n);
+	pp_real scale = (pp_real)(2.0 / points_of(tr));
 	size_t S = (size_t)tr->n_channels, off = p - tr->start[b];
 	const pp_real *dr = tr->dr + S * tr->start[b];
 	pp_batch *batch = t->chunk_batch ? t->chunk_batch : tr->batches[0];
@@ -321,9 +365,10 @@ static int backward_chunked(trainer *t, term_run *tr, pp_error *err)
 
 	memset(t->chunk_sum, 0, t->n_params * sizeof *t->chunk_sum);
 	memset(t->chunk_sumsq, 0, t->n_params * sizeof *t->chunk_sumsq);
-	for (int c = 0; c < t->n_chunks; c++) {
+	/* this rank's chunks; reduce_chunks adds the other ranks' */
+	for (int c = 0; c < t->chunk_count; c++) {
 		size_t p0 = t->chunk_start[c], p1 = t->chunk_start[c + 1], len = p1 - p0;
-		double share = (double)tr->n / ((double)len * K);
+		double share = points_of(tr) / ((double)len * K);
 
 		while (p0 >= tr->start[b] + tr->len[b])
 			b++;
@@ -355,7 +400,7 @@ static int backward_chunked(trainer *t, term_run *tr, pp_error *err)
  * residual Jacobians come from the batched pass). */
 static int backward_samples(trainer *t, term_run *tr, pp_error *err)
 {
-	double tw = tr->st->term_weight, N = (double)tr->n;
+	double tw = tr->st->term_weight, N = points_of(tr);
 	pp_real out[PP_MAX_CHANNELS], seed[PP_MAX_CHANNELS];
 	int S = tr->n_channels, rc;
 
@@ -393,13 +438,60 @@ static int chunked_term(const trainer *t, int k, int with_chunks)
 	return with_chunks && k == t->interior && t->n_chunks > 0;
 }
 
+/* The chunk statistics (and, chunked, the interior gradient) over every
+ * rank, agreeing on @rc. */
+static int reduce_chunks(trainer *t, int chunked, int rc, pp_error *err)
+{
+	if (t->ranks <= 1)
+		return rc;
+	if (chunked)
+		rc = pp_comm_sum_reals(t->terms[t->interior].grad, t->n_params, rc, err);
+	rc = pp_comm_sum_doubles(t->chunk_sum, t->n_params, rc, err);
+	return pp_comm_sum_doubles(t->chunk_sumsq, t->n_params, rc, err);
+}
+
+/* Several ranks, and nobody reads a term's own gradient: one message of
+ * P values, this rank's Σ_k tw_k·g_k, instead of T·P (the terms' grad
+ * stay this rank's parts).  With chunk statistics Σ_{k≠interior} tw_k·g_k
+ * first, which every chunk's gradient contains, and the interior's after. */
+static int backward_combined(trainer *t, int with_chunks, int rc, pp_error *err)
+{
+	int chunked = with_chunks && t->n_chunks > 0;
+
+	memset(t->other, 0, t->n_params * sizeof *t->other);
+	for (int k = 0; k < t->n_terms; k++)
+		if (k != t->interior || !with_chunks)
+			add_scaled(t->other, t->terms[k].st->term_weight, t->terms[k].grad,
+				   t->n_params);
+	rc = pp_comm_sum_reals(t->other, t->n_params, rc, err);
+	if (rc)
+		return rc;
+	t->combined = 1;
+	if (!with_chunks) {
+		memcpy(t->grad, t->other, t->n_params * sizeof *t->grad);
+		return PP_OK;
+	}
+	rc = chunked ? backward_chunked(t, &t->terms[t->interior], err)
+		     : backward_samples(t, &t->terms[t->interior], err);
+	if (!chunked)   /* per-sample: the batched pass made g_int, this rank's */
+		rc = pp_comm_sum_reals(t->terms[t->interior].grad, t->n_params, rc, err);
+	rc = reduce_chunks(t, chunked, rc, err);
+	if (rc)
+		return rc;
+	memcpy(t->grad, t->other, t->n_params * sizeof *t->grad);
+	add_scaled(t->grad, t->terms[t->interior].st->term_weight, t->terms[t->interior].grad,
+		   t->n_params);
+	return PP_OK;
+}
+
 /* @fused: forward_term did the batches' backward of every term but the
  * chunked one already. */
 static int backward_all(trainer *t, int with_chunks, int fused, pp_error *err)
 {
-	int rc;
+	pp_real *parts[PP_MAX_TERMS];
+	size_t n_parts = 0;
+	int rc = PP_OK;
 
-	memset(t->other, 0, t->n_params * sizeof *t->other);
 	for (int k = 0; k < t->n_terms; k++) {
 		term_run *tr = &t->terms[k];
 		int done = fused && !chunked_term(t, k, with_chunks);
@@ -407,19 +499,29 @@ static int backward_all(trainer *t, int with_chunks, int fused, pp_error *err)
 			memset(tr->grad, 0, t->n_params * sizeof *tr->grad);
 		if (chunked_term(t, k, with_chunks))
 			continue;
-		for (size_t b = 0; !done && b < tr->n_batches; b++) {
+		for (size_t b = 0; !done && !rc && b < tr->n_batches; b++)
 			rc = backward_batch(t, tr, b, tr->grad, err);
-			if (rc)
-				return rc;
-		}
+		if (rc)
+			break;
 		coefficient_gradient(t, tr, 0, tr->n, tr->grad);
-		if (k != t->interior)
-			add_scaled(t->other, tr->st->term_weight, tr->grad, t->n_params);
+		parts[n_parts++] = tr->grad;
 	}
+	t->combined = 0;
+	if (t->ranks > 1 && !t->term_grads)
+		return backward_combined(t, with_chunks, rc, err);
+	/* every term's gradient over every rank: one message of T·P values */
+	rc = pp_comm_sum_parts(parts, n_parts, t->n_params, rc, err);
+	if (rc)
+		return rc;
+	memset(t->other, 0, t->n_params * sizeof *t->other);
+	for (int k = 0; k < t->n_terms; k++)
+		if (k != t->interior)
+			add_scaled(t->other, t->terms[k].st->term_weight, t->terms[k].grad,
+				   t->n_params);
 	if (with_chunks && t->n_chunks > 0)
-		return backward_chunked(t, &t->terms[t->interior], err);
+		return reduce_chunks(t, 1, backward_chunked(t, &t->terms[t->interior], err), err);
 	if (with_chunks)
-		return backward_samples(t, &t->terms[t->interior], err);
+		return reduce_chunks(t, 0, backward_samples(t, &t->terms[t->interior], err), err);
 	return PP_OK;
 }
 
@@ -480,16 +582,23 @@ int trainer_evaluate(trainer *t, int update_weights, double *loss, pp_error *err
 	int rc;
 
 	trainer_update_coefficients(t);
-	for (int k = 0; k < t->n_terms; k++) {
+	rc = PP_OK;
+	for (int k = 0; k < t->n_terms && !rc; k++)
 		rc = forward_term(t, &t->terms[k], fused && !chunked_term(t, k, with_chunks), err);
-		if (rc)
-			return rc;
-	}
+	/* On several ranks each step meets at these reductions, which also
+	 * carry every rank's status: a failure anywhere stops all ranks here
+	 * with the failing rank's message (core/comm.h). */
+	rc = reduce_losses(t, rc, err);
+	if (rc)
+		return rc;
 	if (update_weights && wops->point_weights) {
 		rc = wops->point_weights(wstate, &t->view, err);
 		if (rc)
-			return pp_error_prefix(err, "weighting '%s'", t->exp->weighting_plugin->name);
+			pp_error_prefix(err, "weighting '%s'", t->exp->weighting_plugin->name);
 	}
+	rc = weighted_sums(t, rc, err);
+	if (rc)
+		return rc;
 	weighted_losses(t, loss);
 	rc = backward_all(t, with_chunks, fused, err);
 	if (rc)
@@ -497,10 +606,14 @@ int trainer_evaluate(trainer *t, int update_weights, double *loss, pp_error *err
 	if (update_weights && wops->term_weights) {
 		rc = wops->term_weights(wstate, &t->view, err);
 		if (rc)
-			return pp_error_prefix(err, "weighting '%s'", t->exp->weighting_plugin->name);
+			pp_error_prefix(err, "weighting '%s'", t->exp->weighting_plugin->name);
+		rc = pp_comm_agree(rc, err);
+		if (rc)
+			return rc;
 		weighted_losses(t, loss);
 	}
-	combine_gradient(t);
+	if (!t->combined)
+		combine_gradient(t);
 	t->view.loss = *loss;
 	return PP_OK;
 }

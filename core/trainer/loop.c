@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/comm.h"
 #include "core/model_file.h"
 
 /* Does an analyzer that reads the chunk statistics observe at @step?  The
@@ -57,12 +58,12 @@ static int train_step(trainer *t, pp_optimizer_args *args, metrics_row *rowp, pp
 	int rc;
 
 	if (t->exp->resample_every > 0 && step > 0 && step % t->exp->resample_every == 0) {
-		rc = trainer_resample(t, err);
+		rc = pp_comm_agree(trainer_resample(t, err), err);
 		if (rc)
 			return rc;
 	}
 	if (trainer_adaptive_due(t, step)) {
-		rc = trainer_adaptive_resample(t, err);
+		rc = pp_comm_agree(trainer_adaptive_resample(t, err), err);
 		if (!rc && t->exp->adaptive.restart_optimizer)
 			rc = restart_optimizer(t, err);
 		if (rc)
@@ -80,6 +81,7 @@ static int train_step(trainer *t, pp_optimizer_args *args, metrics_row *rowp, pp
 	}
 	if (!rc)
 		rc = trainer_observe(t, 0, &row, err);
+	rc = pp_comm_agree(rc, err);   /* analyzers may fail on one rank */
 	t->adaptive_now = 0;
 	if (rc)
 		return rc;
@@ -203,7 +205,7 @@ static int run_stage(trainer *t, const pp_ckpt *resume, pp_error *err)
 	size_t reason_size = sizeof t->res->stop_reasons[s];
 	pp_optimizer_args args;
 	metrics_row row;
-	int col = -1, rc;
+	int col = -1, rc, stop, agreed = -1;   /* agreed: the signal flag, -1: ask */
 
 	if (stage->stop.metric_column[0]) {
 		col = column_index(t, stage->stop.metric_column);
@@ -234,7 +236,10 @@ static int run_stage(trainer *t, const pp_ckpt *resume, pp_error *err)
 	snprintf(reason, reason_size, "completed %ld iterations", stage->iterations);
 	trainer_report(t, PP_TRAIN_STAGE, NULL);
 	for (; t->pos.stage_step < stage->iterations; t->pos.stage_step++) {
-		if (opts->interrupted && *opts->interrupted) {
+		/* a signal reaches the ranks at different steps: they agree,
+		 * after the first step together with the stop rules below */
+		int signalled = opts->interrupted && *opts->interrupted;
+		if (agreed >= 0 ? agreed : pp_comm_any(signalled)) {
 			rc = interrupt(t, err);
 			break;
 		}
@@ -252,7 +257,15 @@ static int run_stage(trainer *t, const pp_ckpt *resume, pp_error *err)
 				 args.stop_reason[0] ? args.stop_reason : "stopped by the optimizer");
 			break;
 		}
-		if (stop_rule(t, &stage->stop, col, &row, reason, reason_size))
+		stop = stop_rule(t, &stage->stop, col, &row, reason, reason_size);
+		if (t->ranks > 1) {
+			/* wall_time reads each rank's clock: stop when any rank
+			 * would; one message also says whether a signal came */
+			int v = pp_comm_max_int(2 * stop + (opts->interrupted && *opts->interrupted));
+			stop = v >= 2;
+			agreed = v == 1;
+		}
+		if (stop)
 			break;
 	}
 	if (rc)
@@ -291,6 +304,7 @@ static int finish(trainer *t, pp_error *err)
 		rc = trainer_check_finite(t, t->pos.step, loss, err);
 	if (!rc)
 		rc = trainer_observe(t, 1, &row, err);
+	rc = pp_comm_agree(rc, err);
 	if (rc)
 		return rc;
 	trainer_emit(t, &row);
@@ -301,10 +315,13 @@ static int finish(trainer *t, pp_error *err)
 		if (s->ops->finish) {
 			rc = s->ops->finish(s->state, &t->view, err);
 			if (rc)
-				return pp_error_prefix(err, "analyzer '%s'", s->plugin->name);
+				pp_error_prefix(err, "analyzer '%s'", s->plugin->name);
 		}
+		rc = pp_comm_agree(rc, err);
+		if (rc)
+			return rc;
 	}
-	return trainer_write_weights(t, err);
+	return pp_comm_agree(trainer_write_weights(t, err), err);
 }
 
 /* time_s goes on from the interrupted run's clock: move the clock's start
@@ -360,6 +377,25 @@ static int write_model(trainer *t, int rc, pp_error *err)
 	return rc;
 }
 
+/* All ranks reduce through core/comm.c: the buffers it packs into are
+ * made now, and the plugins' reduction is set in the problem they see. */
+static int allreduce_for_plugins(double *values, size_t n, int op, pp_error *err)
+{
+	return pp_comm_reduce_doubles(values, n, op == PP_REDUCE_MAX ? PP_COMM_MAX
+					      : op == PP_REDUCE_MIN ? PP_COMM_MIN : PP_COMM_SUM, err);
+}
+
+static int reserve_reductions(trainer *t, pp_error *err)
+{
+	size_t n = (size_t)(t->n_terms + 1) * t->n_params + 1, d = 2 * t->n_params + 1;
+
+	t->exp->problem.ranks = t->ranks;
+	t->exp->problem.rank = t->rank;
+	t->exp->problem.allreduce = t->ranks > 1 ? allreduce_for_plugins : NULL;
+	return pp_comm_reserve(n * sizeof(pp_real) > d * sizeof(double) ? n * sizeof(pp_real)
+			       : d * sizeof(double), err);
+}
+
 int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *res,
 	     pp_error *err)
 {
@@ -375,6 +411,9 @@ int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *
 	t->res = res;
 	clock_gettime(CLOCK_MONOTONIC, &t->t0);
 	rc = trainer_setup(t, exp, err);
+	if (!rc)
+		rc = reserve_reductions(t, err);
+	rc = pp_comm_agree(rc, err);
 	if (rc)
 		goto cleanup;
 	t->objective.ctx = t;
@@ -390,7 +429,7 @@ int pp_train(pp_experiment *exp, const pp_train_options *opts, pp_train_result *
 			goto cleanup;
 	}
 	if (opts->resume) {
-		rc = resume_run(t, opts->resume, err);
+		rc = pp_comm_agree(resume_run(t, opts->resume, err), err);
 		if (rc)
 			goto cleanup;
 	} else {

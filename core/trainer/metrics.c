@@ -3,11 +3,13 @@
  * metrics.csv and kept as the last values), the reports to the progress
  * callback, and the per-point weights files of the final parameters. */
 #include "core/trainer/trainer_impl.h"
+#include "core/comm.h"
 #include "core/observations.h"
 #include "core/rundir.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <phasepinn/output.h>
@@ -229,36 +231,85 @@ void trainer_report(trainer *t, pp_train_event event, const metrics_row *row)
 	t->opts->progress(t->opts->progress_ctx, &rep);
 }
 
-/* Per-point weights of every term: inputs, r, w, lambda. */
+/* Term @k's rows (inputs, r, w, λ per point) of every rank, in rank
+ * order, onto rank 0: *rows (malloc'd there) holds *n of them. */
+static int gather_rows(trainer *t, int k, double **rows, size_t *n, pp_error *err)
+{
+	const term_run *tr = &t->terms[k];
+	size_t d = (size_t)t->d, w = d + 3, total = 0, lens[1024];
+	double *mine = malloc((tr->n ? tr->n : 1) * w * sizeof *mine);
+	unsigned char *all = NULL;
+	int rc = PP_OK;
+
+	*rows = NULL;
+	if (!mine)
+		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory for the weights file");
+	if (t->ranks > 1024 && !rc)
+		rc = pp_error_set(err, PP_ERR_INVALID, "weights files of more than 1024 ranks");
+	for (size_t i = 0; !rc && i < tr->n; i++) {
+		for (size_t j = 0; j < d; j++)
+			mine[i * w + j] = (double)tr->x[i * d + j];
+		mine[i * w + d] = (double)tr->r[i];
+		mine[i * w + d + 1] = (double)tr->w[i];
+		mine[i * w + d + 2] = (double)tr->lambda[i];
+	}
+	rc = pp_comm_agree(rc, err);
+	if (!rc)
+		rc = pp_comm_gather_bytes(mine, tr->n * w * sizeof *mine, &all, lens, err);
+	for (int r = 0; !rc && t->rank == 0 && r < t->ranks; r++)
+		total += lens[r];
+	free(mine);
+	*rows = (double *)(void *)all;
+	*n = total / (w * sizeof(double));
+	return rc;
+}
+
+/* weights_<term>.csv of term @k from its @n gathered rows. */
+static int write_rows(trainer *t, int k, const double *rows, size_t n, const char *dir,
+		      pp_error *err)
+{
+	size_t w = (size_t)t->d + 3;
+	char path[4096], name[128];
+	pp_atomic_file af;
+	int rc;
+
+	rc = pp_rundir_weights_name(name, sizeof name, t->terms[k].st->name, err);
+	if (!rc)
+		rc = pp_path_join(path, sizeof path, dir, name, err);
+	if (!rc)
+		rc = pp_atomic_open(&af, path, err);
+	if (rc)
+		return rc;
+	for (int j = 0; j < t->d; j++)
+		fprintf(af.f, "%s,", t->exp->pde.input_names[j]);
+	fputs("r,w,lambda\n", af.f);
+	for (size_t i = 0; i < n; i++) {
+		const double *row = rows + i * w;
+		for (int j = 0; j < t->d; j++)
+			fprintf(af.f, "%.10g,", row[j]);
+		fprintf(af.f, "%.10g,%.10g,%.10g\n", row[t->d], row[t->d + 1], row[t->d + 2]);
+	}
+	return pp_atomic_commit(&af, err);
+}
+
+/* Per-point weights of every term: inputs, r, w, lambda; on several ranks
+ * every rank's points, which rank 0 writes (collective: the ranks agree on
+ * each file, so all stop at the same one). */
 int trainer_write_weights(trainer *t, pp_error *err)
 {
 	const char *dir = t->exp->problem.run_dir;
-	char path[4096], name[128];
-	int rc;
 
-	if (!dir)
+	if (!pp_comm_any(dir != NULL))   /* rank 0 writes the run directory */
 		return PP_OK;
 	for (int k = 0; k < t->n_terms; k++) {
-		const term_run *tr = &t->terms[k];
-		pp_atomic_file af;
+		double *rows;
+		size_t n;
+		int rc = gather_rows(t, k, &rows, &n, err);
 
-		rc = pp_rundir_weights_name(name, sizeof name, tr->st->name, err);
-		if (!rc)
-			rc = pp_path_join(path, sizeof path, dir, name, err);
-		if (!rc)
-			rc = pp_atomic_open(&af, path, err);
-		if (rc)
-			return rc;
-		for (int j = 0; j < t->d; j++)
-			fprintf(af.f, "%s,", t->exp->pde.input_names[j]);
-		fputs("r,w,lambda\n", af.f);
-		for (size_t i = 0; i < tr->n; i++) {
-			for (int j = 0; j < t->d; j++)
-				fprintf(af.f, "%.10g,", (double)tr->x[i * (size_t)t->d + (size_t)j]);
-			fprintf(af.f, "%.10g,%.10g,%.10g\n", (double)tr->r[i], (double)tr->w[i],
-				(double)tr->lambda[i]);
-		}
-		rc = pp_atomic_commit(&af, err);
+		if (!rc && t->rank == 0)
+			rc = write_rows(t, k, rows, n, dir, err);
+		free(rows);
+		rc = pp_comm_agree(rc, err);
 		if (rc)
 			return rc;
 	}

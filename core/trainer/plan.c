@@ -2,6 +2,7 @@
  * arrays, the gradient chunks analyzers asked for, and resampling
  * (see trainer_impl.h). */
 #include "core/trainer/trainer_impl.h"
+#include "core/comm.h"
 #include "core/observations.h"
 
 #include <math.h>
@@ -109,18 +110,71 @@ static int sample_geometry(trainer *t, term_run *tr, const pp_term_setup *ts, pp
 	return rc;
 }
 
+static int sample_all(trainer *t, term_run *tr, pp_rng *rng, pp_error *err);
+static pp_real *alloc_reals_n(size_t n);
+
+size_t trainer_shard_start(const trainer *t, int k, size_t n, int r)
+{
+	if (k == t->interior && t->want_chunks && t->n_chunks > 0) {
+		size_t K = (size_t)t->n_chunks;
+		return n * pp_comm_share_start(K, r, t->ranks) / K;   /* chunk_start[c] */
+	}
+	return pp_comm_share_start(n, r, t->ranks);
+}
+
+/* A rank's share of a term (docs/scaling.md): every rank draws the term's
+ * n_total points exactly as one rank would, from the same stream, and
+ * keeps points [offset, offset + n), so the union over ranks is the
+ * one-rank set, point for point. */
+static int sample_share(trainer *t, term_run *tr, pp_rng *rng, pp_error *err)
+{
+	size_t d = (size_t)t->d, off = tr->offset, n = tr->n;
+	term_run full = *tr;
+	int rc;
+
+	full.n = tr->n_total;
+	full.paired = 0;
+	full.x = alloc_reals_n(full.n * d);
+	full.normal = tr->normal ? alloc_reals_n(full.n * d) : NULL;
+	full.part = tr->normal ? calloc(full.n ? full.n : 1, sizeof *full.part) : NULL;
+	if (!full.x || (tr->normal && (!full.normal || !full.part)))
+		rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory sampling %zu points", full.n);
+	else
+		rc = sample_all(t, &full, rng, err);
+	if (!rc) {
+		memcpy(tr->x, full.x + off * d, n * d * sizeof *tr->x);
+		if (tr->normal) {
+			memcpy(tr->normal, full.normal + off * d, n * d * sizeof *tr->normal);
+			memcpy(tr->part, full.part + off, n * sizeof *tr->part);
+		}
+		trainer_pair_points(t, tr);
+	}
+	free(full.x);
+	free(full.normal);
+	free(full.part);
+	return rc;
+}
+
 /* Draw the term's tr->n points (with their normals and parts) from @rng:
  * the trainer's sampler stream for the training points, adaptive
- * sampling's own for its candidates. */
+ * sampling's own for its candidates; on several ranks this rank's share. */
 int trainer_sample_points(trainer *t, term_run *tr, pp_rng *rng, pp_error *err)
+{
+	if (tr->data) {   /* the observations' own points, never drawn */
+		const double *x = t->exp->obs->train.x + tr->offset * (size_t)t->d;
+		for (size_t i = 0; i < tr->n * (size_t)t->d; i++)
+			tr->x[i] = (pp_real)x[i];
+		return PP_OK;
+	}
+	if (tr->n_total > tr->n)
+		return sample_share(t, tr, rng, err);
+	return sample_all(t, tr, rng, err);
+}
+
+static int sample_all(trainer *t, term_run *tr, pp_rng *rng, pp_error *err)
 {
 	int rc;
 
-	if (tr->data) {   /* the observations' own points, never drawn */
-		for (size_t i = 0; i < tr->n * (size_t)t->d; i++)
-			tr->x[i] = (pp_real)t->exp->obs->train.x[i];
-		return PP_OK;
-	}
 	if (t->exp->geometry)
 		return sample_geometry(t, tr, tr->setup, rng, err);
 	rc = pp_sample_term(t->exp->sampler, &t->exp->pde, tr->info, tr->n, rng, tr->x, err);
@@ -130,6 +184,11 @@ int trainer_sample_points(trainer *t, term_run *tr, pp_rng *rng, pp_error *err)
 		box_normals(t, tr);
 	trainer_pair_points(t, tr);
 	return PP_OK;
+}
+
+static pp_real *alloc_reals_n(size_t n)
+{
+	return calloc(n ? n : 1, sizeof(pp_real));
 }
 
 static int alloc_plan(term_run *tr, size_t n_batches, pp_error *err)
@@ -193,14 +252,23 @@ static int plan_chunk_pieces(trainer *t, term_run *tr, size_t batch_points, pp_e
  * every thread and a statistics step finds each chunk inside one batch. */
 static int plan_chunked_batches(trainer *t, term_run *tr, size_t batch_points, pp_error *err)
 {
-	size_t K = (size_t)t->n_chunks, longest = 0, per, n_batches;
+	size_t K, longest = 0, per, n_batches;
+	size_t c0 = pp_comm_share_start((size_t)t->n_chunks, t->rank, t->ranks);
+	size_t c1 = pp_comm_share_start((size_t)t->n_chunks, t->rank + 1, t->ranks);
+	size_t G = (size_t)t->n_chunks, base = tr->n_total * c0 / G;
+	/* this rank's chunks are the one-rank run's c0..c1 while its points
+	 * are that share; after RAR-D has added some, its own points in
+	 * equal chunks */
+	int global = tr->offset == base && tr->n_total * c1 / G - base == tr->n;
 	int rc;
 
+	K = c1 - c0;
+	t->chunk_count = (int)K;
 	t->chunk_start = calloc(K + 1, sizeof *t->chunk_start);
 	if (!t->chunk_start)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory planning chunks");
 	for (size_t c = 0; c <= K; c++)
-		t->chunk_start[c] = tr->n * c / K;
+		t->chunk_start[c] = global ? tr->n_total * (c0 + c) / G - base : tr->n * c / K;
 	for (size_t c = 0; c < K; c++)
 		if (t->chunk_start[c + 1] - t->chunk_start[c] > longest)
 			longest = t->chunk_start[c + 1] - t->chunk_start[c];
@@ -277,10 +345,14 @@ static int alloc_term(trainer *t, int k, pp_error *err)
 	for (size_t i = 0; i < n; i++)
 		tr->w[i] = tr->lambda[i] = 1;
 	if (k == t->interior && t->want_chunks && t->n_chunks > 0) {
-		if (n < (size_t)t->n_chunks)
+		if (tr->n_total < (size_t)t->n_chunks)
 			return pp_error_set(err, PP_ERR_CONFIG,
 					    "term '%s' has %zu points, fewer than the %d gradient chunks the analyzers asked for",
-					    tr->info->name, n, t->n_chunks);
+					    tr->info->name, tr->n_total, t->n_chunks);
+		if (t->n_chunks < t->ranks)
+			return pp_error_set(err, PP_ERR_CONFIG,
+					    "%d gradient chunks cannot be shared by %d ranks; ask for at least as many chunks as ranks",
+					    t->n_chunks, t->ranks);
 		if (tr->paired)
 			return pp_error_set(err, PP_ERR_CONFIG,
 					    "gradient statistics do not support a paired interior term");
@@ -436,7 +508,9 @@ int trainer_resize_term(trainer *t, int k, size_t n, pp_error *err)
 		rc = fit_seed(t, err);
 	}
 	if (!rc && k == t->interior && t->want_chunks && t->n_chunks == 0)
-		t->chunks.n_chunks = (int)n;
+		t->chunks.n_chunks = (int)tr->n_total;
+	t->n_total[k] = tr->n_total;
+	t->first[k] = tr->offset;
 	free(x);
 	free(w);
 	free(lambda);
@@ -450,13 +524,17 @@ static int setup_term(trainer *t, int k, pp_error *err)
 	pp_experiment *exp = t->exp;
 	term_run *tr = &t->terms[k];
 	const pp_term_setup *ts = &exp->terms[k];
-	size_t n = (size_t)ts->points;
+	size_t n;
 	int rc;
 
 	tr->info = &exp->pde.terms[ts->pde_term];
 	tr->data = ts->pde_term == exp->data_term;
 	tr->setup = ts;
-	tr->n = n;
+	tr->n_total = (size_t)ts->points;
+	tr->offset = trainer_shard_start(t, k, tr->n_total, t->rank);
+	n = tr->n = trainer_shard_start(t, k, tr->n_total, t->rank + 1) - tr->offset;
+	t->n_total[k] = tr->n_total;
+	t->first[k] = tr->offset;
 	tr->n_channels = tr->info->n_channels;
 	tr->paired = tr->info->pair_input >= 0;
 	if (tr->n_channels < 1 || tr->n_channels > PP_MAX_CHANNELS)
@@ -475,7 +553,7 @@ static int setup_term(trainer *t, int k, pp_error *err)
 		if (!tr->sqrt_w)
 			return pp_error_set(err, PP_ERR_NOMEM, "out of memory for the data term");
 		for (size_t i = 0; i < n; i++)
-			tr->sqrt_w[i] = (pp_real)sqrt(exp->obs->train.weights[i]);
+			tr->sqrt_w[i] = (pp_real)sqrt(exp->obs->train.weights[tr->offset + i]);
 	}
 	if (k == t->interior && t->want_chunks && t->n_chunks == 0) {
 		if (tr->paired)
@@ -559,6 +637,8 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	t->d = exp->pde.n_inputs;
 	t->n_terms = exp->n_terms;
 	t->interior = -1;
+	t->rank = pp_comm_rank();
+	t->ranks = pp_comm_size();
 	set_threads(exp->threads);
 	pp_rng_init(&t->rng, exp->seed, 0x53414d50u /* "SAMP" */);
 	trainer_adaptive_init(t);
@@ -566,6 +646,7 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	if (needs == ~0u)
 		return err->code;
 	t->want_chunks = (needs & PP_NEED_CHUNK_STATS) != 0;
+	t->term_grads = (needs & PP_NEED_TERM_GRADIENTS) || exp->weighting_ops->term_weights;
 	for (int k = 0; k < exp->n_terms; k++)
 		if (exp->pde.terms[exp->terms[k].pde_term].interior && t->interior < 0)
 			t->interior = k;
@@ -593,7 +674,7 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	    (t->want_chunks && (!t->chunk_sum || !t->chunk_sumsq)))
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for the training buffers");
 	t->chunks.n_chunks = t->n_chunks > 0 ? t->n_chunks
-			     : t->interior >= 0 ? (int)t->terms[t->interior].n : 1;
+			     : t->interior >= 0 ? (int)t->terms[t->interior].n_total : 1;
 	t->chunks.n_params = t->n_params;
 	t->chunks.sum = t->chunk_sum;
 	t->chunks.sumsq = t->chunk_sumsq;
@@ -605,6 +686,8 @@ int trainer_setup(trainer *t, pp_experiment *exp, pp_error *err)
 	t->view.n_params = t->n_params;
 	t->view.chunks = t->want_chunks ? &t->chunks : NULL;
 	t->view.problem = &exp->problem;
+	t->view.n_total = t->n_total;
+	t->view.first = t->first;
 	return trainer_validation_init(t, err);
 }
 

@@ -4,6 +4,7 @@
  * every plugin's hooks), and putting a run back where a checkpoint left it.
  * The file format itself is core/checkpoint.c's. */
 #include "core/trainer/trainer_impl.h"
+#include "core/comm.h"
 #include "core/rundir.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -176,6 +178,20 @@ static int load_plugin(const pp_ckpt *c, uint32_t tag, uint32_t index, const hoo
  * sampling.adaptive). */
 #define TAG_ADPT PP_CKPT_TAG("ADPT")
 
+/* A run on several ranks (docs/scaling.md, "Checkpoints"): section RANK
+ * holds the rank count; what differs between ranks (each term's points,
+ * w and λ, normals, the weighting's and the analyzers' state) is saved by
+ * every rank, rank r's sections under index | r << 16, all in the one file
+ * rank 0 writes.  Rank 0's indices are those of a one-rank checkpoint,
+ * which has no RANK section. */
+#define TAG_RANK PP_CKPT_TAG("RANK")
+#define RANK_SHIFT 16
+
+static uint32_t mine(const trainer *t, uint32_t index)
+{
+	return index | (uint32_t)t->rank << RANK_SHIFT;
+}
+
 typedef struct ckpt_adaptive {
 	pp_rng rng;
 	int64_t events;
@@ -272,26 +288,62 @@ static int update_origin_metrics(trainer *t, FILE *metrics, pp_error *err)
 	return PP_OK;
 }
 
+static int put_shared(trainer *t, pp_ckpt_writer *w, long step, pp_error *err);
+static int put_own(trainer *t, pp_ckpt_writer *w, pp_error *err);
+static int gather_ranks(trainer *t, pp_ckpt_writer *w, int rc, pp_error *err);
+
 /* Checkpoint at the run's position: before its global step, which is step
- * stage_step of its stage (stage == n_stages: every stage is done). */
+ * stage_step of its stage (stage == n_stages: every stage is done).  On
+ * several ranks, collective: rank 0 writes the one file. */
 int trainer_save_checkpoint(trainer *t, pp_error *err)
+{
+	pp_experiment *exp = t->exp;
+	long step = t->pos.step;
+	pp_ckpt_writer w;
+	char path[4096];
+	int rc;
+
+	rc = update_origin_metrics(t, t->opts->metrics, err);
+	pp_ckpt_writer_init(&w, step);
+	if (!rc && t->rank == 0)
+		rc = put_shared(t, &w, step, err);
+	if (!rc)
+		rc = put_own(t, &w, err);
+	if (t->ranks > 1)
+		rc = gather_ranks(t, &w, rc, err);
+	if (!rc && t->rank == 0)
+		rc = pp_ckpt_path(path, sizeof path, exp->run_dir, step, err);
+	if (!rc && t->rank == 0) {
+		char dir[4096];
+		rc = pp_path_join(dir, sizeof dir, exp->run_dir, PP_RUN_CHECKPOINTS, err);
+		if (!rc)
+			rc = pp_mkdir_p(dir, err);
+	}
+	if (!rc && t->rank == 0)
+		rc = pp_ckpt_write_file(&w, path, err);
+	if (!rc && t->rank == 0)
+		rc = pp_ckpt_prune(exp->run_dir, exp->checkpoint_keep, LONG_MAX, err);
+	pp_ckpt_writer_free(&w);
+	return pp_comm_agree(rc, err);
+}
+
+/* What every rank has alike: the run's record and state, configuration,
+ * parameters, random streams, the optimizer's and the PDE's state. */
+static int put_shared(trainer *t, pp_ckpt_writer *w, long step, pp_error *err)
 {
 	pp_experiment *exp = t->exp;
 	const pp_train_options *opts = t->opts;
 	const pp_train_result *res = t->res;
-	long step = t->pos.step, i = t->pos.stage_step;
-	int s = t->pos.stage;
-	pp_ckpt_writer w;
+	long i = t->pos.stage_step;
+	int s = t->pos.stage, rc = PP_OK;
 	ckpt_state *st;
-	char path[4096];
-	int rc = PP_OK;
 
-	rc = update_origin_metrics(t, opts->metrics, err);
-	if (rc)
-		return rc;
-	pp_ckpt_writer_init(&w, step);
-	pp_ckpt_put(&w, PP_CKPT_TAG_ORIGIN, 0, &t->origin, sizeof t->origin);
-	st = pp_ckpt_reserve(&w, TAG_STAT, 0, sizeof *st);
+	pp_ckpt_put(w, PP_CKPT_TAG_ORIGIN, 0, &t->origin, sizeof t->origin);
+	if (t->ranks > 1) {
+		int32_t ranks = t->ranks;
+		pp_ckpt_put(w, TAG_RANK, 0, &ranks, sizeof ranks);
+	}
+	st = pp_ckpt_reserve(w, TAG_STAT, 0, sizeof *st);
 	if (st) {
 		st->step = step;
 		st->stage = s;
@@ -308,14 +360,46 @@ int trainer_save_checkpoint(trainer *t, pp_error *err)
 		memcpy(st->stop_reasons, res->stop_reasons, sizeof st->stop_reasons);
 		memcpy(st->last, res->last, sizeof st->last);
 	}
-	pp_ckpt_put(&w, TAG_CONF, 0, t->config_text, t->config_len);
-	pp_ckpt_put(&w, TAG_PATH, 0, exp->path, strlen(exp->path) + 1);
-	pp_ckpt_put(&w, TAG_PARM, 0, pp_network_params(t->net), t->n_params * sizeof(pp_real));
-	pp_ckpt_put(&w, TAG_RNG, 0, &t->rng, sizeof t->rng);
+	pp_ckpt_put(w, TAG_CONF, 0, t->config_text, t->config_len);
+	pp_ckpt_put(w, TAG_PATH, 0, exp->path, strlen(exp->path) + 1);
+	pp_ckpt_put(w, TAG_PARM, 0, pp_network_params(t->net), t->n_params * sizeof(pp_real));
+	pp_ckpt_put(w, TAG_RNG, 0, &t->rng, sizeof t->rng);
+	if (exp->adaptive.method != PP_ADAPTIVE_NONE) {
+		ckpt_adaptive a = {t->adaptive_rng, t->adaptive_events};
+		pp_ckpt_put(w, TAG_ADPT, 0, &a, sizeof a);
+	}
+	if (exp->validation.points > 0) {
+		ckpt_validation v = {t->val_best, t->val_best_step};
+		size_t extra = t->val_best_params ? t->n_params * sizeof(pp_real) : 0;
+		unsigned char *p = pp_ckpt_reserve(w, TAG_VALD, 0, sizeof v + extra);
+		if (p) {
+			memcpy(p, &v, sizeof v);
+			if (extra)
+				memcpy(p + sizeof v, t->val_best_params, extra);
+		}
+	}
+	if (s < exp->n_stages) {
+		hooks h = optimizer_hooks(&exp->stages[s], t->opt_state);
+		rc = save_plugin(w, TAG_OPTM, (uint32_t)s, &h, err);
+	}
+	if (!rc) {
+		hooks h = pde_hooks(exp);
+		rc = save_plugin(w, TAG_PDE, 0, &h, err);
+	}
+	return rc;
+}
+
+/* What is this rank's own: its points, w and λ of every term (and
+ * normals), the weighting's and the analyzers' state. */
+static int put_own(trainer *t, pp_ckpt_writer *w, pp_error *err)
+{
+	pp_experiment *exp = t->exp;
+	int rc = PP_OK;
+
 	for (int k = 0; k < t->n_terms; k++) {
 		const term_run *tr = &t->terms[k];
 		size_t nx = tr->n * (size_t)t->d, bytes = (nx + 2 * tr->n) * sizeof(pp_real);
-		unsigned char *p = pp_ckpt_reserve(&w, TAG_TERM, (uint32_t)k,
+		unsigned char *p = pp_ckpt_reserve(w, TAG_TERM, mine(t, (uint32_t)k),
 						   sizeof(ckpt_term) + bytes);
 		ckpt_term h = {(int64_t)tr->n, t->d, tr->st->term_weight};
 		if (!p)
@@ -326,7 +410,7 @@ int trainer_save_checkpoint(trainer *t, pp_error *err)
 		memcpy(p + nx * sizeof(pp_real), tr->w, tr->n * sizeof(pp_real));
 		memcpy(p + (nx + tr->n) * sizeof(pp_real), tr->lambda, tr->n * sizeof(pp_real));
 		if (saves_normals(t, tr)) {
-			unsigned char *q = pp_ckpt_reserve(&w, TAG_NORM, (uint32_t)k,
+			unsigned char *q = pp_ckpt_reserve(w, TAG_NORM, mine(t, (uint32_t)k),
 							   nx * sizeof(pp_real) + tr->n * sizeof(int32_t));
 			if (!q)
 				continue;
@@ -337,49 +421,36 @@ int trainer_save_checkpoint(trainer *t, pp_error *err)
 			}
 		}
 	}
-	if (exp->adaptive.method != PP_ADAPTIVE_NONE) {
-		ckpt_adaptive a = {t->adaptive_rng, t->adaptive_events};
-		pp_ckpt_put(&w, TAG_ADPT, 0, &a, sizeof a);
-	}
-	if (exp->validation.points > 0) {
-		ckpt_validation v = {t->val_best, t->val_best_step};
-		size_t extra = t->val_best_params ? t->n_params * sizeof(pp_real) : 0;
-		unsigned char *p = pp_ckpt_reserve(&w, TAG_VALD, 0, sizeof v + extra);
-		if (p) {
-			memcpy(p, &v, sizeof v);
-			if (extra)
-				memcpy(p + sizeof v, t->val_best_params, extra);
-		}
-	}
-	if (s < exp->n_stages) {
-		hooks h = optimizer_hooks(&exp->stages[s], t->opt_state);
-		rc = save_plugin(&w, TAG_OPTM, (uint32_t)s, &h, err);
-	}
-	if (!rc) {
+	{
 		hooks h = weighting_hooks(exp);
-		rc = save_plugin(&w, TAG_WGHT, 0, &h, err);
-	}
-	if (!rc) {
-		hooks h = pde_hooks(exp);
-		rc = save_plugin(&w, TAG_PDE, 0, &h, err);
+		rc = save_plugin(w, TAG_WGHT, mine(t, 0), &h, err);
 	}
 	for (int a = 0; a < exp->n_analyzers && !rc; a++) {
 		hooks h = analyzer_hooks(exp, a);
-		rc = save_plugin(&w, TAG_ANLZ, (uint32_t)a, &h, err);
+		rc = save_plugin(w, TAG_ANLZ, mine(t, (uint32_t)a), &h, err);
 	}
+	return rc;
+}
+
+/* Rank 0 appends every other rank's own sections to its checkpoint. */
+static int gather_ranks(trainer *t, pp_ckpt_writer *w, int rc, pp_error *err)
+{
+	size_t len = 0, lens[1024], off = 0;
+	const void *own = pp_ckpt_sections(w, &len);
+	unsigned char *all = NULL;
+
+	if (t->ranks > 1024)
+		rc = rc ? rc : pp_error_set(err, PP_ERR_INVALID,
+					    "checkpoints of more than 1024 ranks are not supported");
+	rc = pp_comm_agree(rc, err);
 	if (!rc)
-		rc = pp_ckpt_path(path, sizeof path, exp->run_dir, step, err);
-	if (!rc) {
-		char dir[4096];
-		rc = pp_path_join(dir, sizeof dir, exp->run_dir, PP_RUN_CHECKPOINTS, err);
-		if (!rc)
-			rc = pp_mkdir_p(dir, err);
+		rc = pp_comm_gather_bytes(t->rank ? own : NULL, t->rank ? len : 0, &all, lens, err);
+	for (int r = 0; !rc && t->rank == 0 && r < t->ranks; r++) {
+		if (r > 0)
+			pp_ckpt_put_sections(w, all + off, lens[r]);
+		off += lens[r];
 	}
-	if (!rc)
-		rc = pp_ckpt_write_file(&w, path, err);
-	if (!rc)
-		rc = pp_ckpt_prune(exp->run_dir, exp->checkpoint_keep, LONG_MAX, err);
-	pp_ckpt_writer_free(&w);
+	free(all);
 	return rc;
 }
 
@@ -475,6 +546,15 @@ int trainer_restore(trainer *t, const pp_ckpt *c, double *elapsed, pp_error *err
 	rc = restore_origin(t, c, st, err);
 	if (rc)
 		return rc;
+	{
+		size_t len;
+		const int32_t *ranks = pp_ckpt_find(c, TAG_RANK, 0, &len);
+		int32_t n = ranks && len == sizeof *ranks ? *ranks : 1;
+		if (n != t->ranks)
+			return pp_error_set(err, PP_ERR_STATE,
+					    "%s was written by a run on %d rank%s; resume it on as many (mpirun -np %d phasepinn resume ...)",
+					    c->path, (int)n, n == 1 ? "" : "s", (int)n);
+	}
 	if (st->n_params != (int64_t)t->n_params || st->n_terms != t->n_terms ||
 	    st->n_columns != res->n_columns || st->stage < 0 || st->stage > exp->n_stages ||
 	    st->step < 0 || st->stage_step < 0 ||
@@ -522,17 +602,19 @@ int trainer_restore(trainer *t, const pp_ckpt *c, double *elapsed, pp_error *err
 	}
 	for (int k = 0; k < t->n_terms; k++) {
 		term_run *tr = &t->terms[k];
-		size_t nx, n = trainer_adaptive_points(t, k, (long)st->step);
+		size_t nx, offset, n = trainer_adaptive_share(t, k, (long)st->step, &offset);
 		const unsigned char *q;
 		ckpt_term h;
 
 		if (n != tr->n) {   /* RAR-D had added points by then */
+			tr->n_total = trainer_adaptive_points(t, k, (long)st->step);
+			tr->offset = offset;
 			rc = trainer_resize_term(t, k, n, err);
 			if (rc)
 				return rc;
 		}
 		nx = tr->n * (size_t)t->d;
-		q = section(c, TAG_TERM, (uint32_t)k,
+		q = section(c, TAG_TERM, mine(t, (uint32_t)k),
 			    sizeof(ckpt_term) + (nx + 2 * tr->n) * sizeof(pp_real),
 			    "a term's points", err);
 		if (!q)
@@ -548,7 +630,7 @@ int trainer_restore(trainer *t, const pp_ckpt *c, double *elapsed, pp_error *err
 			return rc;
 		if (saves_normals(t, tr)) {
 			int n_parts = exp->geometry ? pp_geometry_part_count(exp->geometry) : 0;
-			q = section(c, TAG_NORM, (uint32_t)k, nx * sizeof(pp_real) + tr->n * sizeof(int32_t),
+			q = section(c, TAG_NORM, mine(t, (uint32_t)k), nx * sizeof(pp_real) + tr->n * sizeof(int32_t),
 				    "a boundary term's normals", err);
 			if (!q)
 				return err->code;
@@ -573,13 +655,13 @@ int trainer_restore(trainer *t, const pp_ckpt *c, double *elapsed, pp_error *err
 		if (rc)
 			return rc;
 		h = weighting_hooks(exp);
-		rc = load_plugin(c, TAG_WGHT, 0, &h, err);
+		rc = load_plugin(c, TAG_WGHT, mine(t, 0), &h, err);
 		if (rc)
 			return rc;
 	}
 	for (int a = 0; a < exp->n_analyzers; a++) {
 		hooks h = analyzer_hooks(exp, a);
-		rc = load_plugin(c, TAG_ANLZ, (uint32_t)a, &h, err);
+		rc = load_plugin(c, TAG_ANLZ, mine(t, (uint32_t)a), &h, err);
 		if (rc)
 			return rc;
 	}

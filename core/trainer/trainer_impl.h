@@ -38,6 +38,12 @@ typedef struct term_run {
 	int n_channels;
 	int paired;
 	size_t n;
+	/* Data-parallel runs (docs/scaling.md): this rank holds n of the
+	 * term's n_total points, the one-rank run's points from offset on
+	 * (one rank: n_total = n, offset = 0; 0 for a probe, which is not
+	 * sharded).  Losses divide by n_total. */
+	size_t n_total, offset;
+	double loss_sum, wsum;      /* this rank's Σ r², Σ w·r²; then the sums over ranks */
 	pp_real *x, *x_pair;        /* n × d */
 	pp_real *r, *w, *lambda;    /* n */
 	pp_real *out, *out_pair;    /* per batch b: n_channels × len_b at n_channels·start_b */
@@ -133,6 +139,12 @@ typedef struct trainer {
 				       evaluations inside the step must not clobber */
 	int want_chunks;
 	int n_chunks;               /* 0: one per point (per-sample statistics) */
+	int chunk_count;            /* the chunks this rank holds (n_chunks on one rank) */
+	int rank, ranks;            /* core/comm.h; 0 and 1 without MPI */
+	int term_grads;             /* each term's gradient over all ranks is read
+				       (PP_NEED_TERM_GRADIENTS, term_weights) */
+	int combined;               /* this evaluation reduced grad itself */
+	size_t n_total[PP_MAX_TERMS], first[PP_MAX_TERMS];  /* the view's per-term counts */
 	size_t *chunk_start;        /* chunk c of the interior term: points
 				       [chunk_start[c], chunk_start[c + 1]) */
 	pp_batch *chunk_batch;      /* chunk mode: one chunk at a time */
@@ -195,12 +207,18 @@ int trainer_sample_points(trainer *t, term_run *tr, pp_rng *rng, pp_error *err);
  * normals, parts, w and λ; the rest are zero with w = λ = 1, for the caller
  * to fill (then trainer_pair_points).  Batches and chunks are planned anew. */
 int trainer_resize_term(trainer *t, int k, size_t n, pp_error *err);
+/* This rank's first point of @n of term @k in the one-rank order (rank
+ * @r; r = ranks gives n): contiguous shares, or for the chunked interior
+ * term whole chunks, so that every chunk lies on one rank. */
+size_t trainer_shard_start(const trainer *t, int k, size_t n, int r);
 
 /* adaptive.c */
 void trainer_adaptive_init(trainer *t);
 int trainer_adaptive_due(const trainer *t, long step);
 /* The point count of term @k at the checkpoint before @step. */
 size_t trainer_adaptive_points(const trainer *t, int k, long step);
+/* ... and this rank's share of it: its count and first point. */
+size_t trainer_adaptive_share(const trainer *t, int k, long step, size_t *offset);
 int trainer_adaptive_resample(trainer *t, pp_error *err);
 
 /* probe.c */

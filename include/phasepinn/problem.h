@@ -7,6 +7,7 @@
 #define PHASEPINN_PROBLEM_H
 
 #include <stddef.h>
+#include <phasepinn/error.h>
 #include <phasepinn/network.h>
 #include <phasepinn/pde.h>
 #include <phasepinn/real.h>
@@ -36,7 +37,34 @@ typedef struct pp_problem {
 	 * the analyzers are created; NULL when a caller builds the problem by
 	 * hand (treat it as unknown).  Appended without an ABI bump. */
 	const char *weighting;
+	/* Data-parallel training (docs/scaling.md; appended without an ABI
+	 * bump, like everything after `weighting`): the run's ranks and this
+	 * one, and the reduction a plugin calls for a statistic over all
+	 * points, e.g. a maximum of |r|.  Each rank sees only its share of
+	 * every term's points in pp_term_state.  ranks is 0 or 1 and
+	 * allreduce NULL on one rank (and when a caller builds the problem by
+	 * hand); call it through pp_problem_allreduce below, which is then the
+	 * identity.  The trainer sets these before training starts, after the
+	 * plugins' create(). */
+	int ranks;
+	int rank;
+	int (*allreduce)(double *values, size_t n, int op, pp_error *err);
 } pp_problem;
+
+/* Operations of pp_problem.allreduce. */
+enum { PP_REDUCE_SUM, PP_REDUCE_MAX, PP_REDUCE_MIN };
+
+/* @op over every rank's @n @values, in place; every rank must call it at
+ * the same point of the same hook (it is collective), including ranks that
+ * hold no points of the term (pass the identity: 0, -INFINITY, INFINITY).
+ * The result is the same on every rank. */
+static inline int pp_problem_allreduce(const pp_problem *p, double *values, size_t n, int op,
+				       pp_error *err)
+{
+	if (!p || p->ranks <= 1 || !p->allreduce)
+		return PP_OK;
+	return p->allreduce(values, n, op, err);
+}
 
 /* One enabled loss term.
  * Loss of the term: term_weight · mean_i(w_i · r_i²). */
@@ -93,7 +121,26 @@ typedef struct pp_step_view {
 	pp_moments_fn moments;          /* NULL when the optimizer has none */
 	void *optimizer_state;
 	const pp_problem *problem;
+	/* Appended without an ABI bump (docs/scaling.md): per term, its points
+	 * over all ranks and the one-rank index of this rank's first point
+	 * (terms[k].n of them are here).  On one rank n_total[k] ==
+	 * terms[k].n and first[k] == 0; read them through pp_view_points and
+	 * pp_view_first, which fall back to that when they are NULL. */
+	const size_t *n_total;
+	const size_t *first;
 } pp_step_view;
+
+/* Term @k's points over every rank: the N of its mean(w·r²). */
+static inline size_t pp_view_points(const pp_step_view *v, int k)
+{
+	return v->n_total ? v->n_total[k] : v->terms[k].n;
+}
+
+/* The one-rank index of this rank's first point of term @k. */
+static inline size_t pp_view_first(const pp_step_view *v, int k)
+{
+	return v->first ? v->first[k] : 0;
+}
 
 /* What a weighting scheme or analyzer needs computed for it. */
 enum {

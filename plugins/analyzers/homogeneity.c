@@ -37,6 +37,7 @@ typedef struct homogeneity {
 	double lo[2], hi[2];
 	double *sum;
 	long *count;
+	double *reduced;      /* 2 × bins: sums and counts over ranks */
 	/* the shadow RBA multiplier of the interior term */
 	int shadow;
 	double gamma, eta;
@@ -57,6 +58,7 @@ static void hg_destroy(void *state)
 		return;
 	free(h->sum);
 	free(h->count);
+	free(h->reduced);
 	free(h->lambda);
 	free(h);
 }
@@ -119,7 +121,8 @@ static int hg_create(const pp_config *cfg, const pp_problem *problem, void **sta
 		size_t n = (size_t)h->bins[0] * (size_t)(h->dims == 2 ? h->bins[1] : 1);
 		h->sum = calloc(n, sizeof *h->sum);
 		h->count = calloc(n, sizeof *h->count);
-		if (!h->sum || !h->count)
+		h->reduced = calloc(2 * n, sizeof *h->reduced);
+		if (!h->sum || !h->count || !h->reduced)
 			rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 	}
 	if (rc) {
@@ -182,7 +185,11 @@ static int hg_every_step(void *state, const pp_step_view *view, pp_error *err)
 	rc = shadow_fit(h, t->n, err);
 	if (rc)
 		return rc;
-	pp_residual_map(t, sum_abs, h->normalization == NORM_MINMAX, &lo, &scale);
+	/* over every rank's points (docs/scaling.md), as rba does */
+	rc = pp_residual_map_all(view, (int)(t - view->terms), sum_abs,
+				 h->normalization == NORM_MINMAX, &lo, &scale, err);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < t->n; i++) {
 		double a = (pp_residual_magnitude(t, i, sum_abs) - lo) * scale;
 		h->lambda[i] = h->gamma * h->lambda[i] + h->eta * a;
@@ -207,10 +214,32 @@ static long bin_index(const homogeneity *h, const pp_real *x)
 	return idx;
 }
 
+/* The bins' sums and counts of every rank (collective; the identity on
+ * one rank). */
+static int reduce_bins(homogeneity *h, const pp_step_view *view, size_t nb, pp_error *err)
+{
+	double *v = h->reduced;
+	int rc;
+
+	if (!view->problem || view->problem->ranks <= 1)
+		return PP_OK;
+	for (size_t b = 0; b < nb; b++) {
+		v[b] = h->sum[b];
+		v[nb + b] = (double)h->count[b];
+	}
+	rc = pp_problem_allreduce(view->problem, v, 2 * nb, PP_REDUCE_SUM, err);
+	for (size_t b = 0; !rc && b < nb; b++) {
+		h->sum[b] = v[b];
+		h->count[b] = (long)v[nb + b];
+	}
+	return rc;
+}
+
 /* φ = mean(b)/√mean(b²) of the bin means b of the weights (@pp_lambda, or
- * @lambda when that is NULL) of @t's points; NaN while every one is 0. */
-static double phi(homogeneity *h, const pp_term_state *t, const pp_real *pp_lambda,
-		  const double *lambda)
+ * @lambda when that is NULL) of @t's points, over every rank's; NaN while
+ * every one is 0. */
+static double phi(homogeneity *h, const pp_step_view *view, const pp_term_state *t,
+		  const pp_real *pp_lambda, const double *lambda, pp_error *err, int *rc)
 {
 	size_t nb = (size_t)h->bins[0] * (size_t)(h->dims == 2 ? h->bins[1] : 1), used = 0;
 	double mb = 0, mb2 = 0;
@@ -224,6 +253,8 @@ static double phi(homogeneity *h, const pp_term_state *t, const pp_real *pp_lamb
 		h->sum[b] += pp_lambda ? (double)pp_lambda[i] : lambda[i];
 		h->count[b]++;
 	}
+	if (!*rc)
+		*rc = reduce_bins(h, view, nb, err);
 	for (size_t b = 0; b < nb; b++) {
 		if (!h->count[b])
 			continue;
@@ -241,24 +272,35 @@ static int hg_observe(void *state, const pp_step_view *view, double *values, pp_
 {
 	homogeneity *h = state;
 	const pp_term_state *t = interior_term(view);
-	double mr = 0, mr2 = 0, rmax = 0;
+	double mr = 0, mr2 = 0, rmax = 0, n, sums[2];
+	int rc = PP_OK;
 
 	if (!t)
 		return pp_error_set(err, PP_ERR_STATE, "homogeneity: no interior term");
+	n = (double)pp_view_points(view, (int)(t - view->terms));   /* over every rank */
 	for (size_t i = 0; i < t->n; i++) {
 		double a = fabs((double)t->r[i]);
 		mr += a;
 		mr2 += a * a;
 		rmax = a > rmax ? a : rmax;
 	}
-	mr /= (double)t->n;
-	mr2 /= (double)t->n;
-	values[0] = phi(h, t, t->lambda, NULL);
+	sums[0] = mr;
+	sums[1] = mr2;
+	rc = pp_problem_allreduce(view->problem, sums, 2, PP_REDUCE_SUM, err);
+	if (!rc)
+		rc = pp_problem_allreduce(view->problem, &rmax, 1, PP_REDUCE_MAX, err);
+	if (rc)
+		return rc;
+	mr = sums[0] / n;
+	mr2 = sums[1] / n;
+	values[0] = phi(h, view, t, t->lambda, NULL, err, &rc);
 	values[1] = mr > 0 ? sqrt(fmax(mr2 - mr * mr, 0)) / mr : NAN;
 	values[2] = mr > 0 ? rmax / mr : NAN;
+	/* collective: every rank has the same started and its own n */
 	if (h->shadow)
-		values[3] = h->started && h->n == t->n ? phi(h, t, NULL, h->lambda) : NAN;
-	return PP_OK;
+		values[3] = h->started && h->n == t->n ? phi(h, view, t, NULL, h->lambda, err, &rc)
+						       : NAN;
+	return rc;
 }
 
 /* ---- checkpoints -------------------------------------------------------- */

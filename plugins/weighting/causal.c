@@ -36,6 +36,7 @@ typedef struct causal {
 	double t_lo, t_hi;
 	double *loss, *weight;   /* per chunk */
 	size_t *count;
+	double *sums;            /* 2 × chunks: Σ r² and counts, reduced over ranks */
 } causal;
 
 static void causal_destroy(void *state)
@@ -47,6 +48,7 @@ static void causal_destroy(void *state)
 	free(c->loss);
 	free(c->weight);
 	free(c->count);
+	free(c->sums);
 	free(c);
 }
 
@@ -115,7 +117,8 @@ static int causal_create(const pp_config *cfg, const pp_problem *problem, void *
 		c->loss = calloc((size_t)c->chunks, sizeof *c->loss);
 		c->weight = calloc((size_t)c->chunks, sizeof *c->weight);
 		c->count = calloc((size_t)c->chunks, sizeof *c->count);
-		if (!c->loss || !c->weight || !c->count)
+		c->sums = calloc(2 * (size_t)c->chunks, sizeof *c->sums);
+		if (!c->loss || !c->weight || !c->count || !c->sums)
 			rc = pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 	}
 	if (rc) {
@@ -135,13 +138,37 @@ static long chunk_of(const causal *c, const pp_term_state *t, size_t p)
 	return u < 1 ? 0 : u >= (double)c->chunks ? c->chunks - 1 : (long)u;
 }
 
-/* Per-chunk mean r² and W for one term; returns the number of non-empty
- * chunks and stores the smallest W among them in *min_weight. */
-static long chunk_weights(causal *c, const pp_term_state *t, double eps, double *min_weight)
+/* Every rank's per-chunk Σ r² and counts summed (collective; the
+ * identity on one rank). */
+static int reduce_chunks(causal *c, const pp_problem *problem, pp_error *err)
+{
+	size_t K = (size_t)c->chunks;
+	int rc;
+
+	if (!problem || problem->ranks <= 1)
+		return PP_OK;
+	for (size_t i = 0; i < K; i++) {
+		c->sums[i] = c->loss[i];
+		c->sums[K + i] = (double)c->count[i];
+	}
+	rc = pp_problem_allreduce(problem, c->sums, 2 * K, PP_REDUCE_SUM, err);
+	for (size_t i = 0; !rc && i < K; i++) {
+		c->loss[i] = c->sums[i];
+		c->count[i] = (size_t)c->sums[K + i];
+	}
+	return rc;
+}
+
+/* Per-chunk mean r² and W for one term over every rank's points; the
+ * number of non-empty chunks into *filled and the smallest W among them
+ * into *min_weight. */
+static int chunk_weights(causal *c, const pp_step_view *view, const pp_term_state *t, double eps,
+			 double *min_weight, long *filled, pp_error *err)
 {
 	double cumulative = 0;
-	long filled = 0;
+	int rc;
 
+	*filled = 0;
 	memset(c->loss, 0, (size_t)c->chunks * sizeof *c->loss);
 	memset(c->count, 0, (size_t)c->chunks * sizeof *c->count);
 	for (size_t p = 0; p < t->n; p++) {
@@ -149,6 +176,9 @@ static long chunk_weights(causal *c, const pp_term_state *t, double eps, double 
 		c->loss[i] += (double)t->r[p] * (double)t->r[p];
 		c->count[i]++;
 	}
+	rc = reduce_chunks(c, view->problem, err);
+	if (rc)
+		return rc;
 	*min_weight = 1;
 	for (long i = 0; i < c->chunks; i++) {
 		c->weight[i] = exp(-eps * cumulative);
@@ -157,30 +187,34 @@ static long chunk_weights(causal *c, const pp_term_state *t, double eps, double 
 		c->loss[i] /= (double)c->count[i];
 		cumulative += c->loss[i];
 		*min_weight = fmin(*min_weight, c->weight[i]);
-		filled++;
+		(*filled)++;
 	}
-	return filled;
+	return PP_OK;
 }
 
 static int causal_point_weights(void *state, pp_step_view *view, pp_error *err)
 {
 	causal *c = state;
 	double eps = c->tolerance[c->stage], min_weight = 1;
-	(void)err;
 
 	for (int k = 0; k < view->n_terms; k++) {
 		pp_term_state *t = &view->terms[k];
-		double m, lowest;
+		size_t n = pp_view_points(view, k);   /* over every rank */
+		double lowest;
+		long filled;
+		int rc;
 
-		if (!t->interior || t->n == 0)
+		if (!t->interior || n == 0)
 			continue;
-		m = (double)chunk_weights(c, t, eps, &lowest);
+		rc = chunk_weights(c, view, t, eps, &lowest, &filled, err);
+		if (rc)
+			return rc;
 		min_weight = fmin(min_weight, lowest);
 		for (size_t p = 0; p < t->n; p++) {
 			long i = chunk_of(c, t, p);
 			t->lambda[p] = (pp_real)c->weight[i];
-			t->w[p] = (pp_real)(c->weight[i] * (double)t->n /
-					    (m * (double)c->count[i]));
+			t->w[p] = (pp_real)(c->weight[i] * (double)n /
+					    ((double)filled * (double)c->count[i]));
 		}
 	}
 	/* the schedule moves on once every chunk counts (from the next step) */

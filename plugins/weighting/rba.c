@@ -116,16 +116,15 @@ static int rba_fit(rba_term *rt, size_t n, pp_error *err)
 	return PP_OK;
 }
 
-static void rba_update(const rba *s, rba_term *rt, pp_term_state *t)
+/* λ of term @t from its normalised residuals; @lo and @scale map them
+ * onto [0, 1] over all the term's points (every rank's). */
+static void rba_update(const rba *s, rba_term *rt, pp_term_state *t, double lo, double scale)
 {
 	int first = rt->started == 0 && s->init == INIT_RESIDUAL;
 	double keep = first ? 0 : s->gamma;
 	double rate = first ? s->eta / (1 - s->gamma) : s->eta;
-	double lo, scale;
-
 	int sum_abs = s->components == COMP_SUM_ABS;
 
-	pp_residual_map(t, sum_abs, s->normalization == NORM_MINMAX, &lo, &scale);
 	for (size_t i = 0; i < t->n; i++) {
 		double a = (pp_residual_magnitude(t, i, sum_abs) - lo) * scale;
 		double l = keep * rt->lambda[i] + rate * a;
@@ -143,14 +142,20 @@ static int rba_point_weights(void *state, pp_step_view *view, pp_error *err)
 
 	for (int k = 0; k < view->n_terms; k++) {
 		pp_term_state *t = &view->terms[k];
+		double lo, scale;
 		int rc;
 
 		if (t->pde_term < 0 || t->pde_term >= PP_MAX_TERMS || !s->applies[t->pde_term])
 			continue;
-		rc = rba_fit(&s->term[t->pde_term], t->n, err);
+		/* max|r| (and min) over every rank's points: the reduction
+		 * comes first, so that every rank reaches it */
+		rc = pp_residual_map_all(view, k, s->components == COMP_SUM_ABS,
+					 s->normalization == NORM_MINMAX, &lo, &scale, err);
+		if (!rc)
+			rc = rba_fit(&s->term[t->pde_term], t->n, err);
 		if (rc)
 			return rc;
-		rba_update(s, &s->term[t->pde_term], t);
+		rba_update(s, &s->term[t->pde_term], t, lo, scale);
 	}
 	return PP_OK;
 }

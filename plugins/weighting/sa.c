@@ -124,8 +124,11 @@ static double mask_slope(const sa *s, double l)
 }
 
 /* Make @st hold @n points with fresh λ⁰ and zero moments (first call, or a
- * trainer that changed the number of points). */
-static int sa_fit(sa *s, sa_term *st, size_t n, pp_error *err)
+ * trainer that changed the number of points).  On several ranks this
+ * rank's @n are points @first.. of @total (docs/scaling.md): every rank
+ * draws all @total λ⁰, in the one-rank order, and keeps its own, so the
+ * λ⁰ and the stream after them are the one-rank run's. */
+static int sa_fit(sa *s, sa_term *st, size_t n, size_t first, size_t total, pp_error *err)
 {
 	double *block;
 
@@ -134,9 +137,11 @@ static int sa_fit(sa *s, sa_term *st, size_t n, pp_error *err)
 	block = calloc(3 * (n ? n : 1), sizeof *block);
 	if (!block)
 		return pp_error_set(err, PP_ERR_NOMEM, "sa: out of memory for %zu weights", n);
-	for (size_t i = 0; i < n; i++)
-		block[i] = s->init_scale *
-			   (s->init == INIT_UNIFORM ? pp_rng_uniform(&s->rng) : 1.0);
+	for (size_t i = 0; i < total || i < n; i++) {
+		double l = s->init_scale * (s->init == INIT_UNIFORM ? pp_rng_uniform(&s->rng) : 1.0);
+		if (i >= first && i - first < n)
+			block[i - first] = l;
+	}
 	free(st->lambda);
 	st->lambda = block;
 	st->n = n;
@@ -145,10 +150,10 @@ static int sa_fit(sa *s, sa_term *st, size_t n, pp_error *err)
 }
 
 /* Weights from the current λ, then one ascent step on λ. */
-static void sa_update(const sa *s, sa_term *st, pp_term_state *t)
+static void sa_update(const sa *s, sa_term *st, pp_term_state *t, size_t total)
 {
 	double *l = st->lambda, *m = l + st->n, *v = m + st->n;
-	double c1, c2, scale = t->term_weight / (double)(t->n ? t->n : 1);
+	double c1, c2, scale = t->term_weight / (double)(total ? total : 1);
 
 	st->t++;
 	c1 = 1.0 / (1.0 - pow(s->beta1, (double)st->t));
@@ -179,10 +184,11 @@ static int sa_point_weights(void *state, pp_step_view *view, pp_error *err)
 
 		if (p < 0 || p >= PP_MAX_TERMS || !s->applies[p])
 			continue;
-		rc = sa_fit(s, &s->term[p], t->n, err);
+		rc = sa_fit(s, &s->term[p], t->n, pp_view_first(view, k), pp_view_points(view, k),
+			    err);
 		if (rc)
 			return rc;
-		sa_update(s, &s->term[p], t);
+		sa_update(s, &s->term[p], t, pp_view_points(view, k));
 	}
 	return PP_OK;
 }

@@ -29,19 +29,53 @@ static inline double pp_residual_magnitude(const pp_term_state *t, size_t i, int
 	return a;
 }
 
+/* The smallest and largest magnitude over @t's points (INFINITY and 0
+ * without points). */
+static inline void pp_residual_range(const pp_term_state *t, int sum_abs, double *mn,
+				     double *mx)
+{
+	*mx = 0;
+	*mn = INFINITY;
+	for (size_t i = 0; i < t->n; i++) {
+		double a = pp_residual_magnitude(t, i, sum_abs);
+		*mx = a > *mx ? a : *mx;
+		*mn = a < *mn ? a : *mn;
+	}
+}
+
+/* lo and scale of the map from a range (@any: there are points). */
+static inline void pp_residual_map_range(double mn, double mx, int any, int minmax, double *lo,
+					 double *scale)
+{
+	*lo = minmax && any ? mn : 0;
+	*scale = mx > *lo ? 1.0 / (mx - *lo) : 0;
+}
+
 /* lo and scale of the map above over @t's points. */
 static inline void pp_residual_map(const pp_term_state *t, int sum_abs, int minmax, double *lo,
 				   double *scale)
 {
-	double mx = 0, mn = INFINITY;
+	double mx, mn;
 
-	for (size_t i = 0; i < t->n; i++) {
-		double a = pp_residual_magnitude(t, i, sum_abs);
-		mx = a > mx ? a : mx;
-		mn = a < mn ? a : mn;
-	}
-	*lo = minmax && t->n ? mn : 0;
-	*scale = mx > *lo ? 1.0 / (mx - *lo) : 0;
+	pp_residual_range(t, sum_abs, &mn, &mx);
+	pp_residual_map_range(mn, mx, t->n > 0, minmax, lo, scale);
+}
+
+/* The same over every rank of a data-parallel run (collective: every rank
+ * calls it for the term, docs/scaling.md): the range is reduced with
+ * pp_problem_allreduce, so the map is the one-rank map of all the points. */
+static inline int pp_residual_map_all(const pp_step_view *v, int k, int sum_abs, int minmax,
+				      double *lo, double *scale, pp_error *err)
+{
+	const pp_term_state *t = &v->terms[k];
+	double range[2];
+	int rc;
+
+	pp_residual_range(t, sum_abs, &range[0], &range[1]);
+	range[0] = -range[0];   /* one MAX reduces both */
+	rc = pp_problem_allreduce(v->problem, range, 2, PP_REDUCE_MAX, err);
+	pp_residual_map_range(-range[0], range[1], pp_view_points(v, k) > 0, minmax, lo, scale);
+	return rc;
 }
 
 #endif

@@ -2,13 +2,15 @@
  * tests: observe() returns an error once the step reaches `fail_at`, or
  * finish() does when `fail_at` is -1.  Until then it writes one column,
  * `failing_step`, holding the step.  Keys: fail_at (step, default 0),
- * status (the pp_status to return: numeric (default), io or plugin). */
+ * status (the pp_status to return: numeric (default), io or plugin), rank
+ * (on an MPI run, fail on that rank alone; default -1: every rank). */
 #include <phasepinn/phasepinn.h>
 
 #include <stdlib.h>
 
 typedef struct failing {
 	long fail_at;
+	long rank;
 	int status;
 } failing;
 
@@ -26,6 +28,8 @@ static int failing_create(const pp_config *cfg, const pp_problem *problem, void 
 	if (!f)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory");
 	rc = pp_config_long(cfg, "fail_at", 0, -1, 1000000000L, &f->fail_at, err);
+	if (!rc)
+		rc = pp_config_long(cfg, "rank", -1, -1, 1000000L, &f->rank, err);
 	if (!rc)
 		rc = pp_config_choice(cfg, "status", "numeric", statuses, &choice, err);
 	if (rc) {
@@ -53,8 +57,9 @@ static int failing_columns_fn(void *state, const char *const **names, int *count
 static int failing_observe(void *state, const pp_step_view *view, double *values, pp_error *err)
 {
 	const failing *f = state;
+	int here = f->rank < 0 || view->problem->rank == f->rank;
 
-	if (f->fail_at >= 0 && view->step >= f->fail_at)
+	if (f->fail_at >= 0 && view->step >= f->fail_at && here)
 		return pp_error_set(err, f->status, "failing_analyzer: failing on purpose at step %ld",
 				    view->step);
 	values[0] = (double)view->step;
