@@ -153,7 +153,7 @@ ALWAYS_INLINE void mm_block(int rb, int nv, int with_bias, int c0, int k, int ld
 }
 
 /* Rows [0, m) of C, columns of panel q of a row of nv vectors: rb rows at
- * a time, single rows at the end. */
+ * a time, the rest as one smaller block. */
 ALWAYS_INLINE void mm_panel(int nv, int q, int with_bias, size_t m, int k, int nc,
 			    const pp_real *A, const pp_real *Bp, const pp_real *bias, pp_real *C)
 {
@@ -164,9 +164,20 @@ ALWAYS_INLINE void mm_panel(int nv, int q, int with_bias, size_t m, int k, int n
 	for (; r + (size_t)rb <= m; r += (size_t)rb)
 		mm_block(rb, w, with_bias, c0, k, ld, nc, A + r * (size_t)k, Bp, bias,
 			 C + r * (size_t)nc);
-	for (; r < m; r++)
-		mm_block(1, w, with_bias, c0, k, ld, nc, A + r * (size_t)k, Bp, bias,
-			 C + r * (size_t)nc);
+	A += r * (size_t)k;
+	C += r * (size_t)nc;
+	/* the last m − r < rb rows as one block (a constant size in each case) */
+#define MM_TAIL(t)                                                                  \
+	case t:                                                                     \
+		if (rb > t)                                                         \
+			mm_block(t, w, with_bias, c0, k, ld, nc, A, Bp, bias, C);   \
+		break
+	switch (m - r) {
+	MM_TAIL(1); MM_TAIL(2); MM_TAIL(3); MM_TAIL(4); MM_TAIL(5); MM_TAIL(6);
+	MM_TAIL(7); MM_TAIL(8); MM_TAIL(9); MM_TAIL(10); MM_TAIL(11);
+	default: break;
+	}
+#undef MM_TAIL
 }
 
 /* Rows [0, rows) of C = A·Bp (+ bias), ROW_BLOCK rows at a time, every
@@ -253,8 +264,8 @@ void pp_small_input_grad(size_t rows, int fan_in, int fan_out, const pp_real *gz
 
 /* Rows [j0, j0 + jb) and columns [c0, c0 + nv·VL) of dWp (row length ld)
  * += gz[:, j]ᵀ · Hp over a chunk of m rows: gz rows have length n_out, Hp
- * rows ld. */
-ALWAYS_INLINE void wg_block(int jb, int nv, int c0, int ld, size_t m, int n_out, int j0,
+ * rows start hs apart. */
+ALWAYS_INLINE void wg_block(int jb, int nv, int c0, int ld, int hs, size_t m, int n_out, int j0,
 			    const pp_real *gz, const pp_real *Hp, pp_real *dWp)
 {
 	vreal acc[MAX_RB][MAX_NV];
@@ -266,7 +277,7 @@ ALWAYS_INLINE void wg_block(int jb, int nv, int c0, int ld, size_t m, int n_out,
 	for (size_t i = 0; i < m; i++) {
 		vreal h[MAX_NV];
 		for (int v = 0; v < nv; v++)
-			h[v] = vload(Hp + i * (size_t)ld + (size_t)(c0 + v * VL));
+			h[v] = vload(Hp + i * (size_t)hs + (size_t)(c0 + v * VL));
 		for (int v = 0; v < nv; v++)
 			IN_REGISTER(h[v]);
 		for (int j = 0; j < jb; j++) {
@@ -281,8 +292,8 @@ ALWAYS_INLINE void wg_block(int jb, int nv, int c0, int ld, size_t m, int n_out,
 }
 
 /* Every row of dWp, columns of panel q, over a chunk of m rows: jb rows of
- * dW at a time, single rows at the end. */
-ALWAYS_INLINE void wg_panel(int nv, int q, size_t m, int n_out, const pp_real *gz,
+ * dW at a time, the rest as one smaller block. */
+ALWAYS_INLINE void wg_panel(int nv, int q, size_t m, int n_out, int hs, const pp_real *gz,
 			    const pp_real *Hp, pp_real *dWp)
 {
 	const int w = panel_width(nv, q), c0 = panel_start(nv, q) * VL, ld = nv * VL;
@@ -290,35 +301,60 @@ ALWAYS_INLINE void wg_panel(int nv, int q, size_t m, int n_out, const pp_real *g
 	int j = 0;
 
 	for (; j + jb <= n_out; j += jb)
-		wg_block(jb, w, c0, ld, m, n_out, j, gz, Hp, dWp);
-	for (; j < n_out; j++)
-		wg_block(1, w, c0, ld, m, n_out, j, gz, Hp, dWp);
+		wg_block(jb, w, c0, ld, hs, m, n_out, j, gz, Hp, dWp);
+	/* the last n_out − j < jb rows of dW as one block */
+#define WG_TAIL(t)                                                          \
+	case t:                                                             \
+		if (jb > t)                                                 \
+			wg_block(t, w, c0, ld, hs, m, n_out, j, gz, Hp, dWp); \
+		break
+	switch (n_out - j) {
+	WG_TAIL(1); WG_TAIL(2); WG_TAIL(3); WG_TAIL(4); WG_TAIL(5); WG_TAIL(6);
+	WG_TAIL(7); WG_TAIL(8); WG_TAIL(9); WG_TAIL(10); WG_TAIL(11);
+	default: break;
+	}
+#undef WG_TAIL
 }
 
-/* dWp += gzᵀ · in over all rows, chunk by chunk: each chunk of `in` is
- * read (zero-padded into Hp if its rows are not whole vectors) by every
- * block of dW rows while it is in L1. */
+/* dWp += gzᵀ · H over a chunk of m rows, H's rows hs apart. */
+ALWAYS_INLINE void wg_chunk(int nv, size_t m, int n_out, int hs, const pp_real *G,
+			    const pp_real *H, pp_real *dWp)
+{
+	wg_panel(nv, 0, m, n_out, hs, G, H, dWp);
+	if (panel_count(nv) > 1)
+		wg_panel(nv, 1, m, n_out, hs, G, H, dWp);
+	if (panel_count(nv) > 2)
+		wg_panel(nv, 2, m, n_out, hs, G, H, dWp);
+}
+
+/* dWp += gzᵀ · in over all rows, chunk by chunk, each chunk of gz and in
+ * read by every block of dW rows while it is in L1.  The rows of `in` are
+ * read in place as whole vectors even when n_in is not a multiple of VL:
+ * the lanes past a row's end hold the next row's first entries and only
+ * reach columns of dWp beyond n_in, which are thrown away.  The last rows,
+ * whose vectors would run past the end of `in`, are copied zero-padded
+ * (copying every chunk cost a quarter of the time at 30 wide). */
 ALWAYS_INLINE void wg_rows(int nv, size_t rows, int n_in, int n_out, const pp_real *gz,
 			   const pp_real *in, pp_real *dWp)
 {
 	const int ld = nv * VL;
+	const size_t total = rows * (size_t)n_in;
+	/* rows i with i·n_in + ld <= rows·n_in */
+	size_t direct = total >= (size_t)ld ? (total - (size_t)ld) / (size_t)n_in + 1 : 0;
 	pp_real Hp[CHUNK * PP_SMALL_GEMM_MAX];
 
-	for (size_t i0 = 0; i0 < rows; i0 += CHUNK) {
-		size_t m = rows - i0 < CHUNK ? rows - i0 : CHUNK;
-		const pp_real *H = in + i0 * (size_t)n_in, *G = gz + i0 * (size_t)n_out;
-		if (n_in != ld) {
-			for (size_t i = 0; i < m; i++)
-				for (int p = 0; p < ld; p++)
-					Hp[i * (size_t)ld + (size_t)p] =
-						p < n_in ? H[i * (size_t)n_in + (size_t)p] : 0;
-			H = Hp;
-		}
-		wg_panel(nv, 0, m, n_out, G, H, dWp);
-		if (panel_count(nv) > 1)
-			wg_panel(nv, 1, m, n_out, G, H, dWp);
-		if (panel_count(nv) > 2)
-			wg_panel(nv, 2, m, n_out, G, H, dWp);
+	direct = direct < rows ? direct : rows;
+	for (size_t i0 = 0; i0 < direct; i0 += CHUNK) {
+		size_t m = direct - i0 < CHUNK ? direct - i0 : CHUNK;
+		wg_chunk(nv, m, n_out, n_in, gz + i0 * (size_t)n_out, in + i0 * (size_t)n_in, dWp);
+	}
+	if (direct < rows) {
+		size_t m = rows - direct;   /* at most ld rows */
+		for (size_t i = 0; i < m; i++)
+			for (int p = 0; p < ld; p++)
+				Hp[i * (size_t)ld + (size_t)p] =
+					p < n_in ? in[(direct + i) * (size_t)n_in + (size_t)p] : 0;
+		wg_chunk(nv, m, n_out, ld, gz + direct * (size_t)n_out, Hp, dWp);
 	}
 }
 
