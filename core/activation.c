@@ -135,6 +135,173 @@ void pp_activation_from_h(pp_activation act, size_t n, const pp_real *restrict h
 	}
 }
 
+/* ---- channels of orders 1 and 2 through tanh, in registers ------------------
+ *
+ * GCC's vector extensions (also clang's), 32-byte vectors of VN reals; a
+ * range that is not whole vectors ends with one vector made from
+ * zero-padded copies.  Per entry the operations and their order are those
+ * of the pass-per-channel loops in network.c (activate_range,
+ * activation_backward_range), so the results differ from them only by
+ * this file's contraction into FMAs. */
+typedef pp_real vreal __attribute__((vector_size(32)));
+#define VN ((int)(sizeof(vreal) / sizeof(pp_real)))
+/* Channels the padded tail handles (order <= 2 in 4 inputs: 15); more go
+ * through a scalar tail. */
+#define TAIL_CHANNELS 16
+
+static inline vreal vld(const pp_real *p)
+{
+	vreal v;
+
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline void vst(pp_real *p, vreal v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
+/* Entries [i, i + VN) of every channel, forward. */
+static inline __attribute__((always_inline)) void
+channels_forward_at(size_t i, int S, const int *order, const int *pa, const int *pb,
+		    const pp_real *z, size_t zs, pp_real *h, size_t hs)
+{
+	vreal t = vld(h + i), s1 = 1 - t * t, s2 = -2 * t * s1;
+
+	for (int c = 1; c < S; c++) {
+		vreal zc = vld(z + (size_t)c * zs + i), hc;
+		if (order[c] == 1)
+			hc = s1 * zc;
+		else
+			hc = s2 * vld(z + (size_t)pa[c] * zs + i) * vld(z + (size_t)pb[c] * zs + i) +
+			     s1 * zc;
+		vst(h + (size_t)c * hs + i, hc);
+	}
+}
+
+/* Entries [i, i + VN) of every channel, backward: the value channel's
+ * G_z gathers g_h·s1, then the order-1 terms, then the order-2 ones. */
+static inline __attribute__((always_inline)) void
+channels_backward_at(size_t i, int S, const int *order, const int *pa, const int *pb,
+		     const pp_real *h, const pp_real *z, size_t zs, const pp_real *gh, pp_real *gz,
+		     size_t gs)
+{
+	vreal t = vld(h + i), s1 = 1 - t * t, s2 = -2 * t * s1, s3 = -2 * s1 * (1 - 3 * t * t);
+	vreal g0 = vld(gh + i) * s1;
+
+	for (int c = 1; c < S; c++) {
+		vreal ghc = vld(gh + (size_t)c * gs + i);
+		vst(gz + (size_t)c * gs + i, ghc * s1);
+		if (order[c] == 1)
+			g0 += ghc * s2 * vld(z + (size_t)c * zs + i);
+	}
+	for (int c = 1; c < S; c++) {
+		if (order[c] != 2)
+			continue;
+		vreal g = vld(gh + (size_t)c * gs + i), zc = vld(z + (size_t)c * zs + i);
+		vreal za = vld(z + (size_t)pa[c] * zs + i), zb = vld(z + (size_t)pb[c] * zs + i);
+		pp_real *gza = gz + (size_t)pa[c] * gs + i, *gzb = gz + (size_t)pb[c] * gs + i;
+		g0 += g * (s3 * za * zb + s2 * zc);
+		vst(gza, vld(gza) + g * s2 * zb);
+		vst(gzb, vld(gzb) + g * s2 * za);
+	}
+	vst(gz + i, g0);
+}
+
+void pp_tanh_channels_forward(size_t m, int S, const int *order, const int *pa, const int *pb,
+			      const pp_real *z, size_t zs, pp_real *h, size_t hs)
+{
+	pp_real zt[TAIL_CHANNELS * VN], ht[TAIL_CHANNELS * VN];
+	size_t i = 0, r;
+
+	for (; i + (size_t)VN <= m; i += (size_t)VN)
+		channels_forward_at(i, S, order, pa, pb, z, zs, h, hs);
+	if (i == m)
+		return;
+	r = m - i;
+	if (S > TAIL_CHANNELS) {
+		for (; i < m; i++) {
+			pp_real t = h[i], s1 = 1 - t * t, s2 = -2 * t * s1;
+			for (int c = 1; c < S; c++) {
+				pp_real zc = z[(size_t)c * zs + i];
+				h[(size_t)c * hs + i] =
+					order[c] == 1 ? s1 * zc
+						      : s2 * z[(size_t)pa[c] * zs + i] *
+								z[(size_t)pb[c] * zs + i] +
+							s1 * zc;
+			}
+		}
+		return;
+	}
+	/* the last r entries, zero-padded to one vector */
+	memset(zt, 0, (size_t)S * VN * sizeof *zt);
+	memset(ht, 0, VN * sizeof *ht);
+	memcpy(ht, h + i, r * sizeof *ht);
+	for (int c = 0; c < S; c++)
+		memcpy(zt + (size_t)c * VN, z + (size_t)c * zs + i, r * sizeof *zt);
+	channels_forward_at(0, S, order, pa, pb, zt, VN, ht, VN);
+	for (int c = 1; c < S; c++)
+		memcpy(h + (size_t)c * hs + i, ht + (size_t)c * VN, r * sizeof *ht);
+}
+
+/* One entry of every channel, backward (the tail when S > TAIL_CHANNELS). */
+static void channels_backward_one(size_t i, int S, const int *order, const int *pa,
+				  const int *pb, const pp_real *h, const pp_real *z, size_t zs,
+				  const pp_real *gh, pp_real *gz, size_t gs)
+{
+	pp_real t = h[i], s1 = 1 - t * t, s2 = -2 * t * s1, s3 = -2 * s1 * (1 - 3 * t * t);
+	pp_real g0 = gh[i] * s1;
+
+	for (int c = 1; c < S; c++) {
+		pp_real ghc = gh[(size_t)c * gs + i];
+		gz[(size_t)c * gs + i] = ghc * s1;
+		if (order[c] == 1)
+			g0 += ghc * s2 * z[(size_t)c * zs + i];
+	}
+	for (int c = 1; c < S; c++) {
+		if (order[c] != 2)
+			continue;
+		pp_real g = gh[(size_t)c * gs + i], zc = z[(size_t)c * zs + i];
+		pp_real za = z[(size_t)pa[c] * zs + i], zb = z[(size_t)pb[c] * zs + i];
+		g0 += g * (s3 * za * zb + s2 * zc);
+		gz[(size_t)pa[c] * gs + i] += g * s2 * zb;
+		gz[(size_t)pb[c] * gs + i] += g * s2 * za;
+	}
+	gz[i] = g0;
+}
+
+void pp_tanh_channels_backward(size_t m, int S, const int *order, const int *pa,
+			       const int *pb, const pp_real *h, const pp_real *z, size_t zs,
+			       const pp_real *gh, pp_real *gz, size_t gs)
+{
+	pp_real ht[VN], zt[TAIL_CHANNELS * VN], gt[TAIL_CHANNELS * VN], gzt[TAIL_CHANNELS * VN];
+	size_t i = 0, r;
+
+	for (; i + (size_t)VN <= m; i += (size_t)VN)
+		channels_backward_at(i, S, order, pa, pb, h, z, zs, gh, gz, gs);
+	if (i == m)
+		return;
+	r = m - i;
+	if (S > TAIL_CHANNELS) {
+		for (; i < m; i++)
+			channels_backward_one(i, S, order, pa, pb, h, z, zs, gh, gz, gs);
+		return;
+	}
+	/* the last r entries, zero-padded to one vector */
+	memset(ht, 0, sizeof ht);
+	memset(zt, 0, (size_t)S * VN * sizeof *zt);
+	memset(gt, 0, (size_t)S * VN * sizeof *gt);
+	memcpy(ht, h + i, r * sizeof *ht);
+	for (int c = 0; c < S; c++) {
+		memcpy(zt + (size_t)c * VN, z + (size_t)c * zs + i, r * sizeof *zt);
+		memcpy(gt + (size_t)c * VN, gh + (size_t)c * gs + i, r * sizeof *gt);
+	}
+	channels_backward_at(0, S, order, pa, pb, ht, zt, VN, gt, gzt, VN);
+	for (int c = 0; c < S; c++)
+		memcpy(gz + (size_t)c * gs + i, gzt + (size_t)c * VN, r * sizeof *gzt);
+}
+
 static void eval_sin(size_t n, const pp_real *z, pp_real *h, pp_real *s1, pp_real *s2,
 		     pp_real *s3)
 {

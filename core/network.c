@@ -110,6 +110,7 @@ struct pp_batch {
 	int S;                       /* internal channels */
 	pp_channel ch[PP_MAX_INTERNAL];
 	int parent_a[PP_MAX_INTERNAL], parent_b[PP_MAX_INTERNAL]; /* u_ab → u_a, u_b */
+	int order[PP_MAX_INTERNAL];  /* ch[c].order, for the fused tanh kernels */
 	int n_req;
 	int req_index[PP_MAX_CHANNELS]; /* requested channel k → internal index */
 	int req_output[PP_MAX_CHANNELS]; /* ... and its output */
@@ -870,6 +871,7 @@ static int plan_channels(pp_batch *b, int n, const pp_channel *req, const pp_net
 	}
 	b->generic = b->max_order >= 3;
 	for (int c = 0; c < b->S; c++) {
+		b->order[c] = b->ch[c].order;
 		b->parent_a[c] = b->parent_b[c] = -1;
 		if (b->ch[c].order == 2) {
 			b->parent_a[c] = pp_channel_find(b->ch, b->S, PP_CHANNEL_D(b->ch[c].d[0]));
@@ -1226,29 +1228,29 @@ static void activate(const pp_network *net, const pp_batch *b, tile *t, int l, s
 	const pp_real *z = t->z[l];
 	pp_real *h = t->h[l];
 
-	pp_real d1[STRIP], d2[STRIP];
-
 	if (b->generic) {
 		activate_generic(net, b, t, l, block);
+		return;
+	}
+	if (b->from_value) {
+		/* tanh: σ', σ'' from the rounded h in registers, every channel in
+		 * one pass per strip (activation.h) */
+		for (size_t i0 = 0; i0 < block; i0 += STRIP) {
+			size_t m = block - i0 < STRIP ? block - i0 : STRIP;
+			pp_activation_eval(net->act, m, z + i0, h + i0, NULL, NULL, NULL);
+			pp_tanh_channels_forward(m, b->S, b->order, b->parent_a, b->parent_b,
+						 z + i0, block, h + i0, block);
+		}
 		return;
 	}
 
 	for (size_t i0 = 0; i0 < block; i0 += STRIP) {
 		size_t m = block - i0 < STRIP ? block - i0 : STRIP;
-		pp_real *s1, *s2;
+		/* σ', σ'', σ''' stored (sin, GELU) */
+		pp_real *s1 = t->s1[l] + i0, *s2 = t->s2[l] ? t->s2[l] + i0 : NULL;
 
-		if (b->from_value) {
-			/* σ' and σ'' from the rounded h, exactly as backward will */
-			s1 = d1;
-			s2 = b->max_order >= 1 ? d2 : NULL;
-			pp_activation_eval(net->act, m, z + i0, h + i0, NULL, NULL, NULL);
-			pp_activation_from_h(net->act, m, h + i0, s1, s2, NULL);
-		} else {
-			s1 = t->s1[l] + i0;
-			s2 = t->s2[l] ? t->s2[l] + i0 : NULL;
-			pp_activation_eval(net->act, m, z + i0, h + i0, s1, s2,
-					   t->s3[l] ? t->s3[l] + i0 : NULL);
-		}
+		pp_activation_eval(net->act, m, z + i0, h + i0, s1, s2,
+				   t->s3[l] ? t->s3[l] + i0 : NULL);
 		for (int c = 1; c < b->S; c++) {
 			const pp_real *zc = z + (size_t)c * block + i0;
 			pp_real *hc = h + (size_t)c * block + i0;
@@ -1451,26 +1453,23 @@ static void backward_generic(const pp_batch *b, const tile *t, worker *wk, int l
 static void activation_backward(const pp_batch *b, const tile *t, worker *wk, int l,
 				size_t block)
 {
-	pp_activation act = b->net->act;
-	pp_real d1[STRIP], d2[STRIP], d3[STRIP];
-
 	if (b->generic) {
 		backward_generic(b, t, wk, l, block);
+		return;
+	}
+	if (b->from_value) {
+		/* tanh: one pass, σ', σ'', σ''' from h in registers */
+		pp_tanh_channels_backward(block, b->S, b->order, b->parent_a, b->parent_b, t->h[l],
+					  t->z[l], block, wk->gh, wk->gz, block);
 		return;
 	}
 
 	for (size_t i0 = 0; i0 < block; i0 += STRIP) {
 		size_t m = block - i0 < STRIP ? block - i0 : STRIP;
-		const pp_real *s1 = d1, *s2 = d2, *s3 = d3;
-
-		if (b->from_value) {
-			pp_activation_from_h(act, m, t->h[l] + i0, d1, b->max_order >= 1 ? d2 : NULL,
-					     b->max_order >= 2 ? d3 : NULL);
-		} else {
-			s1 = t->s1[l] + i0;
-			s2 = t->s2[l] ? t->s2[l] + i0 : NULL;
-			s3 = t->s3[l] ? t->s3[l] + i0 : NULL;
-		}
+		/* stored σ', σ'', σ''' (sin, GELU) */
+		const pp_real *s1 = t->s1[l] + i0;
+		const pp_real *s2 = t->s2[l] ? t->s2[l] + i0 : NULL;
+		const pp_real *s3 = t->s3[l] ? t->s3[l] + i0 : NULL;
 		const pp_real *z = t->z[l] + i0, *gh = wk->gh + i0;
 		pp_real *gz = wk->gz + i0;
 

@@ -503,6 +503,95 @@ static void test_fast_tanh_is_accurate(void)
 	CU_ASSERT_EQUAL(pp_tanh(0.0), 0.0);
 }
 
+/* A channel set for the fused tanh kernels: the value, n1 first-order
+ * channels and order-2 channels on pairs of them (a square and a mixed one
+ * when n1 >= 2), up to S channels. */
+static int tanh_channel_set(int n1, int S, int *order, int *pa, int *pb)
+{
+	int c = 1;
+
+	order[0] = 0;
+	pa[0] = pb[0] = -1;
+	for (; c <= n1 && c < S; c++) {
+		order[c] = 1;
+		pa[c] = pb[c] = -1;
+	}
+	for (int k = 0; c < S; c++, k++) {
+		order[c] = 2;
+		pa[c] = 1 + k % n1;
+		pb[c] = 1 + (k / n1 + k) % n1;
+	}
+	return c;
+}
+
+/* The fused tanh channel kernels (one pass, σ' and σ'' in registers)
+ * against the pass-per-channel formulas in plain double, for ranges of
+ * every length up to three vectors and a few more (the zero-padded tail),
+ * and for 21 channels (the scalar tail past TAIL_CHANNELS), with strides
+ * that differ between z and the other arrays. */
+static void test_fused_tanh_channels_match_the_plain_formulas(void)
+{
+	enum { MAXS = 21, MAXM = 40, ZS = 53, GS = 47 };
+	static pp_real z[MAXS * ZS], h[MAXS * GS], gh[MAXS * GS], gz[MAXS * GS];
+	static double eh[MAXS * GS], egz[MAXS * GS];
+	int order[MAXS], pa[MAXS], pb[MAXS];
+	const int sets[][2] = {{2, 4}, {2, 6}, {3, 10}, {5, 21}, {1, 1}};
+	/* terms are products of at most four factors below 3 in size, a few
+	 * per entry: rounding (FMAs here, not in the reference) is below
+	 * 100 ulp of 10; a wrong entry or channel is off by O(1) */
+	double tol = 100 * 10 * PP_REAL_EPSILON, worst_f = 0, worst_b = 0;
+	pp_rng rng;
+
+	pp_rng_init(&rng, 17, 0);
+	for (size_t set = 0; set < sizeof sets / sizeof sets[0]; set++) {
+		int S = tanh_channel_set(sets[set][0], sets[set][1], order, pa, pb);
+		for (size_t m = 1; m <= MAXM; m++) {
+			for (int k = 0; k < MAXS * ZS; k++)
+				z[k] = (pp_real)pp_rng_normal(&rng);
+			for (int k = 0; k < MAXS * GS; k++) {
+				h[k] = (pp_real)(2 * pp_rng_uniform(&rng) - 1);
+				gh[k] = (pp_real)pp_rng_normal(&rng);
+				gz[k] = (pp_real)-7;
+			}
+			for (size_t i = 0; i < m; i++) {
+				double t = h[i], s1 = 1 - t * t, s2 = -2 * t * s1;
+				double s3 = -2 * s1 * (1 - 3 * t * t), g0 = gh[i] * s1;
+				for (int c = 1; c < S; c++) {
+					double zc = z[c * ZS + i], g = gh[c * GS + i];
+					eh[c * GS + i] = order[c] == 1 ? s1 * zc
+						: s2 * z[pa[c] * ZS + i] * z[pb[c] * ZS + i] + s1 * zc;
+					egz[c * GS + i] = g * s1;
+					if (order[c] == 1)
+						g0 += g * s2 * zc;
+				}
+				for (int c = 1; c < S; c++) {
+					if (order[c] != 2)
+						continue;
+					double g = gh[c * GS + i], za = z[pa[c] * ZS + i];
+					double zb = z[pb[c] * ZS + i];
+					g0 += g * (s3 * za * zb + s2 * z[c * ZS + i]);
+					egz[pa[c] * GS + i] += g * s2 * zb;
+					egz[pb[c] * GS + i] += g * s2 * za;
+				}
+				egz[i] = g0;
+			}
+			pp_tanh_channels_forward(m, S, order, pa, pb, z, ZS, h, GS);
+			pp_tanh_channels_backward(m, S, order, pa, pb, h, z, ZS, gh, gz, GS);
+			for (int c = 0; c < S; c++) {
+				for (size_t i = 0; i < m; i++) {
+					if (c > 0)
+						worst_f = fmax(worst_f, fabs(h[c * GS + i] - eh[c * GS + i]));
+					worst_b = fmax(worst_b, fabs(gz[c * GS + i] - egz[c * GS + i]));
+				}
+				/* nothing past the range is written */
+				CU_ASSERT_EQUAL(gz[c * GS + m], (pp_real)-7);
+			}
+		}
+	}
+	CU_ASSERT(worst_f < tol);
+	CU_ASSERT(worst_b < tol);
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -520,6 +609,7 @@ int main(void)
 		{"xavier normal has the right spread", test_xavier_normal_has_the_right_spread},
 		{"bad network config is refused", test_bad_network_config_is_refused},
 		{"fast tanh is accurate", test_fast_tanh_is_accurate},
+		{"fused tanh channels match the plain formulas", test_fused_tanh_channels_match_the_plain_formulas},
 		{"bench prints one line of keys", test_bench_prints_one_line_of_keys},
 		{NULL, NULL},
 	};
