@@ -50,7 +50,10 @@ void pp_activation_jet(pp_activation act, size_t n, const pp_real *z, const pp_r
  *
  * Forward: from h (the value channel, already σ(z)) and z, the channels
  * c >= 1 of h: h_c = s1·z_c, h_ab = s2·z_a·z_b + s1·z_ab.
- * Backward: the transpose, G_z (gz, every channel) from G_h (gh), z and h. */
+ * Backward: the transpose, G_z (gz, every channel) from G_h (gh), z and h.
+ * Only for S channels with pp_tanh_channels_fit(S) (S <= 16: every set
+ * of order <= 2 in up to 4 inputs). */
+int pp_tanh_channels_fit(int S);
 void pp_tanh_channels_forward(size_t m, int S, const int *order, const int *pa, const int *pb,
 			      const pp_real *z, size_t zs, pp_real *h, size_t hs);
 void pp_tanh_channels_backward(size_t m, int S, const int *order, const int *pa,

@@ -1228,11 +1228,13 @@ static void activate(const pp_network *net, const pp_batch *b, tile *t, int l, s
 	const pp_real *z = t->z[l];
 	pp_real *h = t->h[l];
 
+	pp_real d1[STRIP], d2[STRIP];
+
 	if (b->generic) {
 		activate_generic(net, b, t, l, block);
 		return;
 	}
-	if (b->from_value) {
+	if (b->from_value && pp_tanh_channels_fit(b->S)) {
 		/* tanh: σ', σ'' from the rounded h in registers, every channel in
 		 * one pass per strip (activation.h) */
 		for (size_t i0 = 0; i0 < block; i0 += STRIP) {
@@ -1246,11 +1248,20 @@ static void activate(const pp_network *net, const pp_batch *b, tile *t, int l, s
 
 	for (size_t i0 = 0; i0 < block; i0 += STRIP) {
 		size_t m = block - i0 < STRIP ? block - i0 : STRIP;
-		/* σ', σ'', σ''' stored (sin, GELU) */
-		pp_real *s1 = t->s1[l] + i0, *s2 = t->s2[l] ? t->s2[l] + i0 : NULL;
+		pp_real *s1, *s2;
 
-		pp_activation_eval(net->act, m, z + i0, h + i0, s1, s2,
-				   t->s3[l] ? t->s3[l] + i0 : NULL);
+		if (b->from_value) {
+			/* σ' and σ'' from the rounded h, exactly as backward will */
+			s1 = d1;
+			s2 = b->max_order >= 1 ? d2 : NULL;
+			pp_activation_eval(net->act, m, z + i0, h + i0, NULL, NULL, NULL);
+			pp_activation_from_h(net->act, m, h + i0, s1, s2, NULL);
+		} else {
+			s1 = t->s1[l] + i0;
+			s2 = t->s2[l] ? t->s2[l] + i0 : NULL;
+			pp_activation_eval(net->act, m, z + i0, h + i0, s1, s2,
+					   t->s3[l] ? t->s3[l] + i0 : NULL);
+		}
 		for (int c = 1; c < b->S; c++) {
 			const pp_real *zc = z + (size_t)c * block + i0;
 			pp_real *hc = h + (size_t)c * block + i0;
@@ -1453,11 +1464,14 @@ static void backward_generic(const pp_batch *b, const tile *t, worker *wk, int l
 static void activation_backward(const pp_batch *b, const tile *t, worker *wk, int l,
 				size_t block)
 {
+	pp_activation act = b->net->act;
+	pp_real d1[STRIP], d2[STRIP], d3[STRIP];
+
 	if (b->generic) {
 		backward_generic(b, t, wk, l, block);
 		return;
 	}
-	if (b->from_value) {
+	if (b->from_value && pp_tanh_channels_fit(b->S)) {
 		/* tanh: one pass, σ', σ'', σ''' from h in registers */
 		pp_tanh_channels_backward(block, b->S, b->order, b->parent_a, b->parent_b, t->h[l],
 					  t->z[l], block, wk->gh, wk->gz, block);
@@ -1466,10 +1480,16 @@ static void activation_backward(const pp_batch *b, const tile *t, worker *wk, in
 
 	for (size_t i0 = 0; i0 < block; i0 += STRIP) {
 		size_t m = block - i0 < STRIP ? block - i0 : STRIP;
-		/* stored σ', σ'', σ''' (sin, GELU) */
-		const pp_real *s1 = t->s1[l] + i0;
-		const pp_real *s2 = t->s2[l] ? t->s2[l] + i0 : NULL;
-		const pp_real *s3 = t->s3[l] ? t->s3[l] + i0 : NULL;
+		const pp_real *s1 = d1, *s2 = d2, *s3 = d3;
+
+		if (b->from_value) {
+			pp_activation_from_h(act, m, t->h[l] + i0, d1, b->max_order >= 1 ? d2 : NULL,
+					     b->max_order >= 2 ? d3 : NULL);
+		} else {
+			s1 = t->s1[l] + i0;
+			s2 = t->s2[l] ? t->s2[l] + i0 : NULL;
+			s3 = t->s3[l] ? t->s3[l] + i0 : NULL;
+		}
 		const pp_real *z = t->z[l] + i0, *gh = wk->gh + i0;
 		pp_real *gz = wk->gz + i0;
 

@@ -526,16 +526,16 @@ static int tanh_channel_set(int n1, int S, int *order, int *pa, int *pb)
 
 /* The fused tanh channel kernels (one pass, σ' and σ'' in registers)
  * against the pass-per-channel formulas in plain double, for ranges of
- * every length up to three vectors and a few more (the zero-padded tail),
- * and for 21 channels (the scalar tail past TAIL_CHANNELS), with strides
- * that differ between z and the other arrays. */
+ * every length up to a few vectors (the zero-padded tail), squares and
+ * mixed second derivatives, up to the 15 channels of order <= 2 in four
+ * inputs, with strides that differ between z and the other arrays. */
 static void test_fused_tanh_channels_match_the_plain_formulas(void)
 {
-	enum { MAXS = 21, MAXM = 40, ZS = 53, GS = 47 };
+	enum { MAXS = 15, MAXM = 40, ZS = 53, GS = 47 };
 	static pp_real z[MAXS * ZS], h[MAXS * GS], gh[MAXS * GS], gz[MAXS * GS];
 	static double eh[MAXS * GS], egz[MAXS * GS];
 	int order[MAXS], pa[MAXS], pb[MAXS];
-	const int sets[][2] = {{2, 4}, {2, 6}, {3, 10}, {5, 21}, {1, 1}};
+	const int sets[][2] = {{2, 4}, {2, 6}, {3, 10}, {4, 15}, {1, 1}};
 	/* terms are products of at most four factors below 3 in size, a few
 	 * per entry: rounding (FMAs here, not in the reference) is below
 	 * 100 ulp of 10; a wrong entry or channel is off by O(1) */
@@ -590,6 +590,8 @@ static void test_fused_tanh_channels_match_the_plain_formulas(void)
 	}
 	CU_ASSERT(worst_f < tol);
 	CU_ASSERT(worst_b < tol);
+	CU_ASSERT(pp_tanh_channels_fit(15));
+	CU_ASSERT(!pp_tanh_channels_fit(17));
 }
 
 int main(void)
