@@ -320,6 +320,13 @@ ALWAYS_INLINE void wg_panel(int nv, int q, size_t m, int n_out, int hs, const pp
 ALWAYS_INLINE void wg_chunk(int nv, size_t m, int n_out, int hs, const pp_real *G,
 			    const pp_real *H, pp_real *dWp)
 {
+	if (n_out == 1) {
+		/* the output layer's single row of dW: all nv vectors in one
+		 * block, nv independent accumulators (in panels of 3 and 2 the
+		 * FMA latency left the second panel's pass half idle) */
+		wg_block(1, nv, 0, nv * VL, hs, m, 1, 0, G, H, dWp);
+		return;
+	}
 	wg_panel(nv, 0, m, n_out, hs, G, H, dWp);
 	if (panel_count(nv) > 1)
 		wg_panel(nv, 1, m, n_out, hs, G, H, dWp);
