@@ -135,6 +135,195 @@ void pp_activation_from_h(pp_activation act, size_t n, const pp_real *restrict h
 	}
 }
 
+/* ---- channels of orders 1 and 2 through tanh, in registers ------------------
+ *
+ * GCC's vector extensions (also clang's), 32-byte vectors of VN reals; a
+ * range that is not whole vectors ends with one vector made from
+ * zero-padded copies.  Per entry the operations and their order are those
+ * of the pass-per-channel loops in network.c (activate_range,
+ * activation_backward_range), so the results differ from them only by
+ * this file's contraction into FMAs.  The channels are sorted once per
+ * call into lists of order 1 and order 2 with their arrays' addresses, so
+ * that the loop over entries has no branch on a channel's order and no
+ * index arithmetic. */
+typedef pp_real vreal __attribute__((vector_size(32)));
+#define VN ((int)(sizeof(vreal) / sizeof(pp_real)))
+/* Channels the kernels take (order <= 2 in 4 inputs: 15); the network
+ * engine uses them only for S <= TANH_CHANNELS (pp_tanh_channels_fit). */
+#define TANH_CHANNELS 16
+
+static inline vreal vld(const pp_real *p)
+{
+	vreal v;
+
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline void vst(pp_real *p, vreal v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
+/* One call's channels: the value's arrays, then per channel of order 1
+ * (n1) and of order 2 (n2) the addresses of its arrays at entry 0. */
+typedef struct tanh_plan {
+	int n1, n2, S;
+	const pp_real *z[TANH_CHANNELS], *za[TANH_CHANNELS], *zb[TANH_CHANNELS];
+	const pp_real *gh[TANH_CHANNELS];
+	pp_real *out[TANH_CHANNELS];  /* h_c (forward) or G_z of c (backward) */
+	pp_real *ga[TANH_CHANNELS], *gb[TANH_CHANNELS];  /* backward: G_z of the parents */
+	int same[TANH_CHANNELS];      /* order 2: pa == pb (u_xx) */
+} tanh_plan;
+
+/* Lists 0..n1-1 hold order 1, n1..n1+n2-1 order 2, each in channel order;
+ * every channel c >= 1 also in all[] (out and gh) for the backward's
+ * first loop. */
+typedef struct tanh_lists {
+	tanh_plan p;
+	const pp_real *all_gh[TANH_CHANNELS];
+	pp_real *all_out[TANH_CHANNELS];
+} tanh_lists;
+
+static void plan_channels(tanh_lists *L, int S, const int *order, const int *pa, const int *pb,
+			  const pp_real *z, size_t zs, const pp_real *gh, pp_real *out, size_t gs)
+{
+	tanh_plan *p = &L->p;
+	int k = 0;
+
+	p->S = S;
+	p->n1 = p->n2 = 0;
+	for (int c = 1; c < S; c++) {
+		L->all_gh[c] = gh ? gh + (size_t)c * gs : NULL;
+		L->all_out[c] = out + (size_t)c * gs;
+		if (order[c] == 1)
+			p->n1++;
+	}
+	for (int pass = 1; pass <= 2; pass++) {
+		for (int c = 1; c < S; c++) {
+			if (order[c] != pass)
+				continue;
+			p->z[k] = z + (size_t)c * zs;
+			p->gh[k] = gh ? gh + (size_t)c * gs : NULL;
+			p->out[k] = out + (size_t)c * gs;
+			p->za[k] = p->zb[k] = NULL;
+			p->ga[k] = p->gb[k] = NULL;
+			p->same[k] = 0;
+			if (pass == 2) {
+				p->za[k] = z + (size_t)pa[c] * zs;
+				p->zb[k] = z + (size_t)pb[c] * zs;
+				p->ga[k] = out + (size_t)pa[c] * gs;
+				p->gb[k] = out + (size_t)pb[c] * gs;
+				p->same[k] = pa[c] == pb[c];
+				p->n2++;
+			}
+			k++;
+		}
+	}
+}
+
+/* Entries [i, i + VN) of every channel, forward. */
+static inline __attribute__((always_inline)) void
+channels_forward_at(size_t i, const tanh_plan *p, const pp_real *h)
+{
+	vreal t = vld(h + i), s1 = 1 - t * t, s2 = -2 * t * s1;
+	int k = 0;
+
+	for (; k < p->n1; k++)
+		vst(p->out[k] + i, s1 * vld(p->z[k] + i));
+	for (; k < p->n1 + p->n2; k++)
+		vst(p->out[k] + i,
+		    s2 * vld(p->za[k] + i) * vld(p->zb[k] + i) + s1 * vld(p->z[k] + i));
+}
+
+/* Entries [i, i + VN) of every channel, backward: the value channel's
+ * G_z gathers g_h·s1, then the order-1 terms, then the order-2 ones; a
+ * square's parent gets its two terms in that order, in a register. */
+static inline __attribute__((always_inline)) void
+channels_backward_at(size_t i, const tanh_lists *L, const pp_real *h, const pp_real *gh,
+		     pp_real *gz)
+{
+	const tanh_plan *p = &L->p;
+	vreal t = vld(h + i), s1 = 1 - t * t, s2 = -2 * t * s1, s3 = -2 * s1 * (1 - 3 * t * t);
+	vreal g0 = vld(gh + i) * s1;
+	int k = 0;
+
+	for (int c = 1; c < p->S; c++)
+		vst(L->all_out[c] + i, vld(L->all_gh[c] + i) * s1);
+	for (; k < p->n1; k++)
+		g0 += vld(p->gh[k] + i) * s2 * vld(p->z[k] + i);
+	for (; k < p->n1 + p->n2; k++) {
+		vreal g = vld(p->gh[k] + i), za = vld(p->za[k] + i), zb = vld(p->zb[k] + i);
+		g0 += g * (s3 * za * zb + s2 * vld(p->z[k] + i));
+		if (p->same[k]) {
+			vst(p->ga[k] + i, vld(p->ga[k] + i) + g * s2 * zb + g * s2 * za);
+		} else {
+			vst(p->ga[k] + i, vld(p->ga[k] + i) + g * s2 * zb);
+			vst(p->gb[k] + i, vld(p->gb[k] + i) + g * s2 * za);
+		}
+	}
+	vst(gz + i, g0);
+}
+
+int pp_tanh_channels_fit(int S)
+{
+	return S <= TANH_CHANNELS;
+}
+
+void pp_tanh_channels_forward(size_t m, int S, const int *order, const int *pa, const int *pb,
+			      const pp_real *z, size_t zs, pp_real *h, size_t hs)
+{
+	pp_real zt[TANH_CHANNELS * VN], ht[TANH_CHANNELS * VN];
+	tanh_lists L;
+	size_t i = 0, r;
+
+	plan_channels(&L, S, order, pa, pb, z, zs, NULL, h, hs);
+	for (; i + (size_t)VN <= m; i += (size_t)VN)
+		channels_forward_at(i, &L.p, h);
+	if (i == m)
+		return;
+	/* the last r entries, zero-padded to one vector */
+	r = m - i;
+	memset(zt, 0, (size_t)S * VN * sizeof *zt);
+	memset(ht, 0, (size_t)S * VN * sizeof *ht);
+	memcpy(ht, h + i, r * sizeof *ht);
+	for (int c = 0; c < S; c++)
+		memcpy(zt + (size_t)c * VN, z + (size_t)c * zs + i, r * sizeof *zt);
+	plan_channels(&L, S, order, pa, pb, zt, VN, NULL, ht, VN);
+	channels_forward_at(0, &L.p, ht);
+	for (int c = 1; c < S; c++)
+		memcpy(h + (size_t)c * hs + i, ht + (size_t)c * VN, r * sizeof *ht);
+}
+
+void pp_tanh_channels_backward(size_t m, int S, const int *order, const int *pa,
+			       const int *pb, const pp_real *h, const pp_real *z, size_t zs,
+			       const pp_real *gh, pp_real *gz, size_t gs)
+{
+	pp_real ht[VN], zt[TANH_CHANNELS * VN], gt[TANH_CHANNELS * VN], gzt[TANH_CHANNELS * VN];
+	tanh_lists L;
+	size_t i = 0, r;
+
+	plan_channels(&L, S, order, pa, pb, z, zs, gh, gz, gs);
+	for (; i + (size_t)VN <= m; i += (size_t)VN)
+		channels_backward_at(i, &L, h, gh, gz);
+	if (i == m)
+		return;
+	/* the last r entries, zero-padded to one vector */
+	r = m - i;
+	memset(ht, 0, sizeof ht);
+	memset(zt, 0, (size_t)S * VN * sizeof *zt);
+	memset(gt, 0, (size_t)S * VN * sizeof *gt);
+	memcpy(ht, h + i, r * sizeof *ht);
+	for (int c = 0; c < S; c++) {
+		memcpy(zt + (size_t)c * VN, z + (size_t)c * zs + i, r * sizeof *zt);
+		memcpy(gt + (size_t)c * VN, gh + (size_t)c * gs + i, r * sizeof *gt);
+	}
+	plan_channels(&L, S, order, pa, pb, zt, VN, gt, gzt, VN);
+	channels_backward_at(0, &L, ht, gt, gzt);
+	for (int c = 0; c < S; c++)
+		memcpy(gz + (size_t)c * gs + i, gzt + (size_t)c * VN, r * sizeof *gzt);
+}
+
 static void eval_sin(size_t n, const pp_real *z, pp_real *h, pp_real *s1, pp_real *s2,
 		     pp_real *s3)
 {

@@ -40,6 +40,26 @@ void pp_activation_from_h(pp_activation act, size_t n, const pp_real *h, pp_real
 void pp_activation_jet(pp_activation act, size_t n, const pp_real *z, const pp_real *h,
 		       int kmax, pp_real *const *s);
 
+/* The derivative channels of orders 1 and 2 through tanh, one pass over m
+ * entries with σ', σ'', σ''' made from h in registers (instead of arrays
+ * from pp_activation_from_h and a pass per channel).  Channel c (S of
+ * them, c = 0 the value) has order[c] (0..2) and, for order 2, parents
+ * pa[c], pb[c] (first-order channels); its entries are c·zs apart in z
+ * and c·hs (c·gs) apart in the other arrays, all pointers at the range's
+ * first entry.
+ *
+ * Forward: from h (the value channel, already σ(z)) and z, the channels
+ * c >= 1 of h: h_c = s1·z_c, h_ab = s2·z_a·z_b + s1·z_ab.
+ * Backward: the transpose, G_z (gz, every channel) from G_h (gh), z and h.
+ * Only for S channels with pp_tanh_channels_fit(S) (S <= 16: every set
+ * of order <= 2 in up to 4 inputs). */
+int pp_tanh_channels_fit(int S);
+void pp_tanh_channels_forward(size_t m, int S, const int *order, const int *pa, const int *pb,
+			      const pp_real *z, size_t zs, pp_real *h, size_t hs);
+void pp_tanh_channels_backward(size_t m, int S, const int *order, const int *pa,
+			       const int *pb, const pp_real *h, const pp_real *z, size_t zs,
+			       const pp_real *gh, pp_real *gz, size_t gs);
+
 /* tanh with only +, *, / and a polynomial exp, so loops over it vectorise.
  * Max error about 2 ulp (tested against libm over [-40, 40]). */
 double pp_tanh(double z);

@@ -111,6 +111,7 @@ struct pp_batch {
 	int S;                       /* internal channels */
 	pp_channel ch[PP_MAX_INTERNAL];
 	int parent_a[PP_MAX_INTERNAL], parent_b[PP_MAX_INTERNAL]; /* u_ab → u_a, u_b */
+	int order[PP_MAX_INTERNAL];  /* ch[c].order, for the fused tanh kernels */
 	int n_req;
 	int req_index[PP_MAX_CHANNELS]; /* requested channel k → internal index */
 	int req_output[PP_MAX_CHANNELS]; /* ... and its output */
@@ -902,6 +903,7 @@ static int plan_channels(pp_batch *b, int n, const pp_channel *req, const pp_net
 	}
 	b->generic = b->max_order >= 3;
 	for (int c = 0; c < b->S; c++) {
+		b->order[c] = b->ch[c].order;
 		b->parent_a[c] = b->parent_b[c] = -1;
 		if (b->ch[c].order == 2) {
 			b->parent_a[c] = pp_channel_find(b->ch, b->S, PP_CHANNEL_D(b->ch[c].d[0]));
@@ -1270,6 +1272,17 @@ static void activate(const pp_network *net, const pp_batch *b, tile *t, int l, s
 		activate_generic(net, b, t, l, block);
 		return;
 	}
+	if (b->from_value && pp_tanh_channels_fit(b->S)) {
+		/* tanh: σ', σ'' from the rounded h in registers, every channel in
+		 * one pass per strip (activation.h) */
+		for (size_t i0 = 0; i0 < block; i0 += STRIP) {
+			size_t m = block - i0 < STRIP ? block - i0 : STRIP;
+			pp_activation_eval(net->act, m, z + i0, h + i0, NULL, NULL, NULL);
+			pp_tanh_channels_forward(m, b->S, b->order, b->parent_a, b->parent_b,
+						 z + i0, block, h + i0, block);
+		}
+		return;
+	}
 
 	for (size_t i0 = 0; i0 < block; i0 += STRIP) {
 		size_t m = block - i0 < STRIP ? block - i0 : STRIP;
@@ -1494,6 +1507,12 @@ static void activation_backward(const pp_batch *b, const tile *t, worker *wk, in
 
 	if (b->generic) {
 		backward_generic(b, t, wk, l, block);
+		return;
+	}
+	if (b->from_value && pp_tanh_channels_fit(b->S)) {
+		/* tanh: one pass, σ', σ'', σ''' from h in registers */
+		pp_tanh_channels_backward(block, b->S, b->order, b->parent_a, b->parent_b, t->h[l],
+					  t->z[l], block, wk->gh, wk->gz, block);
 		return;
 	}
 

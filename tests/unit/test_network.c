@@ -221,12 +221,14 @@ static double naive_forward(int fan_in, const pp_real *in, const pp_real *W, con
 	return sum;
 }
 
-/* Every fan_in × fan_out up to 32 (vector tails, one and two column panels,
- * row counts that leave partial row blocks and a bias boundary inside one):
- * the three narrow-layer products against plain loops. */
+/* Every fan_in × fan_out up to 32 (vector tails, one to three column
+ * panels, row counts that leave partial row blocks of 12 with and without a
+ * whole block of 4 in them, a bias boundary inside a block, several chunks
+ * of 64 rows in the weight gradient): the three narrow-layer products
+ * against plain loops. */
 static void test_narrow_layer_products_match_plain_loops(void)
 {
-	enum { ROWS = 37, BIAS_ROWS = 13, M = PP_SMALL_GEMM_MAX };
+	enum { ROWS = 150, BIAS_ROWS = 53, M = PP_SMALL_GEMM_MAX };
 	static pp_real in[ROWS * M], gz[ROWS * M], out[ROWS * M], W[M * M], bias[M], dW[M * M],
 		db[M];
 	double tol = 100 * PP_REAL_EPSILON, worst = 0;
@@ -278,7 +280,8 @@ static void test_narrow_layer_products_match_plain_loops(void)
 			}
 		}
 	}
-	/* sums of at most 37 products of unit normals: |terms| ≲ 40 */
+	/* sums of at most 150 products of unit normals (partial sums ≲ 40);
+	 * a wrong index is off by O(1) */
 	CU_ASSERT(worst < tol * 40);
 	CU_ASSERT(!pp_small_gemm_fits(M + 1, 4));
 	CU_ASSERT(!pp_small_gemm_fits(4, M + 1));
@@ -500,6 +503,97 @@ static void test_fast_tanh_is_accurate(void)
 	CU_ASSERT_EQUAL(pp_tanh(0.0), 0.0);
 }
 
+/* A channel set for the fused tanh kernels: the value, n1 first-order
+ * channels and order-2 channels on pairs of them (a square and a mixed one
+ * when n1 >= 2), up to S channels. */
+static int tanh_channel_set(int n1, int S, int *order, int *pa, int *pb)
+{
+	int c = 1;
+
+	order[0] = 0;
+	pa[0] = pb[0] = -1;
+	for (; c <= n1 && c < S; c++) {
+		order[c] = 1;
+		pa[c] = pb[c] = -1;
+	}
+	for (int k = 0; c < S; c++, k++) {
+		order[c] = 2;
+		pa[c] = 1 + k % n1;
+		pb[c] = 1 + (k / n1 + k) % n1;
+	}
+	return c;
+}
+
+/* The fused tanh channel kernels (one pass, σ' and σ'' in registers)
+ * against the pass-per-channel formulas in plain double, for ranges of
+ * every length up to a few vectors (the zero-padded tail), squares and
+ * mixed second derivatives, up to the 15 channels of order <= 2 in four
+ * inputs, with strides that differ between z and the other arrays. */
+static void test_fused_tanh_channels_match_the_plain_formulas(void)
+{
+	enum { MAXS = 15, MAXM = 40, ZS = 53, GS = 47 };
+	static pp_real z[MAXS * ZS], h[MAXS * GS], gh[MAXS * GS], gz[MAXS * GS];
+	static double eh[MAXS * GS], egz[MAXS * GS];
+	int order[MAXS], pa[MAXS], pb[MAXS];
+	const int sets[][2] = {{2, 4}, {2, 6}, {3, 10}, {4, 15}, {1, 1}};
+	/* terms are products of at most four factors below 3 in size, a few
+	 * per entry: rounding (FMAs here, not in the reference) is below
+	 * 100 ulp of 10; a wrong entry or channel is off by O(1) */
+	double tol = 100 * 10 * PP_REAL_EPSILON, worst_f = 0, worst_b = 0;
+	pp_rng rng;
+
+	pp_rng_init(&rng, 17, 0);
+	for (size_t set = 0; set < sizeof sets / sizeof sets[0]; set++) {
+		int S = tanh_channel_set(sets[set][0], sets[set][1], order, pa, pb);
+		for (size_t m = 1; m <= MAXM; m++) {
+			for (int k = 0; k < MAXS * ZS; k++)
+				z[k] = (pp_real)pp_rng_normal(&rng);
+			for (int k = 0; k < MAXS * GS; k++) {
+				h[k] = (pp_real)(2 * pp_rng_uniform(&rng) - 1);
+				gh[k] = (pp_real)pp_rng_normal(&rng);
+				gz[k] = (pp_real)-7;
+			}
+			for (size_t i = 0; i < m; i++) {
+				double t = h[i], s1 = 1 - t * t, s2 = -2 * t * s1;
+				double s3 = -2 * s1 * (1 - 3 * t * t), g0 = gh[i] * s1;
+				for (int c = 1; c < S; c++) {
+					double zc = z[c * ZS + i], g = gh[c * GS + i];
+					eh[c * GS + i] = order[c] == 1 ? s1 * zc
+						: s2 * z[pa[c] * ZS + i] * z[pb[c] * ZS + i] + s1 * zc;
+					egz[c * GS + i] = g * s1;
+					if (order[c] == 1)
+						g0 += g * s2 * zc;
+				}
+				for (int c = 1; c < S; c++) {
+					if (order[c] != 2)
+						continue;
+					double g = gh[c * GS + i], za = z[pa[c] * ZS + i];
+					double zb = z[pb[c] * ZS + i];
+					g0 += g * (s3 * za * zb + s2 * z[c * ZS + i]);
+					egz[pa[c] * GS + i] += g * s2 * zb;
+					egz[pb[c] * GS + i] += g * s2 * za;
+				}
+				egz[i] = g0;
+			}
+			pp_tanh_channels_forward(m, S, order, pa, pb, z, ZS, h, GS);
+			pp_tanh_channels_backward(m, S, order, pa, pb, h, z, ZS, gh, gz, GS);
+			for (int c = 0; c < S; c++) {
+				for (size_t i = 0; i < m; i++) {
+					if (c > 0)
+						worst_f = fmax(worst_f, fabs(h[c * GS + i] - eh[c * GS + i]));
+					worst_b = fmax(worst_b, fabs(gz[c * GS + i] - egz[c * GS + i]));
+				}
+				/* nothing past the range is written */
+				CU_ASSERT_EQUAL(gz[c * GS + m], (pp_real)-7);
+			}
+		}
+	}
+	CU_ASSERT(worst_f < tol);
+	CU_ASSERT(worst_b < tol);
+	CU_ASSERT(pp_tanh_channels_fit(15));
+	CU_ASSERT(!pp_tanh_channels_fit(17));
+}
+
 int main(void)
 {
 	static const pp_test_case cases[] = {
@@ -517,6 +611,7 @@ int main(void)
 		{"xavier normal has the right spread", test_xavier_normal_has_the_right_spread},
 		{"bad network config is refused", test_bad_network_config_is_refused},
 		{"fast tanh is accurate", test_fast_tanh_is_accurate},
+		{"fused tanh channels match the plain formulas", test_fused_tanh_channels_match_the_plain_formulas},
 		{"bench prints one line of keys", test_bench_prints_one_line_of_keys},
 		{NULL, NULL},
 	};
