@@ -62,6 +62,47 @@ static int read_params(const char *run, double *p, int max)
 	return n;
 }
 
+/* Experiment @yaml as NAME.yaml on one rank into NAME1 and on two into
+ * NAME2; the final parameters of the two, max |p2 − p1| / max |p1|, into
+ * *rel (CUnit assertions on the way). */
+static void train_one_and_two(const char *name, const char *yaml, double *rel)
+{
+	static double one[4096], two[4096];
+	double scale = 0, diff = 0;
+	int n1, n2;
+	char r1[64], r2[64];
+
+	snprintf(r1, sizeof r1, "%s1", name);
+	snprintf(r2, sizeof r2, "%s2", name);
+	pp_shell_write("x.yaml", yaml);
+	CU_ASSERT_EQUAL_FATAL(pp_shell_cli("run x.yaml --output %s --quiet --no-plot", r1), 0);
+	CU_ASSERT_EQUAL_FATAL(pp_shell("%s \"$PP_TEST_EXE\" run x.yaml --output %s --quiet --no-plot",
+				       mpirun, r2), 0);
+	n1 = read_params(r1, one, 4096);
+	n2 = read_params(r2, two, 4096);
+	CU_ASSERT_EQUAL_FATAL(n1, n2);
+	CU_ASSERT_TRUE_FATAL(n1 > 100);
+	for (int i = 0; i < n1; i++) {
+		scale = fmax(scale, fabs(one[i]));
+		diff = fmax(diff, fabs(one[i] - two[i]));
+	}
+	*rel = diff / scale;
+	printf("\n    %s: max |p2 - p1| / max |p1| = %.3g ... ", name, *rel);
+}
+
+/* Bounded memory (sampling.batch_points: each term's batches pushed
+ * through one batch object, forward again for the backward) on two ranks:
+ * the same bound as below, each rank bounding its own share. */
+static void test_two_ranks_with_bounded_memory_train_as_one(void)
+{
+	double rel;
+
+	if (!have_mpirun())
+		return;
+	train_one_and_two("bm", EXP("bm", "sampling:\n  batch_points: 64\n"), &rel);
+	CU_ASSERT_TRUE(rel <= 1e-9);
+}
+
 static void test_two_ranks_train_as_one_within_rounding(void)
 {
 	static double one[4096], two[4096];
@@ -159,6 +200,7 @@ int main(void)
 {
 	static const pp_test_case cases[] = {
 		{"two ranks train as one within rounding", test_two_ranks_train_as_one_within_rounding},
+		{"two ranks with bounded memory train as one", test_two_ranks_with_bounded_memory_train_as_one},
 		{"a two-rank run resumes bit for bit", test_a_two_rank_run_resumes_bit_for_bit},
 		{"an error on one rank stops both with its message", test_an_error_on_one_rank_stops_both_with_its_message},
 		{"a two-rank compare runs each job as one rank does", test_a_two_rank_compare_runs_each_job_as_one_rank_does},
