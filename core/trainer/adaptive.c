@@ -166,9 +166,7 @@ typedef struct candidates {
 
 static void free_candidates(candidates *c)
 {
-	free(c->set.x);
-	free(c->set.normal);
-	free(c->set.part);
+	trainer_point_set_free(&c->set);
 	trainer_probe_destroy(&c->probe);
 	free(c->mag);
 	free(c->chosen);
@@ -209,18 +207,10 @@ static int evaluate_candidates(trainer *t, const term_run *tr, candidates *c, pp
 	size_t lo, hi;
 	int rc;
 
-	set->info = tr->info;
-	set->setup = tr->setup;
-	set->n = m;
-	set->x = calloc(m * d, sizeof *set->x);
-	if (tr->normal) {
-		set->normal = calloc(m * d, sizeof *set->normal);
-		set->part = calloc(m, sizeof *set->part);
-	}
 	c->mag = malloc(m * sizeof *c->mag);
-	if (!set->x || !c->mag || (tr->normal && (!set->normal || !set->part)))
+	if (!c->mag)
 		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu candidates", m);
-	rc = trainer_sample_points(t, set, &t->adaptive_rng, err);
+	rc = trainer_point_set_draw(t, tr, m, &t->adaptive_rng, set, err);
 	if (!rc)
 		rc = trainer_probe_create(t, tr, b, &c->probe, err);
 	/* every rank drew the same candidates; each evaluates its share */

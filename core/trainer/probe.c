@@ -120,3 +120,30 @@ int trainer_probe_residuals(trainer *t, term_probe *probe, size_t m, pp_real *x,
 	p->part = NULL;
 	return rc;
 }
+
+void trainer_point_set_free(term_run *set)
+{
+	free(set->x);
+	free(set->normal);
+	free(set->part);
+	set->x = set->normal = NULL;
+	set->part = NULL;
+}
+
+int trainer_point_set_draw(trainer *t, const term_run *tr, size_t m, pp_rng *rng, term_run *set,
+			   pp_error *err)
+{
+	size_t d = (size_t)t->d;
+
+	set->info = tr->info;
+	set->setup = tr->setup;
+	set->n = m;
+	set->x = calloc(m * d, sizeof *set->x);
+	if (tr->normal) {
+		set->normal = calloc(m * d, sizeof *set->normal);
+		set->part = calloc(m, sizeof *set->part);
+	}
+	if (!set->x || (tr->normal && (!set->normal || !set->part)))
+		return pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu points", m);
+	return trainer_sample_points(t, set, rng, err);
+}

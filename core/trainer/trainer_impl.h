@@ -230,6 +230,13 @@ void trainer_probe_destroy(term_probe *p);
 int trainer_probe_residuals(trainer *t, term_probe *p, size_t m, pp_real *x, pp_real *normal,
 			    int *part, double *mag, pp_error *err);
 
+/* @m points of @tr's kind into @set (x, and normals and parts when @tr
+ * has them), drawn by the term's sampler from @rng; free with
+ * trainer_point_set_free, also after a failure. */
+int trainer_point_set_draw(trainer *t, const term_run *tr, size_t m, pp_rng *rng, term_run *set,
+			   pp_error *err);
+void trainer_point_set_free(term_run *set);
+
 /* validation.c */
 int trainer_validation_init(trainer *t, pp_error *err);
 void trainer_validation_free(trainer *t);

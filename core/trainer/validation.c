@@ -27,9 +27,7 @@ void trainer_validation_free(trainer *t)
 {
 	for (int v = 0; v < t->n_vsets; v++) {
 		validation_set *vs = &t->vsets[v];
-		free(vs->points.x);
-		free(vs->points.normal);
-		free(vs->points.part);
+		trainer_point_set_free(&vs->points);
 		free(vs->mag);
 		trainer_probe_destroy(&vs->probe);
 	}
@@ -41,7 +39,7 @@ void trainer_validation_free(trainer *t)
 int trainer_validation_init(trainer *t, pp_error *err)
 {
 	const pp_validation_setup *v = &t->exp->validation;
-	size_t m = (size_t)v->points, d = (size_t)t->d;
+	size_t m = (size_t)v->points;
 	size_t b = (size_t)t->exp->batch_points < m ? (size_t)t->exp->batch_points : m;
 	pp_rng rng;
 	int rc = PP_OK;
@@ -61,19 +59,11 @@ int trainer_validation_init(trainer *t, pp_error *err)
 			continue;
 		vs = &t->vsets[t->n_vsets++];
 		set = &vs->points;
-		set->info = tr->info;
-		set->setup = tr->setup;
-		set->n = m;
-		set->x = calloc(m * d, sizeof *set->x);
-		if (tr->normal) {
-			set->normal = calloc(m * d, sizeof *set->normal);
-			set->part = calloc(m, sizeof *set->part);
-		}
 		vs->mag = malloc(m * sizeof *vs->mag);
 		vs->weight = tr->setup->weight;
-		if (!set->x || !vs->mag || (tr->normal && (!set->normal || !set->part)))
+		if (!vs->mag)
 			return pp_error_set(err, PP_ERR_NOMEM, "out of memory for %zu validation points", m);
-		rc = trainer_sample_points(t, set, &rng, err);
+		rc = trainer_point_set_draw(t, tr, m, &rng, set, err);
 		if (!rc)
 			rc = trainer_probe_create(t, tr, b, &vs->probe, err);
 		if (rc)
