@@ -118,6 +118,79 @@ void pp_test_pde_close(pp_test_pde *p)
 	p->doc = NULL;
 }
 
+int pp_test_pde_term(const pp_test_pde *p, const char *name)
+{
+	for (int t = 0; t < p->info.n_terms; t++)
+		if (!strcmp(p->info.terms[t].name, name))
+			return t;
+	CU_FAIL_FATAL("term not found");
+	return -1;
+}
+
+int pp_test_pde_residual(pp_test_pde *p, int term, int n, const pp_real *x, const pp_real *ch,
+			 pp_real *r, pp_real *dr)
+{
+	const pp_term_info *t = &p->info.terms[term];
+	const pp_real *u[PP_MAX_CHANNELS];
+	pp_real *d[PP_MAX_COMPONENTS * PP_MAX_CHANNELS];
+	pp_residual_args a = {0};
+	pp_error err = {0};
+	int K = pp_term_component_count(t);
+
+	for (int c = 0; c < t->n_channels; c++)
+		u[c] = ch + (size_t)c * n;
+	for (int k = 0; k < K * t->n_channels; k++)
+		d[k] = dr + (size_t)k * n;
+	a.term = term;
+	a.n = n;
+	a.x = x;
+	a.u = u;
+	a.r = r;
+	a.dr = d;
+	return p->ops->residual(p->state, &a, &err);
+}
+
+void pp_test_check_channel_jacobians(pp_test_pde *p, int term, int n, const pp_real *x,
+				     pp_rng *rng)
+{
+	const pp_term_info *t = &p->info.terms[term];
+	int C = t->n_channels, K = pp_term_component_count(t);
+	size_t nr = (size_t)K * n, nd = (size_t)K * C * n;
+	pp_real *ch = malloc((size_t)C * n * sizeof *ch);
+	pp_real *r = malloc(3 * nr * sizeof *r), *rp = r + nr, *rm = rp + nr;
+	pp_real *dr = malloc(2 * nd * sizeof *dr), *scratch = dr + nd;
+
+	CU_ASSERT_FATAL(ch && r && dr);
+	for (size_t j = 0; j < (size_t)C * n; j++)
+		ch[j] = (pp_real)(2 * pp_rng_uniform(rng) - 1);
+	for (size_t j = 0; j < nd; j++)
+		dr[j] = 12345;   /* entries the residual must zero are checked too */
+	CU_ASSERT_EQUAL(pp_test_pde_residual(p, term, n, x, ch, r, dr), PP_OK);
+	for (int c = 0; c < C; c++)
+		for (int i = 0; i < n; i++) {
+			pp_real *v = &ch[(size_t)c * n + i], save = *v;
+
+			*v = save + (pp_real)1e-4;
+			CU_ASSERT_EQUAL(pp_test_pde_residual(p, term, n, x, ch, rp, scratch), PP_OK);
+			*v = save - (pp_real)1e-4;
+			CU_ASSERT_EQUAL(pp_test_pde_residual(p, term, n, x, ch, rm, scratch), PP_OK);
+			*v = save;
+			for (int k = 0; k < K; k++) {
+				size_t ki = (size_t)k * n + i;
+				double fd = ((double)rp[ki] - (double)rm[ki]) / 2e-4;
+
+				PP_ASSERT_CLOSE(dr[((size_t)k * C + c) * n + i], fd, 1e-8, 1e-8);
+				for (int o = 0; o < n; o++)   /* the other points do not move */
+					if (o != i)
+						PP_ASSERT_CLOSE(rp[(size_t)k * n + o],
+								r[(size_t)k * n + o], 0, 0);
+			}
+		}
+	free(ch);
+	free(r);
+	free(dr);
+}
+
 pp_pde_info pp_test_box_pde(int n_inputs)
 {
 	pp_pde_info p = {0};

@@ -60,6 +60,7 @@ const pp_plugin *pp_test_plugin(pp_kind kind, const char *name);
  * described with time_input and periodic_input starting at -1.  Close it
  * with pp_test_pde_close, also after a failed open. */
 #include <phasepinn/pde.h>
+#include <phasepinn/rng.h>
 
 typedef struct pp_test_pde {
 	const struct pp_pde_ops *ops;
@@ -75,5 +76,25 @@ pp_pde_info pp_test_box_pde(int n_inputs);
 int pp_test_pde_open(const char *name, const char *yaml, const char *file, pp_test_pde *p,
 		     pp_error *err);
 void pp_test_pde_close(pp_test_pde *p);
+
+/* The index of the term called @name (a fatal test failure if none). */
+int pp_test_pde_term(const pp_test_pde *p, const char *name);
+
+/* One residual call of @term at @n points @x: channel c's values are
+ * ch[c·n + i]; r[k·n + i] receives component k's residual and
+ * dr[(k·C + c)·n + i] its derivative in channel c (C channels), the layout
+ * of a pp_real [K·C][n] array.  Returns the plugin's status. */
+int pp_test_pde_residual(pp_test_pde *p, int term, int n, const pp_real *x, const pp_real *ch,
+			 pp_real *r, pp_real *dr);
+
+/* ∂r_k/∂channel of @term against central differences (h = 1e-4) in each
+ * channel value, at the @n points @x and channel values drawn from @rng in
+ * [-1, 1], for every component.  The built-in residuals are at most
+ * quadratic in the channels, so the difference is exact up to rounding
+ * (~1e-12 on values of order 1) and the bound is 1e-8.  The Jacobian is
+ * first filled with garbage, so entries a residual must zero are checked,
+ * and a change at one point must leave the others' residuals as they are. */
+void pp_test_check_channel_jacobians(pp_test_pde *p, int term, int n, const pp_real *x,
+				     pp_rng *rng);
 
 #endif

@@ -30,30 +30,6 @@ static void close_pde(pde *p)
 #define NPTS 5
 #define KMAX PP_MAX_COMPONENTS
 
-/* Residual of @term: r[k·NPTS + i], dr[k·C + c][i]. */
-static int residual(pde *p, int term, const pp_real *x, pp_real ch[][NPTS], pp_real *r,
-		    pp_real dr[][NPTS])
-{
-	const pp_term_info *t = &p->info.terms[term];
-	const pp_real *u[PP_MAX_CHANNELS];
-	pp_real *d[KMAX * PP_MAX_CHANNELS];
-	pp_residual_args a = {0};
-	pp_error err = {0};
-	int K = pp_term_component_count(t);
-
-	for (int c = 0; c < t->n_channels; c++)
-		u[c] = ch[c];
-	for (int k = 0; k < K * t->n_channels; k++)
-		d[k] = dr[k];
-	a.term = term;
-	a.n = NPTS;
-	a.x = x;
-	a.u = u;
-	a.r = r;
-	a.dr = d;
-	return p->ops->residual(p->state, &a, &err);
-}
-
 /* ∂r_k/∂channel against central differences in each channel value, for
  * every term and component.  The residuals are at most quadratic in the
  * channels, so a central difference with h = 1e-4 is exact up to rounding
@@ -70,39 +46,11 @@ static void check_jacobians(const char *yaml, int expect_terms)
 	CU_ASSERT_EQUAL(p.info.n_terms, expect_terms);
 	pp_rng_init(&rng, 7, 0);
 	for (int term = 0; term < p.info.n_terms; term++) {
-		const pp_term_info *t = &p.info.terms[term];
-		int C = t->n_channels, K = pp_term_component_count(t);
-		pp_real x[2 * NPTS], ch[PP_MAX_CHANNELS][NPTS];
-		pp_real r[KMAX * NPTS], rp[KMAX * NPTS], rm[KMAX * NPTS];
-		static pp_real dr[KMAX * PP_MAX_CHANNELS][NPTS], scratch[KMAX * PP_MAX_CHANNELS][NPTS];
+		pp_real x[2 * NPTS];
 
 		for (int i = 0; i < 2 * NPTS; i++)
 			x[i] = (pp_real)pp_rng_uniform(&rng);
-		for (int c = 0; c < C; c++)
-			for (int i = 0; i < NPTS; i++)
-				ch[c][i] = (pp_real)(2 * pp_rng_uniform(&rng) - 1);
-		for (int k = 0; k < K * C; k++)
-			for (int i = 0; i < NPTS; i++)
-				dr[k][i] = 12345;
-		CU_ASSERT_EQUAL_FATAL(residual(&p, term, x, ch, r, dr), PP_OK);
-		for (int c = 0; c < C; c++)
-			for (int i = 0; i < NPTS; i++) {
-				pp_real save = ch[c][i];
-
-				ch[c][i] = save + (pp_real)1e-4;
-				residual(&p, term, x, ch, rp, scratch);
-				ch[c][i] = save - (pp_real)1e-4;
-				residual(&p, term, x, ch, rm, scratch);
-				ch[c][i] = save;
-				for (int k = 0; k < K; k++) {
-					double fd = ((double)rp[k * NPTS + i] - (double)rm[k * NPTS + i]) / 2e-4;
-					PP_ASSERT_CLOSE(dr[k * C + c][i], fd, 1e-8, 1e-8);
-					/* the other points do not move */
-					for (int o = 0; o < NPTS; o++)
-						if (o != i)
-							PP_ASSERT_CLOSE(rp[k * NPTS + o], r[k * NPTS + o], 0, 0);
-				}
-			}
+		pp_test_check_channel_jacobians(&p, term, NPTS, x, &rng);
 	}
 	close_pde(&p);
 }
@@ -168,7 +116,7 @@ static void test_lid_and_walls_measure_the_velocity_against_its_wall_value(void)
 				ch[0][i] = (pp_real)(wall_u + 0.1 * i);   /* u, or ψ_y */
 				ch[1][i] = (pp_real)(0.2 * i);            /* v, or ψ_x = −v */
 			}
-			CU_ASSERT_EQUAL(residual(&p, term, x, ch, r, dr), PP_OK);
+			CU_ASSERT_EQUAL(pp_test_pde_residual(&p, term, NPTS, x, ch[0], r, dr[0]), PP_OK);
 			for (int i = 0; i < NPTS; i++) {
 				PP_ASSERT_CLOSE(r[i], 0.1 * i, 1e-15, 0);
 				PP_ASSERT_CLOSE(r[NPTS + i], (f ? -0.2 : 0.2) * i, 1e-15, 0);
@@ -212,7 +160,7 @@ static void test_parabolic_lid_is_measured_and_held_by_the_reference(void)
 		ch[0][i] = 1;
 		ch[1][i] = 0;
 	}
-	CU_ASSERT_EQUAL(residual(&p, 1, x, ch, r, dr), PP_OK);
+	CU_ASSERT_EQUAL(pp_test_pde_residual(&p, 1, NPTS, x, ch[0], r, dr[0]), PP_OK);
 	for (int i = 0; i < NPTS; i++)
 		PP_ASSERT_CLOSE(r[i], 1 - 4 * 0.25 * i * (1 - 0.25 * i), 1e-15, 0);
 	u = reference(&p, lid);
@@ -425,7 +373,7 @@ static void check_reference_residual(const char *label, const char *yaml, double
 				scale = fmax(scale, fabs((double)ch[c][i]));
 		}
 	}
-	CU_ASSERT_EQUAL(residual(&p, 0, x, ch, r, dr), PP_OK);
+	CU_ASSERT_EQUAL(pp_test_pde_residual(&p, 0, NPTS, x, ch[0], r, dr[0]), PP_OK);
 	for (int k = 0; k < pp_term_component_count(t) * NPTS; k++)
 		worst = fmax(worst, fabs((double)r[k]));
 	printf("\n  %s: largest residual %.2e, largest |grad p| %.2e ", label, worst, scale);

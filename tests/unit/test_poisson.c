@@ -31,15 +31,6 @@ static void close_poisson(pde *p)
 	pp_test_pde_close(p);
 }
 
-static int term_index(const pde *p, const char *name)
-{
-	for (int t = 0; t < p->info.n_terms; t++)
-		if (!strcmp(p->info.terms[t].name, name))
-			return t;
-	CU_FAIL_FATAL("term not found");
-	return -1;
-}
-
 /* One residual() call's inputs and outputs. */
 typedef struct call {
 	pp_real x[NPTS * MAXD];
@@ -166,7 +157,7 @@ static void test_coefficient_derivatives_match_central_differences(void)
 		CU_ASSERT_STRING_EQUAL(p.info.coefficients[0].name, "k");
 		CU_ASSERT_STRING_EQUAL(p.info.coefficients[1].name, "f");
 		CU_ASSERT_DOUBLE_EQUAL(p.info.coefficients[0].value, 0.5, 0);
-		term = term_index(&p, "residual");
+		term = pp_test_pde_term(&p, "residual");
 		random_points(&p, &rng, &c);
 		for (int k = 0; k < p.info.terms[term].n_channels; k++)
 			for (int i = 0; i < NPTS; i++)
@@ -312,7 +303,7 @@ static void test_manufactured_data_are_nonzero_on_a_hole(void)
 
 	CU_ASSERT_EQUAL_FATAL(open_poisson("manufactured: {frequency: [1, 2]}\n", &p, &err),
 			      PP_OK);
-	term = term_index(&p, "neumann");
+	term = pp_test_pde_term(&p, "neumann");
 	for (int i = 0; i < NPTS; i++) {
 		double th = 2 * PI * (i + 0.3) / NPTS;
 		c.x[2 * i] = (pp_real)(0.5 + 0.2 * cos(th));
@@ -352,11 +343,11 @@ static void test_describe_declares_terms_faces_and_reference(void)
 		CU_ASSERT_EQUAL(p.info.terms[0].interior, 1);
 		CU_ASSERT_EQUAL(p.info.terms[0].boundary, 0);
 		CU_ASSERT_EQUAL(p.info.terms[0].n_channels, 1 + dim);
-		CU_ASSERT_EQUAL(p.info.terms[term_index(&p, "dirichlet")].enabled, 1);
-		CU_ASSERT_EQUAL(p.info.terms[term_index(&p, "neumann")].enabled, 0);
-		CU_ASSERT_EQUAL(p.info.terms[term_index(&p, "robin")].enabled, 0);
-		CU_ASSERT_EQUAL(p.info.terms[term_index(&p, "neumann")].n_channels, dim);
-		CU_ASSERT_EQUAL(p.info.terms[term_index(&p, "robin")].n_channels, 1 + dim);
+		CU_ASSERT_EQUAL(p.info.terms[pp_test_pde_term(&p, "dirichlet")].enabled, 1);
+		CU_ASSERT_EQUAL(p.info.terms[pp_test_pde_term(&p, "neumann")].enabled, 0);
+		CU_ASSERT_EQUAL(p.info.terms[pp_test_pde_term(&p, "robin")].enabled, 0);
+		CU_ASSERT_EQUAL(p.info.terms[pp_test_pde_term(&p, "neumann")].n_channels, dim);
+		CU_ASSERT_EQUAL(p.info.terms[pp_test_pde_term(&p, "robin")].n_channels, 1 + dim);
 		for (int t = 1; t < 4; t++) {
 			const pp_term_info *ti = &p.info.terms[t];
 			int seen[2 * MAXD] = {0};
@@ -391,7 +382,7 @@ static void test_flux_terms_refuse_missing_normals(void)
 
 	CU_ASSERT_EQUAL_FATAL(open_poisson(NULL, &p, &err), PP_OK);
 	for (int k = 0; k < 2; k++) {
-		int term = term_index(&p, names[k]);
+		int term = pp_test_pde_term(&p, names[k]);
 		const pp_real *u[PP_MAX_CHANNELS];
 		pp_real *d[PP_MAX_CHANNELS];
 		pp_residual_args a = {.term = term, .n = NPTS, .x = c.x, .r = c.r};

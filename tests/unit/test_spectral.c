@@ -32,29 +32,6 @@ static void close_pde(pde *p)
 	pp_test_pde_close(p);
 }
 
-/* Residual of @term at @x with channel values ch[c][i]. */
-static void residual(pde *p, int term, const pp_real *x, pp_real ch[][NPTS], pp_real *r,
-		     pp_real dr[][NPTS])
-{
-	const pp_term_info *t = &p->info.terms[term];
-	const pp_real *u[PP_MAX_CHANNELS];
-	pp_real *d[PP_MAX_CHANNELS];
-	pp_residual_args a = {0};
-	pp_error err = {0};
-
-	for (int c = 0; c < t->n_channels; c++) {
-		u[c] = ch[c];
-		d[c] = dr[c];
-	}
-	a.term = term;
-	a.n = NPTS;
-	a.x = x;
-	a.u = u;
-	a.r = r;
-	a.dr = d;
-	CU_ASSERT_EQUAL(p->ops->residual(p->state, &a, &err), PP_OK);
-}
-
 /* ∂r/∂channel against central differences in each channel value at random
  * points and values.  The residuals are at most quadratic in the channels
  * (u·u_x), so the central difference is exact up to rounding: 1e-8.  The
@@ -73,27 +50,12 @@ static void check_jacobians(const char *name, const char *yaml, int n_channels,
 	CU_ASSERT(!memcmp(&p.info.terms[0].channels[n_channels - 1], top, sizeof *top));
 	pp_rng_init(&rng, 17, 0);
 	for (int term = 0; term < p.info.n_terms; term++) {
-		const pp_term_info *t = &p.info.terms[term];
-		pp_real x[2 * NPTS], ch[PP_MAX_CHANNELS][NPTS], dr[PP_MAX_CHANNELS][NPTS];
-		pp_real scratch[PP_MAX_CHANNELS][NPTS], r[NPTS], rp[NPTS], rm[NPTS];
+		pp_real x[2 * NPTS];
 
 		for (int i = 0; i < 2 * NPTS; i++)
 			x[i] = (pp_real)(p.info.lo[i % 2] + (p.info.hi[i % 2] - p.info.lo[i % 2]) *
 							    pp_rng_uniform(&rng));
-		for (int c = 0; c < t->n_channels; c++)
-			for (int i = 0; i < NPTS; i++)
-				ch[c][i] = (pp_real)(2 * pp_rng_uniform(&rng) - 1);
-		residual(&p, term, x, ch, r, dr);
-		for (int c = 0; c < t->n_channels; c++)
-			for (int i = 0; i < NPTS; i++) {
-				pp_real save = ch[c][i];
-				ch[c][i] = save + 1e-4;
-				residual(&p, term, x, ch, rp, scratch);
-				ch[c][i] = save - 1e-4;
-				residual(&p, term, x, ch, rm, scratch);
-				ch[c][i] = save;
-				PP_ASSERT_CLOSE(dr[c][i], ((double)rp[i] - (double)rm[i]) / 2e-4, 1e-8, 1e-8);
-			}
+		pp_test_check_channel_jacobians(&p, term, NPTS, x, &rng);
 	}
 	close_pde(&p);
 }
@@ -120,19 +82,19 @@ static void test_residuals_are_the_equations(void)
 	CU_ASSERT_EQUAL_FATAL(open_pde("kdv", "lambda1: 1.5\nlambda2: 0.01\n", &p, &err), PP_OK);
 	for (int c = 0; c < 4; c++)
 		ch[c][0] = (pp_real)(c == 3 ? 7 : v[c]);
-	residual(&p, 0, x, ch, r, dr);
+	CU_ASSERT_EQUAL(pp_test_pde_residual(&p, 0, NPTS, x, ch[0], r, dr[0]), PP_OK);
 	PP_ASSERT_CLOSE(r[0], 2 + 1.5 * 0.5 * -3 + 0.01 * 7, 1e-14, 0);
 	ch[0][0] = 0.25;
-	residual(&p, 1, x, ch, r, dr);
+	CU_ASSERT_EQUAL(pp_test_pde_residual(&p, 1, NPTS, x, ch[0], r, dr[0]), PP_OK);
 	PP_ASSERT_CLOSE(r[0], 0.25 - cos(PI * 0.3), 1e-14, 0);
 	close_pde(&p);
 	CU_ASSERT_EQUAL_FATAL(open_pde("ks", "alpha: 2\nbeta: -0.5\ngamma: 0.25\n", &p, &err), PP_OK);
 	for (int c = 0; c < 5; c++)
 		ch[c][0] = (pp_real)v[c];
-	residual(&p, 0, x, ch, r, dr);
+	CU_ASSERT_EQUAL(pp_test_pde_residual(&p, 0, NPTS, x, ch[0], r, dr[0]), PP_OK);
 	PP_ASSERT_CLOSE(r[0], 2 + 2 * 0.5 * -3 - 0.5 * 1.5 + 0.25 * -4, 1e-14, 0);
 	ch[0][0] = 0.25;
-	residual(&p, 1, x, ch, r, dr);
+	CU_ASSERT_EQUAL(pp_test_pde_residual(&p, 1, NPTS, x, ch[0], r, dr[0]), PP_OK);
 	PP_ASSERT_CLOSE(r[0], 0.25 - cos(0.3) * (1 + sin(0.3)), 1e-14, 0);
 	close_pde(&p);
 }

@@ -28,36 +28,11 @@ static void close_wave(pde *p)
 	pp_test_pde_close(p);
 }
 
-static int term_index(const pde *p, const char *name)
+/* The residual of the term called @name at the NPTS points @x. */
+static int term_residual(pde *p, const char *name, const pp_real *x, pp_real ch[][NPTS],
+			 pp_real *r, pp_real dr[][NPTS])
 {
-	for (int t = 0; t < p->info.n_terms; t++)
-		if (!strcmp(p->info.terms[t].name, name))
-			return t;
-	CU_FAIL_FATAL("term not found");
-	return -1;
-}
-
-/* Residual of @term at @x with channel values ch[c][i]. */
-static void residual(pde *p, int term, const pp_real *x, pp_real ch[][NPTS], pp_real *r,
-		     pp_real dr[][NPTS])
-{
-	const pp_term_info *t = &p->info.terms[term];
-	const pp_real *u[PP_MAX_CHANNELS];
-	pp_real *d[PP_MAX_CHANNELS];
-	pp_residual_args a = {0};
-	pp_error err = {0};
-
-	for (int c = 0; c < t->n_channels; c++) {
-		u[c] = ch[c];
-		d[c] = dr[c];
-	}
-	a.term = term;
-	a.n = NPTS;
-	a.x = x;
-	a.u = u;
-	a.r = r;
-	a.dr = d;
-	CU_ASSERT_EQUAL(p->ops->residual(p->state, &a, &err), PP_OK);
+	return pp_test_pde_residual(p, pp_test_pde_term(p, name), NPTS, x, ch[0], r, dr[0]);
 }
 
 /* Random points of the box into x[NPTS × 2]. */
@@ -83,25 +58,10 @@ static void test_residual_jacobians_match_central_differences(void)
 	CU_ASSERT_EQUAL(p.info.n_terms, 4);
 	pp_rng_init(&rng, 7, 0);
 	for (int term = 0; term < p.info.n_terms; term++) {
-		const pp_term_info *t = &p.info.terms[term];
-		pp_real x[2 * NPTS], ch[PP_MAX_CHANNELS][NPTS], dr[PP_MAX_CHANNELS][NPTS];
-		pp_real scratch[PP_MAX_CHANNELS][NPTS], r[NPTS], rp[NPTS], rm[NPTS];
+		pp_real x[2 * NPTS];
 
 		random_points(&p, &rng, x);
-		for (int c = 0; c < t->n_channels; c++)
-			for (int i = 0; i < NPTS; i++)
-				ch[c][i] = (pp_real)(2 * pp_rng_uniform(&rng) - 1);
-		residual(&p, term, x, ch, r, dr);
-		for (int c = 0; c < t->n_channels; c++)
-			for (int i = 0; i < NPTS; i++) {
-				pp_real save = ch[c][i];
-				ch[c][i] = save + 1e-4;
-				residual(&p, term, x, ch, rp, scratch);
-				ch[c][i] = save - 1e-4;
-				residual(&p, term, x, ch, rm, scratch);
-				ch[c][i] = save;
-				PP_ASSERT_CLOSE(dr[c][i], ((double)rp[i] - (double)rm[i]) / 2e-4, 1e-8, 1e-8);
-			}
+		pp_test_check_channel_jacobians(&p, term, NPTS, x, &rng);
 	}
 	close_wave(&p);
 }
@@ -169,7 +129,7 @@ static void test_reference_solves_the_wave_equation(void)
 			ch[0][i] = (pp_real)u_tt;
 			ch[1][i] = (pp_real)u_xx;
 		}
-		residual(&p, term_index(&p, "residual"), xs, ch, r, dr);
+		CU_ASSERT_EQUAL(term_residual(&p, "residual", xs, ch, r, dr), PP_OK);
 		PP_ASSERT_CLOSE(r[0], u_tt - c * c * u_xx, 1e-15, 0);
 	}
 	close_wave(&p);
@@ -202,14 +162,14 @@ static void test_reference_meets_the_initial_and_boundary_data(void)
 		x[2 * i + 1] = (pp_real)t0;
 		ch[0][i] = (pp_real)reference_at(&p, xi, t0);
 	}
-	residual(&p, term_index(&p, "initial"), x, ch, r, dr);
+	CU_ASSERT_EQUAL(term_residual(&p, "initial", x, ch, r, dr), PP_OK);
 	for (int i = 0; i < NPTS; i++)
 		PP_ASSERT_CLOSE(r[i], 0, 1e-13, 0);
 	for (int i = 0; i < NPTS; i++)
 		ch[0][i] = 0;   /* u_t of the reference at t0, and u at the ends */
-	residual(&p, term_index(&p, "initial_velocity"), x, ch, r, dr);
+	CU_ASSERT_EQUAL(term_residual(&p, "initial_velocity", x, ch, r, dr), PP_OK);
 	CU_ASSERT_DOUBLE_EQUAL(r[0], 0, 0);
-	residual(&p, term_index(&p, "boundary"), x, ch, r, dr);
+	CU_ASSERT_EQUAL(term_residual(&p, "boundary", x, ch, r, dr), PP_OK);
 	CU_ASSERT_DOUBLE_EQUAL(r[0], 0, 0);
 	close_wave(&p);
 }
