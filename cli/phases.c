@@ -22,7 +22,11 @@
 static const char usage[] =
 	"usage: phasepinn phases FILE.csv [--window N] [--hold N] [--diffusion-below X]\n"
 	"                        [--equilibrium-above X] [--jump-factor X] [--rise-window N]\n"
-	"  FILE.csv has a header row and columns iteration,snr or iteration,mu,sigma\n";
+	"                        [--chunk-points M]\n"
+	"  FILE.csv has a header row and columns iteration,snr or iteration,mu,sigma\n"
+	"  --chunk-points M: the curve was measured with M points per chunk (N/chunks);\n"
+	"  its SNR is put at the detector's 256 points per chunk, times sqrt(256/M),\n"
+	"  as the phases analyzer does online\n";
 
 /* One `--name value` option into @p; 1 if @name is not an option. */
 static int set_option(pp_phase_params *p, const char *name, const char *value, pp_error *err)
@@ -60,15 +64,35 @@ static int set_option(pp_phase_params *p, const char *name, const char *value, p
 	return 1;
 }
 
+/* --chunk-points M into the SNR scale √(256/M). */
+static int set_chunk_points(const char *value, double *scale, pp_error *err)
+{
+	char *end;
+	double m;
+
+	if (!value)
+		return pp_error_set(err, PP_ERR_CONFIG, "--chunk-points needs a value");
+	errno = 0;
+	m = strtod(value, &end);
+	if (end == value || *end || errno || !(m >= 1 && m < 1e12))
+		return pp_error_set(err, PP_ERR_CONFIG,
+				    "--chunk-points: '%s' is not a number of points (at least 1)", value);
+	*scale = sqrt(PP_PHASE_CHUNK_POINTS / m);
+	return PP_OK;
+}
+
 /* Options and the one file argument. */
-static int parse_args(int argc, char **argv, pp_phase_params *p, const char **file,
-		      pp_error *err)
+static int parse_args(int argc, char **argv, pp_phase_params *p, double *scale,
+		      const char **file, pp_error *err)
 {
 	*file = NULL;
+	*scale = 1;
 	pp_phase_params_default(p);
 	for (int i = 1; i < argc; i++) {
-		int rc = argv[i][0] == '-' ? set_option(p, argv[i], i + 1 < argc ? argv[i + 1] : NULL, err)
-					   : 1;
+		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+		int rc = !strcmp(argv[i], "--chunk-points") ? set_chunk_points(next, scale, err)
+			 : argv[i][0] == '-'                ? set_option(p, argv[i], next, err)
+							    : 1;
 		if (rc < 0)
 			return rc;
 		if (rc == 0) {
@@ -90,6 +114,7 @@ int pp_cli_phases(int argc, char **argv)
 	pp_phase_detector d;
 	pp_error err = {0};
 	const char *path;
+	double scale;
 	FILE *f;
 	int rc;
 
@@ -97,7 +122,7 @@ int pp_cli_phases(int argc, char **argv)
 		fputs(usage, stdout);
 		return PP_EXIT_OK;
 	}
-	if (parse_args(argc, argv, &params, &path, &err)) {
+	if (parse_args(argc, argv, &params, &scale, &path, &err)) {
 		fprintf(stderr, "phasepinn phases: %s\n%s", err.message, usage);
 		return PP_EXIT_USAGE;
 	}
@@ -107,7 +132,7 @@ int pp_cli_phases(int argc, char **argv)
 		return PP_EXIT_USAGE;
 	}
 	pp_phase_init(&d, &params);
-	rc = pp_phase_read_csv(f, path, &d, &err);
+	rc = pp_phase_read_csv_scaled(f, path, scale, &d, &err);
 	fclose(f);
 	if (rc) {
 		fprintf(stderr, "phasepinn phases: %s\n", err.message);

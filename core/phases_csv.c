@@ -34,6 +34,7 @@ static int parse_cell(const char *s, double *v, int *empty)
  * beside it), and the last one a row must reach. */
 typedef struct csv_columns {
 	int step, snr, sigma, signal, last;
+	double scale;   /* every SNR times this */
 } csv_columns;
 
 /* The first column named @a or @b; -1 when neither is there. */
@@ -99,16 +100,28 @@ static int read_rows(pp_csv *in, const csv_columns *c, pp_phase_detector *d, pp_
 					    name, lineno, fields[c->sigma]);
 		if (empty_a || empty_b)
 			continue;
-		pp_phase_feed(d, (long)step, a, b);
+		pp_phase_feed(d, (long)step, c->scale * a, b);
 	}
 	return rc;
 }
 
 int pp_phase_read_csv(FILE *f, const char *name, pp_phase_detector *d, pp_error *err)
 {
+	return pp_phase_read_csv_scaled(f, name, 1, d, err);
+}
+
+int pp_phase_read_csv_scaled(FILE *f, const char *name, double scale, pp_phase_detector *d,
+			     pp_error *err)
+{
 	pp_csv in;
 	csv_columns c = {0};
-	int rc = pp_csv_open(&in, f, name, err);
+	int rc;
+
+	if (!(scale > 0 && isfinite(scale)))
+		return pp_error_set(err, PP_ERR_INVALID, "%s: the SNR scale (%g) is a positive number",
+				    name, scale);
+	c.scale = scale;
+	rc = pp_csv_open(&in, f, name, err);
 
 	if (!rc)
 		rc = find_columns(&in, &c, err);

@@ -134,6 +134,16 @@ int pp_phase_write_transitions(const pp_phase_detector *d, FILE *f);
  * PP_ERR_IO or PP_ERR_NOMEM when reading fails.  Rows before an error have
  * been fed. */
 int pp_phase_read_csv(FILE *f, const char *name, pp_phase_detector *d, pp_error *err);
+/* The same with every SNR multiplied by @scale (> 0) before it is fed. */
+int pp_phase_read_csv_scaled(FILE *f, const char *name, double scale, pp_phase_detector *d,
+			     pp_error *err);
+
+/* The chunk size the detector's thresholds are calibrated at: the authors'
+ * 25,600 points in 100 chunks.  The SNR grows like the square root of the
+ * points per chunk (σ is the spread of chunk means), so a curve measured
+ * with m points per chunk is put there by the factor √(PP_PHASE_CHUNK_POINTS
+ * / m) (docs/analyzers.md, "The level depends on the chunk size"). */
+#define PP_PHASE_CHUNK_POINTS 256.0
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,9 @@
  * every transition as `<phase> <step>`, like `phasepinn phases`.
  * Keys: chunks (100), mode (chunk | sample, as for snr), window (30),
  * hold (10), diffusion_below (1), equilibrium_above (0.3), jump_factor (3),
- * rise_window (10).
+ * rise_window (10), rescale (true: the SNR is put at 256 points per chunk,
+ * × √(256/m) for m = N/chunks, before the rules see it; phase_snr is that
+ * level).
  */
 #include <phasepinn/phasepinn.h>
 #include <phasepinn/output.h>
@@ -25,6 +27,7 @@
 typedef struct phases {
 	long chunks;
 	int sample_mode;
+	int rescale;
 	const char *run_dir;
 	pp_phase_detector detector;
 } phases;
@@ -72,6 +75,8 @@ static int phases_create(const pp_config *cfg, const pp_problem *problem, void *
 	if (!rc)
 		rc = pp_config_choice(cfg, "mode", "chunk", modes, &p->sample_mode, err);
 	if (!rc)
+		rc = pp_config_bool(cfg, "rescale", 1, &p->rescale, err);
+	if (!rc)
 		rc = read_params(cfg, &params, err);
 	if (rc) {
 		free(p);
@@ -109,6 +114,23 @@ static int phases_columns(void *state, const char *const **names, int *count)
 	return PP_OK;
 }
 
+/* √(256/m) for m points per chunk of the interior term (1 without rescale):
+ * the SNR grows like √m, and the rules' thresholds hold at m = 256. */
+static double level_scale(const phases *p, const pp_step_view *view)
+{
+	double n = 0, m;
+
+	if (!p->rescale)
+		return 1;
+	for (int k = 0; k < view->n_terms; k++)
+		if (view->terms[k].interior) {
+			n = (double)pp_view_points(view, k);
+			break;
+		}
+	m = p->sample_mode ? 1 : n / view->chunks->n_chunks;
+	return m > 0 ? sqrt(PP_PHASE_CHUNK_POINTS / m) : 1;
+}
+
 static int phases_observe(void *state, const pp_step_view *view, double *values, pp_error *err)
 {
 	phases *p = state;
@@ -117,7 +139,7 @@ static int phases_observe(void *state, const pp_step_view *view, double *values,
 
 	if (pp_chunk_snr(view->chunks, view->net, -1, &mu, &sigma))
 		return pp_error_set(err, PP_ERR_STATE, "phases: no chunk statistics this step");
-	pp_phase_feed(d, view->step, mu, sigma);
+	pp_phase_feed(d, view->step, level_scale(p, view) * mu, sigma);
 	values[0] = d->phase;
 	values[1] = d->snr;
 	values[2] = d->diffusion_step >= 0 ? (double)d->diffusion_step : NAN;

@@ -275,6 +275,14 @@ static void test_phases_command_reads_csv_curves(void)
 	CU_ASSERT_STRING_EQUAL(out, "diffusion 1500\nequilibrium 1600\n");
 	CU_ASSERT_EQUAL(run_phases_cli(csv, "--window 4 --hold 20 --rise-window 0", out, sizeof out), 0);
 	CU_ASSERT_STRING_EQUAL(out, "");
+	/* --chunk-points: measured with 102,400 points per chunk, the curve is
+	 * √(256/102400) = 0.05 times as high at the detector's 256: its jump
+	 * ends at 0.15, under equilibrium_above 0.3; 256 changes nothing */
+	curve_csv(csv, sizeof csv, 1500, 6000);
+	CU_ASSERT_EQUAL(run_phases_cli(csv, "--chunk-points 102400", out, sizeof out), 0);
+	CU_ASSERT_STRING_EQUAL(out, "diffusion 1500\n");
+	CU_ASSERT_EQUAL(run_phases_cli(csv, "--chunk-points 256", out, sizeof out), 0);
+	CU_ASSERT_STRING_EQUAL(out, "diffusion 1500\nequilibrium 6000\n");
 	/* snr column, empty cells skipped, no transition: no output */
 	CU_ASSERT_EQUAL(run_phases_cli("iteration,snr\n0,5\n10,\n20,4\n", "", out, sizeof out), 0);
 	CU_ASSERT_STRING_EQUAL(out, "");
@@ -297,6 +305,8 @@ static void test_phases_command_rejects_bad_input(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "No such file"));
 	CU_ASSERT_EQUAL(run_phases_cli("iteration,snr\n", "--window zero", out, sizeof out), 2);
 	CU_ASSERT_EQUAL(run_phases_cli("iteration,snr\n", "--jump-factor 1", out, sizeof out), 2);
+	CU_ASSERT_EQUAL(run_phases_cli("iteration,snr\n", "--chunk-points 0", out, sizeof out), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "--chunk-points"));
 }
 
 /* A plugin created from YAML text (NULL: defaults); NULL and @err set on failure. */
