@@ -226,9 +226,20 @@ def load_run(path, allow_incomplete=False):
     return Run(os.fspath(path), allow_incomplete=allow_incomplete)
 
 
+def _variant_runs(path, allow_incomplete):
+    """A variant's Run, or {seed: Run} when it ran over seeds (DIR/<name>/seed-<s>/)."""
+    seeds = sorted((p for p in path.glob("seed-*") if p.is_dir() and p.name[5:].isdigit()),
+                   key=lambda p: int(p.name[5:]))
+    if seeds and not (path / "summary.json").exists():
+        return {int(p.name[5:]): load_run(p, allow_incomplete) for p in seeds}
+    return load_run(path, allow_incomplete)
+
+
 class Comparison:
     """A `phasepinn compare` directory: table (comparison.csv), runs
-    ({variant: Run}, in the table's order), combined_metrics."""
+    ({variant: Run}, in the table's order; {variant: {seed: Run}} for a
+    variant run over seeds), seed_runs (comparison_runs.csv, one row per
+    run; None without seeds), combined_metrics."""
 
     def __init__(self, path, allow_incomplete=False):
         self.path = Path(path)
@@ -238,8 +249,11 @@ class Comparison:
                          "phasepinn compare writes it after the last variant")
         # "-" marks a value the variant never reached (steps to 1e-3, ...)
         self.table = pd.read_csv(table, na_values=_MISSING + ["-"], keep_default_na=False)
-        self.runs = {str(v): load_run(self.path / str(v), allow_incomplete)
+        self.runs = {str(v): _variant_runs(self.path / str(v), allow_incomplete)
                      for v in self.table["variant"]}
+        per_run = self.path / "comparison_runs.csv"
+        self.seed_runs = (pd.read_csv(per_run, na_values=_MISSING + ["-"], keep_default_na=False)
+                          if per_run.exists() else None)
         self._combined = None
 
     def __repr__(self):

@@ -175,6 +175,23 @@ compare:
         phasepinn.load_run(tmp_path / "out")
 
 
+def test_a_comparison_over_seeds_maps_each_variant_to_its_seeds(exe, tmp_path):
+    base = write(tmp_path / "base.yaml", BARE.replace("iterations: 40", "iterations: 5"))
+    cmp = write(tmp_path / "seeds.yaml", f"""\
+compare:
+  base: {base.name}
+  seeds: [3, 1]
+  variants:
+    - {{name: plain, weighting: {{type: none}}}}
+    - {{name: rba, weighting: {{type: rba}}}}
+""")
+    c = phasepinn.compare(cmp, output=tmp_path / "out", plot=False, phasepinn=exe)
+    assert list(c.runs) == ["plain", "rba"]
+    assert sorted(c.runs["rba"]) == [1, 3]
+    assert c.runs["rba"][3].summary["seed"] == 3 and c.runs["plain"][1].status == "completed"
+    assert len(c.seed_runs) == 4 and set(c.seed_runs["variant"]) == {"plain", "rba"}
+
+
 def test_config_without_pyyaml_says_how_to_get_it(burgers_run, monkeypatch):
     import sys
     monkeypatch.setitem(sys.modules, "yaml", None)      # import yaml fails
