@@ -171,12 +171,16 @@ static int phases_finish(void *state, const pp_step_view *view, pp_error *err)
 	return pp_atomic_commit(&af, err);
 }
 
-/* Checkpoint: magic, size of the detector, the detector (plain data). */
+/* Checkpoint: magic, size of the detector, the detector (plain data), then
+ * whether its samples were rescaled (rule 0).  A checkpoint without that
+ * last word comes from before rule 0: the run continues unscaled, as it
+ * began, rather than see its level jump by √(256/m) at the resume. */
 static int phases_save(void *state, void *buf, size_t *size, pp_error *err)
 {
 	const phases *p = state;
 	uint32_t head[2] = {PHASES_MAGIC, (uint32_t)sizeof p->detector};
-	size_t need = sizeof head + sizeof p->detector;
+	uint32_t rescaled = (uint32_t)p->rescale;
+	size_t need = sizeof head + sizeof p->detector + sizeof rescaled;
 
 	if (buf && *size < need)
 		return pp_error_set(err, PP_ERR_INVALID, "phases: checkpoint buffer too small");
@@ -184,6 +188,7 @@ static int phases_save(void *state, void *buf, size_t *size, pp_error *err)
 	if (buf) {
 		memcpy(buf, head, sizeof head);
 		memcpy((char *)buf + sizeof head, &p->detector, sizeof p->detector);
+		memcpy((char *)buf + sizeof head + sizeof p->detector, &rescaled, sizeof rescaled);
 	}
 	return PP_OK;
 }
@@ -192,10 +197,17 @@ static int phases_load(void *state, const void *buf, size_t size, pp_error *err)
 {
 	phases *p = state;
 	pp_phase_detector saved;
-	uint32_t head[2];
+	uint32_t head[2], rescaled = 0;
+	size_t legacy = sizeof head + sizeof p->detector;
 
-	if (size != sizeof head + sizeof p->detector)
+	if (size != legacy && size != legacy + sizeof rescaled)
 		return pp_error_set(err, PP_ERR_INVALID, "phases: checkpoint of the wrong size");
+	if (size > legacy) {
+		memcpy(&rescaled, (const char *)buf + legacy, sizeof rescaled);
+		if (rescaled > 1)
+			return pp_error_set(err, PP_ERR_INVALID,
+					    "phases: checkpoint with a rescale flag of %u", rescaled);
+	}
 	memcpy(head, buf, sizeof head);
 	if (head[0] != PHASES_MAGIC || head[1] != sizeof p->detector)
 		return pp_error_set(err, PP_ERR_INVALID,
@@ -207,6 +219,7 @@ static int phases_load(void *state, const void *buf, size_t size, pp_error *err)
 		return pp_error_set(err, PP_ERR_INVALID,
 				    "phases: checkpoint of a detector with other parameters");
 	p->detector = saved;
+	p->rescale = (int)rescaled;
 	return PP_OK;
 }
 
