@@ -1,6 +1,7 @@
 /* phasepinn tests — see pp_shell.h. */
 #include "pp_shell.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,4 +141,57 @@ void pp_shell_cleanup(void)
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", workdir);
+}
+
+/* Field @column of the row of @file whose first field is @first (the
+ * header when @first is NULL is never matched); NULL when absent.  The
+ * text is copied into @out. */
+const char *pp_shell_csv_field(const char *file, const char *first, const char *column,
+				  char *out, size_t size)
+{
+	char *text = pp_shell_read(file, NULL), *line, *save = NULL;
+	int col = -1, k = 0;
+	const char *found = NULL;
+
+	if (!text)
+		return NULL;
+	line = strtok_r(text, "\n", &save);
+	for (char *f = line, *end; f; f = end ? end + 1 : NULL, k++) {
+		end = strchr(f, ',');
+		if ((end ? (size_t)(end - f) : strlen(f)) == strlen(column) &&
+		    !strncmp(f, column, strlen(column)))
+			col = k;
+	}
+	while (col >= 0 && (line = strtok_r(NULL, "\n", &save))) {
+		size_t n = strcspn(line, ",");
+		char *f = line;
+		if (n != strlen(first) || strncmp(line, first, n))
+			continue;
+		for (int i = 0; i < col && f; i++)
+			f = strchr(f, ',') ? strchr(f, ',') + 1 : NULL;
+		if (f) {
+			snprintf(out, size, "%.*s", (int)strcspn(f, ","), f);
+			found = out;
+		}
+		break;
+	}
+	free(text);
+	return found;
+}
+
+double pp_shell_csv_number(const char *file, const char *first, const char *column)
+{
+	char buf[256];
+
+	return pp_shell_csv_field(file, first, column, buf, sizeof buf) && buf[0] ? strtod(buf, NULL) : NAN;
+}
+
+/* The value of @column at @step in a run's metrics.csv. */
+double pp_shell_metric_at(const char *run, const char *column, long step)
+{
+	char path[256], key[32];
+
+	snprintf(path, sizeof path, "%s/metrics.csv", run);
+	snprintf(key, sizeof key, "%ld", step);
+	return pp_shell_csv_number(path, key, column);
 }

@@ -26,6 +26,14 @@ int pp_shell_exists(const char *name);
 /* The whole file @name in a buffer that the next call reuses (1 MiB at
  * most), NULL when it cannot be read: for a quick strstr in a test. */
 char *pp_shell_slurp(const char *name);
+/* Field @column of the row of CSV @file whose first field is @first, copied
+ * into @out; NULL when absent. */
+const char *pp_shell_csv_field(const char *file, const char *first, const char *column,
+			       char *out, size_t size);
+/* That field as a number (NaN when absent or empty). */
+double pp_shell_csv_number(const char *file, const char *first, const char *column);
+/* The value of @column at @step in the run directory @run's metrics.csv. */
+double pp_shell_metric_at(const char *run, const char *column, long step);
 /* Size of @name in bytes, -1 when it does not exist. */
 long pp_shell_size(const char *name);
 /* Remove the directory and everything in it. */

@@ -37,59 +37,6 @@ static double summary_final(const char *run, const char *key)
 	return p ? strtod(p + strlen(pattern), NULL) : NAN;
 }
 
-/* Field @column of the row of @file whose first field is @first (the
- * header when @first is NULL is never matched); NULL when absent.  The
- * text is copied into @out. */
-static const char *csv_field(const char *file, const char *first, const char *column,
-			     char *out, size_t size)
-{
-	char *text = pp_shell_read(file, NULL), *line, *save = NULL;
-	int col = -1, k = 0;
-	const char *found = NULL;
-
-	if (!text)
-		return NULL;
-	line = strtok_r(text, "\n", &save);
-	for (char *f = line, *end; f; f = end ? end + 1 : NULL, k++) {
-		end = strchr(f, ',');
-		if ((end ? (size_t)(end - f) : strlen(f)) == strlen(column) &&
-		    !strncmp(f, column, strlen(column)))
-			col = k;
-	}
-	while (col >= 0 && (line = strtok_r(NULL, "\n", &save))) {
-		size_t n = strcspn(line, ",");
-		char *f = line;
-		if (n != strlen(first) || strncmp(line, first, n))
-			continue;
-		for (int i = 0; i < col && f; i++)
-			f = strchr(f, ',') ? strchr(f, ',') + 1 : NULL;
-		if (f) {
-			snprintf(out, size, "%.*s", (int)strcspn(f, ","), f);
-			found = out;
-		}
-		break;
-	}
-	free(text);
-	return found;
-}
-
-static double csv_number(const char *file, const char *first, const char *column)
-{
-	char buf[256];
-
-	return csv_field(file, first, column, buf, sizeof buf) && buf[0] ? strtod(buf, NULL) : NAN;
-}
-
-/* The value of @column at @step in a run's metrics.csv. */
-static double metric_at(const char *run, const char *column, long step)
-{
-	char path[256], key[32];
-
-	snprintf(path, sizeof path, "%s/metrics.csv", run);
-	snprintf(key, sizeof key, "%ld", step);
-	return csv_number(path, key, column);
-}
-
 static int by_value(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -144,16 +91,16 @@ static void test_statistics_over_seeds_match_the_seeds_summaries(void)
 			for (int s = 0; s < 3; s++)
 				ss += (x[s] - mean) * (x[s] - mean);
 			snprintf(col, sizeof col, "%s_mean", quantities[q][0]);
-			PP_ASSERT_CLOSE(csv_number("st/comparison.csv", variants[v], col), mean, 0, 1e-8);
+			PP_ASSERT_CLOSE(pp_shell_csv_number("st/comparison.csv", variants[v], col), mean, 0, 1e-8);
 			snprintf(col, sizeof col, "%s_sd", quantities[q][0]);
-			PP_ASSERT_CLOSE(csv_number("st/comparison.csv", variants[v], col), sqrt(ss / 2), 0,
+			PP_ASSERT_CLOSE(pp_shell_csv_number("st/comparison.csv", variants[v], col), sqrt(ss / 2), 0,
 					1e-8);
 			snprintf(col, sizeof col, "%s_min", quantities[q][0]);
-			PP_ASSERT_CLOSE(csv_number("st/comparison.csv", variants[v], col), lo, 0, 1e-8);
+			PP_ASSERT_CLOSE(pp_shell_csv_number("st/comparison.csv", variants[v], col), lo, 0, 1e-8);
 			snprintf(col, sizeof col, "%s_max", quantities[q][0]);
-			PP_ASSERT_CLOSE(csv_number("st/comparison.csv", variants[v], col), hi, 0, 1e-8);
+			PP_ASSERT_CLOSE(pp_shell_csv_number("st/comparison.csv", variants[v], col), hi, 0, 1e-8);
 			snprintf(col, sizeof col, "%s_n", quantities[q][0]);
-			CU_ASSERT_EQUAL(csv_number("st/comparison.csv", variants[v], col), 3);
+			CU_ASSERT_EQUAL(pp_shell_csv_number("st/comparison.csv", variants[v], col), 3);
 		}
 		/* the share of seeds whose phases.txt has an equilibrium line */
 		{
@@ -165,10 +112,10 @@ static void test_statistics_over_seeds_match_the_seeds_summaries(void)
 				CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 				reached += strstr(text, "equilibrium ") != NULL;
 			}
-			PP_ASSERT_CLOSE(csv_number("st/comparison.csv", variants[v], "reached_equilibrium"),
+			PP_ASSERT_CLOSE(pp_shell_csv_number("st/comparison.csv", variants[v], "reached_equilibrium"),
 					reached / 3.0, 0, 1e-9);
 		}
-		CU_ASSERT_PTR_NOT_NULL(csv_field("st/comparison.csv", variants[v], "seeds", field,
+		CU_ASSERT_PTR_NOT_NULL(pp_shell_csv_field("st/comparison.csv", variants[v], "seeds", field,
 						 sizeof field));
 		CU_ASSERT_STRING_EQUAL(field, "11 12 13");
 	}
@@ -215,7 +162,7 @@ static void test_median_and_quartiles_match_the_seeds_metrics(void)
 			for (int s = 0; s < 3; s++) {
 				char run[64];
 				snprintf(run, sizeof run, "st/plain/seed-%d", 11 + s);
-				x[s] = metric_at(run, columns[c], steps[k]);
+				x[s] = pp_shell_metric_at(run, columns[c], steps[k]);
 				CU_ASSERT_TRUE_FATAL(isfinite(x[s]));
 			}
 			qsort(x, 3, sizeof x[0], by_value);
@@ -224,17 +171,17 @@ static void test_median_and_quartiles_match_the_seeds_metrics(void)
 			q3 = x[1] + 0.5 * (x[2] - x[1]);
 			snprintf(key, sizeof key, "%ld", steps[k]);
 			snprintf(col, sizeof col, "%s_median", columns[c]);
-			PP_ASSERT_CLOSE(csv_number("st/plain/seed_bands.csv", key, col), x[1], 0, 1e-8);
+			PP_ASSERT_CLOSE(pp_shell_csv_number("st/plain/seed_bands.csv", key, col), x[1], 0, 1e-8);
 			snprintf(col, sizeof col, "%s_q1", columns[c]);
-			PP_ASSERT_CLOSE(csv_number("st/plain/seed_bands.csv", key, col), q1, 0, 1e-8);
+			PP_ASSERT_CLOSE(pp_shell_csv_number("st/plain/seed_bands.csv", key, col), q1, 0, 1e-8);
 			snprintf(col, sizeof col, "%s_q3", columns[c]);
-			PP_ASSERT_CLOSE(csv_number("st/plain/seed_bands.csv", key, col), q3, 0, 1e-8);
+			PP_ASSERT_CLOSE(pp_shell_csv_number("st/plain/seed_bands.csv", key, col), q3, 0, 1e-8);
 			snprintf(col, sizeof col, "%s_n", columns[c]);
-			CU_ASSERT_EQUAL(csv_number("st/plain/seed_bands.csv", key, col), 3);
+			CU_ASSERT_EQUAL(pp_shell_csv_number("st/plain/seed_bands.csv", key, col), 3);
 		}
 	/* error_rel_l2 is measured every 10 steps: none of the seeds at step 5 */
-	CU_ASSERT_EQUAL(csv_number("st/plain/seed_bands.csv", "5", "error_rel_l2_n"), 0);
-	CU_ASSERT_TRUE(isnan(csv_number("st/plain/seed_bands.csv", "5", "error_rel_l2_median")));
+	CU_ASSERT_EQUAL(pp_shell_csv_number("st/plain/seed_bands.csv", "5", "error_rel_l2_n"), 0);
+	CU_ASSERT_TRUE(isnan(pp_shell_csv_number("st/plain/seed_bands.csv", "5", "error_rel_l2_median")));
 }
 
 /* The comparison figures of a comparison over seeds: per variant a median
@@ -367,14 +314,14 @@ static void test_equilibrium_entries_and_relapses_are_listed_per_seed(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, ",13,1,13 25,20\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, ",102,1,102,\n"));
 	/* a: seeds 1 and 3 entered at 11 and 13; b: all three, at 101 to 103 */
-	PP_ASSERT_CLOSE(csv_number("de/comparison.csv", "a", "reached_equilibrium"), 2.0 / 3, 0, 1e-9);
-	CU_ASSERT_EQUAL(csv_number("de/comparison.csv", "a", "equilibrium_step_n"), 2);
-	CU_ASSERT_EQUAL(csv_number("de/comparison.csv", "a", "equilibrium_step_mean"), 12);
-	PP_ASSERT_CLOSE(csv_number("de/comparison.csv", "a", "equilibrium_step_sd"), sqrt(2), 0, 1e-9);
-	CU_ASSERT_EQUAL(csv_number("de/comparison.csv", "a", "equilibrium_step_min"), 11);
-	CU_ASSERT_EQUAL(csv_number("de/comparison.csv", "a", "equilibrium_step_max"), 13);
-	CU_ASSERT_EQUAL(csv_number("de/comparison.csv", "b", "reached_equilibrium"), 1);
-	CU_ASSERT_EQUAL(csv_number("de/comparison.csv", "b", "equilibrium_step_sd"), 1);
+	PP_ASSERT_CLOSE(pp_shell_csv_number("de/comparison.csv", "a", "reached_equilibrium"), 2.0 / 3, 0, 1e-9);
+	CU_ASSERT_EQUAL(pp_shell_csv_number("de/comparison.csv", "a", "equilibrium_step_n"), 2);
+	CU_ASSERT_EQUAL(pp_shell_csv_number("de/comparison.csv", "a", "equilibrium_step_mean"), 12);
+	PP_ASSERT_CLOSE(pp_shell_csv_number("de/comparison.csv", "a", "equilibrium_step_sd"), sqrt(2), 0, 1e-9);
+	CU_ASSERT_EQUAL(pp_shell_csv_number("de/comparison.csv", "a", "equilibrium_step_min"), 11);
+	CU_ASSERT_EQUAL(pp_shell_csv_number("de/comparison.csv", "a", "equilibrium_step_max"), 13);
+	CU_ASSERT_EQUAL(pp_shell_csv_number("de/comparison.csv", "b", "reached_equilibrium"), 1);
+	CU_ASSERT_EQUAL(pp_shell_csv_number("de/comparison.csv", "b", "equilibrium_step_sd"), 1);
 	text = pp_shell_slurp("de/comparison.md");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "| a | 1, 2, 3 | 2/3 | "));
@@ -423,10 +370,10 @@ static void test_jobs_give_the_same_runs_as_one_after_another(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "-> j2/rba/seed-22"));
 	CU_ASSERT_FALSE(pp_shell_exists("j1/logs"));
 	/* the tables agree but for the wall time */
-	PP_ASSERT_CLOSE(csv_number("j2/comparison.csv", "rba", "rel_l2_mean"),
-			csv_number("j1/comparison.csv", "rba", "rel_l2_mean"), 0, 0);
-	PP_ASSERT_CLOSE(csv_number("j2/comparison.csv", "plain", "loss_sd"),
-			csv_number("j1/comparison.csv", "plain", "loss_sd"), 0, 0);
+	PP_ASSERT_CLOSE(pp_shell_csv_number("j2/comparison.csv", "rba", "rel_l2_mean"),
+			pp_shell_csv_number("j1/comparison.csv", "rba", "rel_l2_mean"), 0, 0);
+	PP_ASSERT_CLOSE(pp_shell_csv_number("j2/comparison.csv", "plain", "loss_sd"),
+			pp_shell_csv_number("j1/comparison.csv", "plain", "loss_sd"), 0, 0);
 	/* a single-seed comparison in parallel keeps the single-seed layout */
 	pp_shell_write("sa.yaml", BASE "name: sa\n");
 	pp_shell_write("sb.yaml", BASE "name: sb\nweighting: {type: rba}\n");
