@@ -13,7 +13,8 @@
  * does not use it, updated at every training step from that step's
  * residuals exactly as plugins/weighting/rba.c does with its defaults
  * (λ ← γλ + η·|r|/max|r|, λ⁰ = 0; `shadow_gamma`, `shadow_eta`,
- * `shadow_normalization`, `shadow_components` as rba's keys), and
+ * `shadow_normalization`, `shadow_init`, `shadow_components` as rba's
+ * keys), and
  *   homog_phi_rba_shadow = φ of that λ, binned as above.
  * That is how the authors' vanilla runs report a φ_RBA below 1.  The shadow
  * λ is saved in checkpoints.
@@ -28,6 +29,7 @@
 #include <phasepinn/sdk/residual_map.h>
 
 enum { SHADOW_AUTO, SHADOW_ON, SHADOW_OFF };
+enum { INIT_ZERO, INIT_RESIDUAL };
 enum { NORM_MAX, NORM_MINMAX };
 enum { COMP_SUM_ABS, COMP_NORM };
 
@@ -41,7 +43,7 @@ typedef struct homogeneity {
 	/* the shadow RBA multiplier of the interior term */
 	int shadow;
 	double gamma, eta;
-	int normalization, components;
+	int normalization, components, init;
 	size_t n;             /* points λ holds; 0 until the first step */
 	uint64_t started;     /* updates made */
 	double *lambda;       /* [n] */
@@ -82,6 +84,7 @@ static int read_shadow(const pp_config *cfg, const pp_problem *problem, homogene
 	static const char *const modes[] = {"auto", "on", "off", NULL};
 	static const char *const norms[] = {"max", "minmax", NULL};
 	static const char *const comps[] = {"sum_abs", "norm", NULL};
+	static const char *const inits[] = {"zero", "residual", NULL};
 	int mode, rc;
 
 	rc = pp_config_choice(cfg, "shadow", "auto", modes, &mode, err);
@@ -98,6 +101,8 @@ static int read_shadow(const pp_config *cfg, const pp_problem *problem, homogene
 		rc = pp_config_choice(cfg, "shadow_normalization", "max", norms, &h->normalization, err);
 	if (!rc)
 		rc = pp_config_choice(cfg, "shadow_components", "sum_abs", comps, &h->components, err);
+	if (!rc)
+		rc = pp_config_choice(cfg, "shadow_init", "zero", inits, &h->init, err);
 	return rc;
 }
 
@@ -178,7 +183,7 @@ static int hg_every_step(void *state, const pp_step_view *view, pp_error *err)
 	homogeneity *h = state;
 	const pp_term_state *t = interior_term(view);
 	int sum_abs = h->components == COMP_SUM_ABS, rc;
-	double lo, scale;
+	double lo, scale, keep, rate;
 
 	if (!h->shadow || !t)
 		return PP_OK;
@@ -190,9 +195,13 @@ static int hg_every_step(void *state, const pp_step_view *view, pp_error *err)
 				 h->normalization == NORM_MINMAX, &lo, &scale, err);
 	if (rc)
 		return rc;
+	/* shadow_init: residual starts from the bound scaled by the first
+	 * residuals, λ = a·η/(1 − γ), as rba's init: residual */
+	keep = h->started == 0 && h->init == INIT_RESIDUAL ? 0 : h->gamma;
+	rate = h->started == 0 && h->init == INIT_RESIDUAL ? h->eta / (1 - h->gamma) : h->eta;
 	for (size_t i = 0; i < t->n; i++) {
 		double a = (pp_residual_magnitude(t, i, sum_abs) - lo) * scale;
-		h->lambda[i] = h->gamma * h->lambda[i] + h->eta * a;
+		h->lambda[i] = keep * h->lambda[i] + rate * a;
 	}
 	h->started++;
 	return PP_OK;

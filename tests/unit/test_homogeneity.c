@@ -125,9 +125,15 @@ static unsigned char *saved(int (*save)(void *, void *, size_t *, pp_error *), v
  * by the shadow (in a vanilla run): λ equal bit for bit after each step
  * (rba's section holds λ of term 0 at byte 24, the analyzer's at byte 20),
  * and the two φ columns equal.  Also for a system's term, whose |r| both
- * read as |r_1| + |r_2| by default. */
+ * read as |r_1| + |r_2| by default, and with the authors' Helmholtz
+ * settings (min-max, started from the first residuals) on both sides. */
 static void test_the_shadow_equals_an_rba_runs_multiplier_on_the_same_residuals(void)
 {
+	static const char *const settings[][2] = {
+		{NULL, NULL},
+		{"normalization: minmax\ninit: residual\n",
+		 "shadow_normalization: minmax\nshadow_init: residual\n"},
+	};
 	pp_pde_info pde = box();
 	const pp_weighting_ops *rba = pp_test_plugin(PP_KIND_WEIGHTING, "rba")->ops;
 	const pp_analyzer_ops *ops = homogeneity_ops();
@@ -135,12 +141,20 @@ static void test_the_shadow_equals_an_rba_runs_multiplier_on_the_same_residuals(
 	pp_error err = {0};
 	static fixture f;
 
-	for (int components = 1; components <= 2; components++) {
+	for (int run = 0; run < 4; run++) {
+		const char *const *set = settings[run / 2];
+		int components = 1 + run % 2;
+		pp_config_doc *doc = NULL;
 		void *w = NULL, *h;
 		int columns = 0;
 
-		CU_ASSERT_EQUAL_FATAL(rba->create(NULL, &problem, &w, &err), PP_OK);
-		h = homogeneity(NULL, "none", &pde, NULL, &columns, NULL);
+		if (set[0])
+			CU_ASSERT_EQUAL_FATAL(pp_config_doc_parse(set[0], strlen(set[0]), "w.yaml",
+								  &doc, &err), PP_OK);
+		CU_ASSERT_EQUAL_FATAL(rba->create(doc ? pp_config_doc_root(doc) : NULL, &problem,
+						  &w, &err), PP_OK);
+		pp_config_doc_destroy(doc);
+		h = homogeneity(set[1], "none", &pde, NULL, &columns, NULL);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(h);
 		CU_ASSERT_EQUAL(columns, 4);
 		fixture_init(&f, components);
