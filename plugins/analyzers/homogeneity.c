@@ -182,7 +182,7 @@ static int hg_every_step(void *state, const pp_step_view *view, pp_error *err)
 {
 	homogeneity *h = state;
 	const pp_term_state *t = interior_term(view);
-	int sum_abs = h->components == COMP_SUM_ABS, rc;
+	int sum_abs = h->components == COMP_SUM_ABS, first, rc;
 	double lo, scale, keep, rate;
 
 	if (!h->shadow || !t)
@@ -197,8 +197,9 @@ static int hg_every_step(void *state, const pp_step_view *view, pp_error *err)
 		return rc;
 	/* shadow_init: residual starts from the bound scaled by the first
 	 * residuals, λ = a·η/(1 − γ), as rba's init: residual */
-	keep = h->started == 0 && h->init == INIT_RESIDUAL ? 0 : h->gamma;
-	rate = h->started == 0 && h->init == INIT_RESIDUAL ? h->eta / (1 - h->gamma) : h->eta;
+	first = h->started == 0 && h->init == INIT_RESIDUAL;
+	keep = first ? 0 : h->gamma;
+	rate = first ? h->eta / (1 - h->gamma) : h->eta;
 	for (size_t i = 0; i < t->n; i++) {
 		double a = (pp_residual_magnitude(t, i, sum_abs) - lo) * scale;
 		h->lambda[i] = keep * h->lambda[i] + rate * a;
