@@ -29,7 +29,7 @@
 #include <phasepinn/sdk/residual_map.h>
 
 enum { SHADOW_AUTO, SHADOW_ON, SHADOW_OFF };
-enum { INIT_ZERO, INIT_RESIDUAL };
+enum { INIT_ZERO, INIT_RESIDUAL, INIT_ONE };
 enum { NORM_MAX, NORM_MINMAX };
 enum { COMP_SUM_ABS, COMP_NORM };
 
@@ -84,7 +84,7 @@ static int read_shadow(const pp_config *cfg, const pp_problem *problem, homogene
 	static const char *const modes[] = {"auto", "on", "off", NULL};
 	static const char *const norms[] = {"max", "minmax", NULL};
 	static const char *const comps[] = {"sum_abs", "norm", NULL};
-	static const char *const inits[] = {"zero", "residual", NULL};
+	static const char *const inits[] = {"zero", "residual", "one", NULL};
 	int mode, rc;
 
 	rc = pp_config_choice(cfg, "shadow", "auto", modes, &mode, err);
@@ -196,7 +196,11 @@ static int hg_every_step(void *state, const pp_step_view *view, pp_error *err)
 	if (rc)
 		return rc;
 	/* shadow_init: residual starts from the bound scaled by the first
-	 * residuals, λ = a·η/(1 − γ), as rba's init: residual */
+	 * residuals, λ = a·η/(1 − γ), as rba's init: residual; shadow_init:
+	 * one from λ⁰ = η/(1 − γ), as rba's init: one */
+	if (h->started == 0 && h->init == INIT_ONE)
+		for (size_t i = 0; i < t->n; i++)
+			h->lambda[i] = h->eta / (1 - h->gamma);
 	first = h->started == 0 && h->init == INIT_RESIDUAL;
 	keep = first ? 0 : h->gamma;
 	rate = first ? h->eta / (1 - h->gamma) : h->eta;

@@ -12,7 +12,10 @@
  * mean(λ_i r_i²) (form: linear, w = λ); lambda = λ in both.
  * init: residual starts from the bound scaled by the first residuals,
  * λ = B·a_i — the fixed point of the update for constant residuals, so it
- * does not matter whether one counts it as λ⁰ or λ¹.
+ * does not matter whether one counts it as λ⁰ or λ¹.  init: one starts
+ * from λ⁰ = B everywhere (= 1 by default), so the first loss is the
+ * unweighted one and λ¹ = γ·B + η·a_i: how the phase-transition paper's
+ * stored Helmholtz records begin (docs/paper.md, "Helmholtz a = 6").
  * Systems (a term with several residual components r_k per point): the
  * point's |r_i| above is Σ_k |r_k,i| (components: sum_abs, the default: the
  * authors' lid-driven cavity code used |f_x| + |f_y|) or the Euclidean norm
@@ -36,7 +39,7 @@
 
 enum { NORM_MAX, NORM_MINMAX };
 enum { FORM_SQUARED, FORM_LINEAR };
-enum { INIT_ZERO, INIT_RESIDUAL };
+enum { INIT_ZERO, INIT_RESIDUAL, INIT_ONE };
 enum { COMP_SUM_ABS, COMP_NORM };
 
 /* λ of one PDE term; n == 0 until the term is first seen. */
@@ -69,7 +72,7 @@ static int rba_create(const pp_config *cfg, const pp_problem *problem, void **st
 {
 	static const char *const norms[] = {"max", "minmax", NULL};
 	static const char *const forms[] = {"squared", "linear", NULL};
-	static const char *const inits[] = {"zero", "residual", NULL};
+	static const char *const inits[] = {"zero", "residual", "one", NULL};
 	static const char *const comps[] = {"sum_abs", "norm", NULL};
 	rba *s = calloc(1, sizeof *s);
 	int rc;
@@ -125,6 +128,9 @@ static void rba_update(const rba *s, rba_term *rt, pp_term_state *t, double lo, 
 	double rate = first ? s->eta / (1 - s->gamma) : s->eta;
 	int sum_abs = s->components == COMP_SUM_ABS;
 
+	if (rt->started == 0 && s->init == INIT_ONE)
+		for (size_t i = 0; i < t->n; i++)
+			rt->lambda[i] = s->eta / (1 - s->gamma);
 	for (size_t i = 0; i < t->n; i++) {
 		double a = (pp_residual_magnitude(t, i, sum_abs) - lo) * scale;
 		double l = keep * rt->lambda[i] + rate * a;

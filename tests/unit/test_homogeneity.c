@@ -126,13 +126,15 @@ static unsigned char *saved(int (*save)(void *, void *, size_t *, pp_error *), v
  * (rba's section holds λ of term 0 at byte 24, the analyzer's at byte 20),
  * and the two φ columns equal.  Also for a system's term, whose |r| both
  * read as |r_1| + |r_2| by default, and with the authors' Helmholtz
- * settings (min-max, started from the first residuals) on both sides. */
+ * settings (min-max, started from the first residuals) on both sides, and
+ * started from λ⁰ = 1 on both sides. */
 static void test_the_shadow_equals_an_rba_runs_multiplier_on_the_same_residuals(void)
 {
 	static const char *const settings[][2] = {
 		{NULL, NULL},
 		{"normalization: minmax\ninit: residual\n",
 		 "shadow_normalization: minmax\nshadow_init: residual\n"},
+		{"init: one\n", "shadow_init: one\n"},
 	};
 	pp_pde_info pde = box();
 	const pp_weighting_ops *rba = pp_test_plugin(PP_KIND_WEIGHTING, "rba")->ops;
@@ -141,7 +143,7 @@ static void test_the_shadow_equals_an_rba_runs_multiplier_on_the_same_residuals(
 	pp_error err = {0};
 	static fixture f;
 
-	for (int run = 0; run < 4; run++) {
+	for (int run = 0; run < 6; run++) {
 		const char *const *set = settings[run / 2];
 		int components = 1 + run % 2;
 		pp_config_doc *doc = NULL;

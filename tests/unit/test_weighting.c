@@ -269,6 +269,29 @@ static void test_rba_init_residual_starts_at_the_scaled_bound(void)
 	teardown(&f);
 }
 
+static void test_rba_init_one_starts_at_the_bound(void)
+{
+	fixture f;
+	pp_error err = {0};
+
+	CU_ASSERT_EQUAL_FATAL(setup(&f, "rba", "gamma: 0.5\neta: 0.1\ninit: one\n", 1, &err),
+			      PP_OK);
+	set_r(&f, 0, 1, -2, 4, 0);
+	CU_ASSERT_EQUAL(point_step(&f), PP_OK);
+	/* λ⁰ = η/(1−γ) = 0.2; λ¹ = 0.5·0.2 + 0.1·|r|/4 = [0.125, 0.15, 0.2, 0.1] */
+	PP_ASSERT_CLOSE(f.lambda[0][0], 0.125, 1e-15, 0);
+	PP_ASSERT_CLOSE(f.lambda[0][1], 0.15, 1e-15, 0);
+	PP_ASSERT_CLOSE(f.lambda[0][2], 0.2, 1e-15, 0);
+	PP_ASSERT_CLOSE(f.lambda[0][3], 0.1, 1e-15, 0);
+	PP_ASSERT_CLOSE(f.w[0][3], 0.01, 1e-15, 0);
+	/* the second update is an ordinary one: λ² = 0.5·λ¹ + 0.1·|r|/max */
+	set_r(&f, 0, 0, 0, 0, 1);
+	CU_ASSERT_EQUAL(point_step(&f), PP_OK);
+	PP_ASSERT_CLOSE(f.lambda[0][0], 0.0625, 1e-15, 0);
+	PP_ASSERT_CLOSE(f.lambda[0][3], 0.15, 1e-15, 0);
+	teardown(&f);
+}
+
 /* 20000 updates from random residuals of spread-out scales: λ never leaves
  * [0, η/(1−γ)], and comes close to the bound for the point that is usually
  * the largest.  1e-12 relative slack covers rounding in the recurrence. */
@@ -301,6 +324,7 @@ static void test_rba_weights_stay_within_their_bound(void)
 	check_rba_bound(NULL);
 	check_rba_bound("normalization: minmax\n");
 	check_rba_bound("normalization: minmax\ninit: residual\nform: linear\n");
+	check_rba_bound("init: one\n");
 }
 
 static void test_rba_unknown_term_lists_the_terms(void)
@@ -742,6 +766,7 @@ int main(void)
 		{"rba minmax/linear matches the formula by hand", test_rba_minmax_linear_matches_the_formula_by_hand},
 		{"rba combines a system's components as configured", test_rba_combines_a_system_s_components_as_configured},
 		{"rba init residual starts at the scaled bound", test_rba_init_residual_starts_at_the_scaled_bound},
+		{"rba init one starts at the bound", test_rba_init_one_starts_at_the_bound},
 		{"rba weights stay within their bound", test_rba_weights_stay_within_their_bound},
 		{"rba unknown term lists the terms", test_rba_unknown_term_lists_the_terms},
 		{"rba checkpoint restores lambda", test_rba_checkpoint_restores_lambda},
